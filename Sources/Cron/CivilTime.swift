@@ -1,0 +1,115 @@
+/// Calendar arithmetic on the proleptic Gregorian calendar, on plain integers.
+///
+/// Local wall times are handled as "local seconds": seconds since 1970-01-01T00:00:00 as if the wall
+/// clock were UTC. The algorithms are the well-known days-from-civil conversions (era of 400 years,
+/// March-based years), exact for every year an `Int64` can hold.
+enum CivilTime {
+    static let secondsPerDay: Int64 = 86_400
+
+    /// Days since 1970-01-01 for a civil date.
+    @inline(__always)
+    static func days(year: Int64, month: Int, day: Int) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The civil date of a day count since 1970-01-01.
+    @inline(__always)
+    static func date(days: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), Int(m), Int(d))
+    }
+
+    /// Day of the week, 0 = Sunday … 6 = Saturday.
+    @inline(__always)
+    static func weekday(days: Int64) -> Int {
+        let w = (days + 4) % 7  // 1970-01-01 was a Thursday.
+        return Int(w < 0 ? w + 7 : w)
+    }
+
+    @inline(__always)
+    static func isLeap(_ year: Int64) -> Bool {
+        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    }
+
+    @inline(__always)
+    static func daysInMonth(year: Int64, month: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Floor division that rounds towards negative infinity.
+    @inline(__always)
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+}
+
+/// A wall-clock date and time without a zone, to the second.
+public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+    public var hour: Int
+    public var minute: Int
+    public var second: Int
+
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.second = second
+    }
+
+    init(localSeconds: Int64) {
+        let days = CivilTime.floorDiv(localSeconds, CivilTime.secondsPerDay)
+        let rest = Int(localSeconds - days * CivilTime.secondsPerDay)
+        let (y, m, d) = CivilTime.date(days: days)
+        self.init(year: Int(y), month: m, day: d, hour: rest / 3600, minute: rest / 60 % 60, second: rest % 60)
+    }
+
+    var localSeconds: Int64 {
+        CivilTime.days(year: Int64(year), month: month, day: day) * CivilTime.secondsPerDay
+            + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// Day of the week, 0 = Sunday … 6 = Saturday.
+    public var weekday: Int { CivilTime.weekday(days: CivilTime.days(year: Int64(year), month: month, day: day)) }
+
+    public static func < (a: LocalDateTime, b: LocalDateTime) -> Bool { a.localSeconds < b.localSeconds }
+
+    /// `2024-11-03T01:30:00`.
+    public var description: String { iso8601(seconds: true) }
+
+    /// ISO 8601 without an offset; `seconds: false` drops `:SS`.
+    public func iso8601(seconds: Bool = true) -> String {
+        var s = Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2)
+        s += "T" + Self.pad(hour, 2) + ":" + Self.pad(minute, 2)
+        if seconds { s += ":" + Self.pad(second, 2) }
+        return s
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(abs(value))
+        let padded = digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        return value < 0 ? "-" + padded : padded
+    }
+}

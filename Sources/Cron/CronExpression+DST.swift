@@ -1,0 +1,125 @@
+/// Fire resolution across UTC-offset changes (CRON.md, "Time zones and DST").
+///
+/// Real time is cut into segments of constant offset. Inside a segment, wall time and UTC map one to
+/// one, so the search for a matching wall time is a plain field search. At the edges:
+/// - a forward transition opens a gap of wall times that never happen; a wall-anchored schedule fires
+///   for them at the first instant after the gap (coalesced), shifted, or not at all;
+/// - a backward transition repeats a range of wall times; a wall-anchored schedule fires the first,
+///   the last or both occurrences, which amounts to narrowing the search window of one segment.
+/// Interval-like schedules simply fire at every real instant whose wall time matches.
+extension CronExpression {
+    func nextCalendarFire(_ spec: CronSpec, after t: Int64) -> CronFire? {
+        let wallAnchored = !spec.isIntervalLike
+        var u = t + 1
+        let limit = u + Self.horizon
+        var segment = zone.segment(containing: u)
+        while true {
+            var best: CronFire?
+            if wallAnchored, options.dstGap != .skip, let before = segment.previousOffset, before < segment.offset {
+                let gap = (start: segment.start + before, end: segment.start + segment.offset)
+                if options.dstGap == .coalesce {
+                    if segment.start >= u, let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end) {
+                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted)
+                    }
+                } else if let nominal = spec.nextMatch(atOrAfter: max(gap.start, u + before), before: gap.end) {
+                    best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted)
+                }
+            }
+
+            var low = max(u, segment.start) + segment.offset
+            var high = segment.end == .max ? limit + segment.offset : segment.end + segment.offset
+            if wallAnchored {
+                if let before = segment.previousOffset, before > segment.offset, options.dstFold == .first {
+                    low = max(low, segment.start + before)
+                }
+                if let after = segment.nextOffset, after < segment.offset, options.dstFold == .last {
+                    high = min(high, segment.end + after)
+                }
+            }
+            if low < high, let nominal = spec.nextMatch(atOrAfter: low, before: high) {
+                let instant = nominal - segment.offset
+                if best == nil || instant < best!.unixSeconds {
+                    best = fire(instant, nominal: nominal, segment, dst: foldMarker(nominal, segment))
+                }
+            }
+            if let best { return best }
+            if segment.end == .max || segment.end > limit { return nil }
+            u = segment.end
+            segment = zone.segment(containing: u)
+        }
+    }
+
+    func previousCalendarFire(_ spec: CronSpec, before t: Int64) -> CronFire? {
+        let wallAnchored = !spec.isIntervalLike
+        var u = t - 1
+        let limit = u - Self.horizon
+        var segment = zone.segment(containing: u)
+        while true {
+            var best: CronFire?
+            var high = min(u, segment.end == .max ? u : segment.end - 1) + segment.offset
+            var low = segment.start == .min ? limit + segment.offset : segment.start + segment.offset
+            if wallAnchored {
+                if let before = segment.previousOffset, before > segment.offset, options.dstFold == .first {
+                    low = max(low, segment.start + before)
+                }
+                if let after = segment.nextOffset, after < segment.offset, options.dstFold == .last {
+                    high = min(high, segment.end + after - 1)
+                }
+            }
+            if low <= high, let nominal = spec.previousMatch(atOrBefore: high, notBefore: low) {
+                best = fire(nominal - segment.offset, nominal: nominal, segment, dst: foldMarker(nominal, segment))
+            }
+
+            if wallAnchored, options.dstGap != .skip, let before = segment.previousOffset, before < segment.offset,
+                segment.start <= u
+            {
+                let gap = (start: segment.start + before, end: segment.start + segment.offset)
+                if options.dstGap == .coalesce {
+                    if best == nil || segment.start >= best!.unixSeconds,
+                        let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end)
+                    {
+                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted)
+                    }
+                } else {
+                    let top = min(gap.end - 1, u + before)
+                    if top >= gap.start, let nominal = spec.previousMatch(atOrBefore: top, notBefore: gap.start),
+                        best == nil || nominal - before >= best!.unixSeconds
+                    {
+                        best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted)
+                    }
+                }
+            }
+            if let best { return best }
+            if segment.start == .min || segment.start < limit { return nil }
+            u = segment.start - 1
+            segment = zone.segment(containing: u)
+        }
+    }
+
+    /// Whether a wall time inside `segment` is the first or second copy of a repeated time.
+    private func foldMarker(_ nominal: Int64, _ segment: ZoneRules.Segment) -> CronFire.DSTMarker? {
+        if let before = segment.previousOffset, before > segment.offset, nominal < segment.start + before {
+            return .foldSecond
+        }
+        if let after = segment.nextOffset, after < segment.offset, nominal >= segment.end + after {
+            return .foldFirst
+        }
+        return nil
+    }
+
+    private func fire(
+        _ instant: Int64, nominal: Int64, _ segment: ZoneRules.Segment, dst: CronFire.DSTMarker?
+    ) -> CronFire {
+        let offset = instant >= segment.start ? segment.offset : (segment.previousOffset ?? segment.offset)
+        let local = LocalDateTime(localSeconds: nominal)
+        let key: String
+        if isIntervalLike {
+            key = CronFire.iso8601UTC(unixSeconds: instant)
+        } else if options.dstFold == .both, dst == .foldFirst || dst == .foldSecond {
+            key = CronFire.iso8601(unixSeconds: instant, offset: Int(offset))
+        } else {
+            key = local.iso8601(seconds: local.second != 0)
+        }
+        return CronFire(unixSeconds: instant, nominal: local, utcOffset: Int(offset), dedupeKey: key, dst: dst)
+    }
+}

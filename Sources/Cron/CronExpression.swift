@@ -1,0 +1,206 @@
+import Foundation
+
+/// A parsed cron expression in a time zone, able to say exactly when it fires.
+///
+/// The dialect and the time-zone rules are those of CRON.md: 5 or 6 fields (seconds first), names,
+/// lists, wrapping ranges, steps, `?`, `L`, `L-n`, `nW`, `LW`, `nL`, `n#k`, Jenkins `H`, macros including
+/// `@every` and `@reboot`, and `CRON_TZ=`/`TZ=` prefixes. Schedules whose hours cover the whole day
+/// follow real time across DST changes; all others are anchored to the wall clock (a time skipped by
+/// spring-forward fires once after the gap, a repeated time fires once, at its first occurrence),
+/// with per-schedule overrides.
+///
+/// ```swift
+/// let nightly = try CronExpression("30 2 * * *", options: .init(timeZone: "America/New_York"))
+/// let fire = nightly.nextFire(after: .now)   // fire?.iso8601, fire?.dedupeKey, fire?.dst
+/// ```
+public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
+    /// How day-of-month and day-of-week combine when both are restricted.
+    public enum DayMatch: String, Sendable, Hashable, CaseIterable {
+        /// A day matches when either field matches (Vixie cron, POSIX). The default.
+        case or
+        /// A day matches only when both fields match.
+        case and
+    }
+
+    /// What a wall-anchored schedule does with nominal times that a spring-forward gap skips.
+    public enum GapPolicy: String, Sendable, Hashable, CaseIterable {
+        /// Fire once at the first instant after the gap; several skipped times coalesce. The default.
+        case coalesce
+        /// Fire each skipped time shifted by the gap's length (02:30 → 03:30).
+        case shift
+        /// Do not fire.
+        case skip
+    }
+
+    /// What a wall-anchored schedule does with nominal times that a fall-back fold repeats.
+    public enum FoldPolicy: String, Sendable, Hashable, CaseIterable {
+        /// Fire at the first occurrence only. The default.
+        case first
+        /// Fire at the second occurrence only.
+        case last
+        /// Fire at both occurrences.
+        case both
+    }
+
+    /// Settings that change how an expression is read and resolved.
+    public struct Options: Sendable, Hashable {
+        /// The IANA zone the expression is evaluated in, unless the text has a `CRON_TZ=` prefix.
+        public var timeZone: String
+        /// The seed for `H` values: the schedule's id. Defaults to the expression text.
+        public var seed: String?
+        public var dayMatch: DayMatch
+        public var dstGap: GapPolicy
+        public var dstFold: FoldPolicy
+
+        public init(
+            timeZone: String = "UTC", seed: String? = nil, dayMatch: DayMatch = .or, dstGap: GapPolicy = .coalesce,
+            dstFold: FoldPolicy = .first
+        ) {
+            self.timeZone = timeZone
+            self.seed = seed
+            self.dayMatch = dayMatch
+            self.dstGap = dstGap
+            self.dstFold = dstFold
+        }
+    }
+
+    enum Kind: Sendable, Hashable {
+        case calendar(CronSpec)
+        case every(seconds: Int64)
+        case reboot
+    }
+
+    /// The expression as written.
+    public let text: String
+    public let options: Options
+    /// The zone the expression is evaluated in (the prefix's, or the options').
+    public let timeZone: String
+    let kind: Kind
+    let zone: ZoneRules
+
+    /// How far a search looks before deciding there is no fire: a full Gregorian cycle and a year.
+    static let horizon: Int64 = 401 * 366 * 86_400
+
+    /// Parses `text`.
+    /// - Throws: ``CronError`` naming the field, quoting it and saying what is allowed; also for an
+    ///   unknown zone and for an expression that can never fire (`0 0 30 2 *`).
+    public init(_ text: String, options: Options = Options()) throws(CronError) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        self.text = trimmed
+        self.options = options
+        guard !trimmed.isEmpty else {
+            throw CronError(
+                .fieldCount,
+                "invalid cron expression \"\": it is empty; expected 5 fields (minute hour day-of-month month "
+                    + "day-of-week), 6 with seconds first, or a macro like @daily")
+        }
+        var body = Substring(trimmed)
+        var column = 1
+        var zoneName = options.timeZone
+        for prefix in ["CRON_TZ=", "TZ="] where body.hasPrefix(prefix) {
+            let end = body.firstIndex(where: { $0 == " " || $0 == "\t" }) ?? body.endIndex
+            zoneName = String(body[body.index(body.startIndex, offsetBy: prefix.count)..<end])
+            body = body[end...].drop(while: { $0 == " " || $0 == "\t" })
+            column = trimmed.distance(from: trimmed.startIndex, to: body.startIndex) + 1
+            guard ZoneRules.named(zoneName) != nil else {
+                throw CronError(
+                    .unknownTimeZone, "invalid cron expression \"\(trimmed)\": " + Self.unknownZone(zoneName))
+            }
+            guard !body.isEmpty else {
+                throw CronError(
+                    .fieldCount, "invalid cron expression \"\(trimmed)\": nothing follows \(prefix)\(zoneName)")
+            }
+            break
+        }
+        guard let zone = ZoneRules.named(zoneName) else {
+            throw CronError(.unknownTimeZone, Self.unknownZone(zoneName))
+        }
+        self.zone = zone
+        self.timeZone = zoneName
+        let parser = CronParser(expression: trimmed, seed: options.seed ?? trimmed, dayMatch: options.dayMatch)
+        self.kind = try parser.parse(body, column: column)
+        if case .calendar(let spec) = kind {
+            let start = CivilTime.days(year: 2000, month: 1, day: 1) * CivilTime.secondsPerDay
+            if spec.nextMatch(atOrAfter: start, before: start + Self.horizon) == nil {
+                throw parser.error(
+                    .neverFires, "it never fires: no date matches its day-of-month, month and day-of-week together")
+            }
+        }
+    }
+
+    static func unknownZone(_ name: String) -> String {
+        "unknown time zone \"\(name)\"; use an IANA name like America/New_York, Europe/Berlin or UTC"
+    }
+
+    public var description: String { text }
+
+    public static func == (a: CronExpression, b: CronExpression) -> Bool { a.text == b.text && a.options == b.options }
+
+    /// `@reboot`: fires once each time the daemon starts, never on the clock.
+    public var isReboot: Bool { if case .reboot = kind { true } else { false } }
+
+    /// True when the schedule follows real time across DST changes (its hours cover the whole day, or
+    /// `@every`); false when it is anchored to the wall clock.
+    public var isIntervalLike: Bool {
+        switch kind {
+        case .calendar(let spec): spec.isIntervalLike
+        case .every: true
+        case .reboot: false
+        }
+    }
+
+    /// Whether a wall time matches the expression's fields (ignoring DST resolution).
+    public func matches(_ local: LocalDateTime) -> Bool {
+        switch kind {
+        case .calendar(let spec): spec.matches(local)
+        case .every(let period):
+            CivilTime.floorDiv(local.localSeconds - zone.offset(at: local.localSeconds), period) * period
+                == local.localSeconds - zone.offset(at: local.localSeconds)
+        case .reboot: false
+        }
+    }
+
+    /// The first fire strictly after `date`, or `nil` for `@reboot`.
+    public func nextFire(after date: Date) -> CronFire? {
+        nextFire(afterUnixSeconds: Int64(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    /// The last fire strictly before `date`, or `nil` for `@reboot`.
+    public func previousFire(before date: Date) -> CronFire? {
+        previousFire(beforeUnixSeconds: Int64(date.timeIntervalSince1970.rounded(.up)))
+    }
+
+    /// The fires strictly after `date`, in order, without end (empty for `@reboot`).
+    public func fires(after date: Date) -> some Sequence<CronFire> {
+        sequence(state: Optional(Int64(date.timeIntervalSince1970.rounded(.down)))) { cursor -> CronFire? in
+            guard let after = cursor, let fire = nextFire(afterUnixSeconds: after) else { return nil }
+            cursor = fire.unixSeconds
+            return fire
+        }
+    }
+
+    /// The first fire at an instant greater than `t` (Unix seconds).
+    public func nextFire(afterUnixSeconds t: Int64) -> CronFire? {
+        switch kind {
+        case .reboot: return nil
+        case .every(let period): return everyFire((CivilTime.floorDiv(t, period) + 1) * period)
+        case .calendar(let spec): return nextCalendarFire(spec, after: t)
+        }
+    }
+
+    /// The last fire at an instant less than `t` (Unix seconds).
+    public func previousFire(beforeUnixSeconds t: Int64) -> CronFire? {
+        switch kind {
+        case .reboot: return nil
+        case .every(let period): return everyFire(CivilTime.floorDiv(t - 1, period) * period)
+        case .calendar(let spec): return previousCalendarFire(spec, before: t)
+        }
+    }
+
+    private func everyFire(_ instant: Int64) -> CronFire {
+        let offset = zone.offset(at: instant)
+        return CronFire(
+            unixSeconds: instant, nominal: LocalDateTime(localSeconds: instant + offset), utcOffset: Int(offset),
+            dedupeKey: CronFire.iso8601UTC(unixSeconds: instant), dst: nil)
+    }
+}

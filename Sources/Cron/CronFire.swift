@@ -1,0 +1,56 @@
+import Foundation
+
+/// One fire of a schedule: when it happens, which nominal wall time it stands for, and the key that
+/// makes it unique among the schedule's fires.
+public struct CronFire: Sendable, Hashable, CustomStringConvertible {
+    /// How a daylight-saving change shaped this fire.
+    public enum DSTMarker: String, Sendable, Hashable {
+        /// The nominal time did not exist (spring forward); the fire moved after the gap.
+        case gapShifted = "gap_shifted"
+        /// The nominal time occurs twice (fall back); this is its first occurrence.
+        case foldFirst = "fold_first"
+        /// The nominal time occurs twice (fall back); this is its second occurrence.
+        case foldSecond = "fold_second"
+    }
+
+    /// The instant of the fire, in whole seconds since the Unix epoch.
+    public var unixSeconds: Int64
+    /// The wall time the expression matched. For a gap-shifted fire this is the time that did not
+    /// exist (`02:30`), not the wall time at ``instant``.
+    public var nominal: LocalDateTime
+    /// The zone's offset from UTC at ``instant``, in seconds.
+    public var utcOffset: Int
+    /// Unique per fire of one schedule; stable across restarts and machines. Wall-anchored schedules
+    /// use the nominal wall time without offset (`2024-11-03T01:30`), so the second copy of a repeated
+    /// hour can never insert a run; interval-like ones use the UTC instant (`2024-11-03T05:30:00Z`).
+    public var dedupeKey: String
+    /// Set when a daylight-saving change touched this fire.
+    public var dst: DSTMarker?
+
+    /// The instant of the fire.
+    public var instant: Date { Date(timeIntervalSince1970: TimeInterval(unixSeconds)) }
+
+    /// The wall time at ``instant`` in the schedule's zone.
+    public var local: LocalDateTime { LocalDateTime(localSeconds: unixSeconds + Int64(utcOffset)) }
+
+    /// ISO 8601 with the zone's offset: `2024-03-10T03:00:00-04:00`.
+    public var iso8601: String { Self.iso8601(unixSeconds: unixSeconds, offset: utcOffset) }
+
+    public var description: String { iso8601 }
+
+    /// ISO 8601 for an instant shown at an offset: `2024-03-10T03:00:00-04:00`, `…+00:00` for UTC.
+    public static func iso8601(unixSeconds: Int64, offset: Int) -> String {
+        let local = LocalDateTime(localSeconds: unixSeconds + Int64(offset))
+        let magnitude = abs(offset)
+        var zone =
+            (offset < 0 ? "-" : "+") + LocalDateTime.pad(magnitude / 3600, 2) + ":"
+            + LocalDateTime.pad(magnitude / 60 % 60, 2)
+        if magnitude % 60 != 0 { zone += ":" + LocalDateTime.pad(magnitude % 60, 2) }
+        return local.iso8601() + zone
+    }
+
+    /// ISO 8601 in UTC with `Z`: `2024-03-10T07:00:00Z`.
+    public static func iso8601UTC(unixSeconds: Int64) -> String {
+        LocalDateTime(localSeconds: unixSeconds).iso8601() + "Z"
+    }
+}

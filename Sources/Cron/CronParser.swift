@@ -117,11 +117,12 @@ struct CronParser {
         if text == "?" {
             guard field == .dayOfMonth || field == .dayOfWeek else {
                 throw fieldError(
-                    .misplaced, field, text, column, item: text, "? is allowed only in day-of-month and day-of-week")
+                    .misplaced, field, text, column, item: text,
+                    "uses ?, which is allowed only in day-of-month and day-of-week")
             }
         }
         let restricted = text != "*" && text != "?"
-        for item in items {
+        for item in items where text != "?" {
             guard !item.isEmpty else {
                 throw fieldError(.syntax, field, text, column, item: nil, "has an empty list item")
             }
@@ -146,13 +147,20 @@ struct CronParser {
     private func parseItem(
         _ field: Field, _ item: Substring, text: Substring, column: Int, set: inout FieldSet, spec: inout CronSpec
     ) throws(CronError) {
-        func fail(_ code: CronError.Code, _ detail: String) -> CronError {
-            fieldError(code, field, text, column, item: item, detail)
+        // Uppercase ASCII letters only, so that positions in `upper` are positions in `item`.
+        let upper = String(item.map { $0.isASCII && $0.isLowercase ? Character($0.uppercased()) : $0 })
+        func fail(_ code: CronError.Code, _ detail: String, at part: Substring? = nil) -> CronError {
+            var quoted = item
+            if let part {
+                let offset = upper.distance(from: upper.startIndex, to: part.startIndex)
+                let start = item.index(item.startIndex, offsetBy: offset)
+                quoted = item[start..<item.index(start, offsetBy: part.count)]
+            }
+            return fieldError(code, field, text, column, item: quoted, detail)
         }
-        let upper = item.uppercased()
 
         if upper == "?" {
-            throw fail(.misplaced, "? must be the whole field, not part of a list")
+            throw fail(.misplaced, "uses ? in a list; ? must be the whole field")
         }
 
         // L and W forms.
@@ -188,21 +196,28 @@ struct CronParser {
                     spec.nearestWeekdays.insert(n)
                     return
                 }
-                throw fail(.misplaced, "nL is allowed only in day-of-month; here use L, L-n, LW or nW")
+                throw fail(
+                    .misplaced, "uses nL, which is allowed only in day-of-week; day-of-month takes L, L-n, LW or nW")
             case .dayOfWeek:
                 if upper == "L" { throw fail(.misplaced, "needs a weekday before L, like 5L for the last Friday") }
                 guard upper.hasSuffix("L"), !upper.hasPrefix("L") else {
-                    throw fail(.misplaced, "L-n, LW and nW are allowed only in day-of-month; here use nL or n#k")
+                    throw fail(
+                        .misplaced,
+                        "uses L-n, LW or nW, which are allowed only in day-of-month; day-of-week takes nL or n#k")
                 }
                 let weekday = try value(field, upper.dropLast(), fail)
                 spec.lastWeekdays.insert(weekday % 7)
                 return
             default:
-                throw fail(.misplaced, "L and W are allowed only in day-of-month (L, L-n, LW, nW) and day-of-week (nL)")
+                throw fail(
+                    .misplaced,
+                    "uses L or W, which are allowed only in day-of-month (L, L-n, LW, nW) and day-of-week (nL)")
             }
         }
         if let hash = upper.firstIndex(of: "#") {
-            guard field == .dayOfWeek else { throw fail(.misplaced, "# is allowed only in day-of-week (n#k)") }
+            guard field == .dayOfWeek else {
+                throw fail(.misplaced, "uses #, which is allowed only in day-of-week (n#k)")
+            }
             let weekday = try value(field, upper[..<hash], fail)
             guard let k = Self.number(upper[upper.index(after: hash)...]) else {
                 throw fail(.syntax, "is not n#k with an occurrence number k")
@@ -282,25 +297,27 @@ struct CronParser {
     }
 
     /// A number or, in month and day-of-week, a three-letter name, checked against the field's bounds.
-    private func value(_ field: Field, _ text: Substring, _ fail: (CronError.Code, String) -> CronError)
+    private func value(
+        _ field: Field, _ text: Substring, _ fail: (CronError.Code, String, Substring?) -> CronError
+    )
         throws(CronError) -> Int
     {
         if let n = Self.number(text) {
             guard field.bounds.contains(n) else {
-                throw fail(.outOfRange, "is out of range \(field.bounds.lowerBound)-\(field.bounds.upperBound)")
+                throw fail(.outOfRange, "is out of range \(field.bounds.lowerBound)-\(field.bounds.upperBound)", text)
             }
             return n
         }
         let names = field == .month ? Self.monthNames : (field == .dayOfWeek ? Self.dayNames : [])
         if let i = names.firstIndex(of: String(text)) { return field == .month ? i + 1 : i }
-        if text.isEmpty { throw fail(.syntax, "has a missing value\(field.allowedNames)") }
+        if text.isEmpty { throw fail(.syntax, "has a missing value\(field.allowedNames)", nil) }
         if text.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            throw fail(.outOfRange, "is out of range \(field.bounds.lowerBound)-\(field.bounds.upperBound)")
+            throw fail(.outOfRange, "is out of range \(field.bounds.lowerBound)-\(field.bounds.upperBound)", text)
         }
         let allowed =
             field.allowedNames.isEmpty
             ? "; allowed: numbers \(field.bounds.lowerBound)-\(field.bounds.upperBound)" : field.allowedNames
-        throw fail(.syntax, "has unknown value \"\(text)\"\(allowed)")
+        throw fail(.syntax, "is not a known value\(allowed)", text)
     }
 
     static func number(_ text: Substring) -> Int? {

@@ -12,12 +12,36 @@ let package = Package(
     products: [
         .executable(name: "schedule", targets: ["schedule"]),
         .library(name: "Cron", targets: ["Cron"]),
+        .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(name: "Cron", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "MLflowTracing",
+            dependencies: [
+                "CZlib",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SchedulerTesting",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "schedule",
             dependencies: [
@@ -27,6 +51,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MLflowTracingTests",
+            dependencies: [
+                "MLflowTracing", "SchedulerTesting",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ScheduleCLITests",
             dependencies: ["schedule", "Cron"],

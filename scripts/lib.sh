@@ -20,3 +20,23 @@ ensure_swift() {
         exit 1
     fi
 }
+
+# The project's Python virtualenv (.venv): MLflow for the tracking server the tests and the run
+# command start. Pinned so that tests see the server they were written against.
+MLFLOW_VERSION="${MLFLOW_VERSION:-3.17.2}"
+ensure_mlflow() {
+    local venv=".venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "==> creating the Python virtualenv $venv"
+        python3 -m venv "$venv" 2>/dev/null || {
+            ensure_apt python3 python3-venv
+            python3 -m venv "$venv"
+        }
+    fi
+    local have
+    have=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("mlflow"))' 2>/dev/null || true)
+    if [ "$have" != "$MLFLOW_VERSION" ] || [ ! -x "$venv/bin/mlflow" ]; then
+        echo "==> installing mlflow $MLFLOW_VERSION into $venv (a few minutes the first time)"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
+    fi
+}

@@ -1,0 +1,140 @@
+import Synchronization
+import Tracing
+
+/// A span recorded for MLflow. Start one through ``MLflowTracer`` (usually with `withSpan`); set its
+/// type, inputs, outputs and attributes; it is handed to the exporter when it ends.
+///
+/// Every operation takes a short lock and never waits for I/O, so spans cost microseconds on the
+/// caller's path. A span from a disabled tracer records nothing and costs a few nanoseconds.
+public final class MLflowSpan: Tracing.Span, Sendable {
+    public let context: ServiceContext
+    /// The span's own ids; `nil` for a span that does not record.
+    public let spanContext: MLflowSpanContext?
+    let parentSpanID: SpanID?
+    let kind: SpanKind
+    let startNanos: UInt64
+    let limits: TruncationLimits
+    private let sink: (any SpanSink)?
+    private let state: Mutex<State>
+
+    struct State {
+        var name: String
+        var attributes = SpanAttributes()
+        var events: [SpanEvent] = []
+        var links: [SpanLink] = []
+        var status: SpanStatus?
+        var ended = false
+    }
+
+    init(
+        name: String, context: ServiceContext, spanContext: MLflowSpanContext?, parentSpanID: SpanID?, kind: SpanKind,
+        startNanos: UInt64, limits: TruncationLimits, sink: (any SpanSink)?
+    ) {
+        self.context = context
+        self.spanContext = spanContext
+        self.parentSpanID = parentSpanID
+        self.kind = kind
+        self.startNanos = startNanos
+        self.limits = limits
+        self.sink = sink
+        self.state = Mutex(State(name: name))
+    }
+
+    /// The trace this span belongs to, if it records.
+    public var traceID: TraceID? { spanContext?.traceID }
+
+    /// True for the first span of a trace.
+    public var isRoot: Bool { spanContext != nil && parentSpanID == nil }
+
+    public var isRecording: Bool { sink != nil && !state.withLock { $0.ended } }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set {
+            guard sink != nil else { return }
+            state.withLock { if !$0.ended { $0.name = newValue } }
+        }
+    }
+
+    public var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set {
+            guard sink != nil else { return }
+            state.withLock { if !$0.ended { $0.attributes = newValue } }
+        }
+    }
+
+    /// Sets one attribute in place (cheaper than going through ``attributes``). Strings are cut to the
+    /// string limit.
+    public func setAttribute(_ key: String, _ value: SpanAttribute) {
+        guard sink != nil else { return }
+        var value = value
+        if case .string(let s) = value, s.utf8.count > limits.string {
+            value = .string(Truncation.truncate(s, maxBytes: limits.string))
+        }
+        state.withLock { if !$0.ended { $0.attributes[key] = value } }
+    }
+
+    /// Sets a string attribute cut to `maxBytes` (for `stdout`/`stderr` with their own limits).
+    public func setAttribute(_ key: String, truncating value: String, maxBytes: Int) {
+        guard sink != nil else { return }
+        let cut = Truncation.truncate(value, maxBytes: maxBytes)
+        state.withLock { if !$0.ended { $0.attributes[key] = SpanAttribute.string(cut) } }
+    }
+
+    public func setStatus(_ status: SpanStatus) {
+        guard sink != nil else { return }
+        state.withLock { state in
+            guard !state.ended else { return }
+            // An error stays an error: a later OK does not hide it, nor does a bare ERROR erase its message.
+            if let current = state.status, current.code == .error {
+                if status.code != .error || (status.message ?? "").isEmpty { return }
+            }
+            state.status = status
+        }
+    }
+
+    public func addEvent(_ event: SpanEvent) {
+        guard sink != nil else { return }
+        state.withLock { if !$0.ended { $0.events.append(event) } }
+    }
+
+    /// Records a failure as MLflow shows it: status ERROR with `"<Type>: <message>"` and an
+    /// `exception` event carrying `exception.type`, `exception.message` (and `exception.stacktrace`
+    /// when given in `attributes`).
+    public func recordError<Instant: TracerInstant>(
+        _ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant
+    ) {
+        guard sink != nil else { return }
+        let type = String(describing: Swift.type(of: error))
+        let message = Truncation.truncate(String(describing: error), maxBytes: limits.string)
+        var eventAttributes = attributes
+        eventAttributes["exception.type"] = SpanAttribute.string(type)
+        eventAttributes["exception.message"] = SpanAttribute.string(message)
+        let event = SpanEvent(name: "exception", at: instant(), attributes: eventAttributes)
+        state.withLock { state in
+            guard !state.ended else { return }
+            state.events.append(event)
+            state.status = SpanStatus(code: .error, message: "\(type): \(message)")
+        }
+    }
+
+    public func addLink(_ link: SpanLink) {
+        guard sink != nil else { return }
+        state.withLock { if !$0.ended { $0.links.append(link) } }
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard let sink, let spanContext else { return }
+        let endNanos = instant().nanosecondsSinceEpoch
+        let finished: FinishedSpan? = state.withLock { state in
+            guard !state.ended else { return nil }
+            state.ended = true
+            return FinishedSpan(
+                traceID: spanContext.traceID, spanID: spanContext.spanID, parentSpanID: parentSpanID, name: state.name,
+                kind: kind, startNanos: startNanos, endNanos: max(endNanos, startNanos), attributes: state.attributes,
+                events: state.events, links: state.links, status: state.status)
+        }
+        if let finished { sink.submit(finished) }
+    }
+}

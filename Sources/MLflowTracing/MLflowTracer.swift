@@ -1,0 +1,72 @@
+import Tracing
+
+/// A `Tracer` (swift-distributed-tracing) whose spans become MLflow traces.
+///
+/// The current span travels in `ServiceContext`, a task-local, so nested `withSpan` calls make
+/// children in the same trace and concurrent tasks never share one. Ended spans go to an exporter
+/// (``TraceExporter``) without blocking; with tracing off, spans record nothing.
+///
+/// ```swift
+/// let tracer = exporter.tracer
+/// try await tracer.withSpan("energy_analysis") { root in
+///     root.setSpanType(.chain)
+///     root.setTraceTag("trigger", "cron")
+///     try await tracer.withSpan("collect") { node in node.setInputs(state) }
+/// }
+/// ```
+public struct MLflowTracer: Tracer, Sendable {
+    public typealias Span = MLflowSpan
+
+    private let sink: (any SpanSink)?
+    public let limits: TruncationLimits
+
+    init(sink: (any SpanSink)?, limits: TruncationLimits) {
+        self.sink = sink
+        self.limits = limits
+    }
+
+    /// A tracer that records nothing.
+    public static let disabled = MLflowTracer(sink: nil, limits: TruncationLimits())
+
+    /// Whether spans are recorded at all.
+    public var isEnabled: Bool { sink != nil }
+
+    private static let disabledSpan = MLflowSpan(
+        name: "", context: .topLevel, spanContext: nil, parentSpanID: nil, kind: .internal, startNanos: 0,
+        limits: TruncationLimits(), sink: nil)
+
+    public func startSpan<Instant: TracerInstant>(
+        _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+    ) -> MLflowSpan {
+        guard let sink else { return Self.disabledSpan }
+        var context = context()
+        let parent = context.mlflowSpanContext
+        let own = MLflowSpanContext(traceID: parent?.traceID ?? .random(), spanID: .random())
+        context.mlflowSpanContext = own
+        return MLflowSpan(
+            name: operationName, context: context, spanContext: own, parentSpanID: parent?.spanID, kind: kind,
+            startNanos: instant().nanosecondsSinceEpoch, limits: limits, sink: sink)
+    }
+
+    public func forceFlush() {}
+
+    // MARK: W3C trace context (traceparent), so a trace can continue across processes.
+
+    public func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
+    ) where Extract.Carrier == Carrier {
+        guard let header = extractor.extract(key: "traceparent", from: carrier) else { return }
+        let parts = header.split(separator: "-")
+        guard parts.count == 4, parts[0] == "00", let trace = TraceID(hex: parts[1]), let span = SpanID(hex: parts[2])
+        else { return }
+        context.mlflowSpanContext = MLflowSpanContext(traceID: trace, spanID: span)
+    }
+
+    public func inject<Carrier, Inject: Injector>(
+        _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
+    ) where Inject.Carrier == Carrier {
+        guard let span = context.mlflowSpanContext else { return }
+        injector.inject("00-\(span.traceID.hex)-\(span.spanID.hex)-01", forKey: "traceparent", into: &carrier)
+    }
+}

@@ -1,0 +1,165 @@
+import Tracing
+
+/// Encodes spans as OTLP/HTTP JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding):
+/// ids as lowercase hex, times as decimal strings of nanoseconds, enums as integers, attributes as
+/// `{"key", "value": {"stringValue" | "intValue" | "doubleValue" | "boolValue" | "arrayValue"}}`.
+/// Written by hand into a byte buffer: it runs for every span, off the run's path but on the
+/// exporter's.
+enum OTLPJSON {
+    /// One span object, `{"traceId":…}`.
+    static func encode(_ span: FinishedSpan) -> [UInt8] {
+        var w = Writer()
+        w.raw("{\"traceId\":\"")
+        w.raw(span.traceID.hex)
+        w.raw("\",\"spanId\":\"")
+        w.raw(span.spanID.hex)
+        if let parent = span.parentSpanID {
+            w.raw("\",\"parentSpanId\":\"")
+            w.raw(parent.hex)
+        }
+        w.raw("\",\"name\":")
+        w.string(span.name)
+        w.raw(",\"kind\":")
+        w.raw(String(kindNumber(span.kind)))
+        w.raw(",\"startTimeUnixNano\":\"")
+        w.raw(String(span.startNanos))
+        w.raw("\",\"endTimeUnixNano\":\"")
+        w.raw(String(span.endNanos))
+        w.raw("\",\"attributes\":")
+        w.attributes(span.attributes)
+        if !span.events.isEmpty {
+            w.raw(",\"events\":[")
+            for (i, event) in span.events.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"timeUnixNano\":\"")
+                w.raw(String(event.nanosecondsSinceEpoch))
+                w.raw("\",\"name\":")
+                w.string(event.name)
+                w.raw(",\"attributes\":")
+                w.attributes(event.attributes)
+                w.raw("}")
+            }
+            w.raw("]")
+        }
+        if !span.links.isEmpty {
+            let links = span.links.compactMap { link in link.context.mlflowSpanContext.map { ($0, link.attributes) } }
+            w.raw(",\"links\":[")
+            for (i, (context, attributes)) in links.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"traceId\":\"\(context.traceID.hex)\",\"spanId\":\"\(context.spanID.hex)\",\"attributes\":")
+                w.attributes(attributes)
+                w.raw("}")
+            }
+            w.raw("]")
+        }
+        let status = span.status ?? SpanStatus(code: .ok)
+        w.raw(",\"status\":{\"code\":")
+        w.raw(status.code == .error ? "2" : "1")
+        if let message = status.message, !message.isEmpty {
+            w.raw(",\"message\":")
+            w.string(message)
+        }
+        w.raw("}}")
+        return w.bytes
+    }
+
+    /// A whole `ExportTraceServiceRequest` around already encoded spans.
+    static func request(spans: [[UInt8]], serviceName: String) -> [UInt8] {
+        var w = Writer()
+        w.bytes.reserveCapacity(spans.reduce(256) { $0 + $1.count + 1 })
+        w.raw(
+            "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":")
+        w.string(serviceName)
+        w.raw("}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"schedulerd\"},\"spans\":[")
+        for (i, span) in spans.enumerated() {
+            if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.bytes.append(contentsOf: span)
+        }
+        w.raw("]}]}]}")
+        return w.bytes
+    }
+
+    static func kindNumber(_ kind: SpanKind) -> Int {
+        switch kind {
+        case .internal: 1
+        case .server: 2
+        case .client: 3
+        case .producer: 4
+        case .consumer: 5
+        }
+    }
+
+    struct Writer {
+        var bytes: [UInt8] = []
+
+        mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+        mutating func string(_ s: String) {
+            bytes.append(UInt8(ascii: "\""))
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0..<0x20:
+                    bytes.append(contentsOf: Array("\\u00".utf8))
+                    bytes.append(Hex.digits[Int(b >> 4)])
+                    bytes.append(Hex.digits[Int(b & 0xF)])
+                default: bytes.append(b)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+
+        mutating func attributes(_ attributes: SpanAttributes) {
+            bytes.append(UInt8(ascii: "["))
+            var first = true
+            attributes.forEach { key, value in
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                raw("{\"key\":")
+                string(key)
+                raw(",\"value\":")
+                self.value(value)
+                raw("}")
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+
+        mutating func value(_ attribute: SpanAttribute) {
+            switch attribute {
+            case .int32(let v): raw("{\"intValue\":\"\(v)\"}")
+            case .int64(let v): raw("{\"intValue\":\"\(v)\"}")
+            case .double(let v) where v.isFinite: raw("{\"doubleValue\":\(v)}")
+            case .double(let v): raw("{\"stringValue\":\"\(v)\"}")
+            case .bool(let v): raw("{\"boolValue\":\(v)}")
+            case .string(let s):
+                raw("{\"stringValue\":")
+                string(s)
+                raw("}")
+            case .stringConvertible(let c):
+                raw("{\"stringValue\":")
+                string(String(describing: c))
+                raw("}")
+            case .int32Array(let a): array(a.map { .int32($0) })
+            case .int64Array(let a): array(a.map { .int64($0) })
+            case .doubleArray(let a): array(a.map { .double($0) })
+            case .boolArray(let a): array(a.map { .bool($0) })
+            case .stringArray(let a): array(a.map { .string($0) })
+            case .stringConvertibleArray(let a): array(a.map { .string(String(describing: $0)) })
+            default: raw("{\"stringValue\":\"\"}")
+            }
+        }
+
+        mutating func array(_ values: [SpanAttribute]) {
+            raw("{\"arrayValue\":{\"values\":[")
+            for (i, v) in values.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                value(v)
+            }
+            raw("]}}")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Synchronization
+
+/// A 128-bit OTLP trace id. MLflow's trace id is `tr-` followed by its hex form.
+public struct TraceID: Sendable, Hashable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// 32 lowercase hex digits.
+    public var hex: String { Hex.encode(high) + Hex.encode(low) }
+    /// The id MLflow shows and answers to: `tr-<hex>`.
+    public var mlflowTraceID: String { "tr-" + hex }
+    public var description: String { hex }
+
+    /// Reads 32 hex digits.
+    public init?(hex: some StringProtocol) {
+        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16),
+            let low = UInt64(hex.suffix(16), radix: 16)
+        else { return nil }
+        self.init(high: high, low: low)
+    }
+
+    static func random() -> TraceID {
+        var id = TraceID(high: IDGenerator.next(), low: IDGenerator.next())
+        if id.high == 0 && id.low == 0 { id.low = 1 }
+        return id
+    }
+}
+
+/// A 64-bit OTLP span id.
+public struct SpanID: Sendable, Hashable, CustomStringConvertible {
+    public var value: UInt64
+
+    public init(_ value: UInt64) { self.value = value }
+
+    /// 16 lowercase hex digits.
+    public var hex: String { Hex.encode(value) }
+    public var description: String { hex }
+
+    public init?(hex: some StringProtocol) {
+        guard hex.utf8.count == 16, let value = UInt64(hex, radix: 16) else { return nil }
+        self.value = value
+    }
+
+    static func random() -> SpanID {
+        let v = IDGenerator.next()
+        return SpanID(v == 0 ? 1 : v)
+    }
+}
+
+/// Random ids without a system call per id: a SplitMix64 sequence seeded once from the system
+/// generator, advanced atomically (ids need to be unique and unpredictable enough, not secret).
+enum IDGenerator {
+    private static let state = Atomic<UInt64>(UInt64.random(in: .min ... .max))
+
+    static func next() -> UInt64 {
+        let s = state.wrappingAdd(0x9e37_79b9_7f4a_7c15, ordering: .relaxed).newValue
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+enum Hex {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    static func encode(_ v: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for i in 0..<16 { buffer[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
+            return 16
+        }
+    }
+}

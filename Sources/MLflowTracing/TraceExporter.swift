@@ -1,0 +1,316 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Moves ended spans off the run's path: memory → SQLite spool → MLflow `POST /v1/traces`.
+///
+/// Run it as a `Service` (or call ``run()`` in a task). Spans are written to the spool in batches as
+/// they end, then sent oldest first, many traces per request (gzip above a few KiB); a trace's root,
+/// which ends after its children, is never sent before them. Delivered rows are deleted. Network
+/// errors, 408, 429 and 5xx are retried with capped exponential backoff and jitter; a request refused
+/// with 400/422 is split by trace until the refused trace is isolated, and that trace goes to the
+/// dead-letter table; 404 resolves the experiment again. An outage is logged once when it starts and
+/// once when it ends, with the number of spans delivered late.
+///
+/// ```swift
+/// let exporter = try TraceExporter(configuration: .init(environment: env, dataDirectory: dir), logger: logger)
+/// let tracer = exporter.tracer   // hand this to the code that makes spans
+/// ```
+public final class TraceExporter: Service, Sendable {
+    /// Counters for metrics and tests.
+    public struct Statistics: Sendable, Equatable {
+        /// Spans written to the spool.
+        public var spooled = 0
+        /// Spans MLflow accepted.
+        public var delivered = 0
+        /// Spans dropped because the spool or the in-memory inbox was full.
+        public var dropped = 0
+        /// Spans moved to the dead-letter table.
+        public var deadLettered = 0
+        /// Export requests that failed and will be retried.
+        public var failedRequests = 0
+        /// Spans waiting in the spool now.
+        public var pending = 0
+    }
+
+    /// The tracer whose spans this exporter delivers (records nothing when tracing is off).
+    public let tracer: MLflowTracer
+    public let configuration: MLflowTracingConfiguration
+    private let logger: Logger
+    private let inbox: SpanInbox?
+    private let spool: SpanSpool?
+    private let client: MLflowClient?
+    private let wake: AsyncStream<Void>
+    private let wakeSender: AsyncStream<Void>.Continuation
+    private let stats = Mutex(Statistics())
+    private let writerIdle = Mutex(true)
+
+    /// Opens (or creates) the spool. With no tracking URI, tracing is off: said once in the log, and
+    /// ``tracer`` records nothing.
+    /// - Throws: ``MLflowTracingError`` when the spool cannot be opened.
+    public init(configuration: MLflowTracingConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        (wake, wakeSender) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        guard let uri = configuration.trackingURI else {
+            logger.info("MLflow tracing is off: MLFLOW_TRACKING_URI is not set")
+            tracer = .disabled
+            inbox = nil
+            spool = nil
+            client = nil
+            return
+        }
+        do {
+            spool = try SpanSpool(path: configuration.spoolPath)
+        } catch {
+            throw MLflowTracingError(.spool, "cannot open the trace spool at \(configuration.spoolPath): \(error)")
+        }
+        let inbox = SpanInbox()
+        self.inbox = inbox
+        client = MLflowClient(trackingURI: uri, authentication: configuration.authentication)
+        tracer = MLflowTracer(sink: inbox, limits: configuration.limits)
+        stats.withLock { $0.pending = spool?.totals.count ?? 0 }
+        logger.info(
+            "MLflow tracing is on",
+            metadata: [
+                "mlflow_uri": "\(client!.displayURI)",
+                "experiment": "\(configuration.experimentID.map { "id \($0)" } ?? configuration.experimentName)",
+                "spooled_from_before": "\(spool?.totals.count ?? 0)",
+            ])
+    }
+
+    public var statistics: Statistics {
+        var s = stats.withLock { $0 }
+        s.pending = spool?.totals.count ?? 0
+        return s
+    }
+
+    /// Runs until the task is cancelled or a graceful shutdown is requested; then writes what is still
+    /// in memory to the spool and tries once more to deliver it.
+    public func run() async throws {
+        guard let inbox, let spool, let client else {
+            try? await gracefulShutdown()
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.writeLoop(inbox, spool) }
+            group.addTask { await self.sendLoop(spool, client) }
+            group.addTask {
+                try? await gracefulShutdown()
+                inbox.finish()
+                self.wakeSender.finish()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        // Whatever ended meanwhile reaches the spool, so it is delivered after the next start.
+        writeBatch(inbox.drain(), spool)
+    }
+
+    /// Waits until every span ended so far is delivered (or moved to the dead-letter table), or the
+    /// timeout passes. - Returns: true when nothing is left to deliver.
+    @discardableResult
+    public func flush(timeout: Duration = .seconds(30)) async -> Bool {
+        guard let inbox, let spool else { return true }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline {
+            if inbox.isEmpty && writerIdle.withLock({ $0 }) && spool.totals.count == 0 { return true }
+            wakeSender.yield()
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    /// Waits until every span ended so far is in the spool (not necessarily delivered).
+    @discardableResult
+    public func flushToSpool(timeout: Duration = .seconds(10)) async -> Bool {
+        guard let inbox else { return true }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline {
+            if inbox.isEmpty && writerIdle.withLock({ $0 }) { return true }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return false
+    }
+
+    // MARK: - Spool writer
+
+    private func writeLoop(_ inbox: SpanInbox, _ spool: SpanSpool) async {
+        for await _ in inbox.signals {
+            writerIdle.withLock { $0 = false }
+            writeBatch(inbox.drain(), spool)
+            writerIdle.withLock { $0 = true }
+            if Task.isCancelled { return }
+        }
+    }
+
+    private func writeBatch(_ batch: (spans: [FinishedSpan], dropped: Int), _ spool: SpanSpool) {
+        var dropped = batch.dropped
+        if !batch.spans.isEmpty {
+            let encoded = batch.spans.map { ($0, OTLPJSON.encode($0)) }
+            do {
+                dropped += try spool.append(
+                    encoded, maxCount: configuration.spoolMaxSpans, maxBytes: configuration.spoolMaxBytes)
+                stats.withLock { $0.spooled += encoded.count }
+                wakeSender.yield()
+            } catch {
+                dropped += encoded.count
+                logger.error(
+                    "cannot write spans to the trace spool; they are lost",
+                    metadata: ["spans": "\(encoded.count)", "spool": "\(spool.path)", "error": "\(error)"])
+            }
+        }
+        if dropped > 0 {
+            stats.withLock { $0.dropped += dropped }
+            logger.warning(
+                "trace spool full: dropped the oldest spans",
+                metadata: [
+                    "dropped": "\(dropped)", "max_spans": "\(configuration.spoolMaxSpans)",
+                    "max_bytes": "\(configuration.spoolMaxBytes)",
+                ])
+        }
+    }
+
+    // MARK: - Sender
+
+    private struct Outage {
+        var since: ContinuousClock.Instant
+        var reason: String
+    }
+
+    private func sendLoop(_ spool: SpanSpool, _ client: MLflowClient) async {
+        var experimentID: String?
+        var outage: Outage?
+        var backoff = Backoff(maximum: configuration.maxBackoff)
+        var wakeups = wake.makeAsyncIterator()
+
+        func fail(_ reason: String, after: Duration? = nil) async {
+            stats.withLock { $0.failedRequests += 1 }
+            if outage == nil {
+                outage = Outage(since: .now, reason: reason)
+                logger.warning(
+                    "MLflow is unavailable; spans wait in the spool and are sent when it is back",
+                    metadata: ["reason": "\(reason)", "pending_spans": "\(spool.totals.count)"])
+            }
+            try? await Task.sleep(for: after.map { min($0, .seconds(300)) } ?? backoff.next())
+        }
+
+        while !Task.isCancelled {
+            guard spool.totals.count > 0 else {
+                if await wakeups.next() == nil { return }
+                continue
+            }
+            if experimentID == nil {
+                do {
+                    experimentID = try await client.resolveExperiment(
+                        name: configuration.experimentName, id: configuration.experimentID)
+                } catch {
+                    await fail(error.message)
+                    continue
+                }
+            }
+            let rows: [SpanSpool.Row]
+            do {
+                rows = try spool.oldest(maxSpans: configuration.batchMaxSpans, maxBytes: configuration.batchMaxBytes)
+            } catch {
+                await fail("cannot read the trace spool: \(error)")
+                continue
+            }
+            if rows.isEmpty { continue }
+            switch await deliver(rows, experimentID: experimentID!, spool, client) {
+            case .delivered:
+                backoff.reset()
+                if let ended = outage {
+                    outage = nil
+                    let seconds = (ContinuousClock.now - ended.since).components.seconds
+                    logger.info(
+                        "MLflow is reachable again; spans that waited are being delivered",
+                        metadata: ["outage_seconds": "\(seconds)", "late_spans": "\(spool.totals.count + rows.count)"])
+                }
+            case .retry(let reason, let after):
+                await fail(reason, after: after)
+            case .experimentNotFound:
+                experimentID = nil
+                await fail("the experiment was not found (404); resolving it again")
+            case .unauthorized(let status):
+                await fail(
+                    "MLflow refused the credentials (\(status)); check MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN"
+                )
+            case .rejected:
+                break  // handled inside deliver
+            }
+        }
+    }
+
+    /// Sends `rows`; on 400/422 splits them by trace until the refused trace is alone, and moves it to
+    /// the dead-letter table. Delivered rows are deleted from the spool.
+    private func deliver(
+        _ rows: [SpanSpool.Row], experimentID: String, _ spool: SpanSpool, _ client: MLflowClient
+    ) async -> MLflowClient.SendResult {
+        let body = OTLPJSON.request(spans: rows.map(\.payload), serviceName: configuration.serviceName)
+        let result = await client.send(
+            body: body, experimentID: experimentID, gzipThreshold: configuration.gzipThreshold)
+        switch result {
+        case .delivered:
+            do {
+                try spool.delete(ids: rows.map(\.id))
+            } catch {
+                logger.error("cannot delete delivered spans from the spool", metadata: ["error": "\(error)"])
+            }
+            stats.withLock { $0.delivered += rows.count }
+            return .delivered
+        case .rejected(let status, let reason):
+            var traces: [String] = []
+            var byTrace: [String: [SpanSpool.Row]] = [:]
+            for row in rows {
+                if byTrace[row.traceID] == nil { traces.append(row.traceID) }
+                byTrace[row.traceID, default: []].append(row)
+            }
+            if traces.count == 1 {
+                do {
+                    try spool.deadLetter(rows, status: status, reason: reason)
+                } catch {
+                    logger.error(
+                        "cannot move a refused trace to the dead-letter table", metadata: ["error": "\(error)"])
+                }
+                stats.withLock { $0.deadLettered += rows.count }
+                logger.error(
+                    "MLflow refused a trace; it was moved to the dead-letter table",
+                    metadata: [
+                        "trace_id": "tr-\(traces[0])", "spans": "\(rows.count)", "http_status": "\(status)",
+                        "reason": "\(reason)",
+                    ])
+                return .delivered
+            }
+            let half = traces.count / 2
+            let first = traces[..<half].flatMap { byTrace[$0]! }
+            let second = traces[half...].flatMap { byTrace[$0]! }
+            let a = await deliver(first, experimentID: experimentID, spool, client)
+            guard a == .delivered else { return a }
+            return await deliver(second, experimentID: experimentID, spool, client)
+        default:
+            return result
+        }
+    }
+}
+
+/// Capped exponential backoff with full jitter: 0.25 s, 0.5 s, 1 s, … up to `maximum`, each wait a
+/// random point between half the step and the step.
+struct Backoff {
+    var maximum: Duration
+    var step: Duration = .milliseconds(250)
+
+    mutating func next() -> Duration {
+        let current = min(step, maximum)
+        step = min(step * 2, maximum)
+        let low = current / 2
+        let span = (current - low).components
+        let nanos = Int64(span.seconds) * 1_000_000_000 + span.attoseconds / 1_000_000_000
+        return low + .nanoseconds(Int64.random(in: 0...max(0, nanos)))
+    }
+
+    mutating func reset() { step = .milliseconds(250) }
+}

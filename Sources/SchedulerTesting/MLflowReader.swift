@@ -1,0 +1,168 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Reads traces back through MLflow's REST API, the way a person's tools would see them.
+public struct MLflowReader: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// One span as MLflow's REST API returns it (OTLP proto-JSON: ids in base64, attributes as
+    /// `{key, value: {string_value | int_value | …}}`), with values decoded.
+    public struct Span: @unchecked Sendable {
+        public var name: String
+        public var spanID: String  // hex
+        public var parentSpanID: String?  // hex
+        public var statusCode: String  // STATUS_CODE_OK / STATUS_CODE_ERROR / STATUS_CODE_UNSET
+        public var statusMessage: String
+        public var startNanos: UInt64
+        public var endNanos: UInt64
+        /// Attribute values: String, Int, Double, Bool, [Any] or [String: Any].
+        public var attributes: [String: Any]
+        public var events: [(name: String, attributes: [String: Any])]
+
+        public func attribute(_ key: String) -> Any? { attributes[key] }
+        public func string(_ key: String) -> String? { attributes[key] as? String }
+        public func int(_ key: String) -> Int? { attributes[key] as? Int }
+        public func bool(_ key: String) -> Bool? { attributes[key] as? Bool }
+
+        /// A string attribute holding JSON (inputs, outputs), parsed.
+        public func json(_ key: String) -> Any? {
+            guard let text = string(key) else { return attributes[key] }
+            return try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)
+        }
+    }
+
+    public struct Trace: Sendable {
+        public var state: String
+        public var tags: [String: String]
+        public var spans: [Span]
+
+        public func span(named name: String) -> Span? { spans.first { $0.name == name } }
+        public var root: Span? { spans.first { $0.parentSpanID == nil } }
+        public func children(of span: Span) -> [Span] { spans.filter { $0.parentSpanID == span.spanID } }
+    }
+
+    public let uri: URL
+
+    public init(uri: URL) { self.uri = uri }
+
+    /// The id of the experiment called `name`.
+    public func experimentID(named name: String) async throws -> String {
+        let object = try await get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=\(name)")
+        guard let id = (object["experiment"] as? [String: Any])?["experiment_id"] as? String else {
+            throw Failure(description: "no experiment named \(name)")
+        }
+        return id
+    }
+
+    /// The trace `tr-<hex>`, or nil when MLflow does not know it (yet).
+    public func trace(_ mlflowTraceID: String) async throws -> Trace? {
+        let (status, object) = try await request(
+            "/api/3.0/mlflow/traces/get?trace_id=\(mlflowTraceID)&allow_partial=true")
+        if status == 404 { return nil }
+        guard status == 200, let trace = object["trace"] as? [String: Any] else {
+            throw Failure(description: "traces/get answered \(status): \(object)")
+        }
+        let info = trace["trace_info"] as? [String: Any] ?? [:]
+        let spans = (trace["spans"] as? [[String: Any]] ?? []).map(Self.span)
+        return Trace(
+            state: info["state"] as? String ?? "", tags: info["tags"] as? [String: String] ?? [:], spans: spans)
+    }
+
+    /// Trace ids (`tr-…`) in an experiment matching an MLflow filter like `tags.schedule_id = 'x'`.
+    public func search(experimentID: String, filter: String? = nil, maxResults: Int = 1000) async throws -> [String] {
+        var ids: [String] = []
+        var token: String?
+        repeat {
+            var body: [String: Any] = [
+                "locations": [["type": "MLFLOW_EXPERIMENT", "mlflow_experiment": ["experiment_id": experimentID]]],
+                "max_results": min(maxResults, 500),
+            ]
+            if let filter { body["filter"] = filter }
+            if let token { body["page_token"] = token }
+            let (status, object) = try await request("/api/3.0/mlflow/traces/search", body: body)
+            guard status == 200 else { throw Failure(description: "traces/search answered \(status): \(object)") }
+            for info in object["traces"] as? [[String: Any]] ?? [] {
+                if let id = info["trace_id"] as? String { ids.append(id) }
+            }
+            token = object["next_page_token"] as? String
+        } while token != nil && !(token!.isEmpty) && ids.count < maxResults
+        return ids
+    }
+
+    private func get(_ path: String) async throws -> [String: Any] {
+        let (status, object) = try await request(path)
+        guard status == 200 else { throw Failure(description: "\(path) answered \(status): \(object)") }
+        return object
+    }
+
+    private func request(_ path: String, body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: uri.absoluteString + path)!)
+        request.timeoutInterval = 30
+        if let body {
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+    }
+
+    static func hex(base64: Any?) -> String? {
+        guard let text = base64 as? String, !text.isEmpty, let data = Data(base64Encoded: text) else { return nil }
+        return data.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Decodes an OTLP AnyValue in proto-JSON (snake_case) form.
+    static func value(_ any: Any?) -> Any? {
+        guard let object = any as? [String: Any] else { return nil }
+        if let v = object["string_value"] as? String { return v }
+        if let v = object["bool_value"] as? Bool { return v }
+        if let v = object["int_value"] { return (v as? Int) ?? Int("\(v)") }
+        if let v = object["double_value"] { return (v as? Double) ?? Double("\(v)") }
+        if let list = (object["array_value"] as? [String: Any])?["values"] as? [Any] {
+            return list.map { value($0) ?? NSNull() }
+        }
+        if let list = (object["kvlist_value"] as? [String: Any])?["values"] as? [[String: Any]] {
+            return attributes(list)
+        }
+        return nil
+    }
+
+    static func attributes(_ any: Any?) -> [String: Any] {
+        var out: [String: Any] = [:]
+        for entry in any as? [[String: Any]] ?? [] {
+            if let key = entry["key"] as? String, let v = value(entry["value"]) { out[key] = v }
+        }
+        return out
+    }
+
+    static func nanos(_ any: Any?) -> UInt64 {
+        if let n = any as? UInt64 { return n }
+        if let n = any as? Int { return UInt64(n) }
+        if let n = any as? NSNumber { return n.uint64Value }
+        return UInt64("\(any ?? "")") ?? 0
+    }
+
+    static func span(_ object: [String: Any]) -> Span {
+        let status = object["status"] as? [String: Any] ?? [:]
+        let events = (object["events"] as? [[String: Any]] ?? []).map {
+            (name: $0["name"] as? String ?? "", attributes: attributes($0["attributes"]))
+        }
+        return Span(
+            name: object["name"] as? String ?? "",
+            spanID: hex(base64: object["span_id"]) ?? "",
+            parentSpanID: hex(base64: object["parent_span_id"]),
+            statusCode: status["code"] as? String ?? "",
+            statusMessage: status["message"] as? String ?? "",
+            startNanos: nanos(object["start_time_unix_nano"]),
+            endNanos: nanos(object["end_time_unix_nano"]),
+            attributes: attributes(object["attributes"]),
+            events: events)
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A real `mlflow server` for integration tests: its own SQLite backend in a temporary directory, on
+/// a free port of 127.0.0.1, stopped (with its worker processes) when the test process exits.
+///
+/// The executable is `$SCHEDULERD_TEST_MLFLOW`, else `.venv/bin/mlflow` at the package root (which
+/// `scripts/test` installs). When neither exists, ``start()`` throws with the reason: tests that need
+/// MLflow fail, they never skip.
+public final class MLflowTestServer: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let port: Int
+    public let directory: URL
+    private let pid = Mutex<Int32?>(nil)
+
+    /// The tracking URI, `http://127.0.0.1:<port>`.
+    public var uri: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    public init(port: Int? = nil) throws {
+        self.port = try port ?? Self.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlflow-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// One server shared by every test in the process, started on first use.
+    public static func shared() async throws -> MLflowTestServer {
+        try await SharedServer.instance.get()
+    }
+
+    /// The mlflow executable tests use.
+    public static func executable() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["SCHEDULERD_TEST_MLFLOW"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw Failure(description: "SCHEDULERD_TEST_MLFLOW=\(path) is not an executable file")
+            }
+            return path
+        }
+        let local = packageRoot.appendingPathComponent(".venv/bin/mlflow").path
+        guard FileManager.default.isExecutableFile(atPath: local) else {
+            throw Failure(
+                description: "MLflow is not installed for the tests: \(local) is missing. Run scripts/test, which "
+                    + "installs it, or set SCHEDULERD_TEST_MLFLOW to an mlflow executable")
+        }
+        return local
+    }
+
+    static var packageRoot: URL {
+        // Sources/SchedulerTesting/MLflowTestServer.swift → the package root.
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// Starts the server and waits until `/health` answers (up to two minutes: a first start migrates
+    /// its database).
+    public func start() async throws {
+        let process = Process()
+        // Foundation starts the child in its own process group, so stop() reaches the workers too.
+        process.executableURL = URL(fileURLWithPath: try Self.executable())
+        process.arguments = [
+            "server", "--host", "127.0.0.1", "--port", "\(port)", "--workers", "2",
+            "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
+            "--default-artifact-root", directory.appendingPathComponent("artifacts").path,
+        ]
+        let log = directory.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        pid.withLock { $0 = process.processIdentifier }
+        Reaper.shared.track(process.processIdentifier)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if await healthy() { return }
+            if !process.isRunning {
+                throw Failure(description: "mlflow server exited with \(process.terminationStatus); see \(log.path)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        stop()
+        throw Failure(description: "mlflow server did not answer /health within 120 s; see \(log.path)")
+    }
+
+    /// Stops the server and its workers (SIGTERM to the group, SIGKILL after 5 s) and waits for them.
+    public func stop() {
+        guard
+            let pid = pid.withLock({ p -> Int32? in
+                defer { p = nil }; return p
+            })
+        else { return }
+        Reaper.terminateGroup(pid)
+        Reaper.shared.untrack(pid)
+    }
+
+    /// True when `/health` answers 200.
+    public func healthy() async -> Bool {
+        var request = URLRequest(url: uri.appendingPathComponent("health"))
+        request.timeoutInterval = 2
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
+        return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+
+    /// A free TCP port on 127.0.0.1, as the OS hands it out.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw Failure(description: "bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+private actor SharedServer {
+    static let instance = SharedServer()
+    private var server: Task<MLflowTestServer, any Error>?
+
+    func get() async throws -> MLflowTestServer {
+        if let server { return try await server.value }
+        let task = Task {
+            let server = try MLflowTestServer()
+            try await server.start()
+            return server
+        }
+        server = task
+        return try await task.value
+    }
+}
+
+/// Kills the process groups of servers still running when the test process exits.
+final class Reaper: Sendable {
+    static let shared = Reaper()
+    private let pids = Mutex<Set<Int32>>([])
+
+    private init() {
+        atexit {
+            for pid in Reaper.shared.pids.withLock({ $0 }) { Reaper.terminateGroup(pid) }
+        }
+    }
+
+    func track(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
+    func untrack(_ pid: Int32) { _ = pids.withLock { $0.remove(pid) } }
+
+    static func terminateGroup(_ pid: Int32) {
+        kill(-pid, SIGTERM)
+        for _ in 0..<50 {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { break }
+            usleep(100_000)
+        }
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+    }
+}

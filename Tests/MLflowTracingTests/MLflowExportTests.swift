@@ -1,0 +1,245 @@
+import Foundation
+import Logging
+import SchedulerTesting
+import Testing
+import Tracing
+
+@testable import MLflowTracing
+
+struct ReportError: Error, CustomStringConvertible {
+    var description: String { "the report template is missing" }
+}
+
+@Suite("Export to a real MLflow server")
+struct MLflowExportTests {
+    @Test("a trace's tree, names, types, tags, inputs/outputs, statuses and exception event read back exactly")
+    func tree() async throws {
+        let server = try await MLflowTestServer.shared()
+        let running = try RunningExporter.start(uri: server.uri)
+        defer { Task { await running.stop() } }
+        let tracer = running.tracer
+
+        var traceID: TraceID?
+        do {
+            try await tracer.withSpan("energy_analysis") { root in
+                traceID = root.traceID
+                root.setSpanType(.chain)
+                root.setTraceName("energy_analysis")
+                root.setTraceTag("trigger", "cron")
+                root.setTraceTag("schedule_id", "nightly")
+                root.setTraceTag("workflow", "energy_analysis")
+                root.setTraceTag("run_id", "run-1")
+                root.setInputs(json: #"{"day":"2024-01-01"}"#)
+                await tracer.withSpan("collect") { node in
+                    node.setSpanType(.chain)
+                    node.setInputs(json: #"{"day":"2024-01-01"}"#)
+                    tracer.withSpan("collect.py") { tool in
+                        tool.setSpanType(.tool)
+                        tool.setAttribute("exit_code", .int64(0))
+                        tool.setAttribute("duration_ms", .int64(12))
+                        tool.setAttribute("timed_out", .bool(false))
+                        tool.setAttribute("policy_name", .string("default"))
+                        tool.setAttribute("stdout", .string("{\"kwh\": 12.5}"))
+                    }
+                    node.setOutputs(json: #"{"kwh":12.5}"#)
+                }
+                tracer.withSpan("ds_team") { agent in
+                    agent.setSpanType(.agent)
+                    agent.setAttribute("delegation.from", .string("energy_analysis"))
+                    agent.setAttribute("delegation.to", .string("team_analysis"))
+                    tracer.withSpan("team_analysis") { sub in
+                        sub.setSpanType(.chain)
+                        tracer.withSpan("behavioral") { $0.setSpanType(.chain) }
+                    }
+                }
+                try tracer.withSpan("report") { node in
+                    node.setSpanType(.chain)
+                    throw ReportError()
+                }
+            }
+            Issue.record("the report node should have thrown")
+        } catch is ReportError {}
+
+        try await running.flush()
+        let reader = MLflowReader(uri: server.uri)
+        let id = try #require(traceID)
+        let trace = try #require(try await reader.trace(id.mlflowTraceID))
+        #expect(trace.state == "ERROR")
+        #expect(trace.tags["trigger"] == "cron")
+        #expect(trace.tags["schedule_id"] == "nightly")
+        #expect(trace.tags["workflow"] == "energy_analysis")
+        #expect(trace.tags["run_id"] == "run-1")
+        #expect(trace.tags["mlflow.traceName"] == "energy_analysis")
+        #expect(trace.spans.count == 7)
+
+        let root = try #require(trace.root)
+        #expect(root.name == "energy_analysis")
+        #expect(root.string("mlflow.spanType") == "CHAIN")
+        #expect((root.json("mlflow.spanInputs") as? [String: Any])?["day"] as? String == "2024-01-01")
+        #expect(root.statusCode == "STATUS_CODE_ERROR")
+
+        func child(_ name: String, of parent: MLflowReader.Span) throws -> MLflowReader.Span {
+            try #require(trace.children(of: parent).first { $0.name == name }, "\(name) under \(parent.name)")
+        }
+        let collect = try child("collect", of: root)
+        let tool = try child("collect.py", of: collect)
+        let agent = try child("ds_team", of: root)
+        let sub = try child("team_analysis", of: agent)
+        let behavioral = try child("behavioral", of: sub)
+        let report = try child("report", of: root)
+        #expect(trace.children(of: root).map(\.name).sorted() == ["collect", "ds_team", "report"])
+
+        #expect(collect.string("mlflow.spanType") == "CHAIN")
+        #expect((collect.json("mlflow.spanOutputs") as? [String: Any])?["kwh"] as? Double == 12.5)
+        #expect(tool.string("mlflow.spanType") == "TOOL")
+        #expect(tool.int("exit_code") == 0)
+        #expect(tool.int("duration_ms") == 12)
+        #expect(tool.bool("timed_out") == false)
+        #expect(tool.string("policy_name") == "default")
+        #expect(agent.string("mlflow.spanType") == "AGENT")
+        #expect(agent.string("delegation.to") == "team_analysis")
+        #expect(behavioral.string("mlflow.spanType") == "CHAIN")
+        for span in [collect, tool, agent, sub, behavioral] {
+            #expect(span.statusCode == "STATUS_CODE_OK", "\(span.name)")
+            #expect(span.events.isEmpty)
+        }
+        #expect(report.statusCode == "STATUS_CODE_ERROR")
+        #expect(report.statusMessage == "ReportError: the report template is missing")
+        let exception = try #require(report.events.first { $0.name == "exception" })
+        #expect(exception.attributes["exception.type"] as? String == "ReportError")
+        #expect(exception.attributes["exception.message"] as? String == "the report template is missing")
+        #expect(tool.startNanos >= collect.startNanos && tool.endNanos <= collect.endNanos)
+    }
+
+    @Test("200 concurrent tasks of 20 spans each: 200 traces, each with exactly its own 20 spans")
+    func concurrentTraces() async throws {
+        let server = try await MLflowTestServer.shared()
+        let running = try RunningExporter.start(uri: server.uri)
+        defer { Task { await running.stop() } }
+        let tracer = running.tracer
+
+        let ids = await withTaskGroup(of: (Int, TraceID?).self) { group in
+            for task in 0..<200 {
+                group.addTask {
+                    await tracer.withSpan("task-\(task)") { root in
+                        root.setTraceTag("task", "\(task)")
+                        for node in 0..<19 {
+                            await tracer.withSpan("task-\(task)-node-\(node)") { span in
+                                span.setAttribute("task", .int64(Int64(task)))
+                                await Task.yield()
+                            }
+                        }
+                        return (task, root.traceID)
+                    }
+                }
+            }
+            var ids: [Int: TraceID] = [:]
+            for await (task, id) in group { ids[task] = id }
+            return ids
+        }
+        #expect(Set(ids.values).count == 200)
+        try await running.flush()
+
+        let reader = MLflowReader(uri: server.uri)
+        let experimentID = try await reader.experimentID(named: running.experiment)
+        let found = try await reader.search(experimentID: experimentID)
+        #expect(found.count == 200)
+        for (task, id) in ids {
+            let trace = try #require(try await reader.trace(id.mlflowTraceID))
+            #expect(trace.spans.count == 20, "task \(task)")
+            #expect(
+                trace.spans.allSatisfy {
+                    $0.name.hasPrefix("task-\(task)")
+                        && ($0.name == "task-\(task)" || $0.name.hasPrefix("task-\(task)-"))
+                })
+            #expect(trace.tags["task"] == "\(task)")
+            #expect(trace.state == "OK")
+        }
+    }
+
+    @Test("a refused trace is isolated and dead-lettered; the others in its batch land")
+    func deadLetter() async throws {
+        let server = try await MLflowTestServer.shared()
+        let spoolPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
+        // Spool a batch by hand: good traces around one whose payload MLflow cannot read.
+        let spool = try SpanSpool(path: spoolPath)
+        var good: [TraceID] = []
+        var rows: [(span: FinishedSpan, payload: [UInt8])] = []
+        for i in 0..<6 {
+            let span = FinishedSpan(
+                traceID: .random(), spanID: .random(), parentSpanID: nil, name: "good-\(i)", kind: .internal,
+                startNanos: 1_700_000_000_000_000_000, endNanos: 1_700_000_001_000_000_000, attributes: [:], events: [],
+                links: [], status: nil)
+            if i == 3 {
+                rows.append((span, Array(#"{"traceId":"not-hex","spanId":"zz","name":"bad"}"#.utf8)))
+            } else {
+                good.append(span.traceID)
+                rows.append((span, OTLPJSON.encode(span)))
+            }
+        }
+        _ = try spool.append(rows, maxCount: 1000, maxBytes: 1 << 20)
+
+        let running = try RunningExporter.start(uri: server.uri, spoolPath: spoolPath)
+        defer { Task { await running.stop() } }
+        try await running.flush()
+        #expect(try spool.deadLetterCount() == 1)
+        #expect(running.exporter.statistics.deadLettered == 1)
+        #expect(running.logs.matching(.error, "MLflow refused a trace").count == 1)
+        let reader = MLflowReader(uri: server.uri)
+        for id in good {
+            #expect(try await reader.trace(id.mlflowTraceID)?.spans.count == 1)
+        }
+    }
+
+    @Test("MLflow stopped while 50 traces are made, started again: all arrive complete, one warning")
+    func outage() async throws {
+        let server = try MLflowTestServer()
+        try await server.start()
+        defer { server.stop() }
+        let running = try RunningExporter.start(uri: server.uri)
+        defer { Task { await running.stop() } }
+        let tracer = running.tracer
+
+        // One trace while MLflow is up, so the experiment is resolved before the outage.
+        tracer.withSpan("before") { _ in }
+        try await running.flush()
+
+        server.stop()
+        var ids: [TraceID] = []
+        for i in 0..<50 {
+            let id = await tracer.withSpan("outage-\(i)") { root -> TraceID? in
+                for j in 0..<4 { await tracer.withSpan("outage-\(i)-\(j)") { _ in } }
+                return root.traceID
+            }
+            ids.append(try #require(id))
+        }
+        try await eventually("the exporter notices the outage") {
+            !running.logs.matching(.warning, "MLflow is unavailable").isEmpty
+        }
+        #expect(running.exporter.statistics.pending == 250)
+
+        try await server.start()
+        try await running.flush(timeout: .seconds(90))
+        let reader = MLflowReader(uri: server.uri)
+        for id in ids {
+            let trace = try #require(try await reader.trace(id.mlflowTraceID))
+            #expect(trace.spans.count == 5)
+            #expect(Set(trace.spans.map(\.spanID)).count == 5)
+            #expect(trace.state == "OK")
+        }
+        #expect(running.logs.matching(.warning, "MLflow is unavailable").count == 1)
+        #expect(running.logs.matching(.info, "MLflow is reachable again").count == 1)
+    }
+
+    @Test("without a tracking URI tracing is off, said once, and spans record nothing")
+    func off() throws {
+        let logs = LogCapture()
+        let exporter = try TraceExporter(
+            configuration: MLflowTracingConfiguration(trackingURI: nil, spoolPath: "/nonexistent/spool.sqlite"),
+            logger: logs.logger())
+        #expect(!exporter.tracer.isEnabled)
+        exporter.tracer.withSpan("nothing") { span in #expect(!span.isRecording) }
+        #expect(logs.matching(.info, "MLflow tracing is off").count == 1)
+    }
+}

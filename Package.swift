@@ -51,10 +51,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "trace-probe",
+            dependencies: [
+                "MLflowTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TraceProbe",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MLflowTracingTests",
             dependencies: [
-                "MLflowTracing", "SchedulerTesting",
+                "MLflowTracing", "SchedulerTesting", "trace-probe",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],

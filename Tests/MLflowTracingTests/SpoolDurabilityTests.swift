@@ -1,0 +1,89 @@
+import Foundation
+import SchedulerTesting
+import Testing
+import Tracing
+
+@testable import MLflowTracing
+
+@Suite("The spool: nothing lost on a crash, bounded, oldest dropped first")
+struct SpoolDurabilityTests {
+    @Test("spans spooled by a process killed with SIGKILL are delivered after a restart")
+    func sigkill() async throws {
+        let server = try await MLflowTestServer.shared()
+        let spoolPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
+        let deadPort = try MLflowTestServer.freePort()  // nothing listens there: export cannot happen
+
+        let probe = Process()
+        probe.executableURL = ProductsDirectory.url.appendingPathComponent("trace-probe")
+        probe.arguments = [spoolPath, "http://127.0.0.1:\(deadPort)", "10"]
+        let out = Pipe()
+        probe.standardOutput = out
+        probe.standardError = FileHandle.nullDevice
+        try probe.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        kill(probe.processIdentifier, SIGKILL)
+        probe.waitUntilExit()
+        #expect(probe.terminationReason == .uncaughtSignal)
+        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        try #require(words.first == "spooled", "the probe did not report its traces")
+        let ids = words.dropFirst().map(String.init)
+        #expect(ids.count == 10)
+
+        let running = try RunningExporter.start(uri: server.uri, spoolPath: spoolPath)
+        defer { Task { await running.stop() } }
+        #expect(running.exporter.statistics.pending == 30)
+        try await running.flush()
+        let reader = MLflowReader(uri: server.uri)
+        for id in ids {
+            let trace = try #require(try await reader.trace(id))
+            #expect(trace.spans.count == 3)
+            #expect(trace.state == "OK")
+        }
+    }
+
+    @Test("past its bounds the spool drops the oldest spans, counts them and says so")
+    func bounded() async throws {
+        let spoolPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
+        let deadPort = try MLflowTestServer.freePort()
+        let running = try RunningExporter.start(uri: URL(string: "http://127.0.0.1:\(deadPort)")!, spoolPath: spoolPath)
+        {
+            $0.spoolMaxSpans = 100
+        }
+        defer { Task { await running.stop() } }
+        var names: [String] = []
+        for i in 0..<250 {
+            running.tracer.withSpan("span-\(i)") { _ in }
+            names.append("span-\(i)")
+        }
+        #expect(await running.exporter.flushToSpool())
+        let statistics = running.exporter.statistics
+        #expect(statistics.pending == 100)
+        #expect(statistics.dropped == 150)
+        #expect(!running.logs.matching(.warning, "trace spool full").isEmpty)
+        // The newest 100 remain.
+        let spool = try SpanSpool(path: spoolPath)
+        let rows = try spool.oldest(maxSpans: 1000, maxBytes: 1 << 30)
+        let kept = rows.map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(kept.count == 100)
+        #expect(kept.first?.contains("\"span-150\"") == true)
+        #expect(kept.last?.contains("\"span-249\"") == true)
+    }
+}
+
+/// The directory with the built executables (the test bundle sits beside them).
+enum ProductsDirectory {
+    static var url: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("trace-probe").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir
+    }
+}

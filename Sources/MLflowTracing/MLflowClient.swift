@@ -6,19 +6,6 @@ import Foundation
 
 /// The few MLflow REST calls the exporter needs: experiment resolution and `POST /v1/traces`.
 struct MLflowClient: Sendable {
-    /// What became of one export request.
-    enum SendResult: Sendable, Equatable {
-        case delivered
-        /// Network error, 408, 429 or 5xx: try again later (after the server's `Retry-After` if given).
-        case retry(reason: String, after: Duration?)
-        /// 400 or 422: the payload is refused and will be refused again.
-        case rejected(status: Int, reason: String)
-        /// 404: the experiment is gone; resolve it again.
-        case experimentNotFound
-        /// 401 or 403: credentials are missing or wrong; retrying will not help until they change.
-        case unauthorized(status: Int)
-    }
-
     let base: String
     let authentication: MLflowTracingConfiguration.Authentication?
     let session: URLSession
@@ -28,10 +15,7 @@ struct MLflowClient: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
         self.authentication = authentication
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.httpMaximumConnectionsPerHost = 4
-        self.session = URLSession(configuration: configuration)
+        self.session = HTTPExport.session()
     }
 
     /// Where to point people in messages: the tracking URI without credentials.
@@ -57,41 +41,12 @@ struct MLflowClient: Sendable {
         return request
     }
 
-    /// Sends one OTLP/HTTP JSON request body to `/v1/traces`.
-    func send(body: [UInt8], experimentID: String, gzipThreshold: Int) async -> SendResult {
+    /// Sends one OTLP/HTTP JSON request body to `/v1/traces` of `experimentID`.
+    func send(body: [UInt8], experimentID: String, gzipThreshold: Int) async -> ExportResult {
         var request = request("/v1/traces", method: "POST")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue(experimentID, forHTTPHeaderField: "x-mlflow-experiment-id")
-        if body.count > gzipThreshold, let compressed = Gzip.compress(body) {
-            request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
-            request.httpBody = Data(compressed)
-        } else {
-            request.httpBody = Data(body)
-        }
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            return .retry(reason: "cannot reach \(displayURI): \(error.localizedDescription)", after: nil)
-        }
-        guard let http = response as? HTTPURLResponse else {
-            return .retry(reason: "no HTTP response from \(displayURI)", after: nil)
-        }
-        let status = http.statusCode
-        switch status {
-        case 200..<300:
-            return .delivered
-        case 404:
-            return .experimentNotFound
-        case 401, 403:
-            return .unauthorized(status: status)
-        case 408, 429, 500...:
-            let after = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Int.init).map { Duration.seconds($0) }
-            return .retry(reason: "MLflow at \(displayURI) answered \(status)", after: after)
-        default:
-            return .rejected(status: status, reason: Self.snippet(data))
-        }
+        return await HTTPExport.post(
+            request, body: body, gzipThreshold: gzipThreshold, session: session, label: "MLflow at \(displayURI)")
     }
 
     /// The experiment id to send to: `id` when given (checked to exist), else the experiment named
@@ -168,9 +123,4 @@ struct MLflowClient: Sendable {
         }
     }
 
-    /// The first 300 bytes of a response body, for logs and the dead-letter table.
-    static func snippet(_ data: Data) -> String {
-        let text = String(decoding: data.prefix(300), as: UTF8.self)
-        return text.isEmpty ? "(empty body)" : text
-    }
 }

@@ -24,6 +24,8 @@ public final class TraceExporter: Service, Sendable {
         public var spooled = 0
         /// Spans MLflow accepted.
         public var delivered = 0
+        /// Spans the OTLP collector (the second destination) accepted.
+        public var deliveredToCollector = 0
         /// Spans dropped because the spool or the in-memory inbox was full.
         public var dropped = 0
         /// Spans moved to the dead-letter table.
@@ -40,9 +42,11 @@ public final class TraceExporter: Service, Sendable {
     private let logger: Logger
     private let inbox: SpanInbox?
     private let spool: SpanSpool?
-    private let client: MLflowClient?
+    private let destinations: [ExportDestination]
     private let wake: AsyncStream<Void>
     private let wakeSender: AsyncStream<Void>.Continuation
+    private let collectorWake: AsyncStream<Void>
+    private let collectorWakeSender: AsyncStream<Void>.Continuation
     private let stats = Mutex(Statistics())
     private let writerIdle = Mutex(true)
 
@@ -53,28 +57,36 @@ public final class TraceExporter: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         (wake, wakeSender) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (collectorWake, collectorWakeSender) = AsyncStream.makeStream(
+            of: Void.self, bufferingPolicy: .bufferingNewest(1))
         guard let uri = configuration.trackingURI else {
             logger.info("MLflow tracing is off: MLFLOW_TRACKING_URI is not set")
             tracer = .disabled
             inbox = nil
             spool = nil
-            client = nil
+            destinations = []
             return
         }
+        var destinations = [
+            ExportDestination.mlflow(MLflowClient(trackingURI: uri, authentication: configuration.authentication))
+        ]
+        if let endpoint = configuration.otlpEndpoint {
+            destinations.append(.otlp(OTLPCollector(endpoint: endpoint, headers: configuration.otlpHeaders)))
+        }
+        self.destinations = destinations
         do {
-            spool = try SpanSpool(path: configuration.spoolPath)
+            spool = try SpanSpool(path: configuration.spoolPath, destinations: destinations.map(\.name))
         } catch {
             throw MLflowTracingError(.spool, "cannot open the trace spool at \(configuration.spoolPath): \(error)")
         }
         let inbox = SpanInbox()
         self.inbox = inbox
-        client = MLflowClient(trackingURI: uri, authentication: configuration.authentication)
         tracer = MLflowTracer(sink: inbox, limits: configuration.limits)
         stats.withLock { $0.pending = spool?.totals.count ?? 0 }
         logger.info(
             "MLflow tracing is on",
             metadata: [
-                "mlflow_uri": "\(client!.displayURI)",
+                "destinations": "\(destinations.map(\.label).joined(separator: "; "))",
                 "experiment": "\(configuration.experimentID.map { "id \($0)" } ?? configuration.experimentName)",
                 "spooled_from_before": "\(spool?.totals.count ?? 0)",
             ])
@@ -89,17 +101,20 @@ public final class TraceExporter: Service, Sendable {
     /// Runs until the task is cancelled or a graceful shutdown is requested; then writes what is still
     /// in memory to the spool and tries once more to deliver it.
     public func run() async throws {
-        guard let inbox, let spool, let client else {
+        guard let inbox, let spool, !destinations.isEmpty else {
             try? await gracefulShutdown()
             return
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.writeLoop(inbox, spool) }
-            group.addTask { await self.sendLoop(spool, client) }
+            for destination in self.destinations {
+                group.addTask { await self.sendLoop(destination, spool) }
+            }
             group.addTask {
                 try? await gracefulShutdown()
                 inbox.finish()
                 self.wakeSender.finish()
+                self.collectorWakeSender.finish()
             }
             await group.next()
             group.cancelAll()
@@ -118,6 +133,7 @@ public final class TraceExporter: Service, Sendable {
         while clock.now < deadline {
             if inbox.isEmpty && writerIdle.withLock({ $0 }) && spool.totals.count == 0 { return true }
             wakeSender.yield()
+            collectorWakeSender.yield()
             try? await Task.sleep(for: .milliseconds(5))
         }
         return false
@@ -156,6 +172,7 @@ public final class TraceExporter: Service, Sendable {
                     encoded, maxCount: configuration.spoolMaxSpans, maxBytes: configuration.spoolMaxBytes)
                 stats.withLock { $0.spooled += encoded.count }
                 wakeSender.yield()
+                collectorWakeSender.yield()
             } catch {
                 dropped += encoded.count
                 logger.error(
@@ -181,29 +198,29 @@ public final class TraceExporter: Service, Sendable {
         var reason: String
     }
 
-    private func sendLoop(_ spool: SpanSpool, _ client: MLflowClient) async {
+    private func sendLoop(_ destination: ExportDestination, _ spool: SpanSpool) async {
         var experimentID: String?
         var outage: Outage?
         var backoff = Backoff(maximum: configuration.maxBackoff)
-        var wakeups = wake.makeAsyncIterator()
+        var wakeups = destination.name == "mlflow" ? wake.makeAsyncIterator() : collectorWake.makeAsyncIterator()
 
         func fail(_ reason: String, after: Duration? = nil) async {
             stats.withLock { $0.failedRequests += 1 }
             if outage == nil {
                 outage = Outage(since: .now, reason: reason)
                 logger.warning(
-                    "MLflow is unavailable; spans wait in the spool and are sent when it is back",
-                    metadata: ["reason": "\(reason)", "pending_spans": "\(spool.totals.count)"])
+                    "\(destination.title) is unavailable; spans wait in the spool and are sent when it is back",
+                    metadata: ["reason": "\(reason)", "pending_spans": "\(spool.pending(for: destination.name))"])
             }
             try? await Task.sleep(for: after.map { min($0, .seconds(300)) } ?? backoff.next())
         }
 
         while !Task.isCancelled {
-            guard spool.totals.count > 0 else {
+            guard spool.pending(for: destination.name) > 0 else {
                 if await wakeups.next() == nil { return }
                 continue
             }
-            if experimentID == nil {
+            if case .mlflow(let client) = destination, experimentID == nil {
                 do {
                     experimentID = try await client.resolveExperiment(
                         name: configuration.experimentName, id: configuration.experimentID)
@@ -214,31 +231,35 @@ public final class TraceExporter: Service, Sendable {
             }
             let rows: [SpanSpool.Row]
             do {
-                rows = try spool.oldest(maxSpans: configuration.batchMaxSpans, maxBytes: configuration.batchMaxBytes)
+                rows = try spool.oldest(
+                    for: destination.name, maxSpans: configuration.batchMaxSpans, maxBytes: configuration.batchMaxBytes)
             } catch {
                 await fail("cannot read the trace spool: \(error)")
                 continue
             }
             if rows.isEmpty { continue }
-            switch await deliver(rows, experimentID: experimentID!, spool, client) {
+            let late = outage == nil ? 0 : spool.pending(for: destination.name)
+            switch await deliver(rows, to: destination, experimentID: experimentID, spool) {
             case .delivered:
                 backoff.reset()
                 if let ended = outage {
                     outage = nil
                     let seconds = (ContinuousClock.now - ended.since).components.seconds
                     logger.info(
-                        "MLflow is reachable again; spans that waited are being delivered",
-                        metadata: ["outage_seconds": "\(seconds)", "late_spans": "\(spool.totals.count + rows.count)"])
+                        "\(destination.title) is reachable again; the spans that waited are delivered late",
+                        metadata: ["outage_seconds": "\(seconds)", "late_spans": "\(late)"])
                 }
             case .retry(let reason, let after):
                 await fail(reason, after: after)
-            case .experimentNotFound:
-                experimentID = nil
-                await fail("the experiment was not found (404); resolving it again")
+            case .notFound:
+                if case .mlflow = destination {
+                    experimentID = nil
+                    await fail("the experiment was not found (404); resolving it again")
+                } else {
+                    await fail("\(destination.label) answered 404; check OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                }
             case .unauthorized(let status):
-                await fail(
-                    "MLflow refused the credentials (\(status)); check MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN"
-                )
+                await fail("\(destination.label) refused the credentials (\(status))")
             case .rejected:
                 break  // handled inside deliver
             }
@@ -246,21 +267,33 @@ public final class TraceExporter: Service, Sendable {
     }
 
     /// Sends `rows`; on 400/422 splits them by trace until the refused trace is alone, and moves it to
-    /// the dead-letter table. Delivered rows are deleted from the spool.
+    /// the dead-letter table. Delivered rows are marked in the spool.
     private func deliver(
-        _ rows: [SpanSpool.Row], experimentID: String, _ spool: SpanSpool, _ client: MLflowClient
-    ) async -> MLflowClient.SendResult {
+        _ rows: [SpanSpool.Row], to destination: ExportDestination, experimentID: String?, _ spool: SpanSpool
+    ) async -> ExportResult {
         let body = OTLPJSON.request(spans: rows.map(\.payload), serviceName: configuration.serviceName)
-        let result = await client.send(
-            body: body, experimentID: experimentID, gzipThreshold: configuration.gzipThreshold)
+        let result: ExportResult
+        switch destination {
+        case .mlflow(let client):
+            result = await client.send(
+                body: body, experimentID: experimentID ?? "", gzipThreshold: configuration.gzipThreshold)
+        case .otlp(let collector):
+            result = await collector.send(body: body, gzipThreshold: configuration.gzipThreshold)
+        }
         switch result {
         case .delivered:
             do {
-                try spool.delete(ids: rows.map(\.id))
+                try spool.delivered(ids: rows.map(\.id), to: destination.name)
             } catch {
-                logger.error("cannot delete delivered spans from the spool", metadata: ["error": "\(error)"])
+                logger.error("cannot mark delivered spans in the spool", metadata: ["error": "\(error)"])
             }
-            stats.withLock { $0.delivered += rows.count }
+            stats.withLock {
+                if case .mlflow = destination {
+                    $0.delivered += rows.count
+                } else {
+                    $0.deliveredToCollector += rows.count
+                }
+            }
             return .delivered
         case .rejected(let status, let reason):
             var traces: [String] = []
@@ -271,14 +304,14 @@ public final class TraceExporter: Service, Sendable {
             }
             if traces.count == 1 {
                 do {
-                    try spool.deadLetter(rows, status: status, reason: reason)
+                    try spool.deadLetter(rows, destination: destination.name, status: status, reason: reason)
                 } catch {
                     logger.error(
                         "cannot move a refused trace to the dead-letter table", metadata: ["error": "\(error)"])
                 }
                 stats.withLock { $0.deadLettered += rows.count }
                 logger.error(
-                    "MLflow refused a trace; it was moved to the dead-letter table",
+                    "\(destination.title) refused a trace; it was moved to the dead-letter table",
                     metadata: [
                         "trace_id": "tr-\(traces[0])", "spans": "\(rows.count)", "http_status": "\(status)",
                         "reason": "\(reason)",
@@ -288,11 +321,41 @@ public final class TraceExporter: Service, Sendable {
             let half = traces.count / 2
             let first = traces[..<half].flatMap { byTrace[$0]! }
             let second = traces[half...].flatMap { byTrace[$0]! }
-            let a = await deliver(first, experimentID: experimentID, spool, client)
+            let a = await deliver(first, to: destination, experimentID: experimentID, spool)
             guard a == .delivered else { return a }
-            return await deliver(second, experimentID: experimentID, spool, client)
+            return await deliver(second, to: destination, experimentID: experimentID, spool)
         default:
             return result
+        }
+    }
+}
+
+/// A place spans are delivered to.
+enum ExportDestination: Sendable {
+    case mlflow(MLflowClient)
+    case otlp(OTLPCollector)
+
+    /// The key of its pending deliveries in the spool.
+    var name: String {
+        switch self {
+        case .mlflow: "mlflow"
+        case .otlp: "otlp"
+        }
+    }
+
+    /// "MLflow at http://…", for logs.
+    var label: String {
+        switch self {
+        case .mlflow(let client): "MLflow at \(client.displayURI)"
+        case .otlp(let collector): collector.label
+        }
+    }
+
+    /// How a log line starts when it speaks of it.
+    var title: String {
+        switch self {
+        case .mlflow: "MLflow"
+        case .otlp: "The OTLP collector"
         }
     }
 }

@@ -59,6 +59,15 @@ public struct MLflowReader: Sendable {
         return id
     }
 
+    /// Creates an experiment and returns its id.
+    public func createExperiment(named name: String) async throws -> String {
+        let (status, object) = try await request("/api/2.0/mlflow/experiments/create", body: ["name": name])
+        guard status == 200, let id = object["experiment_id"] as? String else {
+            throw Failure(description: "experiments/create answered \(status): \(object)")
+        }
+        return id
+    }
+
     /// The trace `tr-<hex>`, or nil when MLflow does not know it (yet).
     public func trace(_ mlflowTraceID: String) async throws -> Trace? {
         let (status, object) = try await request(

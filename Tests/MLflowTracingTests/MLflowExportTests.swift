@@ -243,3 +243,78 @@ struct MLflowExportTests {
         #expect(logs.matching(.info, "MLflow tracing is off").count == 1)
     }
 }
+
+@Suite("A second destination: any OTLP/HTTP JSON collector")
+struct OTLPCollectorTests {
+    @Test("spans reach MLflow and the collector named by OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, with its headers")
+    func both() async throws {
+        let server = try await MLflowTestServer.shared()
+        let collector = try RecordingCollector()
+        let configuration = try MLflowTracingConfiguration(
+            environment: [
+                "MLFLOW_TRACKING_URI": server.uri.absoluteString,
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": collector.endpoint.absoluteString,
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-team=analysis,authorization=Bearer%20abc",
+            ], dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path)
+        let running = try RunningExporter.start(uri: server.uri, spoolPath: configuration.spoolPath) {
+            $0.otlpEndpoint = configuration.otlpEndpoint
+            $0.otlpHeaders = configuration.otlpHeaders
+        }
+        defer { Task { await running.stop() } }
+        let id = running.tracer.withSpan("twice") { root in
+            running.tracer.withSpan("child") { _ in }
+            return root.traceID
+        }
+        try await running.flush()
+        let statistics = running.exporter.statistics
+        #expect(statistics.delivered == 2)
+        #expect(statistics.deliveredToCollector == 2)
+        #expect(statistics.pending == 0)
+        #expect(collector.spanNames.sorted() == ["child", "twice"])
+        let request = try #require(collector.requests.first)
+        #expect(request.path == "/v1/traces")
+        #expect(request.headers["x-team"] == "analysis")
+        #expect(request.headers["authorization"] == "Bearer abc")
+        #expect(request.headers["content-type"] == "application/json")
+        let traceID = try #require(id)
+        #expect(try await MLflowReader(uri: server.uri).trace(traceID.mlflowTraceID)?.spans.count == 2)
+    }
+}
+
+@Suite("Configuration from MLflow's environment variables")
+struct ConfigurationTests {
+    @Test("MLflow's variables, with Basic winning over a token")
+    func variables() throws {
+        let c = try MLflowTracingConfiguration(
+            environment: [
+                "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000", "MLFLOW_EXPERIMENT_NAME": "nightly",
+                "MLFLOW_TRACKING_USERNAME": "ops", "MLFLOW_TRACKING_PASSWORD": "pw", "MLFLOW_TRACKING_TOKEN": "t",
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "a=1, b = x%20y",
+            ], dataDirectory: "/var/lib/schedulerd")
+        #expect(c.trackingURI?.absoluteString == "http://127.0.0.1:5000")
+        #expect(c.experimentName == "nightly")
+        #expect(c.authentication == .basic(username: "ops", password: "pw"))
+        #expect(c.otlpHeaders == ["a": "1", "b": "x y"])
+        #expect(c.spoolPath == "/var/lib/schedulerd/trace-spool.sqlite")
+        let token = try MLflowTracingConfiguration(
+            environment: ["MLFLOW_TRACKING_URI": "https://mlflow.internal", "MLFLOW_TRACKING_TOKEN": "t"],
+            dataDirectory: "/d")
+        #expect(token.authentication == .bearer("t"))
+        #expect(token.experimentName == "schedulerd")
+        let off = try MLflowTracingConfiguration(environment: [:], dataDirectory: "/d")
+        #expect(off.trackingURI == nil)
+    }
+
+    @Test(
+        "a malformed URI or header list is refused with the variable's name",
+        arguments: [
+            ["MLFLOW_TRACKING_URI": "localhost:5000"],
+            ["MLFLOW_TRACKING_URI": "ftp://x"],
+            ["MLFLOW_TRACKING_URI": "http://x", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "novalue"],
+        ])
+    func malformed(_ environment: [String: String]) {
+        #expect(throws: MLflowTracingError.self) {
+            try MLflowTracingConfiguration(environment: environment, dataDirectory: "/d")
+        }
+    }
+}

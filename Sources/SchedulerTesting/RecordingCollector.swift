@@ -1,0 +1,70 @@
+import Foundation
+
+/// A stand-in OTLP/HTTP collector (a small Python HTTP server from `Tests/Fixtures`) that records
+/// every request, for tests of the second export destination and of request headers.
+public final class RecordingCollector: Sendable {
+    public struct Request: @unchecked Sendable {
+        public var path: String
+        public var headers: [String: String]
+        public var body: [String: Any]
+    }
+
+    public let port: Int
+    let process: Process
+    let log: URL
+
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)/v1/traces")! }
+
+    public init() throws {
+        let root = MLflowTestServer.packageRoot
+        let python = root.appendingPathComponent(".venv/bin/python")
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString).jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process = Process()
+        process.executableURL =
+            FileManager.default.isExecutableFile(atPath: python.path)
+            ? python : URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [root.appendingPathComponent("Tests/Fixtures/recording_collector.py").path, log.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
+            process.terminate()
+            throw MLflowTestServer.Failure(description: "the recording collector did not start")
+        }
+        self.port = port
+    }
+
+    deinit { process.terminate() }
+
+    /// Every request received so far.
+    public var requests: [Request] {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
+            return Request(
+                path: object["path"] as? String ?? "", headers: object["headers"] as? [String: String] ?? [:],
+                body: object["body"] as? [String: Any] ?? [:])
+        }
+    }
+
+    /// The names of every span received.
+    public var spanNames: [String] {
+        requests.flatMap { request -> [String] in
+            let resourceSpans = request.body["resourceSpans"] as? [[String: Any]] ?? []
+            return resourceSpans.flatMap { ($0["scopeSpans"] as? [[String: Any]] ?? []) }
+                .flatMap { ($0["spans"] as? [[String: Any]] ?? []) }
+                .compactMap { $0["name"] as? String }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+"""A stand-in OTLP/HTTP collector for tests: answers 200 to every POST and appends one JSON line per
+request (path, headers, decompressed body) to the file named on the command line. Prints its port."""
+import gzip
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        record = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                  "body": json.loads(body)}
+        with open(sys.argv[1], "a") as out:
+            out.write(json.dumps(record) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()

@@ -19,10 +19,10 @@ extension CronExpression {
                 let gap = (start: segment.start + before, end: segment.start + segment.offset)
                 if options.dstGap == .coalesce {
                     if segment.start >= u, let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end) {
-                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted)
+                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                     }
                 } else if let nominal = spec.nextMatch(atOrAfter: max(gap.start, u + before), before: gap.end) {
-                    best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted)
+                    best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                 }
             }
 
@@ -39,7 +39,7 @@ extension CronExpression {
             if low < high, let nominal = spec.nextMatch(atOrAfter: low, before: high) {
                 let instant = nominal - segment.offset
                 if best == nil || instant < best!.unixSeconds {
-                    best = fire(instant, nominal: nominal, segment, dst: foldMarker(nominal, segment))
+                    best = fire(instant, nominal: nominal, segment, dst: foldMarker(nominal, segment), intervalLike: !wallAnchored)
                 }
             }
             if let best { return best }
@@ -67,7 +67,7 @@ extension CronExpression {
                 }
             }
             if low <= high, let nominal = spec.previousMatch(atOrBefore: high, notBefore: low) {
-                best = fire(nominal - segment.offset, nominal: nominal, segment, dst: foldMarker(nominal, segment))
+                best = fire(nominal - segment.offset, nominal: nominal, segment, dst: foldMarker(nominal, segment), intervalLike: !wallAnchored)
             }
 
             if wallAnchored, options.dstGap != .skip, let before = segment.previousOffset, before < segment.offset,
@@ -78,14 +78,14 @@ extension CronExpression {
                     if best == nil || segment.start >= best!.unixSeconds,
                         let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end)
                     {
-                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted)
+                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                     }
                 } else {
                     let top = min(gap.end - 1, u + before)
                     if top >= gap.start, let nominal = spec.previousMatch(atOrBefore: top, notBefore: gap.start),
                         best == nil || nominal - before >= best!.unixSeconds
                     {
-                        best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted)
+                        best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                     }
                 }
             }
@@ -108,18 +108,19 @@ extension CronExpression {
     }
 
     private func fire(
-        _ instant: Int64, nominal: Int64, _ segment: ZoneRules.Segment, dst: CronFire.DSTMarker?
+        _ instant: Int64, nominal: Int64, _ segment: ZoneRules.Segment, dst: CronFire.DSTMarker?,
+        intervalLike: Bool
     ) -> CronFire {
         let offset = instant >= segment.start ? segment.offset : (segment.previousOffset ?? segment.offset)
-        let local = LocalDateTime(localSeconds: nominal)
-        let key: String
-        if isIntervalLike {
-            key = CronFire.iso8601UTC(unixSeconds: instant)
+        let style: CronFire.KeyStyle
+        if intervalLike {
+            style = .utc
         } else if options.dstFold == .both, dst == .foldFirst || dst == .foldSecond {
-            key = CronFire.iso8601(unixSeconds: instant, offset: Int(offset))
+            style = .wallWithOffset
         } else {
-            key = local.iso8601(seconds: local.second != 0)
+            style = .wall
         }
-        return CronFire(unixSeconds: instant, nominal: local, utcOffset: Int(offset), dedupeKey: key, dst: dst)
+        return CronFire(
+            unixSeconds: instant, nominalLocalSeconds: nominal, utcOffset: Int(offset), dst: dst, keyStyle: style)
     }
 }

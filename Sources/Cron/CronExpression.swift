@@ -200,7 +200,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     private func everyFire(_ instant: Int64) -> CronFire {
         let offset = zone.offset(at: instant)
         return CronFire(
-            unixSeconds: instant, nominal: LocalDateTime(localSeconds: instant + offset), utcOffset: Int(offset),
-            dedupeKey: CronFire.iso8601UTC(unixSeconds: instant), dst: nil)
+            unixSeconds: instant, nominalLocalSeconds: instant + offset, utcOffset: Int(offset), dst: nil,
+            keyStyle: .utc)
     }
 }

@@ -13,19 +13,51 @@ public struct CronFire: Sendable, Hashable, CustomStringConvertible {
         case foldSecond = "fold_second"
     }
 
+    /// How ``dedupeKey`` is written.
+    enum KeyStyle: Sendable, Hashable {
+        /// The UTC instant (interval-like schedules).
+        case utc
+        /// The nominal wall time without offset (wall-anchored schedules).
+        case wall
+        /// The wall time with its offset (a repeated time under `dst_fold: both`).
+        case wallWithOffset
+    }
+
     /// The instant of the fire, in whole seconds since the Unix epoch.
     public var unixSeconds: Int64
-    /// The wall time the expression matched. For a gap-shifted fire this is the time that did not
-    /// exist (`02:30`), not the wall time at ``instant``.
-    public var nominal: LocalDateTime
+    /// The nominal wall time as seconds since 1970-01-01T00:00 on the wall clock.
+    let nominalLocalSeconds: Int64
     /// The zone's offset from UTC at ``instant``, in seconds.
     public var utcOffset: Int
+    /// Set when a daylight-saving change touched this fire.
+    public var dst: DSTMarker?
+    let keyStyle: KeyStyle
+
+    init(unixSeconds: Int64, nominalLocalSeconds: Int64, utcOffset: Int, dst: DSTMarker?, keyStyle: KeyStyle) {
+        self.unixSeconds = unixSeconds
+        self.nominalLocalSeconds = nominalLocalSeconds
+        self.utcOffset = utcOffset
+        self.dst = dst
+        self.keyStyle = keyStyle
+    }
+
+    /// The wall time the expression matched. For a gap-shifted fire this is the time that did not
+    /// exist (`02:30`), not the wall time at ``instant``.
+    public var nominal: LocalDateTime { LocalDateTime(localSeconds: nominalLocalSeconds) }
+
     /// Unique per fire of one schedule; stable across restarts and machines. Wall-anchored schedules
     /// use the nominal wall time without offset (`2024-11-03T01:30`), so the second copy of a repeated
     /// hour can never insert a run; interval-like ones use the UTC instant (`2024-11-03T05:30:00Z`).
-    public var dedupeKey: String
-    /// Set when a daylight-saving change touched this fire.
-    public var dst: DSTMarker?
+    /// Written when read: computing fires does not pay for it.
+    public var dedupeKey: String {
+        switch keyStyle {
+        case .utc: return Self.iso8601UTC(unixSeconds: unixSeconds)
+        case .wallWithOffset: return Self.iso8601(unixSeconds: unixSeconds, offset: utcOffset)
+        case .wall:
+            let local = nominal
+            return local.iso8601(seconds: local.second != 0)
+        }
+    }
 
     /// The instant of the fire.
     public var instant: Date { Date(timeIntervalSince1970: TimeInterval(unixSeconds)) }

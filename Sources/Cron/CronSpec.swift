@@ -26,7 +26,7 @@ struct CronSpec: Sendable, Hashable {
     var dayMatch: CronExpression.DayMatch = .or
 
     /// Every hour of the day can fire: the schedule follows real time across DST changes.
-    var isIntervalLike: Bool { hours.bits == FieldSet.range(0, 23).bits }
+    var isIntervalLike: Bool { hours.bits == 0xFF_FFFF }
 
     /// The days of `month` in `year` that match, as bits 1…31.
     @inline(__always)

@@ -204,13 +204,25 @@ public final class TraceExporter: Service, Sendable {
         var backoff = Backoff(maximum: configuration.maxBackoff)
         var wakeups = destination.name == "mlflow" ? wake.makeAsyncIterator() : collectorWake.makeAsyncIterator()
 
-        func fail(_ reason: String, after: Duration? = nil) async {
+        /// Waits before the next try. The first failure of an outage is logged: a warning when the
+        /// destination is down, an error when it refuses us (experiment, credentials) and an operator
+        /// must act.
+        func fail(_ reason: String, after: Duration? = nil, refused: Bool = false) async {
             stats.withLock { $0.failedRequests += 1 }
             if outage == nil {
                 outage = Outage(since: .now, reason: reason)
-                logger.warning(
-                    "\(destination.title) is unavailable; spans wait in the spool and are sent when it is back",
-                    metadata: ["reason": "\(reason)", "pending_spans": "\(spool.pending(for: destination.name))"])
+                let metadata: Logger.Metadata = [
+                    "reason": "\(reason)", "pending_spans": "\(spool.pending(for: destination.name))",
+                ]
+                if refused {
+                    logger.error(
+                        "\(destination.title) refuses the spans; they wait in the spool until this is fixed",
+                        metadata: metadata)
+                } else {
+                    logger.warning(
+                        "\(destination.title) is unavailable; spans wait in the spool and are sent when it is back",
+                        metadata: metadata)
+                }
             }
             try? await Task.sleep(for: after.map { min($0, .seconds(300)) } ?? backoff.next())
         }
@@ -225,7 +237,7 @@ public final class TraceExporter: Service, Sendable {
                     experimentID = try await client.resolveExperiment(
                         name: configuration.experimentName, id: configuration.experimentID)
                 } catch {
-                    await fail(error.message)
+                    await fail(error.message, refused: error.code != .unavailable)
                     continue
                 }
             }
@@ -259,7 +271,7 @@ public final class TraceExporter: Service, Sendable {
                     await fail("\(destination.label) answered 404; check OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
                 }
             case .unauthorized(let status):
-                await fail("\(destination.label) refused the credentials (\(status))")
+                await fail("\(destination.label) refused the credentials (\(status))", refused: true)
             case .rejected:
                 break  // handled inside deliver
             }

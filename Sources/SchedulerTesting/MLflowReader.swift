@@ -68,6 +68,12 @@ public struct MLflowReader: Sendable {
         return id
     }
 
+    /// Deletes (moves to the trash) an experiment.
+    public func deleteExperiment(id: String) async throws {
+        let (status, object) = try await request("/api/2.0/mlflow/experiments/delete", body: ["experiment_id": id])
+        guard status == 200 else { throw Failure(description: "experiments/delete answered \(status): \(object)") }
+    }
+
     /// The trace `tr-<hex>`, or nil when MLflow does not know it (yet).
     public func trace(_ mlflowTraceID: String) async throws -> Trace? {
         let (status, object) = try await request(

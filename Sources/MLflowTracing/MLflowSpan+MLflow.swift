@@ -26,19 +26,25 @@ public enum MLflowAttribute {
 
 extension MLflowSpan {
     /// Sets `mlflow.spanType`.
+    @inlinable
     public func setSpanType(_ type: MLflowSpanType) {
         setAttribute(MLflowAttribute.spanType, .string(type.rawValue))
     }
 
     /// Sets `mlflow.spanInputs` to a JSON text, cut to the inputs/outputs limit.
+    @inlinable
     public func setInputs(json: String) {
-        setAttribute(MLflowAttribute.inputs, truncating: json, maxBytes: limits.inputsOutputs)
+        if records { recordAttribute(MLflowAttribute.inputs, truncating: json, maxBytes: inputsOutputsLimit) }
     }
 
     /// Sets `mlflow.spanOutputs` to a JSON text, cut to the inputs/outputs limit.
+    @inlinable
     public func setOutputs(json: String) {
-        setAttribute(MLflowAttribute.outputs, truncating: json, maxBytes: limits.inputsOutputs)
+        if records { recordAttribute(MLflowAttribute.outputs, truncating: json, maxBytes: inputsOutputsLimit) }
     }
+
+    @usableFromInline
+    var inputsOutputsLimit: Int { limits.inputsOutputs }
 
     /// Sets `mlflow.spanInputs` to the JSON encoding of `value`.
     public func setInputs(_ value: some Encodable) {
@@ -53,6 +59,7 @@ extension MLflowSpan {
     }
 
     /// Sets a trace tag. MLflow reads tags from the root span only.
+    @inlinable
     public func setTraceTag(_ key: String, _ value: String) {
         setAttribute(MLflowAttribute.traceTagPrefix + key, .string(value))
     }

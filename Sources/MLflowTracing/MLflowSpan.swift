@@ -15,11 +15,13 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     let startNanos: UInt64
     let limits: TruncationLimits
     private let sink: (any SpanSink)?
+    /// False for the spans of a disabled tracer: every method returns at once, inlined at the caller.
+    @usableFromInline let records: Bool
     private let state: Mutex<State>
 
     struct State {
         var name: String
-        var attributes = SpanAttributes()
+        var attributes = SpanAttributeList()
         var events: [SpanEvent] = []
         var links: [SpanLink] = []
         var status: SpanStatus?
@@ -37,6 +39,7 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         self.startNanos = startNanos
         self.limits = limits
         self.sink = sink
+        self.records = sink != nil
         self.state = Mutex(State(name: name))
     }
 
@@ -57,17 +60,22 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     }
 
     public var attributes: SpanAttributes {
-        get { state.withLock { $0.attributes } }
+        get { state.withLock { $0.attributes.spanAttributes } }
         set {
             guard sink != nil else { return }
-            state.withLock { if !$0.ended { $0.attributes = newValue } }
+            state.withLock { if !$0.ended { $0.attributes = SpanAttributeList(newValue) } }
         }
     }
 
     /// Sets one attribute in place (cheaper than going through ``attributes``). Strings are cut to the
     /// string limit.
+    @inlinable
     public func setAttribute(_ key: String, _ value: SpanAttribute) {
-        guard sink != nil else { return }
+        if records { recordAttribute(key, value) }
+    }
+
+    @usableFromInline
+    func recordAttribute(_ key: String, _ value: SpanAttribute) {
         var value = value
         if case .string(let s) = value, s.utf8.count > limits.string {
             value = .string(Truncation.truncate(s, maxBytes: limits.string))
@@ -76,8 +84,13 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     }
 
     /// Sets a string attribute cut to `maxBytes` (for `stdout`/`stderr` with their own limits).
+    @inlinable
     public func setAttribute(_ key: String, truncating value: String, maxBytes: Int) {
-        guard sink != nil else { return }
+        if records { recordAttribute(key, truncating: value, maxBytes: maxBytes) }
+    }
+
+    @usableFromInline
+    func recordAttribute(_ key: String, truncating value: String, maxBytes: Int) {
         let cut = Truncation.truncate(value, maxBytes: maxBytes)
         state.withLock { if !$0.ended { $0.attributes[key] = SpanAttribute.string(cut) } }
     }
@@ -124,9 +137,14 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         state.withLock { if !$0.ended { $0.links.append(link) } }
     }
 
+    @inlinable
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        if records { finish(at: instant().nanosecondsSinceEpoch) }
+    }
+
+    @usableFromInline
+    func finish(at endNanos: UInt64) {
         guard let sink, let spanContext else { return }
-        let endNanos = instant().nanosecondsSinceEpoch
         let finished: FinishedSpan? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true

@@ -18,35 +18,41 @@ public struct MLflowTracer: Tracer, Sendable {
     public typealias Span = MLflowSpan
 
     private let sink: (any SpanSink)?
+    /// Whether spans are recorded at all.
+    public let isEnabled: Bool
     public let limits: TruncationLimits
 
     init(sink: (any SpanSink)?, limits: TruncationLimits) {
         self.sink = sink
+        self.isEnabled = sink != nil
         self.limits = limits
     }
 
     /// A tracer that records nothing.
     public static let disabled = MLflowTracer(sink: nil, limits: TruncationLimits())
 
-    /// Whether spans are recorded at all.
-    public var isEnabled: Bool { sink != nil }
-
-    private static let disabledSpan = MLflowSpan(
+    @usableFromInline static let disabledSpan = MLflowSpan(
         name: "", context: .topLevel, spanContext: nil, parentSpanID: nil, kind: .internal, startNanos: 0,
         limits: TruncationLimits(), sink: nil)
 
+    @inlinable
     public func startSpan<Instant: TracerInstant>(
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> MLflowSpan {
-        guard let sink else { return Self.disabledSpan }
-        var context = context()
+        guard isEnabled else { return Self.disabledSpan }
+        return makeSpan(operationName, context: context(), kind: kind, startNanos: instant().nanosecondsSinceEpoch)
+    }
+
+    @usableFromInline
+    func makeSpan(_ operationName: String, context: ServiceContext, kind: SpanKind, startNanos: UInt64) -> MLflowSpan {
+        var context = context
         let parent = context.mlflowSpanContext
         let own = MLflowSpanContext(traceID: parent?.traceID ?? .random(), spanID: .random())
         context.mlflowSpanContext = own
         return MLflowSpan(
             name: operationName, context: context, spanContext: own, parentSpanID: parent?.spanID, kind: kind,
-            startNanos: instant().nanosecondsSinceEpoch, limits: limits, sink: sink)
+            startNanos: startNanos, limits: limits, sink: sink)
     }
 
     public func forceFlush() {}

@@ -26,7 +26,7 @@ enum OTLPJSON {
         w.raw("\",\"endTimeUnixNano\":\"")
         w.raw(String(span.endNanos))
         w.raw("\",\"attributes\":")
-        w.attributes(span.attributes)
+        w.attributes(span.attributes.entries)
         if !span.events.isEmpty {
             w.raw(",\"events\":[")
             for (i, event) in span.events.enumerated() {
@@ -114,11 +114,13 @@ enum OTLPJSON {
         }
 
         mutating func attributes(_ attributes: SpanAttributes) {
+            self.attributes(SpanAttributeList(attributes).entries)
+        }
+
+        mutating func attributes(_ entries: [(key: String, value: SpanAttribute)]) {
             bytes.append(UInt8(ascii: "["))
-            var first = true
-            attributes.forEach { key, value in
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
+            for (i, (key, value)) in entries.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
                 raw("{\"key\":")
                 string(key)
                 raw(",\"value\":")

@@ -169,7 +169,8 @@ struct MLflowExportTests {
         for i in 0..<6 {
             let span = FinishedSpan(
                 traceID: .random(), spanID: .random(), parentSpanID: nil, name: "good-\(i)", kind: .internal,
-                startNanos: 1_700_000_000_000_000_000, endNanos: 1_700_000_001_000_000_000, attributes: [:], events: [],
+                startNanos: 1_700_000_000_000_000_000, endNanos: 1_700_000_001_000_000_000,
+                attributes: SpanAttributeList(), events: [],
                 links: [], status: nil)
             if i == 3 {
                 rows.append((span, Array(#"{"traceId":"not-hex","spanId":"zz","name":"bad"}"#.utf8)))

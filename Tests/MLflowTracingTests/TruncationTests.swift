@@ -59,7 +59,7 @@ struct OTLPJSONTests {
         let span = FinishedSpan(
             traceID: TraceID(high: 0x0123_4567_89ab_cdef, low: 1), spanID: SpanID(0xabc), parentSpanID: SpanID(7),
             name: "collect.py", kind: .internal, startNanos: 1_700_000_000_000_000_000,
-            endNanos: 1_700_000_000_500_000_000, attributes: attributes,
+            endNanos: 1_700_000_000_500_000_000, attributes: SpanAttributeList(attributes),
             events: [SpanEvent(name: "exception", at: DefaultTracerClock.now, attributes: ["exception.type": "E"])],
             links: [], status: SpanStatus(code: .error, message: "E: boom"))
         let body = OTLPJSON.request(spans: [OTLPJSON.encode(span)], serviceName: "schedulerd")

@@ -19,10 +19,12 @@ extension CronExpression {
                 let gap = (start: segment.start + before, end: segment.start + segment.offset)
                 if options.dstGap == .coalesce {
                     if segment.start >= u, let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end) {
-                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
+                        best = fire(
+                            segment.start, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                     }
                 } else if let nominal = spec.nextMatch(atOrAfter: max(gap.start, u + before), before: gap.end) {
-                    best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
+                    best = fire(
+                        nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                 }
             }
 
@@ -39,7 +41,9 @@ extension CronExpression {
             if low < high, let nominal = spec.nextMatch(atOrAfter: low, before: high) {
                 let instant = nominal - segment.offset
                 if best == nil || instant < best!.unixSeconds {
-                    best = fire(instant, nominal: nominal, segment, dst: foldMarker(nominal, segment), intervalLike: !wallAnchored)
+                    best = fire(
+                        instant, nominal: nominal, segment, dst: foldMarker(nominal, segment),
+                        intervalLike: !wallAnchored)
                 }
             }
             if let best { return best }
@@ -67,7 +71,9 @@ extension CronExpression {
                 }
             }
             if low <= high, let nominal = spec.previousMatch(atOrBefore: high, notBefore: low) {
-                best = fire(nominal - segment.offset, nominal: nominal, segment, dst: foldMarker(nominal, segment), intervalLike: !wallAnchored)
+                best = fire(
+                    nominal - segment.offset, nominal: nominal, segment, dst: foldMarker(nominal, segment),
+                    intervalLike: !wallAnchored)
             }
 
             if wallAnchored, options.dstGap != .skip, let before = segment.previousOffset, before < segment.offset,
@@ -78,14 +84,16 @@ extension CronExpression {
                     if best == nil || segment.start >= best!.unixSeconds,
                         let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end)
                     {
-                        best = fire(segment.start, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
+                        best = fire(
+                            segment.start, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                     }
                 } else {
                     let top = min(gap.end - 1, u + before)
                     if top >= gap.start, let nominal = spec.previousMatch(atOrBefore: top, notBefore: gap.start),
                         best == nil || nominal - before >= best!.unixSeconds
                     {
-                        best = fire(nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
+                        best = fire(
+                            nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)
                     }
                 }
             }

@@ -104,11 +104,14 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             column = trimmed.distance(from: trimmed.startIndex, to: body.startIndex) + 1
             guard ZoneRules.named(zoneName) != nil else {
                 throw CronError(
-                    .unknownTimeZone, "invalid cron expression \"\(trimmed)\": " + Self.unknownZone(zoneName))
+                    .unknownTimeZone,
+                    "invalid cron expression \(CronError.quote(trimmed)): " + Self.unknownZone(zoneName))
             }
             guard !body.isEmpty else {
                 throw CronError(
-                    .fieldCount, "invalid cron expression \"\(trimmed)\": nothing follows \(prefix)\(zoneName)")
+                    .fieldCount,
+                    "invalid cron expression \(CronError.quote(trimmed)): nothing follows \(prefix)\(CronError.quote(zoneName, marks: false))"
+                )
             }
             break
         }
@@ -129,7 +132,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func unknownZone(_ name: String) -> String {
-        "unknown time zone \"\(name)\"; use an IANA name like America/New_York, Europe/Berlin or UTC"
+        "unknown time zone \(CronError.quote(name)); use an IANA name like America/New_York, Europe/Berlin or UTC"
     }
 
     public var description: String { text }
@@ -154,25 +157,37 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .calendar(let spec): spec.matches(local)
         case .every(let period):
-            CivilTime.floorDiv(local.localSeconds - zone.offset(at: local.localSeconds), period) * period
-                == local.localSeconds - zone.offset(at: local.localSeconds)
+            zone.instants(forWall: local.localSeconds).contains { CivilTime.floorDiv($0, period) * period == $0 }
         case .reboot: false
         }
     }
 
+    /// Instants this type computes with: years 0001 to 9999. Outside, there are no fires.
+    public static let supportedInstants: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
+    /// Whole seconds of `date` rounded with `rule`, clamped just outside ``supportedInstants``;
+    /// `nil` for NaN.
+    static func seconds(_ date: Date, _ rule: FloatingPointRoundingRule) -> Int64? {
+        let t = date.timeIntervalSince1970.rounded(rule)
+        if t.isNaN { return nil }
+        let low = Double(supportedInstants.lowerBound - 1)
+        let high = Double(supportedInstants.upperBound + 1)
+        return Int64(min(max(t, low), high))
+    }
+
     /// The first fire strictly after `date`, or `nil` for `@reboot`.
     public func nextFire(after date: Date) -> CronFire? {
-        nextFire(afterUnixSeconds: Int64(date.timeIntervalSince1970.rounded(.down)))
+        Self.seconds(date, .down).flatMap { nextFire(afterUnixSeconds: $0) }
     }
 
     /// The last fire strictly before `date`, or `nil` for `@reboot`.
     public func previousFire(before date: Date) -> CronFire? {
-        previousFire(beforeUnixSeconds: Int64(date.timeIntervalSince1970.rounded(.up)))
+        Self.seconds(date, .up).flatMap { previousFire(beforeUnixSeconds: $0) }
     }
 
     /// The fires strictly after `date`, in order, without end (empty for `@reboot`).
     public func fires(after date: Date) -> some Sequence<CronFire> {
-        sequence(state: Optional(Int64(date.timeIntervalSince1970.rounded(.down)))) { cursor -> CronFire? in
+        sequence(state: Self.seconds(date, .down)) { cursor -> CronFire? in
             guard let after = cursor, let fire = nextFire(afterUnixSeconds: after) else { return nil }
             cursor = fire.unixSeconds
             return fire
@@ -181,20 +196,30 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
 
     /// The first fire at an instant greater than `t` (Unix seconds).
     public func nextFire(afterUnixSeconds t: Int64) -> CronFire? {
+        guard t < Self.supportedInstants.upperBound else { return nil }
+        let t = max(t, Self.supportedInstants.lowerBound - 1)
+        let fire: CronFire?
         switch kind {
-        case .reboot: return nil
-        case .every(let period): return everyFire((CivilTime.floorDiv(t, period) + 1) * period)
-        case .calendar(let spec): return nextCalendarFire(spec, after: t)
+        case .reboot: fire = nil
+        case .every(let period): fire = everyFire((CivilTime.floorDiv(t, period) + 1) * period)
+        case .calendar(let spec): fire = nextCalendarFire(spec, after: t)
         }
+        guard let fire, Self.supportedInstants.contains(fire.unixSeconds) else { return nil }
+        return fire
     }
 
     /// The last fire at an instant less than `t` (Unix seconds).
     public func previousFire(beforeUnixSeconds t: Int64) -> CronFire? {
+        guard t > Self.supportedInstants.lowerBound else { return nil }
+        let t = min(t, Self.supportedInstants.upperBound + 1)
+        let fire: CronFire?
         switch kind {
-        case .reboot: return nil
-        case .every(let period): return everyFire(CivilTime.floorDiv(t - 1, period) * period)
-        case .calendar(let spec): return previousCalendarFire(spec, before: t)
+        case .reboot: fire = nil
+        case .every(let period): fire = everyFire(CivilTime.floorDiv(t - 1, period) * period)
+        case .calendar(let spec): fire = previousCalendarFire(spec, before: t)
         }
+        guard let fire, Self.supportedInstants.contains(fire.unixSeconds) else { return nil }
+        return fire
     }
 
     private func everyFire(_ instant: Int64) -> CronFire {

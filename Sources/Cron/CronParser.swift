@@ -70,29 +70,40 @@ struct CronParser {
                     return .every(seconds: try Self.duration(String(arguments.first!), expression: expression))
                 }
                 guard arguments.isEmpty else {
-                    throw error(.syntax, "\(words[0]) takes no fields, found \"\(arguments.joined(separator: " "))\"")
+                    throw error(
+                        .syntax,
+                        "\(words[0]) takes no fields, found \(CronError.quote(arguments.joined(separator: " ")))")
                 }
                 if macro == "@reboot" { return .reboot }
                 return try parse(Substring(Self.macros[macro]!), column: offset)
             }
-            throw error(.unknownMacro, "unknown macro \"\(words[0])\"; allowed: \(Self.macroList)")
+            throw error(.unknownMacro, "unknown macro \(CronError.quote(words[0])); allowed: \(Self.macroList)")
         }
 
+        // Fields and their columns, in one pass; past 7 fields the count is all that matters.
         var fields: [(text: Substring, column: Int)] = []
         var index = body.startIndex
+        var column = offset
         while index < body.endIndex {
             if body[index] == " " || body[index] == "\t" {
                 index = body.index(after: index)
+                column += 1
                 continue
             }
+            if fields.count == 7 {
+                fields.append(("", column))
+                break
+            }
             let start = index
+            let startColumn = column
             while index < body.endIndex && body[index] != " " && body[index] != "\t" {
                 index = body.index(after: index)
+                column += 1
             }
-            fields.append((body[start..<index], offset + body.distance(from: body.startIndex, to: start)))
+            fields.append((body[start..<index], startColumn))
         }
         guard fields.count == 5 || fields.count == 6 else {
-            let found = fields.isEmpty ? "none" : "\(fields.count)"
+            let found = fields.isEmpty ? "none" : fields.count > 7 ? "more than 7" : "\(fields.count)"
             throw error(
                 .fieldCount,
                 "expected 5 fields (minute hour day-of-month month day-of-week) or 6 (second first), found \(found)")
@@ -234,7 +245,7 @@ struct CronParser {
             base = upper[..<slash]
             let stepText = upper[upper.index(after: slash)...]
             guard let n = Self.number(stepText) else {
-                throw fail(.syntax, "has step \"\(stepText)\"; a step is a number")
+                throw fail(.syntax, "has step \(CronError.quote(stepText)); a step is a number")
             }
             guard n >= 1 else { throw fail(.outOfRange, "has step 0; steps must be at least 1") }
             let span = field.cycle.count
@@ -278,7 +289,7 @@ struct CronParser {
             last = try value(field, base[base.index(after: dash)...], fail)
         } else {
             first = try value(field, base, fail)
-            last = step == nil ? first : cycle.upperBound
+            last = step == nil ? first : field.bounds.upperBound  // a/n runs to the field's maximum (7 in day-of-week)
         }
         if field == .dayOfWeek && first > last {
             first %= 7
@@ -328,16 +339,16 @@ struct CronParser {
     // MARK: - Errors
 
     func error(_ code: CronError.Code, _ detail: String) -> CronError {
-        CronError(code, "invalid cron expression \"\(expression)\": \(detail)")
+        CronError(code, "invalid cron expression \(CronError.quote(expression)): \(detail)")
     }
 
     private func fieldError(
         _ code: CronError.Code, _ field: Field, _ text: Substring, _ column: Int, item: Substring?, _ detail: String
     ) -> CronError {
-        var subject = "\(field.name) field \"\(text)\""
-        if let item, item != text { subject += ": \"\(item)\"" }
+        var subject = "\(field.name) field \(CronError.quote(text))"
+        if let item, item != text { subject += ": \(CronError.quote(item))" }
         return CronError(
-            code, "invalid cron expression \"\(expression)\": \(subject) \(detail)", field: field.name,
+            code, "invalid cron expression \(CronError.quote(expression)): \(subject) \(detail)", field: field.name,
             column: column == 0 ? nil : column)
     }
 
@@ -347,7 +358,7 @@ struct CronParser {
     static func duration(_ text: String, expression: String) throws(CronError) -> Int64 {
         let invalid = CronError(
             .invalidDuration,
-            "invalid cron expression \"\(expression)\": @every duration \"\(text)\" is invalid; "
+            "invalid cron expression \(CronError.quote(expression)): @every duration \(CronError.quote(text)) is invalid; "
                 + "use whole numbers with units d, h, m, s, like 90s, 15m or 1h30m")
         var total: Int64 = 0
         var digits = ""
@@ -366,6 +377,12 @@ struct CronParser {
             case "s": total += n
             default: throw invalid
             }
+            guard total <= 366 * 86_400 * 100 else {
+                throw CronError(
+                    .invalidDuration,
+                    "invalid cron expression \(CronError.quote(expression)): @every duration \(CronError.quote(text)) is over 100 years"
+                )
+            }
             digits = ""
             sawUnit = true
         }
@@ -373,12 +390,14 @@ struct CronParser {
         guard total > 0 else {
             throw CronError(
                 .invalidDuration,
-                "invalid cron expression \"\(expression)\": @every duration \"\(text)\" must be at least 1s")
+                "invalid cron expression \(CronError.quote(expression)): @every duration \(CronError.quote(text)) must be at least 1s"
+            )
         }
         guard total <= 366 * 86_400 * 100 else {
             throw CronError(
                 .invalidDuration,
-                "invalid cron expression \"\(expression)\": @every duration \"\(text)\" is over 100 years")
+                "invalid cron expression \(CronError.quote(expression)): @every duration \(CronError.quote(text)) is over 100 years"
+            )
         }
         return total
     }

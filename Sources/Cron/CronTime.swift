@@ -9,7 +9,7 @@ public enum CronTime {
     public static func parseInstant(_ text: String, timeZone: String = "UTC") throws(CronError) -> Double {
         let invalid = CronError(
             .invalidTime,
-            "invalid time \"\(text)\": use ISO 8601 like 2024-03-09T12:00:00-05:00, 2024-03-09T17:00:00Z, "
+            "invalid time \(CronError.quote(text)): use ISO 8601 like 2024-03-09T12:00:00-05:00, 2024-03-09T17:00:00Z, "
                 + "2024-03-09T12:00 (in the zone) or 2024-03-09")
         var s = Substring(text.trimmingCharacters(in: .whitespaces))
         func digits(_ n: Int) -> Int? {

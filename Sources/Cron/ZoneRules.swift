@@ -45,7 +45,9 @@ final class ZoneRules: Sendable {
     /// The rules of an IANA zone, or `nil` when Foundation does not know it.
     static func named(_ identifier: String) -> ZoneRules? {
         if let rules = cache.withLock({ $0[identifier] }) { return rules }
-        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        // Only names from the tz database reach Foundation: its parser of "GMT+hh:mm" forms traps on
+        // some malformed input.
+        guard isPlausibleName(identifier), let zone = TimeZone(identifier: identifier) else { return nil }
         let rules = ZoneRules(identifier: identifier, zone: zone)
         return cache.withLock { cache in
             if let existing = cache[identifier] { return existing }
@@ -55,6 +57,37 @@ final class ZoneRules: Sendable {
     }
 
     static let utc = named("UTC")!
+
+    /// Whether `name` may be handed to Foundation: letters, digits and `_ / + -` only (tz database
+    /// names), and a `GMT`/`UTC` offset form only when strictly `GMT±h[h][:mm]`.
+    static func isPlausibleName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 64,
+            name.utf8.allSatisfy({
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x5F || $0 == 0x2F
+                    || $0 == 0x2B || $0 == 0x2D
+            })
+        else { return false }
+        let upper = name.uppercased()
+        for prefix in ["GMT", "UTC"] where upper.hasPrefix(prefix) && upper.count > 3 {
+            let rest = Array(upper.utf8.dropFirst(3))
+            guard rest[0] == 0x2B || rest[0] == 0x2D else { return false }
+            let digits = rest.dropFirst()
+            return (1...2).contains(digits.count) && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        }
+        return true
+    }
+
+    /// Every instant whose wall time in this zone is `wall`: none in a gap, two in a fold.
+    func instants(forWall wall: Int64) -> [Int64] {
+        var result: [Int64] = []
+        var segment = self.segment(containing: wall - 27 * 3600)
+        while true {
+            let instant = wall - segment.offset
+            if instant >= segment.start && instant < segment.end { result.append(instant) }
+            guard segment.end != .max, segment.end <= wall + 27 * 3600 else { return result }
+            segment = self.segment(containing: segment.end)
+        }
+    }
 
     private init(identifier: String, zone: TimeZone) {
         self.identifier = identifier

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Cron
@@ -166,5 +167,67 @@ struct CronTimeTests {
         arguments: ["2024-02-30", "yesterday", "2024-03-09T25:00", "2024-3-9", "2024-03-09T12:00+5", ""])
     func refuses(_ text: String) {
         #expect(throws: CronError.self) { try CronTime.parseInstant(text) }
+    }
+}
+
+@Suite("Edges that once crashed or hung")
+struct CronEdgeTests {
+    @Test("instants at and past the ends of time give no fire instead of trapping")
+    func extremeInstants() throws {
+        let cron = try CronExpression("*/5 * * * *", options: .init(timeZone: "America/New_York"))
+        #expect(cron.nextFire(afterUnixSeconds: .max) == nil)
+        #expect(cron.previousFire(beforeUnixSeconds: .min) == nil)
+        #expect(cron.nextFire(afterUnixSeconds: .min) != nil)
+        for t in [Double.nan, .infinity, 1e19] {
+            #expect(cron.nextFire(after: Date(timeIntervalSince1970: t)) == nil)
+        }
+        #expect(cron.nextFire(after: .distantPast) != nil)
+        #expect(cron.previousFire(before: .distantFuture) != nil)
+        let every = try CronExpression("@every 90s")
+        #expect(every.nextFire(afterUnixSeconds: .max) == nil)
+        #expect(every.previousFire(beforeUnixSeconds: .min) == nil)
+    }
+
+    @Test(
+        "malformed GMT offsets are unknown zones, not crashes",
+        arguments: ["GMT+10:-1", "UTC+01:a5", "GMT-05./0", "GMT+", "Etc/GMT+99", "../../etc/passwd"])
+    func gmtForms(_ zone: String) {
+        #expect(parseError("0 0 * * *", options: .init(timeZone: zone))?.hasPrefix("unknown time zone") == true)
+        #expect(parseError("CRON_TZ=\(zone) 0 0 * * *")?.contains("unknown time zone") == true)
+    }
+
+    @Test(
+        "a strict GMT offset and tz aliases are accepted", arguments: ["GMT+5", "UTC-03", "Etc/GMT+5", "Asia/Calcutta"])
+    func accepted(_ zone: String) {
+        #expect(parseError("0 0 * * *", options: .init(timeZone: zone)) == nil)
+    }
+
+    @Test("huge inputs are refused quickly with a short one-line message")
+    func huge() {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let fields = parseError(String(repeating: "1 ", count: 50_000))
+        let every = parseError("@every " + String(repeating: "999999999d", count: 50_000))
+        #expect(clock.now - started < .seconds(2))
+        #expect(fields?.hasSuffix("found more than 7") == true)
+        #expect(every?.contains("is over 100 years") == true)
+        #expect((fields?.count ?? .max) < 400 && (every?.count ?? .max) < 400)
+    }
+
+    @Test("control characters in the input are escaped in the message")
+    func escaped() {
+        #expect(
+            parseError("0 0\n* * *")
+                == "invalid cron expression \"0 0\\n* * *\": expected 5 fields (minute hour day-of-month month "
+                + "day-of-week) or 6 (second first), found 4")
+    }
+
+    @Test(
+        "day-of-week a/n runs to 7, which is Sunday",
+        arguments: [("7/2", [0]), ("1/2", [0, 1, 3, 5]), ("*/2", [0, 2, 4, 6])])
+    func weekdaySteps(_ field: String, _ days: [Int]) throws {
+        let cron = try CronExpression("0 0 * * \(field)")
+        guard case .calendar(let spec) = cron.kind else { throw CronError(.syntax, "not a calendar expression") }
+        #expect(spec.daysOfWeek.members == days)
     }
 }

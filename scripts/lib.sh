@@ -40,3 +40,36 @@ ensure_mlflow() {
         "$venv/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
     fi
 }
+
+# Starts `mlflow server` from .venv on 127.0.0.1:$1 with a SQLite backend under $2, in its own
+# session (so stop_mlflow reaches its workers), and waits for /health. Sets MLFLOW_PID.
+start_mlflow() {
+    local port="$1" dir="$2"
+    mkdir -p "$dir"
+    setsid .venv/bin/mlflow server --host 127.0.0.1 --port "$port" --workers "${MLFLOW_WORKERS:-2}" \
+        --backend-store-uri "sqlite:///$dir/mlflow.db" --default-artifact-root "$dir/artifacts" \
+        >"$dir/server.log" 2>&1 &
+    MLFLOW_PID=$!
+    for _ in $(seq 1 600); do
+        if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+        if ! kill -0 "$MLFLOW_PID" 2>/dev/null; then
+            echo "error: mlflow server exited; see $dir/server.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "error: mlflow server did not answer on port $port within 120 s; see $dir/server.log" >&2
+    return 1
+}
+
+stop_mlflow() {
+    [ -n "${MLFLOW_PID:-}" ] || return 0
+    kill -TERM -- "-$MLFLOW_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$MLFLOW_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$MLFLOW_PID" 2>/dev/null || true
+    MLFLOW_PID=""
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

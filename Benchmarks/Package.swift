@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Benchmarks for schedulerd, kept out of the main package so that building or testing the daemon never
+// resolves the benchmark harness (ordo-one/benchmark, formerly package-benchmark; the MallocInterposer trait
+// counts allocations without jemalloc). Run them with `swift package benchmark` from this directory, or
+// `scripts/bench-cron` from the repository root for the side-by-side table against Python's croniter.
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "schedulerd-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "schedulerd", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CronBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Cron", package: "schedulerd"),
+            ],
+            path: "Benchmarks/CronBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
+        .executableTarget(
+            name: "TracingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/TracingBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
+        .executableTarget(
+            name: "tracing-throughput",
+            dependencies: [
+                .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/TracingThroughput",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

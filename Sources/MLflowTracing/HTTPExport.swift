@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// What became of one export request.
 enum ExportResult: Sendable, Equatable {
     case delivered
@@ -19,29 +15,29 @@ enum ExportResult: Sendable, Equatable {
 
 /// `POST` of an OTLP/HTTP JSON body, shared by both destinations.
 enum HTTPExport {
+    struct Request: Sendable {
+        var method: String
+        var url: String
+        var headers: [(String, String)] = []
+        var body: [UInt8] = []
+    }
+
     static func post(
-        _ request: URLRequest, body: [UInt8], gzipThreshold: Int, session: URLSession, label: String
+        _ request: Request, body: [UInt8], gzipThreshold: Int, transport: CurlTransport, label: String
     ) async -> ExportResult {
-        var request = request
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var headers = request.headers
+        headers.append(("Content-Type", "application/json"))
+        var payload = body
         if body.count > gzipThreshold, let compressed = Gzip.compress(body) {
-            request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
-            request.httpBody = Data(compressed)
-        } else {
-            request.httpBody = Data(body)
+            headers.append(("Content-Encoding", "gzip"))
+            payload = compressed
         }
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            return .retry(reason: "cannot reach \(label): \(error.localizedDescription)", after: nil)
+        let response: CurlTransport.Response
+        switch await transport.perform(method: "POST", url: request.url, headers: headers, body: payload) {
+        case .success(let answer): response = answer
+        case .failure(let failure): return .retry(reason: "cannot reach \(label): \(failure.message)", after: nil)
         }
-        guard let http = response as? HTTPURLResponse else {
-            return .retry(reason: "no HTTP response from \(label)", after: nil)
-        }
-        let status = http.statusCode
+        let status = response.status
         switch status {
         case 200..<300:
             return .delivered
@@ -50,24 +46,17 @@ enum HTTPExport {
         case 401, 403:
             return .unauthorized(status: status)
         case 408, 429, 500...:
-            let after = http.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+            let after = response.retryAfter.flatMap { Int($0) }.map { Duration.seconds($0) }
             return .retry(reason: "\(label) answered \(status)", after: after)
         default:
-            return .rejected(status: status, reason: snippet(data))
+            return .rejected(status: status, reason: snippet(response.body))
         }
     }
 
     /// The first 300 bytes of a response body, for logs and the dead-letter table.
-    static func snippet(_ data: Data) -> String {
+    static func snippet(_ data: [UInt8]) -> String {
         let text = String(decoding: data.prefix(300), as: UTF8.self)
         return text.isEmpty ? "(empty body)" : text
-    }
-
-    static func session() -> URLSession {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.httpMaximumConnectionsPerHost = 4
-        return URLSession(configuration: configuration)
     }
 }
 
@@ -75,12 +64,12 @@ enum HTTPExport {
 struct OTLPCollector: Sendable {
     let endpoint: URL
     let headers: [String: String]
-    let session: URLSession
+    let transport: CurlTransport
 
-    init(endpoint: URL, headers: [String: String]) {
+    init(endpoint: URL, headers: [String: String], tls: TLSOptions = TLSOptions()) {
         self.endpoint = endpoint
         self.headers = headers
-        self.session = HTTPExport.session()
+        self.transport = CurlTransport(tls: tls, label: "otlp")
     }
 
     var label: String {
@@ -91,8 +80,10 @@ struct OTLPCollector: Sendable {
     }
 
     func send(body: [UInt8], gzipThreshold: Int) async -> ExportResult {
-        var request = URLRequest(url: endpoint)
-        for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
-        return await HTTPExport.post(request, body: body, gzipThreshold: gzipThreshold, session: session, label: label)
+        let request = HTTPExport.Request(
+            method: "POST", url: endpoint.absoluteString,
+            headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return await HTTPExport.post(
+            request, body: body, gzipThreshold: gzipThreshold, transport: transport, label: label)
     }
 }

@@ -1,21 +1,17 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The few MLflow REST calls the exporter needs: experiment resolution and `POST /v1/traces`.
 struct MLflowClient: Sendable {
     let base: String
     let authentication: MLflowTracingConfiguration.Authentication?
-    let session: URLSession
+    let transport: CurlTransport
 
-    init(trackingURI: URL, authentication: MLflowTracingConfiguration.Authentication?) {
+    init(trackingURI: URL, authentication: MLflowTracingConfiguration.Authentication?, tls: TLSOptions = TLSOptions()) {
         var base = trackingURI.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
         self.authentication = authentication
-        self.session = HTTPExport.session()
+        self.transport = CurlTransport(tls: tls, label: "mlflow")
     }
 
     /// Where to point people in messages: the tracking URI without credentials.
@@ -26,15 +22,14 @@ struct MLflowClient: Sendable {
         return components.string ?? base
     }
 
-    private func request(_ path: String, method: String = "GET") -> URLRequest {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
+    private func request(_ path: String, method: String = "GET") -> HTTPExport.Request {
+        var request = HTTPExport.Request(method: method, url: base + path)
         switch authentication {
         case .basic(let user, let password):
             let token = Data("\(user):\(password)".utf8).base64EncodedString()
-            request.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
+            request.headers.append(("Authorization", "Basic \(token)"))
         case .bearer(let token):
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.headers.append(("Authorization", "Bearer \(token)"))
         case nil:
             break
         }
@@ -44,9 +39,9 @@ struct MLflowClient: Sendable {
     /// Sends one OTLP/HTTP JSON request body to `/v1/traces` of `experimentID`.
     func send(body: [UInt8], experimentID: String, gzipThreshold: Int) async -> ExportResult {
         var request = request("/v1/traces", method: "POST")
-        request.setValue(experimentID, forHTTPHeaderField: "x-mlflow-experiment-id")
+        request.headers.append(("x-mlflow-experiment-id", experimentID))
         return await HTTPExport.post(
-            request, body: body, gzipThreshold: gzipThreshold, session: session, label: "MLflow at \(displayURI)")
+            request, body: body, gzipThreshold: gzipThreshold, transport: transport, label: "MLflow at \(displayURI)")
     }
 
     /// The experiment id to send to: `id` when given (checked to exist), else the experiment named
@@ -77,8 +72,8 @@ struct MLflowClient: Sendable {
             }
             guard status == 404 else { throw Self.unexpected(status, object, displayURI) }
             var create = request("/api/2.0/mlflow/experiments/create", method: "POST")
-            create.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            create.httpBody = try? JSONSerialization.data(withJSONObject: ["name": name])
+            create.headers.append(("Content-Type", "application/json"))
+            create.body = [UInt8]((try? JSONSerialization.data(withJSONObject: ["name": name])) ?? Data())
             let (createStatus, created) = try await json(create)
             if createStatus == 200, let newID = created?["experiment_id"] as? String { return newID }
             if created?["error_code"] as? String == "RESOURCE_ALREADY_EXISTS" { continue }  // created meanwhile
@@ -88,14 +83,15 @@ struct MLflowClient: Sendable {
             .experiment, "experiment \"\(name)\" could not be found or created in MLflow at \(displayURI)")
     }
 
-    private func json(_ request: URLRequest) async throws(MLflowTracingError) -> (Int, [String: Any]?) {
-        do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any])
-        } catch {
-            throw MLflowTracingError(
-                .unavailable, "cannot reach MLflow at \(displayURI): \(error.localizedDescription)")
+    private func json(_ request: HTTPExport.Request) async throws(MLflowTracingError) -> (Int, [String: Any]?) {
+        switch await transport.perform(
+            method: request.method, url: request.url, headers: request.headers, body: request.body)
+        {
+        case .success(let response):
+            let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            return (response.status, object)
+        case .failure(let failure):
+            throw MLflowTracingError(.unavailable, "cannot reach MLflow at \(displayURI): \(failure.message)")
         }
     }
 

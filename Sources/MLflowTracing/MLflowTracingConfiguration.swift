@@ -19,6 +19,10 @@ public struct MLflowTracingConfiguration: Sendable {
     public var experimentID: String?
     /// `MLFLOW_TRACKING_USERNAME`/`PASSWORD` or `MLFLOW_TRACKING_TOKEN`.
     public var authentication: Authentication?
+    /// `MLFLOW_TRACKING_INSECURE_TLS` and `MLFLOW_TRACKING_SERVER_CERT_PATH`.
+    public var tls: TLSOptions
+    /// TLS for the collector: `OTEL_EXPORTER_OTLP_TRACES_INSECURE`, `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`.
+    public var otlpTLS: TLSOptions
     /// A second destination: any OTLP/HTTP JSON collector (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
     public var otlpEndpoint: URL?
     /// Headers for the second destination (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`, `k=v,k2=v2`).
@@ -44,7 +48,8 @@ public struct MLflowTracingConfiguration: Sendable {
 
     public init(
         trackingURI: URL?, spoolPath: String, experimentName: String = "schedulerd", experimentID: String? = nil,
-        authentication: Authentication? = nil, otlpEndpoint: URL? = nil, otlpHeaders: [String: String] = [:],
+        authentication: Authentication? = nil, tls: TLSOptions = TLSOptions(), otlpEndpoint: URL? = nil,
+        otlpTLS: TLSOptions = TLSOptions(), otlpHeaders: [String: String] = [:],
         spoolMaxSpans: Int = 1_000_000, spoolMaxBytes: Int = 512 << 20, batchMaxSpans: Int = 500,
         batchMaxBytes: Int = 4 << 20, gzipThreshold: Int = 4096, maxBackoff: Duration = .seconds(30),
         limits: TruncationLimits = TruncationLimits(), serviceName: String = "schedulerd"
@@ -54,6 +59,8 @@ public struct MLflowTracingConfiguration: Sendable {
         self.experimentName = experimentName
         self.experimentID = experimentID
         self.authentication = authentication
+        self.tls = tls
+        self.otlpTLS = otlpTLS
         self.otlpEndpoint = otlpEndpoint
         self.otlpHeaders = otlpHeaders
         self.spoolMaxSpans = spoolMaxSpans
@@ -107,6 +114,14 @@ public struct MLflowTracingConfiguration: Sendable {
             spoolPath: (dataDirectory as NSString).appendingPathComponent("trace-spool.sqlite"),
             experimentName: value("MLFLOW_EXPERIMENT_NAME") ?? "schedulerd",
             experimentID: value("MLFLOW_EXPERIMENT_ID"), authentication: authentication,
-            otlpEndpoint: url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), otlpHeaders: headers)
+            tls: TLSOptions(
+                insecure: ["true", "1", "yes"].contains(value("MLFLOW_TRACKING_INSECURE_TLS")?.lowercased() ?? ""),
+                caPath: value("MLFLOW_TRACKING_SERVER_CERT_PATH")),
+            otlpEndpoint: url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            otlpTLS: TLSOptions(
+                insecure: ["true", "1", "yes"].contains(
+                    value("OTEL_EXPORTER_OTLP_TRACES_INSECURE")?.lowercased() ?? ""),
+                caPath: value("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")),
+            otlpHeaders: headers)
     }
 }

@@ -68,10 +68,13 @@ public final class TraceExporter: Service, Sendable {
             return
         }
         var destinations = [
-            ExportDestination.mlflow(MLflowClient(trackingURI: uri, authentication: configuration.authentication))
+            ExportDestination.mlflow(
+                MLflowClient(trackingURI: uri, authentication: configuration.authentication, tls: configuration.tls))
         ]
         if let endpoint = configuration.otlpEndpoint {
-            destinations.append(.otlp(OTLPCollector(endpoint: endpoint, headers: configuration.otlpHeaders)))
+            destinations.append(
+                .otlp(OTLPCollector(endpoint: endpoint, headers: configuration.otlpHeaders, tls: configuration.otlpTLS))
+            )
         }
         self.destinations = destinations
         do {

@@ -69,7 +69,7 @@ public final class MLflowTestServer: Sendable {
             "--default-artifact-root", directory.appendingPathComponent("artifacts").path,
         ]
         let log = directory.appendingPathComponent("server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle

@@ -12,19 +12,47 @@ public final class RecordingCollector: Sendable {
     public let port: Int
     let process: Process
     let log: URL
+    /// The CA file that verifies this collector, when it serves HTTPS.
+    public let certificatePath: String?
 
-    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)/v1/traces")! }
+    public var endpoint: URL {
+        URL(string: "\(certificatePath == nil ? "http" : "https")://127.0.0.1:\(port)/v1/traces")!
+    }
 
-    public init() throws {
+    /// - Parameter tls: serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (made with openssl).
+    public init(tls: Bool = false) throws {
         let root = MLflowTestServer.packageRoot
         let python = root.appendingPathComponent(".venv/bin/python")
         log = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString).jsonl")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL =
             FileManager.default.isExecutableFile(atPath: python.path)
             ? python : URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [root.appendingPathComponent("Tests/Fixtures/recording_collector.py").path, log.path]
+        if tls {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let cert = directory.appendingPathComponent("cert.pem").path
+            let key = directory.appendingPathComponent("key.pem").path
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else {
+                throw MLflowTestServer.Failure(description: "openssl could not make a test certificate")
+            }
+            process.arguments! += [cert, key]
+            certificatePath = cert
+        } else {
+            certificatePath = nil
+        }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -1,7 +1,9 @@
 """A stand-in OTLP/HTTP collector for tests: answers 200 to every POST and appends one JSON line per
-request (path, headers, decompressed body) to the file named on the command line. Prints its port."""
+request (path, headers, decompressed body) to the file named on the command line. Prints its port.
+With a certificate and key file after the log file, it serves HTTPS."""
 import gzip
 import json
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,5 +26,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 3:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()

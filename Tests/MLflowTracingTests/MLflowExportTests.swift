@@ -319,3 +319,55 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("TLS to the destinations")
+struct TLSTests {
+    func export(to collector: RecordingCollector, tls: TLSOptions) async throws -> RunningExporter {
+        let server = try await MLflowTestServer.shared()
+        let running = try RunningExporter.start(uri: server.uri) {
+            $0.otlpEndpoint = collector.endpoint
+            $0.otlpTLS = tls
+        }
+        running.tracer.withSpan("over tls") { _ in }
+        return running
+    }
+
+    @Test("a collector with a private CA is reached with its certificate file, and refused without it")
+    func certificate() async throws {
+        let collector = try RecordingCollector(tls: true)
+        let verified = try await export(to: collector, tls: TLSOptions(caPath: collector.certificatePath))
+        defer { Task { await verified.stop() } }
+        try await verified.flush()
+        #expect(collector.spanNames == ["over tls"])
+
+        let unverified = try await export(to: collector, tls: TLSOptions())
+        defer { Task { await unverified.stop() } }
+        try await eventually("the certificate is refused") {
+            !unverified.logs.matching(.warning, "The OTLP collector is unavailable").isEmpty
+        }
+        let warning = try #require(unverified.logs.matching(.warning, "The OTLP collector is unavailable").first)
+        #expect(warning.metadata["reason"]?.lowercased().contains("certificate") == true)
+        #expect(unverified.exporter.statistics.deliveredToCollector == 0)
+    }
+
+    @Test("MLFLOW_TRACKING_INSECURE_TLS-style insecure mode skips verification")
+    func insecure() async throws {
+        let collector = try RecordingCollector(tls: true)
+        let running = try await export(to: collector, tls: TLSOptions(insecure: true))
+        defer { Task { await running.stop() } }
+        try await running.flush()
+        #expect(collector.spanNames == ["over tls"])
+    }
+
+    @Test("the TLS variables are read as MLflow's and OpenTelemetry's clients read them")
+    func variables() throws {
+        let c = try MLflowTracingConfiguration(
+            environment: [
+                "MLFLOW_TRACKING_URI": "https://mlflow.internal", "MLFLOW_TRACKING_INSECURE_TLS": "true",
+                "MLFLOW_TRACKING_SERVER_CERT_PATH": "/etc/ssl/ca.pem",
+                "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE": "/etc/ssl/otel.pem",
+            ], dataDirectory: "/d")
+        #expect(c.tls == TLSOptions(insecure: true, caPath: "/etc/ssl/ca.pem"))
+        #expect(c.otlpTLS == TLSOptions(insecure: false, caPath: "/etc/ssl/otel.pem"))
+    }
+}

@@ -17,9 +17,9 @@ struct TracerContextTests {
     func nesting() async throws {
         let sink = RecordingSink()
         let tracer = MLflowTracer(sink: sink, limits: TruncationLimits())
-        await tracer.withSpan("root") { root in
+        tracer.withSpan("root") { root in
             root.setSpanType(.chain)
-            await tracer.withSpan("child") { _ in
+            tracer.withSpan("child") { _ in
                 tracer.withSpan("grandchild") { _ in }
             }
         }

@@ -1,0 +1,139 @@
+#include "ccurl.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ccurl_handle {
+    CURL *easy;
+};
+
+typedef struct {
+    unsigned char *data;
+    size_t length;
+    size_t capacity;
+} buffer;
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static size_t on_body(char *ptr, size_t size, size_t count, void *context) {
+    buffer *b = context;
+    size_t n = size * count;
+    if (b->length + n + 1 > b->capacity) {
+        size_t capacity = b->capacity ? b->capacity * 2 : 4096;
+        while (capacity < b->length + n + 1) capacity *= 2;
+        unsigned char *grown = realloc(b->data, capacity);
+        if (!grown) return 0;  // makes curl fail with a write error
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->length, ptr, n);
+    b->length += n;
+    b->data[b->length] = 0;
+    return n;
+}
+
+static size_t on_header(char *line, size_t size, size_t count, void *context) {
+    char **retry_after = context;
+    size_t n = size * count;
+    static const char name[] = "retry-after:";
+    if (n > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+        const char *value = line + sizeof(name) - 1;
+        size_t length = n - (sizeof(name) - 1);
+        while (length && (*value == ' ' || *value == '\t')) { value++; length--; }
+        while (length && (value[length - 1] == '\r' || value[length - 1] == '\n' || value[length - 1] == ' ')) length--;
+        free(*retry_after);
+        *retry_after = malloc(length + 1);
+        if (*retry_after) {
+            memcpy(*retry_after, value, length);
+            (*retry_after)[length] = 0;
+        }
+    }
+    return n;
+}
+
+ccurl_handle *ccurl_open(void) {
+    pthread_once(&global_once, global_init);
+    ccurl_handle *handle = calloc(1, sizeof(ccurl_handle));
+    if (!handle) return NULL;
+    handle->easy = curl_easy_init();
+    if (!handle->easy) {
+        free(handle);
+        return NULL;
+    }
+    return handle;
+}
+
+void ccurl_close(ccurl_handle *handle) {
+    if (!handle) return;
+    curl_easy_cleanup(handle->easy);
+    free(handle);
+}
+
+int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_response *response) {
+    memset(response, 0, sizeof(*response));
+    CURL *easy = handle->easy;
+    curl_easy_reset(easy);  // keeps the connection cache, forgets the previous request's options
+    buffer body = {0};
+    struct curl_slist *headers = NULL;
+    for (size_t i = 0; i < request->header_count; i++) {
+        struct curl_slist *next = curl_slist_append(headers, request->headers[i]);
+        if (!next) {
+            curl_slist_free_all(headers);
+            strncpy(response->error, "out of memory", sizeof(response->error) - 1);
+            return -1;
+        }
+        headers = next;
+    }
+    // No "Expect: 100-continue" round trip before bodies.
+    headers = curl_slist_append(headers, "Expect:");
+
+    curl_easy_setopt(easy, CURLOPT_URL, request->url);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, request->timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &response->retry_after);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, response->error);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (request->insecure) {
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (request->ca_path) curl_easy_setopt(easy, CURLOPT_CAINFO, request->ca_path);
+    if (strcmp(request->method, "POST") == 0) {
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request->body ? (const char *)request->body : "");
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request->body_length);
+    } else {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+
+    CURLcode code = curl_easy_perform(easy);
+    curl_slist_free_all(headers);
+    if (code != CURLE_OK) {
+        if (!response->error[0]) strncpy(response->error, curl_easy_strerror(code), sizeof(response->error) - 1);
+        free(body.data);
+        free(response->retry_after);
+        response->retry_after = NULL;
+        return (int)code;
+    }
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response->status);
+    response->body = body.data;
+    response->body_length = body.length;
+    return 0;
+}
+
+void ccurl_free(ccurl_response *response) {
+    free(response->body);
+    free(response->retry_after);
+    response->body = NULL;
+    response->retry_after = NULL;
+}

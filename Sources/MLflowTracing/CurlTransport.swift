@@ -1,0 +1,98 @@
+import CCurl
+import Foundation
+
+/// TLS settings for requests to MLflow, as MLflow's own client reads them.
+public struct TLSOptions: Sendable, Hashable {
+    /// `MLFLOW_TRACKING_INSECURE_TLS=true`: skip certificate and host name verification.
+    public var insecure: Bool
+    /// `MLFLOW_TRACKING_SERVER_CERT_PATH`: a CA bundle to verify the server with.
+    public var caPath: String?
+
+    public init(insecure: Bool = false, caPath: String? = nil) {
+        self.insecure = insecure
+        self.caPath = caPath
+    }
+}
+
+/// HTTP over libcurl's easy interface: one kept-alive connection, one request at a time, each run on
+/// the connection's own thread so that blocking I/O never occupies the cooperative pool.
+final class CurlTransport: @unchecked Sendable {
+    struct Response: Sendable {
+        var status: Int
+        var body: [UInt8]
+        var retryAfter: String?
+    }
+
+    struct Failure: Error, Sendable {
+        var message: String
+    }
+
+    let tls: TLSOptions
+    private let queue: DispatchQueue
+    // Touched only on `queue`.
+    private let handle: OpaquePointer?
+
+    init(tls: TLSOptions, label: String) {
+        self.tls = tls
+        self.queue = DispatchQueue(label: "schedulerd.http.\(label)")
+        self.handle = ccurl_open()
+    }
+
+    deinit { ccurl_close(handle) }
+
+    /// Sends a request and waits for the answer (any status) or a transport failure.
+    func perform(
+        method: String, url: String, headers: [(String, String)], body: [UInt8] = [],
+        timeout: Duration = .seconds(30)
+    ) async -> Result<Response, Failure> {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(
+                    returning: self.performBlocking(
+                        method: method, url: url, headers: headers, body: body, timeout: timeout))
+            }
+        }
+    }
+
+    private func performBlocking(
+        method: String, url: String, headers: [(String, String)], body: [UInt8], timeout: Duration
+    ) -> Result<Response, Failure> {
+        guard let handle else { return .failure(Failure(message: "libcurl could not be initialised")) }
+        let lines = headers.map { strdup("\($0.0): \($0.1)") }
+        defer { lines.forEach { free($0) } }
+        let milliseconds =
+            Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        var response = ccurl_response()
+        let code: Int32 = method.withCString { cMethod in
+            url.withCString { cURL in
+                lines.map { UnsafePointer($0) }.withUnsafeBufferPointer { cHeaders in
+                    body.withUnsafeBufferPointer { cBody in
+                        withOptionalCString(tls.caPath) { cCA in
+                            var request = ccurl_request(
+                                method: cMethod, url: cURL, headers: cHeaders.baseAddress, header_count: cHeaders.count,
+                                body: cBody.baseAddress, body_length: cBody.count, timeout_ms: milliseconds,
+                                connect_timeout_ms: min(milliseconds, 10_000), insecure: tls.insecure ? 1 : 0,
+                                ca_path: cCA)
+                            return ccurl_perform(handle, &request, &response)
+                        }
+                    }
+                }
+            }
+        }
+        defer { ccurl_free(&response) }
+        guard code == 0 else {
+            let message = withUnsafeBytes(of: response.error) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            return .failure(Failure(message: message.isEmpty ? "libcurl error \(code)" : message))
+        }
+        let data = response.body.map { [UInt8](UnsafeBufferPointer(start: $0, count: response.body_length)) } ?? []
+        let retryAfter = response.retry_after.map { String(cString: $0) }
+        return .success(Response(status: response.status, body: data, retryAfter: retryAfter))
+    }
+}
+
+private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
+}

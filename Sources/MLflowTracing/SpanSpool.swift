@@ -31,6 +31,8 @@ final class SpanSpool: Sendable {
     let path: String
     let destinations: [String]
     private let queue: DatabaseQueue
+    /// The spool's own thread for database work.
+    private let io = DispatchQueue(label: "schedulerd.trace-spool")
     /// Counts kept in memory so that bounds and metrics cost no scan.
     private let counters: Mutex<Counters>
 
@@ -105,7 +107,35 @@ final class SpanSpool: Sendable {
 
     /// Appends encoded spans in one transaction, then drops the oldest rows beyond the bounds.
     /// - Returns: how many rows were dropped to stay within the bounds.
-    func append(_ spans: [(span: FinishedSpan, payload: [UInt8])], maxCount: Int, maxBytes: Int) throws -> Int {
+    /// Appends on the spool's own thread: the caller's task suspends, no cooperative thread blocks, and
+    /// a cancelled caller still gets its spans written.
+    func append(_ spans: [(span: FinishedSpan, payload: [UInt8])], maxCount: Int, maxBytes: Int) async throws -> Int {
+        try await offload { try self.appendBlocking(spans, maxCount: maxCount, maxBytes: maxBytes) }
+    }
+
+    func oldest(for destination: String = "mlflow", maxSpans: Int, maxBytes: Int) async throws -> [Row] {
+        try await offload { try self.oldestBlocking(for: destination, maxSpans: maxSpans, maxBytes: maxBytes) }
+    }
+
+    func delivered(ids: [Int64], to destination: String = "mlflow") async throws {
+        try await offload { try self.deliveredBlocking(ids: ids, to: destination) }
+    }
+
+    func deadLetter(_ rows: [Row], destination: String = "mlflow", status: Int?, reason: String) async throws {
+        try await offload {
+            try self.deadLetterBlocking(rows, destination: destination, status: status, reason: reason)
+        }
+    }
+
+    private func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            io.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func appendBlocking(
+        _ spans: [(span: FinishedSpan, payload: [UInt8])], maxCount: Int, maxBytes: Int
+    ) throws -> Int {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let added = spans.reduce(0) { $0 + $1.payload.count }
         let current = counters.withLock { $0.totals }
@@ -149,7 +179,7 @@ final class SpanSpool: Sendable {
 
     /// The oldest rows still owed to `destination`, up to `maxSpans` spans and about `maxBytes` bytes
     /// (at least one row).
-    func oldest(for destination: String = "mlflow", maxSpans: Int, maxBytes: Int) throws -> [Row] {
+    private func oldestBlocking(for destination: String, maxSpans: Int, maxBytes: Int) throws -> [Row] {
         try queue.read { db in
             var rows: [Row] = []
             var bytes = 0
@@ -172,14 +202,14 @@ final class SpanSpool: Sendable {
     }
 
     /// Records that `destination` has these rows; rows every destination has are deleted.
-    func delivered(ids: [Int64], to destination: String = "mlflow") throws {
+    private func deliveredBlocking(ids: [Int64], to destination: String) throws {
         guard !ids.isEmpty else { return }
         let result = try queue.write { db in try Self.markDelivered(db, ids: ids, destination: destination) }
         apply(result, destination: destination)
     }
 
     /// Moves a refused trace's rows to the dead-letter table (for that destination).
-    func deadLetter(_ rows: [Row], destination: String = "mlflow", status: Int?, reason: String) throws {
+    private func deadLetterBlocking(_ rows: [Row], destination: String, status: Int?, reason: String) throws {
         guard let traceID = rows.first?.traceID else { return }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let payload = OTLPJSON.request(spans: rows.map(\.payload), serviceName: "schedulerd")

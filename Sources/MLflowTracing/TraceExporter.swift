@@ -123,7 +123,7 @@ public final class TraceExporter: Service, Sendable {
             group.cancelAll()
         }
         // Whatever ended meanwhile reaches the spool, so it is delivered after the next start.
-        writeBatch(inbox.drain(), spool)
+        await writeBatch(inbox.drain(), spool)
     }
 
     /// Waits until every span ended so far is delivered (or moved to the dead-letter table), or the
@@ -160,18 +160,18 @@ public final class TraceExporter: Service, Sendable {
     private func writeLoop(_ inbox: SpanInbox, _ spool: SpanSpool) async {
         for await _ in inbox.signals {
             writerIdle.withLock { $0 = false }
-            writeBatch(inbox.drain(), spool)
+            await writeBatch(inbox.drain(), spool)
             writerIdle.withLock { $0 = true }
             if Task.isCancelled { return }
         }
     }
 
-    private func writeBatch(_ batch: (spans: [FinishedSpan], dropped: Int), _ spool: SpanSpool) {
+    private func writeBatch(_ batch: (spans: [FinishedSpan], dropped: Int), _ spool: SpanSpool) async {
         var dropped = batch.dropped
         if !batch.spans.isEmpty {
             let encoded = batch.spans.map { ($0, OTLPJSON.encode($0)) }
             do {
-                dropped += try spool.append(
+                dropped += try await spool.append(
                     encoded, maxCount: configuration.spoolMaxSpans, maxBytes: configuration.spoolMaxBytes)
                 stats.withLock { $0.spooled += encoded.count }
                 wakeSender.yield()
@@ -246,7 +246,7 @@ public final class TraceExporter: Service, Sendable {
             }
             let rows: [SpanSpool.Row]
             do {
-                rows = try spool.oldest(
+                rows = try await spool.oldest(
                     for: destination.name, maxSpans: configuration.batchMaxSpans, maxBytes: configuration.batchMaxBytes)
             } catch {
                 await fail("cannot read the trace spool: \(error)")
@@ -298,7 +298,7 @@ public final class TraceExporter: Service, Sendable {
         switch result {
         case .delivered:
             do {
-                try spool.delivered(ids: rows.map(\.id), to: destination.name)
+                try await spool.delivered(ids: rows.map(\.id), to: destination.name)
             } catch {
                 logger.error("cannot mark delivered spans in the spool", metadata: ["error": "\(error)"])
             }
@@ -319,7 +319,7 @@ public final class TraceExporter: Service, Sendable {
             }
             if traces.count == 1 {
                 do {
-                    try spool.deadLetter(rows, destination: destination.name, status: status, reason: reason)
+                    try await spool.deadLetter(rows, destination: destination.name, status: status, reason: reason)
                 } catch {
                     logger.error(
                         "cannot move a refused trace to the dead-letter table", metadata: ["error": "\(error)"])

@@ -86,7 +86,7 @@ public final class MLflowTestServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        stop()
+        await stop()
         throw Failure(description: "mlflow server did not answer /health within 120 s; see \(log.path)")
     }
 
@@ -127,6 +127,14 @@ public final class MLflowTestServer: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Runs blocking work (waiting for processes, reading pipes) on a Dispatch thread, so that tests never
+/// hold one of the few cooperative threads while they wait.
+public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 

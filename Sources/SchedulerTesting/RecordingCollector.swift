@@ -19,8 +19,13 @@ public final class RecordingCollector: Sendable {
         URL(string: "\(certificatePath == nil ? "http" : "https")://127.0.0.1:\(port)/v1/traces")!
     }
 
+    /// Starts a collector (off the cooperative pool: it waits for processes).
     /// - Parameter tls: serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (made with openssl).
-    public init(tls: Bool = false) throws {
+    public static func start(tls: Bool = false) async throws -> RecordingCollector {
+        try await offload { try RecordingCollector(tls: tls) }
+    }
+
+    private init(tls: Bool) throws {
         let root = MLflowTestServer.packageRoot
         let python = root.appendingPathComponent(".venv/bin/python")
         log = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString).jsonl")

@@ -179,7 +179,7 @@ struct MLflowExportTests {
                 rows.append((span, OTLPJSON.encode(span)))
             }
         }
-        _ = try spool.append(rows, maxCount: 1000, maxBytes: 1 << 20)
+        _ = try await spool.append(rows, maxCount: 1000, maxBytes: 1 << 20)
 
         let running = try RunningExporter.start(uri: server.uri, spoolPath: spoolPath)
         defer { Task { await running.stop() } }
@@ -196,8 +196,7 @@ struct MLflowExportTests {
     @Test("MLflow stopped while 50 traces are made, started again: all arrive complete, one warning")
     func outage() async throws {
         let server = try MLflowTestServer()
-        try await server.start()
-        defer { server.stop() }
+        try await server.start()  // stopped below; the test process's exit stops it if the test fails first
         let running = try RunningExporter.start(uri: server.uri)
         defer { Task { await running.stop() } }
         let tracer = running.tracer
@@ -206,7 +205,7 @@ struct MLflowExportTests {
         tracer.withSpan("before") { _ in }
         try await running.flush()
 
-        server.stop()
+        await server.stop()
         var ids: [TraceID] = []
         for i in 0..<50 {
             let id = await tracer.withSpan("outage-\(i)") { root -> TraceID? in
@@ -231,6 +230,7 @@ struct MLflowExportTests {
         }
         #expect(running.logs.matching(.warning, "MLflow is unavailable").count == 1)
         #expect(running.logs.matching(.info, "MLflow is reachable again").count == 1)
+        await server.stop()
     }
 
     @Test("without a tracking URI tracing is off, said once, and spans record nothing")
@@ -250,7 +250,7 @@ struct OTLPCollectorTests {
     @Test("spans reach MLflow and the collector named by OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, with its headers")
     func both() async throws {
         let server = try await MLflowTestServer.shared()
-        let collector = try RecordingCollector()
+        let collector = try await RecordingCollector.start()
         let configuration = try MLflowTracingConfiguration(
             environment: [
                 "MLFLOW_TRACKING_URI": server.uri.absoluteString,
@@ -334,7 +334,7 @@ struct TLSTests {
 
     @Test("a collector with a private CA is reached with its certificate file, and refused without it")
     func certificate() async throws {
-        let collector = try RecordingCollector(tls: true)
+        let collector = try await RecordingCollector.start(tls: true)
         let verified = try await export(to: collector, tls: TLSOptions(caPath: collector.certificatePath))
         defer { Task { await verified.stop() } }
         try await verified.flush()
@@ -352,7 +352,7 @@ struct TLSTests {
 
     @Test("MLFLOW_TRACKING_INSECURE_TLS-style insecure mode skips verification")
     func insecure() async throws {
-        let collector = try RecordingCollector(tls: true)
+        let collector = try await RecordingCollector.start(tls: true)
         let running = try await export(to: collector, tls: TLSOptions(insecure: true))
         defer { Task { await running.stop() } }
         try await running.flush()

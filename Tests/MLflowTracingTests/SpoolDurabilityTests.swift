@@ -14,22 +14,26 @@ struct SpoolDurabilityTests {
             .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
         let deadPort = try MLflowTestServer.freePort()  // nothing listens there: export cannot happen
 
-        let probe = Process()
-        probe.executableURL = ProductsDirectory.url.appendingPathComponent("trace-probe")
-        probe.arguments = [spoolPath, "http://127.0.0.1:\(deadPort)", "10"]
-        let out = Pipe()
-        probe.standardOutput = out
-        probe.standardError = FileHandle.nullDevice
-        try probe.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
+        let probePath = ProductsDirectory.url.appendingPathComponent("trace-probe")
+        let (line, exitedBySignal) = try await offload { () throws -> (Data, Bool) in
+            let probe = Process()
+            probe.executableURL = probePath
+            probe.arguments = [spoolPath, "http://127.0.0.1:\(deadPort)", "10"]
+            let out = Pipe()
+            probe.standardOutput = out
+            probe.standardError = FileHandle.nullDevice
+            try probe.run()
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line.append(chunk)
+            }
+            kill(probe.processIdentifier, SIGKILL)
+            probe.waitUntilExit()
+            return (line, probe.terminationReason == .uncaughtSignal)
         }
-        kill(probe.processIdentifier, SIGKILL)
-        probe.waitUntilExit()
-        #expect(probe.terminationReason == .uncaughtSignal)
+        #expect(exitedBySignal)
         let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         try #require(words.first == "spooled", "the probe did not report its traces")
         let ids = words.dropFirst().map(String.init)
@@ -62,14 +66,14 @@ struct SpoolDurabilityTests {
             running.tracer.withSpan("span-\(i)") { _ in }
             names.append("span-\(i)")
         }
-        #expect(await running.exporter.flushToSpool())
+        #expect(await running.exporter.flushToSpool(timeout: .seconds(60)))
         let statistics = running.exporter.statistics
         #expect(statistics.pending == 100)
         #expect(statistics.dropped == 150)
         #expect(!running.logs.matching(.warning, "trace spool full").isEmpty)
         // The newest 100 remain.
         let spool = try SpanSpool(path: spoolPath)
-        let rows = try spool.oldest(maxSpans: 1000, maxBytes: 1 << 30)
+        let rows = try await spool.oldest(maxSpans: 1000, maxBytes: 1 << 30)
         let kept = rows.map { String(decoding: $0.payload, as: UTF8.self) }
         #expect(kept.count == 100)
         #expect(kept.first?.contains("\"span-150\"") == true)

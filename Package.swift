@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "Cron", swiftSettings: swiftSettings),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CSandbox"),
+        .target(name: "ProcessSandbox", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         .target(
             name: "MLflowTracing",
             dependencies: [
@@ -52,6 +54,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProcessSandboxTests", dependencies: ["ProcessSandbox"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "trace-probe",
             dependencies: [

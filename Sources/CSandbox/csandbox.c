@@ -1,0 +1,105 @@
+#define _GNU_SOURCE
+#include "csandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void set_limit(int resource, long long value) {
+    if (value < 0) return;
+    struct rlimit limit = {(rlim_t)value, (rlim_t)value};
+    setrlimit(resource, &limit);
+}
+
+static void close_from(int lowest, int keep) {
+    // close_range where the kernel has it; a loop otherwise.
+#ifdef SYS_close_range
+    if (keep > lowest) syscall(SYS_close_range, lowest, keep - 1, 0);
+    if (syscall(SYS_close_range, keep + 1, ~0U, 0) == 0) return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = lowest; fd < max; fd++)
+        if (fd != keep) close((int)fd);
+}
+
+int csb_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
+              int stdout_fd, int stderr_fd, const csb_limits *limits, pid_t *pid, char *error, size_t error_length) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(error, error_length, "pipe: %s", strerror(errno));
+        return errno;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        close(report[0]);
+        close(report[1]);
+        snprintf(error, error_length, "fork: %s", strerror(saved));
+        return saved;
+    }
+    if (child == 0) {
+        // The child: only async-signal-safe calls until exec.
+        setsid();
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int s = 1; s < NSIG; s++) {
+            if (s == SIGKILL || s == SIGSTOP) continue;
+            signal(s, SIG_DFL);
+        }
+        if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) goto failed;
+        close_from(3, report[1]);
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        set_limit(RLIMIT_CPU, limits->cpu_seconds);
+        set_limit(RLIMIT_AS, limits->address_space);
+        set_limit(RLIMIT_NOFILE, limits->open_files);
+        set_limit(RLIMIT_NPROC, limits->processes);
+        set_limit(RLIMIT_FSIZE, limits->file_size);
+        if (cwd && chdir(cwd) != 0) goto failed;
+        execve(path, argv, envp);
+    failed: {
+        int code = errno;
+        ssize_t ignored = write(report[1], &code, sizeof(code));
+        (void)ignored;
+        _exit(127);
+    }
+    }
+    close(report[1]);
+    int code = 0;
+    ssize_t n;
+    do {
+        n = read(report[0], &code, sizeof(code));
+    } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == sizeof(code)) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        snprintf(error, error_length, "cannot run %s: %s", path, strerror(code));
+        return code;
+    }
+    *pid = child;
+    return 0;
+}
+
+int csb_wait(pid_t pid, int *status, struct rusage *usage) {
+    for (;;) {
+        pid_t r = wait4(pid, status, 0, usage);
+        if (r == pid) return 0;
+        if (r < 0 && errno != EINTR) return errno;
+    }
+}
+
+int csb_kill_group(pid_t group, int signal) { return kill(-group, signal) == 0 ? 0 : errno; }
+
+int csb_exited(int status) { return WIFEXITED(status); }
+int csb_exit_code(int status) { return WEXITSTATUS(status); }
+int csb_signaled(int status) { return WIFSIGNALED(status); }
+int csb_term_signal(int status) { return WTERMSIG(status); }
+
+int csb_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno; }

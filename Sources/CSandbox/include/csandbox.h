@@ -1,0 +1,50 @@
+// Process spawning for the sandbox: fork + exec with the child in its own session, resource limits,
+// a clean signal state and only the three standard descriptors. Everything the child does between
+// fork and exec is async-signal-safe; argv and envp are built by the caller before the call.
+#ifndef SCHEDULERD_CSANDBOX_H
+#define SCHEDULERD_CSANDBOX_H
+
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Limits applied with setrlimit in the child; a negative value leaves that limit as it is.
+typedef struct {
+    long long cpu_seconds;    // RLIMIT_CPU
+    long long address_space;  // RLIMIT_AS, bytes
+    long long open_files;     // RLIMIT_NOFILE
+    long long processes;      // RLIMIT_NPROC (not enforced for root)
+    long long file_size;      // RLIMIT_FSIZE, bytes
+} csb_limits;
+
+/// Starts `path` with `argv` and `envp` (NULL-terminated), in `cwd`, with the given descriptors as
+/// stdin/stdout/stderr. The child is a session leader (its process group id is its pid) with default
+/// signal handling, an empty signal mask and no core dumps. Returns 0 and the pid, or an errno
+/// value (from fork, or from the child's exec) with a message in `error`.
+int csb_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
+              int stdout_fd, int stderr_fd, const csb_limits *limits, pid_t *pid, char *error, size_t error_length);
+
+/// Waits for `pid` and returns its wait status, filling `usage` (CPU time, max RSS). Retries on EINTR.
+int csb_wait(pid_t pid, int *status, struct rusage *usage);
+
+/// Signals a whole process group; returns 0 or errno (ESRCH when it is already gone).
+int csb_kill_group(pid_t group, int signal);
+
+/// A pipe whose ends close on exec. Returns 0 or errno.
+int csb_pipe(int fds[2]);
+
+/// Wait-status helpers, since the macros are not visible from Swift.
+int csb_exited(int status);
+int csb_exit_code(int status);
+int csb_signaled(int status);
+int csb_term_signal(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,258 @@
+import CSandbox
+import Foundation
+
+/// One script to run.
+public struct ScriptExecution: Sendable {
+    /// The executable (a script with a `#!` line, or a binary).
+    public var script: String
+    public var arguments: [String]
+    /// The node's state, as JSON: on stdin and in `$SCHEDULERD_INPUT`.
+    public var state: Data
+    /// The trigger payload, written to a read-only file named by `$SCHEDULERD_PAYLOAD`; never put in a
+    /// command line or a shell string.
+    public var payload: Data?
+    public var policy: SandboxPolicy
+
+    public init(
+        script: String, arguments: [String] = [], state: Data = Data("{}".utf8), payload: Data? = nil,
+        policy: SandboxPolicy = .default
+    ) {
+        self.script = script
+        self.arguments = arguments
+        self.state = state
+        self.payload = payload
+        self.policy = policy
+    }
+}
+
+/// What happened when a script ran.
+public struct ExecutionRecord: Sendable {
+    /// The exit code, when the script exited by itself.
+    public var exitCode: Int32?
+    /// The signal that ended it, when one did.
+    public var signal: Int32?
+    public var timedOut: Bool
+    public var duration: Duration
+    public var policyName: String
+    public var timeout: Duration
+    public var stdout: CapturedOutput
+    public var stderr: CapturedOutput
+    /// Peak resident memory of the script and its waited-for descendants, KiB.
+    public var maxRSSKB: Int
+    /// User + system CPU time, ms.
+    public var cpuMs: Int
+    /// `rlimit` (resource limits only) or `bwrap`.
+    public var isolation: String
+    /// The state update the script returned (a JSON object), when it succeeded.
+    public var output: [String: any Sendable]?
+    /// Why the execution failed, in one line, when it did.
+    public var failure: String?
+
+    public var succeeded: Bool { failure == nil }
+}
+
+/// Runs scripts under a ``SandboxPolicy``: in their own session and process group, with resource limits,
+/// a scrubbed environment, a private work directory, and the state passed as JSON on stdin and in a
+/// file. On timeout the whole group gets SIGTERM, then SIGKILL after the grace period.
+public struct SandboxRunner: Sendable {
+    /// The daemon's environment; scripts see only the variables their policy allows.
+    public var environment: [String: String]
+    /// Where each execution gets its directory (`<root>/<id>/work`, `…/artifacts`).
+    public var workRoot: URL
+
+    public init(environment: [String: String], workRoot: URL) {
+        self.environment = environment
+        self.workRoot = workRoot
+    }
+
+    public func run(_ execution: ScriptExecution) async -> ExecutionRecord {
+        let policy = execution.policy
+        let clock = ContinuousClock()
+        let started = clock.now
+        var record = ExecutionRecord(
+            exitCode: nil, signal: nil, timedOut: false, duration: .zero, policyName: policy.name,
+            timeout: policy.timeout,
+            stdout: CapturedOutput(head: [], tail: [], totalBytes: 0),
+            stderr: CapturedOutput(head: [], tail: [], totalBytes: 0),
+            maxRSSKB: 0, cpuMs: 0, isolation: "rlimit", output: nil, failure: nil)
+
+        // The execution's files.
+        let directory = workRoot.appendingPathComponent(UUID().uuidString.lowercased())
+        let work = directory.appendingPathComponent("work")
+        let artifacts = directory.appendingPathComponent("artifacts")
+        let input = directory.appendingPathComponent("input.json")
+        let outputFile = directory.appendingPathComponent("output.json")
+        let payloadFile = directory.appendingPathComponent("payload")
+        do {
+            for dir in [work, artifacts, work.appendingPathComponent("tmp")] {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            }
+            try execution.state.write(to: input)
+            try (execution.payload ?? Data()).write(to: payloadFile)
+            try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: payloadFile.path)
+        } catch {
+            record.failure = "cannot prepare the execution directory \(directory.path): \(error.localizedDescription)"
+            return record
+        }
+
+        var env: [String: String] = [:]
+        for name in policy.environment { if let value = environment[name] { env[name] = value } }
+        env["HOME"] = work.path
+        env["TMPDIR"] = work.appendingPathComponent("tmp").path
+        env["SCHEDULERD_INPUT"] = input.path
+        env["SCHEDULERD_OUTPUT"] = outputFile.path
+        env["SCHEDULERD_ARTIFACTS"] = artifacts.path
+        env["SCHEDULERD_PAYLOAD"] = payloadFile.path
+
+        // Descriptors: stdin from the input file, two pipes for the output.
+        let stdinFD = open(input.path, O_RDONLY | O_CLOEXEC)
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard stdinFD >= 0, csb_pipe(&outPipe) == 0, csb_pipe(&errPipe) == 0 else {
+            record.failure = "cannot create pipes: \(String(cString: strerror(errno)))"
+            return record
+        }
+
+        let argv = [execution.script] + execution.arguments
+        let envp = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var limits = csb_limits(
+            cpu_seconds: Int64(policy.cpuSeconds ?? -1), address_space: Int64(policy.memoryBytes ?? -1),
+            open_files: Int64(policy.openFiles ?? -1), processes: Int64(policy.processes ?? -1),
+            file_size: Int64(policy.fileSizeBytes ?? -1))
+        var pid: pid_t = 0
+        var message = [CChar](repeating: 0, count: 512)
+        let spawned = Self.withCStrings(argv) { cArgv in
+            Self.withCStrings(envp) { cEnvp in
+                csb_spawn(
+                    execution.script, cArgv, cEnvp, work.path, stdinFD, outPipe[1], errPipe[1], &limits, &pid, &message,
+                    message.count)
+            }
+        }
+        close(stdinFD)
+        close(outPipe[1])
+        close(errPipe[1])
+        if spawned != 0 {
+            close(outPipe[0])
+            close(errPipe[0])
+            let text = String(decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            record.failure =
+                spawned == EACCES
+                ? "\(text); make the script executable (chmod +x) and start it with a #! line" : text
+            record.duration = clock.now - started
+            return record
+        }
+
+        // Read both streams, wait for the exit, and enforce the timeout, all at once.
+        async let stdout = OutputCapture.read(outPipe[0], cap: policy.maxOutputBytes)
+        async let stderr = OutputCapture.read(errPipe[0], cap: policy.maxOutputBytes)
+        let child = pid
+        let (status, usage) = await withTaskGroup(of: (Int32, rusage)?.self) { group in
+            group.addTask { await Self.wait(child) }
+            group.addTask {
+                // The timeout: SIGTERM to the whole group, SIGKILL after the grace period.
+                guard (try? await Task.sleep(for: policy.timeout)) != nil else { return nil }
+                _ = csb_kill_group(child, SIGTERM)
+                guard (try? await Task.sleep(for: policy.grace)) != nil else { return nil }
+                _ = csb_kill_group(child, SIGKILL)
+                return nil
+            }
+            var result = (Int32(0), rusage())
+            for await finished in group {
+                if let finished {
+                    result = finished
+                    group.cancelAll()
+                }
+            }
+            return result
+        }
+        let timedOut = clock.now - started >= policy.timeout
+        // Nothing of the group outlives the script: background children are killed too.
+        _ = csb_kill_group(pid, SIGKILL)
+        record.stdout = await stdout
+        record.stderr = await stderr
+        record.duration = clock.now - started
+        record.timedOut = timedOut
+        if csb_exited(status) != 0 { record.exitCode = csb_exit_code(status) }
+        if csb_signaled(status) != 0 { record.signal = csb_term_signal(status) }
+        record.maxRSSKB = usage.ru_maxrss
+        record.cpuMs =
+            (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
+            + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
+
+        if timedOut {
+            record.failure = "timed out after \(policy.timeout) (policy \(policy.name)); the process group was killed"
+        } else if let code = record.exitCode, code != 0 {
+            record.failure = "exited with status \(code)" + Self.lastLine(record.stderr)
+        } else if let signal = record.signal {
+            record.failure =
+                "killed by signal \(signal)" + (signal == SIGXCPU ? " (CPU limit)" : "") + Self.lastLine(record.stderr)
+        } else {
+            parseOutput(&record, outputFile: outputFile)
+        }
+        return record
+    }
+
+    /// The state update: `$SCHEDULERD_OUTPUT` when the script wrote it, stdout otherwise.
+    private func parseOutput(_ record: inout ExecutionRecord, outputFile: URL) {
+        var bytes: [UInt8]
+        var source = "stdout"
+        if let data = try? Data(contentsOf: outputFile), !data.isEmpty {
+            bytes = [UInt8](data)
+            source = "$SCHEDULERD_OUTPUT"
+        } else {
+            guard record.stdout.isComplete else {
+                record.failure =
+                    "stdout (\(record.stdout.totalBytes) bytes) is over max_output (\(record.stdout.head.count)); "
+                    + "write the state update to $SCHEDULERD_OUTPUT instead"
+                return
+            }
+            bytes = record.stdout.head
+        }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            record.output = [:]
+            return
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            let start = String(decoding: bytes.prefix(80), as: UTF8.self)
+            record.failure = "the script's \(source) is not a JSON object; it starts with \(start.debugDescription)"
+            return
+        }
+        record.output = object.mapValues { Self.sendable($0) }
+    }
+
+    private static func sendable(_ value: Any) -> any Sendable {
+        switch value {
+        case let dictionary as [String: Any]: return dictionary.mapValues { sendable($0) }
+        case let array as [Any]: return array.map { sendable($0) }
+        case let string as String: return string
+        case let number as NSNumber: return number.doubleValue
+        default: return String(describing: value)
+        }
+    }
+
+    private static func lastLine(_ output: CapturedOutput) -> String {
+        let text = String(decoding: output.tail.isEmpty ? output.head : output.tail, as: UTF8.self)
+        guard let line = text.split(separator: "\n").last else { return "" }
+        return ": " + String(line.prefix(200))
+    }
+
+    private static func wait(_ pid: pid_t) async -> (Int32, rusage) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var status: Int32 = 0
+                var usage = rusage()
+                _ = csb_wait(pid, &status, &usage)
+                continuation.resume(returning: (status, usage))
+            }
+        }
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R)
+        -> R
+    {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

@@ -62,12 +62,7 @@ public final class RecordingCollector: Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
+        let line = readLine(out.fileHandleForReading)
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         else {
             process.terminate()
@@ -100,4 +95,15 @@ public final class RecordingCollector: Sendable {
                 .compactMap { $0["name"] as? String }
         }
     }
+}
+
+/// Reads until the first newline (or the end), blocking: call it inside ``offload(_:)``.
+public func readLine(_ handle: FileHandle) -> Data {
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    return line
 }

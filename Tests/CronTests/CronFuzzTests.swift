@@ -14,29 +14,7 @@ import Testing
 // `CRON_FUZZ_SEED` the seed; `CRON_FUZZ_TRACE=1` prints every input before it is tried (to find the input
 // behind a crash). A violation message names the shard, iteration and input, so it reproduces directly.
 
-/// SplitMix64: small, fast and well mixed; seeded so that every run sees the same inputs.
-fileprivate struct FuzzSplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        let width = UInt64(range.upperBound - range.lowerBound) &+ 1
-        return range.lowerBound + Int(next().multipliedFullWidth(by: width).high)
-    }
-
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(UInt64(1) << 53) < p }
-
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
-}
+fileprivate typealias FuzzSplitMix64 = SplitMix64
 
 fileprivate enum FuzzConfig {
     static let environment = ProcessInfo.processInfo.environment

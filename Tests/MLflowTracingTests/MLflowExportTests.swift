@@ -371,3 +371,32 @@ struct TLSTests {
         #expect(c.otlpTLS == TLSOptions(insecure: false, caPath: "/etc/ssl/otel.pem"))
     }
 }
+
+@Suite("Credentials for MLflow")
+struct AuthenticationTests {
+    @Test(
+        "Basic (username and password) wins over a token; a token alone is sent as Bearer",
+        arguments: [
+            (
+                ["MLFLOW_TRACKING_USERNAME": "ops", "MLFLOW_TRACKING_PASSWORD": "pw", "MLFLOW_TRACKING_TOKEN": "t"],
+                "Basic b3BzOnB3"
+            ),
+            (["MLFLOW_TRACKING_TOKEN": "tok-123"], "Bearer tok-123"),
+        ])
+    func headers(_ credentials: [String: String], _ expected: String) async throws {
+        // The recording collector answers the experiment lookup like MLflow, so it stands in for MLflow.
+        let fake = try await RecordingCollector.start()
+        let uri = URL(string: "http://127.0.0.1:\(fake.port)")!
+        let configuration = try MLflowTracingConfiguration(
+            environment: credentials.merging(["MLFLOW_TRACKING_URI": uri.absoluteString]) { a, _ in a },
+            dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path)
+        let running = try RunningExporter.start(uri: uri) { $0.authentication = configuration.authentication }
+        defer { Task { await running.stop() } }
+        running.tracer.withSpan("with credentials") { _ in }
+        try await running.flush()
+        let requests = fake.requests
+        #expect(requests.contains { $0.path.hasPrefix("/api/2.0/mlflow/experiments/get-by-name") })
+        #expect(requests.contains { $0.path == "/v1/traces" && $0.headers["x-mlflow-experiment-id"] == "7" })
+        #expect(!requests.isEmpty && requests.allSatisfy { $0.headers["authorization"] == expected })
+    }
+}

@@ -23,12 +23,7 @@ struct SpoolDurabilityTests {
             probe.standardOutput = out
             probe.standardError = FileHandle.nullDevice
             try probe.run()
-            var line = Data()
-            while !line.contains(UInt8(ascii: "\n")) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line.append(chunk)
-            }
+            let line = readLine(out.fileHandleForReading)
             kill(probe.processIdentifier, SIGKILL)
             probe.waitUntilExit()
             return (line, probe.terminationReason == .uncaughtSignal)

@@ -53,16 +53,52 @@ public struct ExecutionRecord: Sendable {
 
 /// Runs scripts under a ``SandboxPolicy``: in their own session and process group, with resource limits,
 /// a scrubbed environment, a private work directory, and the state passed as JSON on stdin and in a
-/// file. On timeout the whole group gets SIGTERM, then SIGKILL after the grace period.
+/// file. With bubblewrap, also in their own namespaces: a read-only view of the system, a private
+/// `/tmp`, `/proc` and `/dev`, no network unless the policy allows it, no capabilities, and a pid
+/// namespace that ends with them. On timeout the whole group gets SIGTERM, then SIGKILL after the
+/// grace period.
 public struct SandboxRunner: Sendable {
     /// The daemon's environment; scripts see only the variables their policy allows.
     public var environment: [String: String]
     /// Where each execution gets its directory (`<root>/<id>/work`, `…/artifacts`).
     public var workRoot: URL
+    /// The bubblewrap executable, when ``probeBubblewrap(at:)`` found it usable; `nil` runs scripts
+    /// under resource limits alone.
+    public var bubblewrap: String?
 
-    public init(environment: [String: String], workRoot: URL) {
+    public init(environment: [String: String], workRoot: URL, bubblewrap: String? = nil) {
         self.environment = environment
         self.workRoot = workRoot
+        self.bubblewrap = bubblewrap
+    }
+
+    /// Whether bubblewrap can isolate a process here (it may be missing, or blocked by seccomp or a
+    /// lack of user namespaces in a container). Returns the path, or why not, in one line.
+    public static func probeBubblewrap(at path: String = "/usr/bin/bwrap") async -> Result<String, ProbeFailure> {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            return .failure(ProbeFailure(reason: "\(path) is not installed (Debian package bubblewrap)"))
+        }
+        let runner = SandboxRunner(
+            environment: [:],
+            workRoot: FileManager.default.temporaryDirectory.appendingPathComponent("bwrap-probe-\(UUID().uuidString)"),
+            bubblewrap: path)
+        var policy = SandboxPolicy(name: "probe", timeout: .seconds(10), grace: .seconds(1))
+        policy.isolation = .required
+        let record = await runner.run(ScriptExecution(script: "/bin/true", policy: policy))
+        try? FileManager.default.removeItem(at: runner.workRoot)
+        if record.exitCode == 0 { return .success(path) }
+        let detail = String(decoding: record.stderr.head.prefix(300), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return .failure(
+            ProbeFailure(
+                reason:
+                    "\(path) cannot create namespaces here: \(detail.isEmpty ? record.failure ?? "unknown error" : detail)"
+            ))
+    }
+
+    public struct ProbeFailure: Error, Sendable, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
     }
 
     public func run(_ execution: ScriptExecution) async -> ExecutionRecord {
@@ -75,6 +111,13 @@ public struct SandboxRunner: Sendable {
             stdout: CapturedOutput(head: [], tail: [], totalBytes: 0),
             stderr: CapturedOutput(head: [], tail: [], totalBytes: 0),
             maxRSSKB: 0, cpuMs: 0, isolation: "rlimit", output: nil, failure: nil)
+
+        if bubblewrap == nil && policy.isolation == .required {
+            record.failure =
+                "policy \(policy.name) requires bubblewrap isolation, which is not available here; "
+                + "install bubblewrap or set isolation: auto"
+            return record
+        }
 
         // The execution's files.
         let directory = workRoot.appendingPathComponent(UUID().uuidString.lowercased())
@@ -113,8 +156,16 @@ public struct SandboxRunner: Sendable {
             return record
         }
 
-        let argv = [execution.script] + execution.arguments
-        let envp = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var argv = [execution.script] + execution.arguments
+        var envp = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var executable = execution.script
+        if let bubblewrap {
+            record.isolation = "bwrap"
+            executable = bubblewrap
+            argv = Self.bubblewrapArguments(
+                bubblewrap, execution: execution, environment: env, directory: directory, work: work)
+            envp = []
+        }
         var limits = csb_limits(
             cpu_seconds: Int64(policy.cpuSeconds ?? -1), address_space: Int64(policy.memoryBytes ?? -1),
             open_files: Int64(policy.openFiles ?? -1), processes: Int64(policy.processes ?? -1),
@@ -124,7 +175,7 @@ public struct SandboxRunner: Sendable {
         let spawned = Self.withCStrings(argv) { cArgv in
             Self.withCStrings(envp) { cEnvp in
                 csb_spawn(
-                    execution.script, cArgv, cEnvp, work.path, stdinFD, outPipe[1], errPipe[1], &limits, &pid, &message,
+                    executable, cArgv, cEnvp, work.path, stdinFD, outPipe[1], errPipe[1], &limits, &pid, &message,
                     message.count)
             }
         }
@@ -190,6 +241,29 @@ public struct SandboxRunner: Sendable {
             parseOutput(&record, outputFile: outputFile)
         }
         return record
+    }
+
+    /// bubblewrap's command line: a read-only view of `/`, private `/tmp`, `/proc` and `/dev`, the
+    /// execution directory writable, every namespace unshared (the network only when the policy
+    /// forbids it), no capabilities, and only the given environment.
+    static func bubblewrapArguments(
+        _ bubblewrap: String, execution: ScriptExecution, environment: [String: String], directory: URL, work: URL
+    ) -> [String] {
+        var arguments = [
+            bubblewrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
+        ]
+        if execution.policy.network { arguments.append("--share-net") }
+        for (key, value) in environment.sorted(by: { $0.key < $1.key }) {
+            arguments += ["--setenv", key, value]
+        }
+        arguments += [
+            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--bind", directory.path, directory.path,
+        ]
+        // The script's own folder, in case it lives under /tmp, which the sandbox replaces.
+        let folder = URL(fileURLWithPath: execution.script).deletingLastPathComponent().path
+        arguments += ["--ro-bind", folder, folder, "--chdir", work.path, "--", execution.script]
+        return arguments + execution.arguments
     }
 
     /// The state update: `$SCHEDULERD_OUTPUT` when the script wrote it, stdout otherwise.

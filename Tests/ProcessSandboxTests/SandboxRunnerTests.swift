@@ -30,165 +30,283 @@ func alive(_ pid: Int32) -> Bool {
     return state != "Z" && state != "X"
 }
 
-@Suite("Sandbox: scripts run under a policy and report exactly what happened", .serialized)
-struct SandboxRunnerTests {
-    @Test("a script reads its state from stdin and returns a JSON update")
-    func success() async throws {
-        let path = try script(
-            """
-            #!/bin/sh
-            state=$(cat)
-            printf 'seen %s\\n' "$state" >&2
-            echo '{"kwh": 12.5, "ok": true}'
-            """)
-        let record = await runner().run(ScriptExecution(script: path, state: Data(#"{"day":"2024-01-01"}"#.utf8)))
-        #expect(record.failure == nil)
-        #expect(record.exitCode == 0)
-        #expect(record.signal == nil)
-        #expect(!record.timedOut)
-        #expect(record.output?["kwh"] as? Double == 12.5)
-        #expect(record.stdout.totalBytes == 26)
-        #expect(text(record.stderr) == #"seen {"day":"2024-01-01"}"# + "\n")
-        #expect(record.policyName == "default")
-        #expect(record.isolation == "rlimit")
-    }
+/// One serialized parent: these tests count the process's descriptors and children and time kills, so
+/// none of them may run beside another.
+@Suite("Process sandbox", .serialized)
+enum SandboxTests {}
 
-    @Test("$SCHEDULERD_OUTPUT wins over stdout, and $SCHEDULERD_INPUT holds the state")
-    func outputFile() async throws {
-        let path = try script(
-            """
-            #!/bin/sh
-            echo 'log line, not JSON'
-            cp "$SCHEDULERD_INPUT" "$SCHEDULERD_OUTPUT"
-            """)
-        let record = await runner().run(ScriptExecution(script: path, state: Data(#"{"n": 3}"#.utf8)))
-        #expect(record.failure == nil)
-        #expect(record.output?["n"] as? Double == 3)
-    }
-
-    @Test("invalid JSON output is a failure that quotes its first bytes")
-    func invalidJSON() async throws {
-        let path = try script("#!/bin/sh\necho 'not json at all'\n")
-        let record = await runner().run(ScriptExecution(script: path))
-        #expect(record.exitCode == 0)
-        #expect(record.failure == #"the script's stdout is not a JSON object; it starts with "not json at all\n""#)
-    }
-
-    @Test("a non-zero exit fails with the status and the last line of stderr")
-    func exitStatus() async throws {
-        let path = try script("#!/bin/sh\necho 'reading meters' >&2\necho 'meter 7 is offline' >&2\nexit 3\n")
-        let record = await runner().run(ScriptExecution(script: path))
-        #expect(record.exitCode == 3)
-        #expect(record.failure == "exited with status 3: meter 7 is offline")
-    }
-
-    @Test("a file that is not executable is refused with the fix")
-    func notExecutable() async throws {
-        let path = try script("#!/bin/sh\necho '{}'\n")
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        let record = await runner().run(ScriptExecution(script: path))
-        #expect(record.failure?.contains("chmod +x") == true)
-        #expect(record.exitCode == nil)
-    }
-
-    @Test("past its timeout the script and its grandchild are killed within the grace period")
-    func timeout() async throws {
-        let path = try script(
-            """
-            #!/bin/sh
-            sleep 300 &
-            echo "grandchild $!" >&2
-            sleep 300
-            """)
-        var policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(1))
-        policy.maxOutputBytes = 4096
-        let record = await runner().run(ScriptExecution(script: path, policy: policy))
-        #expect(record.timedOut)
-        #expect(record.signal == SIGTERM)
-        #expect(record.timeout == .seconds(1))
-        #expect(record.duration >= .seconds(1) && record.duration < .seconds(3))
-        #expect(record.failure?.hasPrefix("timed out after 1.0 seconds") == true)
-        let line = try #require(text(record.stderr).split(separator: "\n").first { $0.hasPrefix("grandchild ") })
-        let grandchild = try #require(Int32(line.dropFirst("grandchild ".count)))
-        #expect(!alive(grandchild))
-    }
-
-    @Test("100 MiB on stdout is drained, counted exactly and kept only up to the cap")
-    func outputCap() async throws {
-        let path = try script("#!/bin/sh\nhead -c 104857600 /dev/zero | tr '\\\\0' 'a'\necho 'the end'\n")
-        var policy = SandboxPolicy.default
-        policy.maxOutputBytes = 4096
-        let record = await runner().run(ScriptExecution(script: path, policy: policy))
-        #expect(record.exitCode == 0)
-        #expect(record.stdout.totalBytes == 104_857_600 + 8)
-        #expect(record.stdout.head.count == 4096)
-        #expect(record.stdout.tail.count == 64 << 10)
-        #expect(String(decoding: record.stdout.tail.suffix(8), as: UTF8.self) == "the end\n")
-        #expect(record.failure?.contains("is over max_output") == true)
-    }
-
-    @Test("the daemon's environment stays out: only the policy's allowlist and SCHEDULERD_* get in")
-    func environment() async throws {
-        let path = try script("#!/bin/sh\nenv >&2\necho '{}'\n")
-        let record = await runner(environment: [
-            "PATH": "/usr/bin:/bin", "MLFLOW_TRACKING_TOKEN": "s3cr3t-token", "LANG": "C.UTF-8",
-        ])
-        .run(ScriptExecution(script: path))
-        let env = text(record.stderr)
-        #expect(record.failure == nil)
-        #expect(!env.contains("s3cr3t-token"))
-        #expect(env.contains("LANG=C.UTF-8"))
-        #expect(
-            env.contains("SCHEDULERD_INPUT=") && env.contains("SCHEDULERD_PAYLOAD=")
-                && env.contains("SCHEDULERD_ARTIFACTS="))
-    }
-
-    @Test("a webhook payload with $(…), backticks and quotes reaches the script verbatim and runs nothing")
-    func payloadVerbatim() async throws {
-        let marker = "/tmp/pwned-\(UUID().uuidString)"
-        let payload = Data(
-            #"{"cmd":"$(touch \#(marker))","tick":"`touch \#(marker)`","quote":"'\"; touch \#(marker); echo \""}"#.utf8)
-        let path = try script("#!/bin/sh\ncat \"$SCHEDULERD_PAYLOAD\" >&2\necho '{}'\n")
-        let record = await runner().run(ScriptExecution(script: path, payload: payload))
-        #expect(record.failure == nil)
-        #expect(record.stderr.head == [UInt8](payload))
-        #expect(!FileManager.default.fileExists(atPath: marker))
-    }
-
-    @Test("a script that allocates past its memory limit fails")
-    func memory() async throws {
-        let path = try script(
-            "#!/usr/bin/env python3\nimport sys\nblocks = [bytearray(64 << 20) for _ in range(32)]\nprint('{}')\n",
-            name: "hog.py")
-        var policy = SandboxPolicy.default
-        policy.memoryBytes = 256 << 20
-        let record = await runner().run(ScriptExecution(script: path, policy: policy))
-        #expect(record.exitCode != 0)
-        #expect(record.failure?.contains("MemoryError") == true)
-    }
-
-    @Test("500 executions leave no zombie, no leaked descriptor and no stray process")
-    func noLeaks() async throws {
-        let path = try script("#!/bin/sh\nsleep 30 &\necho '{}'\n")
-        let sandbox = runner()
-        func descriptors() -> Int {
-            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+extension SandboxTests {
+    @Suite("Sandbox: scripts run under a policy and report exactly what happened")
+    struct SandboxRunnerTests {
+        @Test("a script reads its state from stdin and returns a JSON update")
+        func success() async throws {
+            let path = try script(
+                """
+                #!/bin/sh
+                state=$(cat)
+                printf 'seen %s\\n' "$state" >&2
+                echo '{"kwh": 12.5, "ok": true}'
+                """)
+            let record = await runner().run(ScriptExecution(script: path, state: Data(#"{"day":"2024-01-01"}"#.utf8)))
+            #expect(record.failure == nil)
+            #expect(record.exitCode == 0)
+            #expect(record.signal == nil)
+            #expect(!record.timedOut)
+            #expect(record.output?["kwh"] as? Double == 12.5)
+            #expect(record.stdout.totalBytes == 26)
+            #expect(text(record.stderr) == #"seen {"day":"2024-01-01"}"# + "\n")
+            #expect(record.policyName == "default")
+            #expect(record.isolation == "rlimit")
         }
-        _ = await sandbox.run(ScriptExecution(script: path))  // warm up lazily opened descriptors
-        let before = descriptors()
-        for _ in 0..<500 {
+
+        @Test("$SCHEDULERD_OUTPUT wins over stdout, and $SCHEDULERD_INPUT holds the state")
+        func outputFile() async throws {
+            let path = try script(
+                """
+                #!/bin/sh
+                echo 'log line, not JSON'
+                cp "$SCHEDULERD_INPUT" "$SCHEDULERD_OUTPUT"
+                """)
+            let record = await runner().run(ScriptExecution(script: path, state: Data(#"{"n": 3}"#.utf8)))
+            #expect(record.failure == nil)
+            #expect(record.output?["n"] as? Double == 3)
+        }
+
+        @Test("invalid JSON output is a failure that quotes its first bytes")
+        func invalidJSON() async throws {
+            let path = try script("#!/bin/sh\necho 'not json at all'\n")
+            let record = await runner().run(ScriptExecution(script: path))
+            #expect(record.exitCode == 0)
+            #expect(record.failure == #"the script's stdout is not a JSON object; it starts with "not json at all\n""#)
+        }
+
+        @Test("a non-zero exit fails with the status and the last line of stderr")
+        func exitStatus() async throws {
+            let path = try script("#!/bin/sh\necho 'reading meters' >&2\necho 'meter 7 is offline' >&2\nexit 3\n")
+            let record = await runner().run(ScriptExecution(script: path))
+            #expect(record.exitCode == 3)
+            #expect(record.failure == "exited with status 3: meter 7 is offline")
+        }
+
+        @Test("a file that is not executable is refused with the fix")
+        func notExecutable() async throws {
+            let path = try script("#!/bin/sh\necho '{}'\n")
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            let record = await runner().run(ScriptExecution(script: path))
+            #expect(record.failure?.contains("chmod +x") == true)
+            #expect(record.exitCode == nil)
+        }
+
+        @Test("past its timeout the script and its grandchild are killed within the grace period")
+        func timeout() async throws {
+            let path = try script(
+                """
+                #!/bin/sh
+                sleep 300 &
+                echo "grandchild $!" >&2
+                sleep 300
+                """)
+            var policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(1))
+            policy.maxOutputBytes = 4096
+            let record = await runner().run(ScriptExecution(script: path, policy: policy))
+            #expect(record.timedOut)
+            #expect(record.signal == SIGTERM)
+            #expect(record.timeout == .seconds(1))
+            #expect(record.duration >= .seconds(1) && record.duration < .seconds(3))
+            #expect(record.failure?.hasPrefix("timed out after 1.0 seconds") == true)
+            let line = try #require(text(record.stderr).split(separator: "\n").first { $0.hasPrefix("grandchild ") })
+            let grandchild = try #require(Int32(line.dropFirst("grandchild ".count)))
+            #expect(!alive(grandchild))
+        }
+
+        @Test("100 MiB on stdout is drained, counted exactly and kept only up to the cap")
+        func outputCap() async throws {
+            let path = try script("#!/bin/sh\nhead -c 104857600 /dev/zero | tr '\\\\0' 'a'\necho 'the end'\n")
+            var policy = SandboxPolicy.default
+            policy.maxOutputBytes = 4096
+            let record = await runner().run(ScriptExecution(script: path, policy: policy))
+            #expect(record.exitCode == 0)
+            #expect(record.stdout.totalBytes == 104_857_600 + 8)
+            #expect(record.stdout.head.count == 4096)
+            #expect(record.stdout.tail.count == 64 << 10)
+            #expect(String(decoding: record.stdout.tail.suffix(8), as: UTF8.self) == "the end\n")
+            #expect(record.failure?.contains("is over max_output") == true)
+        }
+
+        @Test("the daemon's environment stays out: only the policy's allowlist and SCHEDULERD_* get in")
+        func environment() async throws {
+            let path = try script("#!/bin/sh\nenv >&2\necho '{}'\n")
+            let record = await runner(environment: [
+                "PATH": "/usr/bin:/bin", "MLFLOW_TRACKING_TOKEN": "s3cr3t-token", "LANG": "C.UTF-8",
+            ])
+            .run(ScriptExecution(script: path))
+            let env = text(record.stderr)
+            #expect(record.failure == nil)
+            #expect(!env.contains("s3cr3t-token"))
+            #expect(env.contains("LANG=C.UTF-8"))
+            #expect(
+                env.contains("SCHEDULERD_INPUT=") && env.contains("SCHEDULERD_PAYLOAD=")
+                    && env.contains("SCHEDULERD_ARTIFACTS="))
+        }
+
+        @Test("a webhook payload with $(…), backticks and quotes reaches the script verbatim and runs nothing")
+        func payloadVerbatim() async throws {
+            let marker = "/tmp/pwned-\(UUID().uuidString)"
+            let payload = Data(
+                #"{"cmd":"$(touch \#(marker))","tick":"`touch \#(marker)`","quote":"'\"; touch \#(marker); echo \""}"#
+                    .utf8)
+            let path = try script("#!/bin/sh\ncat \"$SCHEDULERD_PAYLOAD\" >&2\necho '{}'\n")
+            let record = await runner().run(ScriptExecution(script: path, payload: payload))
+            #expect(record.failure == nil)
+            #expect(record.stderr.head == [UInt8](payload))
+            #expect(!FileManager.default.fileExists(atPath: marker))
+        }
+
+        @Test("a script that allocates past its memory limit fails")
+        func memory() async throws {
+            let path = try script(
+                "#!/usr/bin/env python3\nimport sys\nblocks = [bytearray(64 << 20) for _ in range(32)]\nprint('{}')\n",
+                name: "hog.py")
+            var policy = SandboxPolicy.default
+            policy.memoryBytes = 256 << 20
+            let record = await runner().run(ScriptExecution(script: path, policy: policy))
+            #expect(record.exitCode != 0)
+            #expect(record.failure?.contains("MemoryError") == true)
+        }
+
+        @Test("500 executions leave no zombie, no leaked descriptor and no stray process")
+        func noLeaks() async throws {
+            let path = try script("#!/bin/sh\nsleep 30 &\necho '{}'\n")
+            let sandbox = runner()
+            func descriptors() -> Int {
+                (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+            }
+            _ = await sandbox.run(ScriptExecution(script: path))  // warm up lazily opened descriptors
+            let before = descriptors()
+            for _ in 0..<500 {
+                let record = await sandbox.run(ScriptExecution(script: path))
+                #expect(record.failure == nil)
+            }
+            #expect(descriptors() == before)
+            let me = getpid()
+            let children = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).filter { entry in
+                guard let pid = Int32(entry),
+                    let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")")
+                else { return false }
+                let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+                return fields.count > 1 && Int32(fields[1]) == me
+            }
+            #expect(children.isEmpty, "children left: \(children)")
+        }
+    }
+
+}
+
+/// bubblewrap, required: under CI a missing or unusable bwrap fails these tests instead of skipping them.
+func bubblewrap() async throws -> String {
+    switch await SandboxRunner.probeBubblewrap() {
+    case .success(let path): return path
+    case .failure(let failure):
+        Issue.record("bubblewrap is needed for this test: \(failure.reason)")
+        throw failure
+    }
+}
+
+extension SandboxTests {
+    @Suite("Sandbox under bubblewrap")
+    struct BubblewrapTests {
+        func isolated() async throws -> SandboxRunner {
+            var sandbox = runner()
+            sandbox.bubblewrap = try await bubblewrap()
+            return sandbox
+        }
+
+        /// A listener on 127.0.0.1 started by the test; returns the port.
+        func listener() throws -> (Int32, Int) {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+            }
+            _ = Glibc.listen(fd, 8)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            return (fd, Int(UInt16(bigEndian: address.sin_port)))
+        }
+
+        @Test("with network: false a connection to the test's listener fails; with true it succeeds")
+        func network() async throws {
+            let sandbox = try await isolated()
+            let (fd, port) = try listener()
+            defer { close(fd) }
+            let path = try script(
+                """
+                #!/usr/bin/env python3
+                import json, socket
+                s = socket.socket()
+                s.settimeout(3)
+                print(json.dumps({"connect": s.connect_ex(("127.0.0.1", \(port)))}))
+                """, name: "net.py")
+            var closed = SandboxPolicy.default
+            closed.network = false
+            let denied = await sandbox.run(ScriptExecution(script: path, policy: closed))
+            #expect(denied.isolation == "bwrap")
+            #expect(denied.failure == nil)
+            #expect((denied.output?["connect"] as? Double ?? 0) != 0)
+            var open = SandboxPolicy.default
+            open.network = true
+            let allowed = await sandbox.run(ScriptExecution(script: path, policy: open))
+            #expect(allowed.output?["connect"] as? Double == 0)
+        }
+
+        @Test("the script cannot write outside its directories, and its /tmp is its own")
+        func filesystem() async throws {
+            let sandbox = try await isolated()
+            let outside = "/var/tmp/escape-\(UUID().uuidString)"
+            let tmpMarker = "/tmp/inside-\(UUID().uuidString)"
+            let path = try script(
+                """
+                #!/bin/sh
+                touch \(outside) 2>/dev/null && echo "wrote outside" >&2
+                touch \(tmpMarker)
+                echo ok > "$HOME/result.txt"
+                echo '{"work": "'"$(cat "$HOME/result.txt")"'"}'
+                """)
             let record = await sandbox.run(ScriptExecution(script: path))
             #expect(record.failure == nil)
+            #expect(record.output?["work"] as? String == "ok")
+            #expect(!text(record.stderr).contains("wrote outside"))
+            #expect(!FileManager.default.fileExists(atPath: outside))
+            #expect(!FileManager.default.fileExists(atPath: tmpMarker))
         }
-        #expect(descriptors() == before)
-        let me = getpid()
-        let children = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).filter { entry in
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return false }
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == me
+
+        @Test("the daemon's secrets stay out under bubblewrap too, and the timeout still ends everything")
+        func secretsAndTimeout() async throws {
+            var sandbox = try await isolated()
+            sandbox.environment["SCHEDULERD_TOKEN"] = "admin-s3cr3t"
+            let path = try script("#!/bin/sh\nenv >&2\nsleep 300 &\nsleep 300\n")
+            let policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(1))
+            let record = await sandbox.run(ScriptExecution(script: path, policy: policy))
+            #expect(record.timedOut)
+            #expect(record.duration < .seconds(4))
+            #expect(!text(record.stderr).contains("admin-s3cr3t"))
+            #expect(text(record.stderr).contains("SCHEDULERD_INPUT="))
         }
-        #expect(children.isEmpty, "children left: \(children)")
+
+        @Test("a policy that requires bubblewrap fails clearly where it is not used")
+        func required() async throws {
+            var policy = SandboxPolicy.default
+            policy.isolation = .required
+            let record = await runner().run(ScriptExecution(script: "/bin/true", policy: policy))
+            #expect(
+                record.failure
+                    == "policy default requires bubblewrap isolation, which is not available here; install bubblewrap or set isolation: auto"
+            )
+        }
     }
 }

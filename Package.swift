@@ -26,7 +26,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSandbox"),
-        .target(name: "ProcessSandbox", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
+        .target(
+            name: "ProcessSandbox",
+            dependencies: [
+                "CSandbox", "MLflowTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "MLflowTracing",
             dependencies: [
@@ -54,7 +60,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
-        .testTarget(name: "ProcessSandboxTests", dependencies: ["ProcessSandbox"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProcessSandboxTests",
+            dependencies: [
+                "ProcessSandbox", "MLflowTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "trace-probe",
             dependencies: [

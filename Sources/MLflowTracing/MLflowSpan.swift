@@ -13,7 +13,8 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     let parentSpanID: SpanID?
     let kind: SpanKind
     let startNanos: UInt64
-    let limits: TruncationLimits
+    /// The size limits this span applies to its values.
+    public let limits: TruncationLimits
     private let sink: (any SpanSink)?
     /// False for the spans of a disabled tracer: every method returns at once, inlined at the caller.
     @usableFromInline let records: Bool

@@ -22,9 +22,11 @@ public enum Truncation {
     /// `s` unchanged when it fits in `maxBytes` UTF-8 bytes; otherwise its head, cut on a character
     /// boundary, followed by `…[truncated N bytes]` where N counts the bytes cut. The result never
     /// exceeds `maxBytes`, marker included.
-    public static func truncate(_ s: String, maxBytes: Int) -> String {
+    /// - Parameter totalBytes: the size of the whole value when `s` is only its head (process output
+    ///   read up to a cap); the marker then counts what was never read too.
+    public static func truncate(_ s: String, maxBytes: Int, totalBytes: Int? = nil) -> String {
         var s = s
-        let total = s.utf8.count
+        let total = max(totalBytes ?? 0, s.utf8.count)
         if total <= maxBytes { return s }
         // The marker for `total` cut bytes is the longest one possible: reserve room for it.
         let reserve = marker(cut: total).utf8.count

@@ -12,6 +12,9 @@ public struct ScriptExecution: Sendable {
     /// command line or a shell string.
     public var payload: Data?
     public var policy: SandboxPolicy
+    /// Where accepted artifacts are moved (the run's artifact folder in the data dir); `nil` leaves
+    /// them in the execution directory.
+    public var artifactDestination: URL?
 
     public init(
         script: String, arguments: [String] = [], state: Data = Data("{}".utf8), payload: Data? = nil,
@@ -23,6 +26,20 @@ public struct ScriptExecution: Sendable {
         self.payload = payload
         self.policy = policy
     }
+}
+
+/// A file the script left in `$SCHEDULERD_ARTIFACTS`.
+public struct Artifact: Sendable, Hashable {
+    public var name: String
+    public var bytes: Int
+    /// Where it is now: the destination folder, or the execution directory.
+    public var path: String
+}
+
+/// A file that was not accepted as an artifact, and why.
+public struct RejectedArtifact: Sendable, Hashable {
+    public var name: String
+    public var reason: String
 }
 
 /// What happened when a script ran.
@@ -47,6 +64,8 @@ public struct ExecutionRecord: Sendable {
     public var output: [String: any Sendable]?
     /// Why the execution failed, in one line, when it did.
     public var failure: String?
+    public var artifacts: [Artifact] = []
+    public var rejectedArtifacts: [RejectedArtifact] = []
 
     public var succeeded: Bool { failure == nil }
 }
@@ -230,6 +249,7 @@ public struct SandboxRunner: Sendable {
             (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
             + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
 
+        collectArtifacts(&record, from: artifacts, policy: policy, destination: execution.artifactDestination)
         if timedOut {
             record.failure = "timed out after \(policy.timeout) (policy \(policy.name)); the process group was killed"
         } else if let code = record.exitCode, code != 0 {
@@ -264,6 +284,64 @@ public struct SandboxRunner: Sendable {
         let folder = URL(fileURLWithPath: execution.script).deletingLastPathComponent().path
         arguments += ["--ro-bind", folder, folder, "--chdir", work.path, "--", execution.script]
         return arguments + execution.arguments
+    }
+
+    /// Checks what the script left in its artifacts folder: regular files only (a symlink, even to a
+    /// file inside, is refused), allowed extensions, at most `maxCount` files and `maxBytes` in all, in
+    /// name order. Accepted files move to `destination`.
+    func collectArtifacts(
+        _ record: inout ExecutionRecord, from folder: URL, policy: SandboxPolicy, destination: URL?
+    ) {
+        let rules = policy.artifacts
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+        var total = 0
+        for name in names {
+            let path = folder.appendingPathComponent(name).path
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            func reject(_ reason: String) {
+                record.rejectedArtifacts.append(RejectedArtifact(name: name, reason: reason))
+            }
+            if info.st_mode & S_IFMT == S_IFLNK {
+                reject("a symbolic link; artifacts must be regular files")
+                continue
+            }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                reject("not a regular file")
+                continue
+            }
+            let ext = (name as NSString).pathExtension.lowercased()
+            guard rules.extensions.contains(ext) else {
+                reject(
+                    "extension \"\(ext)\" is not allowed; allowed: \(rules.extensions.sorted().joined(separator: ", "))"
+                )
+                continue
+            }
+            guard record.artifacts.count < rules.maxCount else {
+                reject("more than \(rules.maxCount) artifacts")
+                continue
+            }
+            let size = Int(info.st_size)
+            guard total + size <= rules.maxBytes else {
+                reject("over the \(rules.maxBytes)-byte artifact budget")
+                continue
+            }
+            var finalPath = path
+            if let destination {
+                let target = destination.appendingPathComponent(name)
+                do {
+                    try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+                    try? FileManager.default.removeItem(at: target)
+                    try FileManager.default.moveItem(atPath: path, toPath: target.path)
+                    finalPath = target.path
+                } catch {
+                    reject("cannot be moved to \(destination.path): \(error.localizedDescription)")
+                    continue
+                }
+            }
+            total += size
+            record.artifacts.append(Artifact(name: name, bytes: size, path: finalPath))
+        }
     }
 
     /// The state update: `$SCHEDULERD_OUTPUT` when the script wrote it, stdout otherwise.

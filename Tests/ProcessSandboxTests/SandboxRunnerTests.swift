@@ -1,6 +1,9 @@
 import Foundation
+import Synchronization
 import Testing
+import Tracing
 
+@testable import MLflowTracing
 @testable import ProcessSandbox
 
 /// Writes an executable script into a fresh directory.
@@ -309,4 +312,91 @@ extension SandboxTests {
             )
         }
     }
+}
+
+extension SandboxTests {
+    @Suite("Artifacts and the TOOL span")
+    struct ArtifactAndSpanTests {
+        @Test("artifacts are checked: counts match, a symlink to /etc/passwd and a bad extension are rejected")
+        func artifacts() async throws {
+            let path = try script(
+                """
+                #!/bin/sh
+                cd "$SCHEDULERD_ARTIFACTS"
+                echo 'day,kwh' > a-report.csv
+                echo '# Report' > b-report.md
+                ln -s /etc/passwd c-passwd.txt
+                echo 'x' > d-tool.exe
+                mkdir e-folder
+                echo '{}'
+                """)
+            let destination = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "run-artifacts-\(UUID().uuidString)")
+            var execution = ScriptExecution(script: path)
+            execution.artifactDestination = destination
+            let record = await runner().run(execution)
+            #expect(record.failure == nil)
+            #expect(record.artifacts.map(\.name) == ["a-report.csv", "b-report.md"])
+            #expect(record.artifacts.map(\.bytes) == [8, 9])
+            #expect(FileManager.default.fileExists(atPath: destination.appendingPathComponent("a-report.csv").path))
+            let rejected = Dictionary(uniqueKeysWithValues: record.rejectedArtifacts.map { ($0.name, $0.reason) })
+            #expect(rejected.count == 3)
+            #expect(rejected["c-passwd.txt"] == "a symbolic link; artifacts must be regular files")
+            #expect(rejected["d-tool.exe"]?.hasPrefix(#"extension "exe" is not allowed"#) == true)
+            #expect(rejected["e-folder"] == "not a regular file")
+        }
+
+        @Test("more artifacts than allowed: the first ones by name are kept, the rest rejected")
+        func artifactLimits() async throws {
+            let path = try script(
+                "#!/bin/sh\ncd \"$SCHEDULERD_ARTIFACTS\"\nfor i in 1 2 3 4 5; do echo $i > part-$i.txt; done\necho '{}'\n"
+            )
+            var policy = SandboxPolicy.default
+            policy.artifacts.maxCount = 3
+            let record = await runner().run(ScriptExecution(script: path, policy: policy))
+            #expect(record.artifacts.count == 3)
+            #expect(record.rejectedArtifacts.map(\.reason) == ["more than 3 artifacts", "more than 3 artifacts"])
+        }
+
+        @Test("the TOOL span carries the record's attributes, cut to their limits, and the failure")
+        func span() async throws {
+            let sink = RecordingSink()
+            let tracer = MLflowTracer(sink: sink, limits: TruncationLimits())
+            let path = try script(
+                "#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\\\0' 'o'\necho 'bad meter' >&2\nexit 2\n",
+                name: "collect.sh")
+            let record = await tracer.withSpan("collect") { _ in
+                await runner().run(ScriptExecution(script: path), tracer: tracer)
+            }
+            #expect(record.exitCode == 2)
+            let spans = sink.all
+            let tool = try #require(spans.first { $0.name == "collect.sh" })
+            let node = try #require(spans.first { $0.name == "collect" })
+            #expect(tool.parentSpanID == node.spanID)
+            func value(_ key: String) -> SpanAttribute? { tool.attributes[key] }
+            #expect(value("mlflow.spanType") == .string("TOOL"))
+            #expect(value("exit_code") == .int64(2))
+            #expect(value("timed_out") == .bool(false))
+            #expect(value("timeout_s") == .double(60))
+            #expect(value("policy_name") == .string("default"))
+            #expect(value("stdout_bytes") == .int64(10_000))
+            #expect(value("stderr_bytes") == .int64(10))
+            #expect(value("artifact_count") == .int64(0))
+            #expect(value("rejected_count") == .int64(0))
+            #expect(value("isolation") == .string("rlimit"))
+            guard case .string(let stdout) = value("stdout") else { throw SandboxFailure(description: "no stdout") }
+            #expect(stdout.utf8.count <= 4096 && stdout.hasSuffix(" bytes]"))
+            #expect(value("stderr") == .string("bad meter\n"))
+            #expect(tool.status?.code == .error)
+            #expect(tool.status?.message == "SandboxFailure: exited with status 2: bad meter")
+            #expect(tool.events.first?.name == "exception")
+        }
+    }
+}
+
+/// Keeps ended spans in memory.
+final class RecordingSink: SpanSink, Sendable {
+    private let spans = Mutex<[FinishedSpan]>([])
+    func submit(_ span: FinishedSpan) { spans.withLock { $0.append(span) } }
+    var all: [FinishedSpan] { spans.withLock { $0 } }
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +62,8 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
         set_limit(RLIMIT_NOFILE, limits->open_files);
         set_limit(RLIMIT_NPROC, limits->processes);
         set_limit(RLIMIT_FSIZE, limits->file_size);
+        if (limits->gid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)limits->gid) != 0)) goto failed;
+        if (limits->uid >= 0 && setuid((uid_t)limits->uid) != 0) goto failed;
         if (cwd && chdir(cwd) != 0) goto failed;
         execve(path, argv, envp);
     failed: {

@@ -37,7 +37,9 @@ public struct SandboxPolicy: Sendable, Hashable {
     public var cpuSeconds: Int?
     /// Open files (RLIMIT_NOFILE). Default 256.
     public var openFiles: Int?
-    /// Processes of the user (RLIMIT_NPROC; not enforced for root). Default 256.
+    /// Processes of the script's user (RLIMIT_NPROC), counted across that user's processes system-wide,
+    /// zombies awaiting their reaper included; not enforced for root (see ``SandboxRunner/runAs``).
+    /// Default none.
     public var processes: Int?
     /// Largest file the script may write (RLIMIT_FSIZE), bytes. Default 256 MiB.
     public var fileSizeBytes: Int?
@@ -52,7 +54,7 @@ public struct SandboxPolicy: Sendable, Hashable {
 
     public init(
         name: String, timeout: Duration = .seconds(60), grace: Duration = .seconds(5), memoryBytes: Int? = 1 << 30,
-        cpuSeconds: Int? = nil, openFiles: Int? = 256, processes: Int? = 256, fileSizeBytes: Int? = 256 << 20,
+        cpuSeconds: Int? = nil, openFiles: Int? = 256, processes: Int? = nil, fileSizeBytes: Int? = 256 << 20,
         maxOutputBytes: Int = 1 << 20, network: Bool = false, environment: [String] = ["PATH", "LANG", "LC_ALL", "TZ"],
         artifacts: Artifacts = Artifacts(), isolation: Isolation = .auto
     ) {

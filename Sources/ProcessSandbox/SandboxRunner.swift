@@ -84,11 +84,16 @@ public struct SandboxRunner: Sendable {
     /// The bubblewrap executable, when ``probeBubblewrap(at:)`` found it usable; `nil` runs scripts
     /// under resource limits alone.
     public var bubblewrap: String?
+    /// The user and group scripts run as. Default: `nobody` (65534) when the daemon runs as root, so that
+    /// the process limit applies (the kernel does not enforce it for root) and scripts own nothing of the
+    /// daemon's; otherwise the daemon's own user.
+    public var runAs: (uid: UInt32, gid: UInt32)?
 
     public init(environment: [String: String], workRoot: URL, bubblewrap: String? = nil) {
         self.environment = environment
         self.workRoot = workRoot
         self.bubblewrap = bubblewrap
+        self.runAs = geteuid() == 0 ? (65534, 65534) : nil
     }
 
     /// Whether bubblewrap can isolate a process here (it may be missing, or blocked by seccomp or a
@@ -152,6 +157,14 @@ public struct SandboxRunner: Sendable {
             try execution.state.write(to: input)
             try (execution.payload ?? Data()).write(to: payloadFile)
             try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: payloadFile.path)
+            if let runAs {
+                // The script's user owns its folders (the payload stays read-only).
+                for path in [directory, work, work.appendingPathComponent("tmp"), artifacts] {
+                    guard chown(path.path, runAs.uid, runAs.gid) == 0 else {
+                        throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path.path])
+                    }
+                }
+            }
         } catch {
             record.failure = "cannot prepare the execution directory \(directory.path): \(error.localizedDescription)"
             return record
@@ -188,7 +201,8 @@ public struct SandboxRunner: Sendable {
         var limits = csb_limits(
             cpu_seconds: Int64(policy.cpuSeconds ?? -1), address_space: Int64(policy.memoryBytes ?? -1),
             open_files: Int64(policy.openFiles ?? -1), processes: Int64(policy.processes ?? -1),
-            file_size: Int64(policy.fileSizeBytes ?? -1))
+            file_size: Int64(policy.fileSizeBytes ?? -1), uid: runAs.map { Int64($0.uid) } ?? -1,
+            gid: runAs.map { Int64($0.gid) } ?? -1)
         var pid: pid_t = 0
         var message = [CChar](repeating: 0, count: 512)
         let spawned = Self.withCStrings(argv) { cArgv in

@@ -400,3 +400,36 @@ final class RecordingSink: SpanSink, Sendable {
     func submit(_ span: FinishedSpan) { spans.withLock { $0.append(span) } }
     var all: [FinishedSpan] { spans.withLock { $0 } }
 }
+
+extension SandboxTests {
+    @Suite("Process limit")
+    struct ProcessLimitTests {
+        @Test("a script that forks without end is stopped by the process limit")
+        func forkLoop() async throws {
+            let sandbox = runner()
+            // As root the kernel ignores RLIMIT_NPROC; the runner therefore runs scripts as nobody.
+            #expect(geteuid() != 0 || sandbox.runAs?.uid == 65534)
+            let path = try script(
+                """
+                #!/usr/bin/env python3
+                import json, os, time
+                forked = 0
+                try:
+                    while forked < 10000:
+                        if os.fork() == 0:
+                            time.sleep(30)
+                            os._exit(0)
+                        forked += 1
+                except OSError as error:
+                    print(json.dumps({"forked": forked, "error": error.strerror}))
+                """, name: "forks.py")
+            var policy = SandboxPolicy(name: "capped", timeout: .seconds(20))
+            policy.processes = 16
+            let record = await sandbox.run(ScriptExecution(script: path, policy: policy))
+            #expect(record.failure == nil)
+            let forked = try #require(record.output?["forked"] as? Double)
+            #expect(forked < 16)
+            #expect(record.output?["error"] as? String == "Resource temporarily unavailable")
+        }
+    }
+}

@@ -19,6 +19,8 @@ typedef struct {
     long long open_files;     // RLIMIT_NOFILE
     long long processes;      // RLIMIT_NPROC (not enforced for root)
     long long file_size;      // RLIMIT_FSIZE, bytes
+    long long uid;            // switch to this user (and gid, no supplementary groups) before exec; <0 keeps
+    long long gid;
 } csb_limits;
 
 /// Starts `path` with `argv` and `envp` (NULL-terminated), in `cwd`, with the given descriptors as

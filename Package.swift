@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "schedule", targets: ["schedule"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
+        .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -48,6 +48,18 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "SandboxBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ProcessSandbox", package: "schedulerd"),
+            ],
+            path: "Benchmarks/SandboxBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
+        .executableTarget(
             name: "tracing-throughput",
             dependencies: [
                 .product(name: "MLflowTracing", package: "schedulerd"),

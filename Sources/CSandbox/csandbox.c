@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
 #include <grp.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,3 +109,50 @@ int csb_signaled(int status) { return WIFSIGNALED(status); }
 int csb_term_signal(int status) { return WTERMSIG(status); }
 
 int csb_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno; }
+
+int csb_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : errno; }
+
+/// Reads the parent pid and process group of `pid` from /proc; returns 0 on success.
+static int read_stat(pid_t pid, pid_t *ppid, pid_t *pgrp) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "re");
+    if (!file) return -1;
+    char line[1024];
+    size_t n = fread(line, 1, sizeof(line) - 1, file);
+    fclose(file);
+    line[n] = 0;
+    char *close = strrchr(line, ')');  // the command name may contain spaces and parentheses
+    if (!close) return -1;
+    char state;
+    int parent, group;
+    if (sscanf(close + 2, "%c %d %d", &state, &parent, &group) != 3) return -1;
+    *ppid = parent;
+    *pgrp = group;
+    return 0;
+}
+
+int csb_reap_group(pid_t group) {
+    pid_t self = getpid();
+    int reaped = 0;
+    for (int round = 0; round < 40; round++) {
+        int remaining = 0;
+        DIR *proc = opendir("/proc");
+        if (!proc) return reaped;
+        struct dirent *entry;
+        while ((entry = readdir(proc)) != NULL) {
+            char *end;
+            long pid = strtol(entry->d_name, &end, 10);
+            if (*end != 0 || pid <= 0) continue;
+            pid_t parent, pgrp;
+            if (read_stat((pid_t)pid, &parent, &pgrp) != 0 || parent != self || pgrp != group) continue;
+            int status;
+            if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid) reaped++;
+            else remaining++;
+        }
+        closedir(proc);
+        if (remaining == 0) break;
+        usleep(5000);
+    }
+    return reaped;
+}

@@ -12,8 +12,8 @@ public struct ScriptExecution: Sendable {
     /// command line or a shell string.
     public var payload: Data?
     public var policy: SandboxPolicy
-    /// Where accepted artifacts are moved (the run's artifact folder in the data dir); `nil` leaves
-    /// them in the execution directory.
+    /// Where accepted artifacts are moved (the run's artifact folder in the data dir); the execution's
+    /// own folder is then deleted. `nil` leaves everything in the execution's folder.
     public var artifactDestination: URL?
 
     public init(
@@ -203,6 +203,7 @@ public struct SandboxRunner: Sendable {
             open_files: Int64(policy.openFiles ?? -1), processes: Int64(policy.processes ?? -1),
             file_size: Int64(policy.fileSizeBytes ?? -1), uid: runAs.map { Int64($0.uid) } ?? -1,
             gid: runAs.map { Int64($0.gid) } ?? -1)
+        _ = Self.subreaper
         var pid: pid_t = 0
         var message = [CChar](repeating: 0, count: 512)
         let spawned = Self.withCStrings(argv) { cArgv in
@@ -250,8 +251,10 @@ public struct SandboxRunner: Sendable {
             return result
         }
         let timedOut = clock.now - started >= policy.timeout
-        // Nothing of the group outlives the script: background children are killed too.
+        // Nothing of the group outlives the script: background children are killed, and reaped here
+        // (this process adopts them as a subreaper) so that none lingers as a zombie.
         _ = csb_kill_group(pid, SIGKILL)
+        await Self.reap(group: child)
         record.stdout = await stdout
         record.stderr = await stderr
         record.duration = clock.now - started
@@ -274,6 +277,8 @@ public struct SandboxRunner: Sendable {
         } else {
             parseOutput(&record, outputFile: outputFile)
         }
+        // With the artifacts moved out, nothing in the execution's folder is needed any more.
+        if execution.artifactDestination != nil { try? FileManager.default.removeItem(at: directory) }
         return record
     }
 
@@ -400,6 +405,19 @@ public struct SandboxRunner: Sendable {
         let text = String(decoding: output.tail.isEmpty ? output.head : output.tail, as: UTF8.self)
         guard let line = text.split(separator: "\n").last else { return "" }
         return ": " + String(line.prefix(200))
+    }
+
+    /// Set once per process: orphans of sandboxed scripts are re-parented here instead of to PID 1.
+    static let subreaper: Bool = csb_become_subreaper() == 0
+
+    private static func reap(group: pid_t) async {
+        guard subreaper else { return }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                _ = csb_reap_group(group)
+                continuation.resume()
+            }
+        }
     }
 
     private static func wait(_ pid: pid_t) async -> (Int32, rusage) {

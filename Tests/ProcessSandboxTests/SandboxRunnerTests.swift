@@ -119,6 +119,9 @@ extension SandboxTests {
             #expect(record.failure?.hasPrefix("timed out after 1.0 seconds") == true)
             let line = try #require(text(record.stderr).split(separator: "\n").first { $0.hasPrefix("grandchild ") })
             let grandchild = try #require(Int32(line.dropFirst("grandchild ".count)))
+            // SIGKILL is delivered; the kernel may take a moment to finish the exit. Within the grace period:
+            let deadline = ContinuousClock.now + .seconds(1)
+            while alive(grandchild) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             #expect(!alive(grandchild))
         }
 
@@ -334,11 +337,14 @@ extension SandboxTests {
                 "run-artifacts-\(UUID().uuidString)")
             var execution = ScriptExecution(script: path)
             execution.artifactDestination = destination
-            let record = await runner().run(execution)
+            let sandbox = runner()
+            let record = await sandbox.run(execution)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.workRoot.path).isEmpty)
             #expect(record.failure == nil)
             #expect(record.artifacts.map(\.name) == ["a-report.csv", "b-report.md"])
             #expect(record.artifacts.map(\.bytes) == [8, 9])
             #expect(FileManager.default.fileExists(atPath: destination.appendingPathComponent("a-report.csv").path))
+            #expect(record.artifacts.allSatisfy { $0.path.hasPrefix(destination.path) })
             let rejected = Dictionary(uniqueKeysWithValues: record.rejectedArtifacts.map { ($0.name, $0.reason) })
             #expect(rejected.count == 3)
             #expect(rejected["c-passwd.txt"] == "a symbolic link; artifacts must be regular files")

@@ -36,6 +36,14 @@ int csb_wait(pid_t pid, int *status, struct rusage *usage);
 /// Signals a whole process group; returns 0 or errno (ESRCH when it is already gone).
 int csb_kill_group(pid_t group, int signal);
 
+/// Makes this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER), so that the
+/// processes of a killed sandbox group are reaped here and stop counting against a process limit.
+int csb_become_subreaper(void);
+
+/// Reaps the zombies of process group `group` that are this process's children (orphans adopted as a
+/// subreaper), waiting up to 200 ms for killed ones to finish exiting. Returns how many were reaped.
+int csb_reap_group(pid_t group);
+
 /// A pipe whose ends close on exec. Returns 0 or errno.
 int csb_pipe(int fds[2]);
 

@@ -1,0 +1,62 @@
+import Benchmark
+import Foundation
+import ProcessSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// The overhead of running one `true` in the sandbox, under resource limits alone and under bubblewrap,
+// next to a bare posix_spawn + waitpid of the same `true` in the same run. `scripts/bench-sandbox`
+// prints the ratios.
+
+let truePath = "/bin/true"
+
+final class RunnerBox: @unchecked Sendable {
+    var bubblewrap: String?
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput],
+        timeUnits: .microseconds,
+        warmupIterations: 5,
+        maxDuration: .seconds(3),
+        maxIterations: 2000
+    )
+
+    Benchmark("posix_spawn true") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(truePath), nil]
+            defer { free(argv[0]) }
+            guard posix_spawn(&pid, truePath, nil, nil, argv, environ) == 0 else { fatalError("posix_spawn failed") }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-sandbox-\(UUID().uuidString)")
+    Benchmark("sandbox rlimit true") { benchmark in
+        let runner = SandboxRunner(environment: ["PATH": "/usr/bin:/bin"], workRoot: work)
+        for _ in benchmark.scaledIterations {
+            let record = await runner.run(ScriptExecution(script: truePath))
+            guard record.exitCode == 0 else { fatalError("sandboxed true failed: \(record.failure ?? "")") }
+        }
+    }
+
+    let box = RunnerBox()
+    Benchmark(
+        "sandbox bwrap true",
+        configuration: .init(setup: {
+            if case .success(let path) = await SandboxRunner.probeBubblewrap() { box.bubblewrap = path }
+        })
+    ) { benchmark in
+        guard let bubblewrap = box.bubblewrap else { fatalError("bubblewrap is not usable here") }
+        let runner = SandboxRunner(environment: ["PATH": "/usr/bin:/bin"], workRoot: work, bubblewrap: bubblewrap)
+        for _ in benchmark.scaledIterations {
+            let record = await runner.run(ScriptExecution(script: truePath))
+            guard record.exitCode == 0 else { fatalError("bwrap true failed: \(record.failure ?? "")") }
+        }
+    }
+}

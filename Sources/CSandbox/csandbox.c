@@ -156,3 +156,34 @@ int csb_reap_group(pid_t group) {
     }
     return reaped;
 }
+
+int csb_signal_tree(pid_t root, int signal, int min_depth) {
+    // Collect the descendants of `root` breadth-first from the parent links in /proc.
+    enum { capacity = 4096 };
+    static __thread pid_t tree[capacity];
+    static __thread int depth[capacity];
+    int count = 0;
+    tree[count] = root;
+    depth[count++] = 0;
+    for (int scanned = 0; scanned < count && count < capacity; scanned++) {
+        DIR *proc = opendir("/proc");
+        if (!proc) break;
+        struct dirent *entry;
+        while ((entry = readdir(proc)) != NULL && count < capacity) {
+            char *end;
+            long pid = strtol(entry->d_name, &end, 10);
+            if (*end != 0 || pid <= 0) continue;
+            pid_t parent, pgrp;
+            if (read_stat((pid_t)pid, &parent, &pgrp) == 0 && parent == tree[scanned]) {
+                tree[count] = (pid_t)pid;
+                depth[count++] = depth[scanned] + 1;
+            }
+        }
+        closedir(proc);
+    }
+    int signalled = 0;
+    // Deepest first, so that a parent does not respawn what it is about to lose.
+    for (int i = count - 1; i >= 0; i--)
+        if (depth[i] >= min_depth && kill(tree[i], signal) == 0) signalled++;
+    return signalled;
+}

@@ -231,12 +231,18 @@ public struct SandboxRunner: Sendable {
         async let stdout = OutputCapture.read(outPipe[0], cap: policy.maxOutputBytes)
         async let stderr = OutputCapture.read(errPipe[0], cap: policy.maxOutputBytes)
         let child = pid
+        let isolated = record.isolation == "bwrap"
         let (status, usage) = await withTaskGroup(of: (Int32, rusage)?.self) { group in
             group.addTask { await Self.wait(child) }
             group.addTask {
                 // The timeout: SIGTERM to the whole group, SIGKILL after the grace period.
                 guard (try? await Task.sleep(for: policy.timeout)) != nil else { return nil }
-                _ = csb_kill_group(child, SIGTERM)
+                if isolated {
+                    // Killing bubblewrap would SIGKILL the script at once: give the script itself SIGTERM.
+                    _ = csb_signal_tree(child, SIGTERM, 2)
+                } else {
+                    _ = csb_kill_group(child, SIGTERM)
+                }
                 guard (try? await Task.sleep(for: policy.grace)) != nil else { return nil }
                 _ = csb_kill_group(child, SIGKILL)
                 return nil

@@ -304,6 +304,18 @@ extension SandboxTests {
             #expect(text(record.stderr).contains("SCHEDULERD_INPUT="))
         }
 
+        @Test("on timeout the script inside bubblewrap gets SIGTERM first and can clean up")
+        func gracefulTimeout() async throws {
+            let sandbox = try await isolated()
+            let path = try script(
+                "#!/bin/sh\ntrap 'echo \"got TERM\" >&2; exit 7' TERM\nsleep 300 &\nwait\n")
+            let policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(3))
+            let record = await sandbox.run(ScriptExecution(script: path, policy: policy))
+            #expect(record.timedOut)
+            #expect(text(record.stderr).contains("got TERM"))
+            #expect(record.duration < .seconds(3))
+        }
+
         @Test("a policy that requires bubblewrap fails clearly where it is not used")
         func required() async throws {
             var policy = SandboxPolicy.default

@@ -133,6 +133,8 @@ static int read_stat(pid_t pid, pid_t *ppid, pid_t *pgrp) {
 }
 
 int csb_reap_group(pid_t group) {
+    // Nothing left in the group, zombies included: nothing to reap, no /proc scan.
+    if (kill(-group, 0) != 0 && errno == ESRCH) return 0;
     pid_t self = getpid();
     int reaped = 0;
     for (int round = 0; round < 40; round++) {

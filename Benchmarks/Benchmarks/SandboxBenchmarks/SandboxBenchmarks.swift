@@ -28,9 +28,14 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("posix_spawn true") { benchmark in
         for _ in benchmark.scaledIterations {
             var pid: pid_t = 0
+            // The same small environment the sandbox passes (the harness's own may preload libraries).
             let argv: [UnsafeMutablePointer<CChar>?] = [strdup(truePath), nil]
-            defer { free(argv[0]) }
-            guard posix_spawn(&pid, truePath, nil, nil, argv, environ) == 0 else { fatalError("posix_spawn failed") }
+            let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+            defer {
+                free(argv[0])
+                free(envp[0])
+            }
+            guard posix_spawn(&pid, truePath, nil, nil, argv, envp) == 0 else { fatalError("posix_spawn failed") }
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }

@@ -217,6 +217,9 @@ struct MLflowExportTests {
         try await eventually("the exporter notices the outage") {
             !running.logs.matching(.warning, "MLflow is unavailable").isEmpty
         }
+        // Every span reaches the spool (the writer may still be at it when the warning appears); none
+        // can have been delivered.
+        #expect(await running.exporter.flushToSpool(timeout: .seconds(30)))
         #expect(running.exporter.statistics.pending == 250)
 
         try await server.start()

@@ -126,12 +126,6 @@ struct CronSpec: Sendable, Hashable {
 struct FieldSet: Sendable, Hashable {
     var bits: UInt64 = 0
 
-    static func range(_ low: Int, _ high: Int) -> FieldSet {
-        var set = FieldSet()
-        for v in low...high { set.insert(v) }
-        return set
-    }
-
     var isEmpty: Bool { bits == 0 }
 
     @inline(__always)

@@ -203,26 +203,8 @@ public enum PolicyFile {
 
     /// Whole seconds in `90s`, `5m`, `1h30m`, `2d`, or a bare number of seconds.
     static func duration(_ text: String?) -> Int? {
-        guard let text = text?.trimmingCharacters(in: .whitespaces).lowercased(), !text.isEmpty else { return nil }
-        if let n = Int(text) { return n }
-        var total = 0
-        var digits = ""
-        for ch in text {
-            if ch.isASCII && ch.isNumber {
-                digits.append(ch)
-                continue
-            }
-            guard let n = Int(digits), digits.count <= 9 else { return nil }
-            switch ch {
-            case "d": total += n * 86_400
-            case "h": total += n * 3600
-            case "m": total += n * 60
-            case "s": total += n
-            default: return nil
-            }
-            digits = ""
-        }
-        return digits.isEmpty ? total : nil
+        guard let duration = DurationText.parse(text), duration.components.attoseconds == 0 else { return nil }
+        return Int(duration.components.seconds)
     }
 
     /// Bytes in `1024`, `512KiB`, `100MiB`, `2GiB` (also KB/MB/GB as powers of 1000).

@@ -60,14 +60,34 @@ public struct ExecutionRecord: Sendable {
     public var cpuMs: Int
     /// `rlimit` (resource limits only) or `bwrap`.
     public var isolation: String
-    /// The state update the script returned (a JSON object), when it succeeded.
-    public var output: [String: any Sendable]?
+    /// The state update the script returned, when it succeeded: the bytes of one JSON object (`{}` when
+    /// the script wrote nothing).
+    public var outputJSON: Data?
     /// Why the execution failed, in one line, when it did.
     public var failure: String?
+    /// True when the caller cancelled the execution (its task was cancelled) before the script ended.
+    public var cancelled = false
     public var artifacts: [Artifact] = []
     public var rejectedArtifacts: [RejectedArtifact] = []
 
     public var succeeded: Bool { failure == nil }
+
+    /// ``outputJSON`` decoded with `JSONSerialization` (numbers and booleans as `Double`).
+    public var output: [String: any Sendable]? {
+        guard let outputJSON, let object = try? JSONSerialization.jsonObject(with: outputJSON) as? [String: Any]
+        else { return nil }
+        return object.mapValues { Self.sendable($0) }
+    }
+
+    private static func sendable(_ value: Any) -> any Sendable {
+        switch value {
+        case let dictionary as [String: Any]: return dictionary.mapValues { sendable($0) }
+        case let array as [Any]: return array.map { sendable($0) }
+        case let string as String: return string
+        case let number as NSNumber: return number.doubleValue
+        default: return String(describing: value)
+        }
+    }
 }
 
 /// Runs scripts under a ``SandboxPolicy``: in their own session and process group, with resource limits,
@@ -134,7 +154,7 @@ public struct SandboxRunner: Sendable {
             timeout: policy.timeout,
             stdout: CapturedOutput(head: [], tail: [], totalBytes: 0),
             stderr: CapturedOutput(head: [], tail: [], totalBytes: 0),
-            maxRSSKB: 0, cpuMs: 0, isolation: "rlimit", output: nil, failure: nil)
+            maxRSSKB: 0, cpuMs: 0, isolation: "rlimit", outputJSON: nil, failure: nil)
 
         if bubblewrap == nil && policy.isolation == .required {
             record.failure =
@@ -232,31 +252,48 @@ public struct SandboxRunner: Sendable {
         async let stderr = OutputCapture.read(errPipe[0], cap: policy.maxOutputBytes)
         let child = pid
         let isolated = record.isolation == "bwrap"
-        let (status, usage) = await withTaskGroup(of: (Int32, rusage)?.self) { group in
-            group.addTask { await Self.wait(child) }
+        let exited = ExitLatch()
+        let (status, usage, ending) = await withTaskGroup(of: (Int32, rusage, Ending)?.self) { group in
             group.addTask {
-                // The timeout: SIGTERM to the whole group, SIGKILL after the grace period.
-                guard (try? await Task.sleep(for: policy.timeout)) != nil else { return nil }
+                let (status, usage) = await Self.wait(child)
+                exited.open()
+                return (status, usage, .exited)
+            }
+            group.addTask {
+                // The timeout, or the caller's cancellation: SIGTERM to the whole group, SIGKILL after the
+                // grace period unless the script is gone by then.
+                let ending: Ending
+                if (try? await Task.sleep(for: policy.timeout)) != nil {
+                    ending = .timedOut
+                } else if exited.isOpen {
+                    return nil
+                } else {
+                    ending = .cancelled
+                }
                 if isolated {
                     // Killing bubblewrap would SIGKILL the script at once: give the script itself SIGTERM.
                     _ = csb_signal_tree(child, SIGTERM, 2)
                 } else {
                     _ = csb_kill_group(child, SIGTERM)
                 }
-                guard (try? await Task.sleep(for: policy.grace)) != nil else { return nil }
-                _ = csb_kill_group(child, SIGKILL)
-                return nil
+                if await !exited.wait(upTo: policy.grace) { _ = csb_kill_group(child, SIGKILL) }
+                return (0, rusage(), ending)
             }
-            var result = (Int32(0), rusage())
+            var result = (Int32(0), rusage(), Ending.exited)
+            var ending = Ending.exited
             for await finished in group {
-                if let finished {
+                guard let finished else { continue }
+                if finished.2 == .exited {
                     result = finished
                     group.cancelAll()
+                } else {
+                    ending = finished.2
                 }
             }
-            return result
+            return (result.0, result.1, ending)
         }
-        let timedOut = clock.now - started >= policy.timeout
+        let timedOut = ending == .timedOut
+        record.cancelled = ending == .cancelled
         // Nothing of the group outlives the script: background children are killed, and reaped here
         // (this process adopts them as a subreaper) so that none lingers as a zombie.
         _ = csb_kill_group(pid, SIGKILL)
@@ -273,7 +310,9 @@ public struct SandboxRunner: Sendable {
             + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
 
         collectArtifacts(&record, from: artifacts, policy: policy, destination: execution.artifactDestination)
-        if timedOut {
+        if record.cancelled {
+            record.failure = "cancelled (policy \(policy.name)); the process group was killed"
+        } else if timedOut {
             record.failure = "timed out after \(policy.timeout) (policy \(policy.name)); the process group was killed"
         } else if let code = record.exitCode, code != 0 {
             record.failure = "exited with status \(code)" + Self.lastLine(record.stderr)
@@ -386,25 +425,15 @@ public struct SandboxRunner: Sendable {
             bytes = record.stdout.head
         }
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            record.output = [:]
+            record.outputJSON = Data("{}".utf8)
             return
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+        guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
             let start = String(decoding: bytes.prefix(80), as: UTF8.self)
             record.failure = "the script's \(source) is not a JSON object; it starts with \(start.debugDescription)"
             return
         }
-        record.output = object.mapValues { Self.sendable($0) }
-    }
-
-    private static func sendable(_ value: Any) -> any Sendable {
-        switch value {
-        case let dictionary as [String: Any]: return dictionary.mapValues { sendable($0) }
-        case let array as [Any]: return array.map { sendable($0) }
-        case let string as String: return string
-        case let number as NSNumber: return number.doubleValue
-        default: return String(describing: value)
-        }
+        record.outputJSON = Data(bytes)
     }
 
     private static func lastLine(_ output: CapturedOutput) -> String {
@@ -425,6 +454,9 @@ public struct SandboxRunner: Sendable {
             }
         }
     }
+
+    /// How the wait for a script ended.
+    private enum Ending: Sendable { case exited, timedOut, cancelled }
 
     private static func wait(_ pid: pid_t) async -> (Int32, rusage) {
         await withCheckedContinuation { continuation in

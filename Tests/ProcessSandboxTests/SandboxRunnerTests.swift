@@ -125,6 +125,35 @@ extension SandboxTests {
             #expect(!alive(grandchild))
         }
 
+        @Test("cancelling the caller's task kills the script and its grandchild, and says so")
+        func cancellation() async throws {
+            let path = try script(
+                """
+                #!/bin/sh
+                sleep 300 &
+                echo "grandchild $!" >&2
+                sleep 300
+                """)
+            var policy = SandboxPolicy(name: "long", timeout: .seconds(120), grace: .seconds(1))
+            policy.maxOutputBytes = 4096
+            let sandbox = runner()
+            let started = ContinuousClock.now
+            let task = Task { await sandbox.run(ScriptExecution(script: path, policy: policy)) }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            let record = await task.value
+            #expect(record.cancelled)
+            #expect(!record.timedOut)
+            #expect(record.signal == SIGTERM)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(record.failure == "cancelled (policy long); the process group was killed")
+            let line = try #require(text(record.stderr).split(separator: "\n").first { $0.hasPrefix("grandchild ") })
+            let grandchild = try #require(Int32(line.dropFirst("grandchild ".count)))
+            let deadline = ContinuousClock.now + .seconds(1)
+            while alive(grandchild) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!alive(grandchild))
+        }
+
         @Test("100 MiB on stdout is drained, counted exactly and kept only up to the cap")
         func outputCap() async throws {
             let path = try script("#!/bin/sh\nhead -c 104857600 /dev/zero | tr '\\\\0' 'a'\necho 'the end'\n")

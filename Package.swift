@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
+        .library(name: "Workflows", targets: ["Workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,6 +38,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Workflows",
+            dependencies: [
+                "MLflowTracing", "ProcessSandbox",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MLflowTracing",
             dependencies: [
                 "CZlib", "CCurl",
@@ -50,7 +61,8 @@ let package = Package(
         .target(
             name: "SchedulerTesting",
             dependencies: [
-                .product(name: "Logging", package: "swift-log")
+                "MLflowTracing",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,6 +96,15 @@ let package = Package(
             name: "MLflowTracingTests",
             dependencies: [
                 "MLflowTracing", "SchedulerTesting", "trace-probe",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowsTests",
+            dependencies: [
+                "Workflows", "SchedulerTesting", "MLflowTracing", "ProcessSandbox",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -108,12 +108,19 @@ int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_resp
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (request->ca_path) curl_easy_setopt(easy, CURLOPT_CAINFO, request->ca_path);
-    if (strcmp(request->method, "POST") == 0) {
+    /* The handle is reused: reset what an earlier request may have set. */
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 0L);
+    if (strcmp(request->method, "GET") == 0) {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(request->method, "HEAD") == 0) {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else {
+        /* POST, PUT, PATCH, DELETE: a body (possibly empty) sent with the given method. */
         curl_easy_setopt(easy, CURLOPT_POST, 1L);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request->body ? (const char *)request->body : "");
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request->body_length);
-    } else {
-        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+        if (strcmp(request->method, "POST") != 0) curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request->method);
     }
 
     CURLcode code = curl_easy_perform(easy);

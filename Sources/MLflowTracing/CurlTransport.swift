@@ -16,15 +16,15 @@ public struct TLSOptions: Sendable, Hashable {
 
 /// HTTP over libcurl's easy interface: one kept-alive connection, one request at a time, each run on
 /// the connection's own thread so that blocking I/O never occupies the cooperative pool.
-final class CurlTransport: @unchecked Sendable {
-    struct Response: Sendable {
-        var status: Int
-        var body: [UInt8]
-        var retryAfter: String?
+package final class CurlTransport: @unchecked Sendable {
+    package struct Response: Sendable {
+        package var status: Int
+        package var body: [UInt8]
+        package var retryAfter: String?
     }
 
-    struct Failure: Error, Sendable {
-        var message: String
+    package struct Failure: Error, Sendable {
+        package var message: String
     }
 
     let tls: TLSOptions
@@ -32,7 +32,7 @@ final class CurlTransport: @unchecked Sendable {
     // Touched only on `queue`.
     private let handle: OpaquePointer?
 
-    init(tls: TLSOptions, label: String) {
+    package init(tls: TLSOptions, label: String) {
         self.tls = tls
         self.queue = DispatchQueue(label: "schedulerd.http.\(label)")
         self.handle = ccurl_open()
@@ -41,7 +41,7 @@ final class CurlTransport: @unchecked Sendable {
     deinit { ccurl_close(handle) }
 
     /// Sends a request and waits for the answer (any status) or a transport failure.
-    func perform(
+    package func perform(
         method: String, url: String, headers: [(String, String)], body: [UInt8] = [],
         timeout: Duration = .seconds(30)
     ) async -> Result<Response, Failure> {

@@ -1,18 +1,21 @@
 import Tracing
 
-/// An ended span as the exporter receives it: an immutable value, already truncated.
-struct FinishedSpan: Sendable {
-    var traceID: TraceID
-    var spanID: SpanID
-    var parentSpanID: SpanID?
-    var name: String
+/// An ended span as the exporter (or a test recorder) receives it: an immutable value, already truncated.
+package struct FinishedSpan: Sendable {
+    package var traceID: TraceID
+    package var spanID: SpanID
+    package var parentSpanID: SpanID?
+    package var name: String
     var kind: SpanKind
-    var startNanos: UInt64
-    var endNanos: UInt64
+    package var startNanos: UInt64
+    package var endNanos: UInt64
     var attributes: SpanAttributeList
-    var events: [SpanEvent]
+    package var events: [SpanEvent]
     var links: [SpanLink]
-    var status: SpanStatus?
+    package var status: SpanStatus?
+
+    /// The attributes by key.
+    package var attributeMap: SpanAttributes { attributes.spanAttributes }
 
     var isRoot: Bool { parentSpanID == nil }
 }
@@ -48,6 +51,7 @@ struct SpanAttributeList: Sendable {
 }
 
 /// Where ended spans go. `submit` is called on the run's path: it must not block or do I/O.
-protocol SpanSink: Sendable {
+package protocol SpanSink: Sendable {
+    /// Takes an ended span; called on the run's path.
     func submit(_ span: FinishedSpan)
 }

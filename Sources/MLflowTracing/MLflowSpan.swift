@@ -47,6 +47,9 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     /// The trace this span belongs to, if it records.
     public var traceID: TraceID? { spanContext?.traceID }
 
+    /// When the span started, in nanoseconds since the epoch.
+    public var startNanosecondsSinceEpoch: UInt64 { startNanos }
+
     /// True for the first span of a trace.
     public var isRoot: Bool { spanContext != nil && parentSpanID == nil }
 

@@ -22,7 +22,8 @@ public struct MLflowTracer: Tracer, Sendable {
     public let isEnabled: Bool
     public let limits: TruncationLimits
 
-    init(sink: (any SpanSink)?, limits: TruncationLimits) {
+    /// A tracer that hands ended spans to `sink` (the exporter, or a test's recorder).
+    package init(sink: (any SpanSink)?, limits: TruncationLimits) {
         self.sink = sink
         self.isEnabled = sink != nil
         self.limits = limits

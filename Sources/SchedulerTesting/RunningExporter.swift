@@ -1,21 +1,19 @@
 import Foundation
-import Logging
-import SchedulerTesting
-import Testing
+import MLflowTracing
 
-@testable import MLflowTracing
+/// A ``TraceExporter`` running against a real MLflow server, with its own experiment and spool, its
+/// logs captured.
+public struct RunningExporter: Sendable {
+    public let exporter: TraceExporter
+    public let task: Task<Void, any Error>
+    public let experiment: String
+    public let logs: LogCapture
+    public let spoolPath: String
 
-/// An exporter running against a real MLflow server, with its own experiment and spool.
-struct RunningExporter {
-    let exporter: TraceExporter
-    let task: Task<Void, any Error>
-    let experiment: String
-    let logs: LogCapture
-    let spoolPath: String
+    public var tracer: MLflowTracer { exporter.tracer }
 
-    var tracer: MLflowTracer { exporter.tracer }
-
-    static func start(
+    /// Starts an exporter to `uri`, exporting into `experiment` (created by the exporter if missing).
+    public static func start(
         uri: URL, experiment: String = "test-\(UUID().uuidString.prefix(8))", spoolPath: String? = nil,
         configure: (inout MLflowTracingConfiguration) -> Void = { _ in }
     ) throws -> RunningExporter {
@@ -32,20 +30,29 @@ struct RunningExporter {
         return RunningExporter(exporter: exporter, task: task, experiment: experiment, logs: logs, spoolPath: spool)
     }
 
-    func stop() async {
+    public func stop() async {
         task.cancel()
         _ = try? await task.value
     }
 
-    /// Waits until everything is delivered; fails the test if that takes longer than `timeout`.
-    func flush(timeout: Duration = .seconds(60)) async throws {
-        let done = await exporter.flush(timeout: timeout)
-        #expect(done, "spans still pending after \(timeout): \(exporter.statistics)")
+    /// Waits until everything is delivered.
+    /// - Throws: ``TestFailure`` when spans are still pending after `timeout`.
+    public func flush(timeout: Duration = .seconds(60)) async throws {
+        guard await exporter.flush(timeout: timeout) else {
+            throw TestFailure(description: "spans still pending after \(timeout): \(exporter.statistics)")
+        }
     }
 }
 
+/// A helper's failure, with what it waited for.
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
 /// Waits for `condition` with a deadline (no fixed sleeps as synchronisation).
-func eventually(
+/// - Throws: ``TestFailure`` naming `what` when the deadline passes.
+public func eventually(
     timeout: Duration = .seconds(30), _ what: String, _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
@@ -54,5 +61,5 @@ func eventually(
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(50))
     }
-    Issue.record("timed out after \(timeout) waiting for: \(what)")
+    throw TestFailure(description: "timed out after \(timeout) waiting for: \(what)")
 }

@@ -1,0 +1,65 @@
+import MLflowTracing
+import Synchronization
+import Tracing
+
+/// Keeps every ended span in memory: a tracer for tests that check span trees without an MLflow server.
+///
+/// ```swift
+/// let recorder = SpanRecorder()
+/// let runner = WorkflowRunner(catalog: catalog, tracer: recorder.tracer, …)
+/// recorder.spans.first { $0.name == "collect" }?.string("node.kind")
+/// ```
+public final class SpanRecorder: Sendable {
+    /// An ended span, as recorded.
+    public struct Span: Sendable {
+        public var traceID: String
+        public var spanID: String
+        public var parentSpanID: String?
+        public var name: String
+        public var startNanos: UInt64
+        public var endNanos: UInt64
+        public var attributes: SpanAttributes
+        public var events: [SpanEvent]
+        /// `nil` for unset, else OK or ERROR with its message.
+        public var status: SpanStatus?
+
+        public var isError: Bool { status?.code == .error }
+
+        public func string(_ key: String) -> String? {
+            if case .string(let value)? = attributes[key]?.toSpanAttribute() { return value }
+            return nil
+        }
+
+        public func int(_ key: String) -> Int64? {
+            if case .int64(let value)? = attributes[key]?.toSpanAttribute() { return value }
+            return nil
+        }
+    }
+
+    private final class Sink: SpanSink {
+        let spans = Mutex<[Span]>([])
+        func submit(_ span: FinishedSpan) {
+            let recorded = Span(
+                traceID: span.traceID.hex, spanID: span.spanID.hex, parentSpanID: span.parentSpanID?.hex,
+                name: span.name, startNanos: span.startNanos, endNanos: span.endNanos, attributes: span.attributeMap,
+                events: span.events, status: span.status)
+            spans.withLock { $0.append(recorded) }
+        }
+    }
+
+    private let sink = Sink()
+
+    public init() {}
+
+    /// A tracer whose ended spans land here.
+    public var tracer: MLflowTracer { MLflowTracer(sink: sink, limits: TruncationLimits()) }
+
+    /// Every span ended so far, in the order they ended.
+    public var spans: [Span] { sink.spans.withLock { $0 } }
+
+    /// The spans of one trace.
+    public func spans(inTrace traceID: String) -> [Span] {
+        let hex = traceID.hasPrefix("tr-") ? String(traceID.dropFirst(3)) : traceID
+        return spans.filter { $0.traceID == hex }
+    }
+}

@@ -1,0 +1,35 @@
+/// `${NAME}` references to environment variables in the text of a workflow file (HTTP header values),
+/// so secrets stay out of the file and out of the state.
+enum EnvironmentReference {
+    /// The names referenced in `text`, in order.
+    static func names(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            names.append(String(rest[open.upperBound..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// `text` with every `${NAME}` replaced by its value.
+    /// - Throws: ``Missing`` naming the first variable that is not set.
+    static func substitute(_ text: String, from environment: [String: String]) throws(Missing) -> String {
+        guard text.contains("${") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${"), let close = rest[open.upperBound...].firstIndex(of: "}") {
+            result += rest[..<open.lowerBound]
+            let name = String(rest[open.upperBound..<close])
+            guard let value = environment[name] else { throw Missing(name: name) }
+            result += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    struct Missing: Error, Sendable {
+        var name: String
+    }
+}

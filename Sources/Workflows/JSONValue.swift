@@ -1,0 +1,194 @@
+import Foundation
+
+/// A JSON value: the workflow state, node updates, inputs and outputs.
+///
+/// Numbers keep the difference between whole numbers and fractions (`3` stays `3`, not `3.0`), so a
+/// state read back from a script or an HTTP response looks the way it was written.
+///
+/// ```swift
+/// let state: JSONValue = ["day": "2024-03-10", "kwh": 12.5, "tags": ["a", "b"]]
+/// state["kwh"]         // .number(12.5)
+/// state[path: "tags"]  // .array([...])
+/// ```
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The members of an object, or `nil`.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// The elements of an array, or `nil`.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The text of a string, or `nil`.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    /// A number as a `Double` (integers included), or `nil`.
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let n): return Double(n)
+        case .number(let x): return x
+        default: return nil
+        }
+    }
+
+    /// The member named `key` of an object; `nil` for other values and missing keys.
+    public subscript(key: String) -> JSONValue? {
+        objectValue?[key]
+    }
+
+    /// The name JSON gives the value's type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .integer, .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    /// Truthiness for route conditions: `null`, `false`, `0`, `""`, `[]` and `{}` are false.
+    public var isTruthy: Bool {
+        switch self {
+        case .null: false
+        case .bool(let flag): flag
+        case .integer(let n): n != 0
+        case .number(let x): x != 0
+        case .string(let text): !text.isEmpty
+        case .array(let elements): !elements.isEmpty
+        case .object(let members): !members.isEmpty
+        }
+    }
+}
+
+extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(nilLiteral: ()) { self = .null }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}
+
+// MARK: - JSON text
+
+extension JSONValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
+        } else if let n = try? container.decode(Int64.self) {
+            self = .integer(n)
+        } else if let x = try? container.decode(Double.self) {
+            self = .number(x)
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let elements = try? container.decode([JSONValue].self) {
+            self = .array(elements)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .integer(let n): try container.encode(n)
+        case .number(let x): try container.encode(x.isFinite ? x : 0)
+        case .string(let text): try container.encode(text)
+        case .array(let elements): try container.encode(elements)
+        case .object(let members): try container.encode(members)
+        }
+    }
+
+    /// Parses JSON text.
+    /// - Throws: the decoder's error when the bytes are not JSON.
+    public init(json: Data) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: json)
+    }
+
+    /// Compact JSON with sorted keys: stable, so spans and stored records compare byte for byte.
+    public var jsonText: String {
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let flag): text += flag ? "true" : "false"
+        case .integer(let n): text += String(n)
+        case .number(let x):
+            if x.isFinite, x == x.rounded(), abs(x) < 1e15 {
+                text += String(Int64(x))
+            } else {
+                text += x.isFinite ? "\(x)" : "null"
+            }
+        case .string(let s): Self.writeString(s, to: &text)
+        case .array(let elements):
+            text += "["
+            for (i, element) in elements.enumerated() {
+                if i > 0 { text += "," }
+                element.write(to: &text)
+            }
+            text += "]"
+        case .object(let members):
+            text += "{"
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { text += "," }
+                Self.writeString(key, to: &text)
+                text += ":"
+                members[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to text: inout String) {
+        text += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    public var description: String { jsonText }
+}

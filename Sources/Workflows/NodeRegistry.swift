@@ -1,0 +1,49 @@
+import MLflowTracing
+
+/// Node kinds implemented in Swift, for programs that embed the runner as a library. A workflow file
+/// uses one with `swift: <kind>` and passes configuration under `with:`.
+///
+/// ```swift
+/// var registry = NodeRegistry()
+/// registry.register("summarize") { invocation in
+///     let words = invocation.configuration["max_words"]?.doubleValue ?? 50
+///     return ["summary": .string(summarize(invocation.state, words: Int(words)))]
+/// }
+/// let runner = WorkflowRunner(catalog: catalog, registry: registry, …)
+/// ```
+public struct NodeRegistry: Sendable {
+    /// Runs one attempt of a node and returns its state update. Throwing fails the attempt; the
+    /// error's type and description become the span's exception.
+    public typealias Handler = @Sendable (NodeInvocation) async throws -> [String: JSONValue]
+
+    var handlers: [String: Handler] = [:]
+
+    public init() {}
+
+    /// Registers a node kind; a later registration of the same name replaces the earlier one.
+    /// - Parameter kind: the name workflow files use after `swift:`.
+    public mutating func register(_ kind: String, _ handler: @escaping Handler) {
+        handlers[kind] = handler
+    }
+
+    /// The registered kind names.
+    public var kinds: Set<String> { Set(handlers.keys) }
+}
+
+/// What a Swift node sees.
+public struct NodeInvocation: Sendable {
+    /// The node's id.
+    public var node: String
+    /// The workflow the node is in.
+    public var workflow: String
+    /// The state the node sees.
+    public var state: [String: JSONValue]
+    /// The mapping under `with:` in the file (an empty object when absent).
+    public var configuration: JSONValue
+    /// 1-based.
+    public var attempt: Int
+    public var runID: String
+    /// The node's span, to add attributes or events; child spans started inside the handler nest
+    /// under it.
+    public var span: MLflowSpan
+}

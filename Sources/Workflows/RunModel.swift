@@ -1,0 +1,96 @@
+import Foundation
+import MLflowTracing
+
+/// What to run, and why: the caller (the scheduler, a webhook, the CLI) fills it in.
+public struct RunRequest: Sendable {
+    /// The workflow's name.
+    public var workflow: String
+    /// Merged over the workflow's initial state (top-level keys replaced).
+    public var input: [String: JSONValue]
+    /// The trigger's payload (a webhook body), handed to scripts as a read-only file.
+    public var payload: Data?
+    /// `cron`, `webhook`, `manual`, `catchup` or `reboot`: the root span's `trigger` tag.
+    public var trigger: String
+    public var scheduleID: String?
+    public var runID: String
+    /// More trace tags for the root span (`fire_time`, `delivery_id`, …).
+    public var tags: [String: String]
+    /// The run's own limit; the shorter of this and the workflow's `timeout` applies.
+    public var timeout: Duration?
+
+    public init(
+        workflow: String, input: [String: JSONValue] = [:], payload: Data? = nil, trigger: String = "manual",
+        scheduleID: String? = nil, runID: String, tags: [String: String] = [:], timeout: Duration? = nil
+    ) {
+        self.workflow = workflow
+        self.input = input
+        self.payload = payload
+        self.trigger = trigger
+        self.scheduleID = scheduleID
+        self.runID = runID
+        self.tags = tags
+        self.timeout = timeout
+    }
+}
+
+/// How a run ended.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case succeeded
+    case failed
+    case timedOut = "timed_out"
+    case cancelled
+}
+
+/// One node execution (one attempt).
+public struct NodeRecord: Sendable, Codable, Hashable {
+    public enum Status: String, Sendable, Codable {
+        case succeeded, failed, cancelled
+    }
+
+    /// The node's id.
+    public var node: String
+    /// The workflow the node belongs to (a sub-workflow's name for delegated nodes).
+    public var workflow: String
+    /// `script`, `http`, `workflow`, `route`, `set`, or a Swift node's name.
+    public var kind: String
+    /// 1-based order of execution in the run.
+    public var step: Int
+    public var attempt: Int
+    public var status: Status
+    public var startedAt: Date
+    public var durationMs: Double
+    /// Why it failed, in one line.
+    public var error: String?
+}
+
+/// What the caller gets back: everything the store keeps about a run.
+public struct RunResult: Sendable {
+    public var status: RunStatus
+    /// The final state (the state when the run stopped, for runs that did not succeed).
+    public var state: [String: JSONValue]
+    public var nodes: [NodeRecord]
+    /// The run's trace, `tr-<32 hex>` as MLflow names it; `nil` when tracing is off.
+    public var traceID: String?
+    /// Why the run did not succeed, in one line.
+    public var error: String?
+    public var startedAt: Date
+    public var duration: Duration
+}
+
+/// Progress reported while a run goes on.
+public enum RunEvent: Sendable {
+    /// The root span started: what a store needs to close the trace if the process dies.
+    case started(RunStart)
+    /// A node attempt finished.
+    case nodeFinished(NodeRecord)
+}
+
+/// The root span's identity and start.
+public struct RunStart: Sendable, Hashable {
+    /// `tr-<32 hex>`; `nil` when tracing is off.
+    public var traceID: String?
+    /// The root span's id (16 hex); `nil` when tracing is off.
+    public var rootSpanID: String?
+    /// Nanoseconds since the epoch.
+    public var startNanos: UInt64
+}

@@ -1,0 +1,518 @@
+import Foundation
+import Logging
+import MLflowTracing
+import ProcessSandbox
+import Synchronization
+import Tracing
+
+/// Runs workflows in this process, each run one MLflow trace: a root span tagged with the trigger,
+/// a span per node attempt, a TOOL span per script or HTTP request, an AGENT span per delegation with
+/// the sub-workflow nested inside (DESIGN.md §7, MLFLOW.md).
+///
+/// State semantics:
+/// - a run starts from the workflow's `state` with the request's input merged over it;
+/// - each node sees the whole state and returns an update; the update replaces top-level keys,
+///   except that for keys the node lists under `append:` a list is appended to an existing list;
+/// - parallel branches each start from the state at the fork; at the join their changes are
+///   applied in the order the branches are listed: a changed key replaces the earlier value, and a
+///   list a branch only extended keeps every branch's additions, in branch order.
+///
+/// Cancellation (the run's timeout, or the caller's task cancelled at shutdown) reaches the running
+/// node: scripts have their process group killed, delegations stop their sub-workflow.
+///
+/// ```swift
+/// let runner = WorkflowRunner(catalog: catalog, tracer: exporter.tracer, configuration: .init(sandbox: sandbox))
+/// let result = await runner.run(RunRequest(workflow: "energy_analysis", trigger: "cron", runID: id))
+/// result.status   // .succeeded
+/// result.traceID  // "tr-…"
+/// ```
+public struct WorkflowRunner: Sendable {
+    /// What runs need beyond the workflows.
+    public struct Configuration: Sendable {
+        /// Runs script nodes.
+        public var sandbox: SandboxRunner
+        /// Where `${NAME}` in HTTP node headers is looked up (the daemon's environment).
+        public var environment: [String: String]
+        /// Where script artifacts are kept, as `<directory>/<run id>/<node id>/`; `nil` leaves them in the
+        /// sandbox's work folder.
+        public var artifactsDirectory: URL?
+        /// The limit for one HTTP request when the node sets no timeout.
+        public var httpTimeout: Duration
+        /// TLS for HTTP nodes.
+        public var tls: TLSOptions
+
+        public init(
+            sandbox: SandboxRunner, environment: [String: String] = [:], artifactsDirectory: URL? = nil,
+            httpTimeout: Duration = .seconds(30), tls: TLSOptions = TLSOptions()
+        ) {
+            self.sandbox = sandbox
+            self.environment = environment
+            self.artifactsDirectory = artifactsDirectory
+            self.httpTimeout = httpTimeout
+            self.tls = tls
+        }
+    }
+
+    public let catalog: WorkflowCatalog
+    public let tracer: MLflowTracer
+    let configuration: Configuration
+    let registry: NodeRegistry
+    let logger: Logger
+
+    public init(
+        catalog: WorkflowCatalog, tracer: MLflowTracer, configuration: Configuration, registry: NodeRegistry = .init(),
+        logger: Logger = Logger(label: "schedulerd.workflows")
+    ) {
+        self.catalog = catalog
+        self.tracer = tracer
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Runs a workflow to its end and reports how it went. Never throws: failures, timeouts and
+    /// cancellation are in the result's status.
+    /// - Parameter observe: called when the root span starts and after every node attempt.
+    public func run(_ request: RunRequest, observe: (@Sendable (RunEvent) -> Void)? = nil) async -> RunResult {
+        let startedAt = Date()
+        let clock = ContinuousClock()
+        let began = clock.now
+        guard let workflow = catalog.workflows[request.workflow] else {
+            return RunResult(
+                status: .failed, state: request.input, nodes: [], traceID: nil,
+                error:
+                    "workflow \"\(request.workflow)\" is not loaded; known: \(catalog.workflows.keys.sorted().joined(separator: ", "))",
+                startedAt: startedAt, duration: clock.now - began)
+        }
+        let execution = Execution(runID: request.runID, payload: request.payload, observe: observe)
+        var initial = workflow.state
+        for (key, value) in request.input { initial[key] = value }
+        execution.setState(initial)
+
+        let root = tracer.startSpan(workflow.name, context: .topLevel)
+        root.setSpanType(.chain)
+        root.setTraceName(workflow.name)
+        root.setTraceTag("trigger", request.trigger)
+        if let scheduleID = request.scheduleID { root.setTraceTag("schedule_id", scheduleID) }
+        root.setTraceTag("workflow", workflow.type)
+        root.setTraceTag("run_id", request.runID)
+        for (key, value) in request.tags.sorted(by: { $0.key < $1.key }) { root.setTraceTag(key, value) }
+        root.setInputs(json: JSONValue.object(initial).jsonText)
+        observe?(
+            .started(
+                RunStart(
+                    traceID: root.traceID?.mlflowTraceID, rootSpanID: root.spanContext?.spanID.hex,
+                    startNanos: root.startNanosecondsSinceEpoch)))
+
+        let limit = [request.timeout, workflow.timeout].compactMap { $0 }.min()
+        let start = initial
+        let (outcome, timedOut) = await Self.withDeadline(limit) {
+            try await ServiceContext.withValue(root.context) {
+                try await self.runGraph(workflow, state: start, execution: execution, top: true)
+            }
+        }
+        var status = RunStatus.succeeded
+        var error: String?
+        var finalState = execution.state
+        switch outcome {
+        case .success(let state):
+            finalState = state
+        case .failure(let failure):
+            let cause: any Error
+            if timedOut, let limit {
+                status = .timedOut
+                cause = RunTimedOut(timeout: limit)
+            } else if Task.isCancelled || failure is CancellationError || failure is NodeCancelled {
+                status = .cancelled
+                cause = RunCancelled()
+            } else {
+                status = .failed
+                cause = failure
+            }
+            error = String(describing: cause)
+            root.recordError(cause)
+        }
+        root.setOutputs(json: JSONValue.object(finalState).jsonText)
+        root.end()
+        let duration = clock.now - began
+        logger.info(
+            "run finished",
+            metadata: [
+                "run_id": .string(request.runID), "workflow": .string(workflow.name), "status": .string(status.rawValue),
+                "duration_ms": .stringConvertible(Self.milliseconds(duration)),
+            ])
+        return RunResult(
+            status: status, state: finalState, nodes: execution.records, traceID: root.traceID?.mlflowTraceID,
+            error: error, startedAt: startedAt, duration: duration)
+    }
+
+    // MARK: - The graph
+
+    /// Runs a workflow from its entry to the end; returns the final state.
+    func runGraph(_ workflow: Workflow, state: [String: JSONValue], execution: Execution, top: Bool) async throws
+        -> [String: JSONValue]
+    {
+        var state = state
+        let budget = StepBudget(limit: workflow.maxSteps)
+        try await runSegment(
+            workflow, from: workflow.entry, until: nil, state: &state, budget: budget, execution: execution, top: top)
+        return state
+    }
+
+    /// Runs nodes from `start` until `join` (not run) or the end.
+    func runSegment(
+        _ workflow: Workflow, from start: String, until join: String?, state: inout [String: JSONValue],
+        budget: StepBudget, execution: Execution, top: Bool
+    ) async throws {
+        var current: String? = start
+        while let id = current, id != join {
+            if Task.isCancelled { throw NodeCancelled(node: id) }
+            guard let node = workflow.nodes[id] else { throw RouteFailed(description: "node \"\(id)\" does not exist") }
+            guard budget.take() else {
+                throw StepLimitExceeded(workflow: workflow.name, maxSteps: workflow.maxSteps, node: id)
+            }
+            let outcome = try await runNode(node, in: workflow, state: state, execution: execution)
+            state = Self.merge(state, outcome.update, append: node.append)
+            if top { execution.setState(state) }
+            switch outcome.next {
+            case .end:
+                current = nil
+            case .node(let next):
+                current = next
+            case .parallel(let branches):
+                let joinNode = WorkflowGraph.join(of: branches, in: workflow)
+                let fork = state
+                let results = try await withThrowingTaskGroup(of: (Int, [String: JSONValue]).self) { group in
+                    for (index, branch) in branches.enumerated() {
+                        group.addTask {
+                            var branchState = fork
+                            try await self.runSegment(
+                                workflow, from: branch, until: joinNode, state: &branchState, budget: budget,
+                                execution: execution, top: false)
+                            return (index, branchState)
+                        }
+                    }
+                    var results = [[String: JSONValue]](repeating: [:], count: branches.count)
+                    for try await (index, branchState) in group { results[index] = branchState }
+                    return results
+                }
+                state = Self.join(fork: fork, branches: results)
+                if top { execution.setState(state) }
+                current = joinNode
+            }
+        }
+    }
+
+    /// The update replaces top-level keys; keys in `append` concatenate lists.
+    static func merge(_ state: [String: JSONValue], _ update: [String: JSONValue], append: Set<String>)
+        -> [String: JSONValue]
+    {
+        var merged = state
+        for (key, value) in update {
+            if append.contains(key), case .array(let old)? = state[key], case .array(let new) = value {
+                merged[key] = .array(old + new)
+            } else {
+                merged[key] = value
+            }
+        }
+        return merged
+    }
+
+    /// Joins parallel branches: changes applied in branch order; lists the branches only extended
+    /// keep every branch's additions.
+    static func join(fork: [String: JSONValue], branches: [[String: JSONValue]]) -> [String: JSONValue] {
+        var state = fork
+        for branch in branches {
+            for (key, value) in branch where fork[key] != value {
+                if case .array(let base)? = fork[key], case .array(let grown) = value, grown.count > base.count,
+                    Array(grown.prefix(base.count)) == base, case .array(let current)? = state[key]
+                {
+                    state[key] = .array(current + grown.dropFirst(base.count))
+                } else {
+                    state[key] = value
+                }
+            }
+        }
+        return state
+    }
+
+    // MARK: - One node
+
+    struct Outcome: Sendable {
+        var update: [String: JSONValue]
+        var next: WorkflowNode.Next
+        /// What the span shows as outputs, when not the update.
+        var spanOutputs: JSONValue?
+    }
+
+    func runNode(_ node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue], execution: Execution)
+        async throws -> Outcome
+    {
+        let inputs = JSONValue.object(state).jsonText
+        var attempt = 0
+        while true {
+            attempt += 1
+            if attempt > 1 {
+                do {
+                    try await Task.sleep(for: node.retry.delay(before: attempt))
+                } catch {
+                    throw NodeCancelled(node: node.id)
+                }
+            }
+            let step = execution.nextStep()
+            let span = tracer.startSpan(node.id, context: ServiceContext.current ?? .topLevel)
+            if case .workflow = node.kind { span.setSpanType(.agent) } else { span.setSpanType(.chain) }
+            span.setAttribute("node.kind", .string(node.kindName))
+            span.setAttribute("node.step", .int64(Int64(step)))
+            span.setAttribute("node.attempt", .int64(Int64(attempt)))
+            span.setInputs(json: inputs)
+            let startedAt = Date()
+            let clock = ContinuousClock()
+            let began = clock.now
+            let currentAttempt = attempt
+            let (result, timedOut) = await Self.withDeadline(node.timeout) {
+                try await ServiceContext.withValue(span.context) {
+                    try await self.perform(
+                        node, in: workflow, state: state, span: span, attempt: currentAttempt, execution: execution)
+                }
+            }
+            var record = NodeRecord(
+                node: node.id, workflow: workflow.name, kind: node.kindName, step: step, attempt: attempt,
+                status: .succeeded, startedAt: startedAt, durationMs: 0, error: nil)
+            switch result {
+            case .success(let outcome):
+                span.setOutputs(json: (outcome.spanOutputs ?? .object(outcome.update)).jsonText)
+                span.end()
+                record.durationMs = Self.milliseconds(clock.now - began)
+                execution.finished(record)
+                return outcome
+            case .failure(let failure):
+                let cancelled = Task.isCancelled && !timedOut
+                let error: any Error =
+                    timedOut
+                    ? NodeTimedOut(node: node.id, timeout: node.timeout ?? .zero)
+                    : (cancelled || failure is CancellationError ? NodeCancelled(node: node.id) : failure)
+                span.recordError(error)
+                span.end()
+                record.durationMs = Self.milliseconds(clock.now - began)
+                record.status = error is NodeCancelled ? .cancelled : .failed
+                record.error = String(describing: error)
+                execution.finished(record)
+                if error is NodeCancelled { throw error }
+                logger.warning(
+                    "node failed",
+                    metadata: [
+                        "run_id": .string(execution.runID), "workflow": .string(workflow.name), "node": .string(node.id),
+                        "attempt": .stringConvertible(attempt), "error": .string(record.error ?? ""),
+                    ])
+                if attempt < node.retry.attempts { continue }
+                if node.continueOnError {
+                    var next = node.next
+                    if case .route(let route) = node.kind {
+                        next = route.defaultNext == "end" ? .end : .node(route.defaultNext)
+                    }
+                    return Outcome(update: [:], next: next)
+                }
+                throw NodeFailed(node: node.id, cause: error)
+            }
+        }
+    }
+
+    func perform(
+        _ node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue], span: MLflowSpan, attempt: Int,
+        execution: Execution
+    ) async throws -> Outcome {
+        switch node.kind {
+        case .set(let assignments):
+            var combined = JSONValue.object(state)
+            var update: [String: JSONValue] = [:]
+            for (path, template) in assignments {
+                combined = path.setting(template.render(.object(state)), in: combined)
+                update[path.root] = combined[path.root]
+            }
+            return Outcome(update: update, next: node.next)
+
+        case .route(let route):
+            var selected: String?
+            var candidates: [JSONValue] = []
+            for (condition, next) in route.cases {
+                let holds: Bool
+                do {
+                    holds = try condition.evaluate(.object(state))
+                } catch {
+                    throw RouteFailed(description: "condition \"\(condition)\": \(error.message)")
+                }
+                candidates.append(["when": .string(condition.description), "next": .string(next), "matched": .bool(holds)])
+                if holds && selected == nil { selected = next }
+            }
+            candidates.append(["default": .string(route.defaultNext), "matched": .bool(selected == nil)])
+            let chosen = selected ?? route.defaultNext
+            span.setAttribute("route.selected", .string(chosen))
+            span.setAttribute("route.candidates", .string(JSONValue.array(candidates).jsonText))
+            return Outcome(update: [:], next: chosen == "end" ? .end : .node(chosen), spanOutputs: ["next": .string(chosen)])
+
+        case .script(let script):
+            var scriptRun = ScriptExecution(
+                script: script.resolvedPath, arguments: script.arguments, state: Data(JSONValue.object(state).jsonText.utf8),
+                payload: execution.payload, policy: catalog.policies[script.policy] ?? .default)
+            if let root = configuration.artifactsDirectory {
+                scriptRun.artifactDestination = root.appendingPathComponent(execution.runID).appendingPathComponent(node.id)
+            }
+            let record = await configuration.sandbox.run(scriptRun, tracer: tracer)
+            if record.cancelled { throw NodeCancelled(node: node.id) }
+            if let failure = record.failure { throw ScriptFailed(description: failure) }
+            let update = try record.outputJSON.map { try JSONValue(json: $0) }?.objectValue ?? [:]
+            return Outcome(update: update, next: node.next)
+
+        case .http(let request):
+            let update = try await performHTTP(request, node: node, state: state)
+            return Outcome(update: update, next: node.next)
+
+        case .workflow(let delegation):
+            guard let sub = catalog.workflows[delegation.workflow] else {
+                throw RouteFailed(description: "workflow \"\(delegation.workflow)\" is not loaded")
+            }
+            span.setAttribute("delegation.from", .string(workflow.name))
+            span.setAttribute("delegation.to", .string(sub.name))
+            var input = sub.state
+            if let mapping = delegation.input {
+                for (key, template) in mapping { input[key] = template.render(.object(state)) }
+            } else {
+                for (key, value) in state { input[key] = value }
+            }
+            let subSpan = tracer.startSpan(sub.name, context: span.context)
+            subSpan.setSpanType(.chain)
+            subSpan.setAttribute("workflow", .string(sub.type))
+            subSpan.setInputs(json: JSONValue.object(input).jsonText)
+            let final: [String: JSONValue]
+            do {
+                final = try await ServiceContext.withValue(subSpan.context) {
+                    try await runGraph(sub, state: input, execution: execution, top: false)
+                }
+            } catch {
+                subSpan.recordError(Task.isCancelled ? NodeCancelled(node: node.id) : error)
+                subSpan.end()
+                throw error
+            }
+            subSpan.setOutputs(json: JSONValue.object(final).jsonText)
+            subSpan.end()
+            var update: [String: JSONValue] = [:]
+            if let mapping = delegation.output {
+                for (key, template) in mapping { update[key] = template.render(.object(final)) }
+            } else {
+                update[node.id] = .object(final)
+            }
+            return Outcome(update: update, next: node.next)
+
+        case .swift(let name, let configuration):
+            guard let handler = registry.handlers[name] else {
+                throw SwiftNodeFailed(description: "no Swift node kind \"\(name)\" is registered")
+            }
+            let update = try await handler(
+                NodeInvocation(
+                    node: node.id, workflow: workflow.name, state: state, configuration: configuration, attempt: attempt,
+                    runID: execution.runID, span: span))
+            return Outcome(update: update, next: node.next)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body`, cancelling it when `limit` passes. Returns its result and whether the limit cut it.
+    static func withDeadline<T: Sendable>(
+        _ limit: Duration?, _ body: @escaping @Sendable () async throws -> T
+    ) async -> (Result<T, any Error>, Bool) {
+        guard let limit else {
+            do { return (.success(try await body()), false) } catch { return (.failure(error), false) }
+        }
+        return await withTaskGroup(of: DeadlineEvent<T>.self) { group in
+            group.addTask {
+                do { return .body(.success(try await body())) } catch { return .body(.failure(error)) }
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: limit)
+                    return .deadline(reached: true)
+                } catch {
+                    return .deadline(reached: false)
+                }
+            }
+            var reached = false
+            while let finished = await group.next() {
+                switch finished {
+                case .body(let result):
+                    group.cancelAll()
+                    return (result, reached)
+                case .deadline(let wasReached):
+                    if wasReached {
+                        reached = true
+                        group.cancelAll()
+                    }
+                }
+            }
+            return (.failure(CancellationError()), reached)
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}
+
+/// What finished first in ``WorkflowRunner/withDeadline(_:_:)``.
+enum DeadlineEvent<T: Sendable>: Sendable {
+    case body(Result<T, any Error>)
+    case deadline(reached: Bool)
+}
+
+/// What the nodes of one run share: the step counter, the node records, the latest state.
+final class Execution: Sendable {
+    let runID: String
+    let payload: Data?
+    let observe: (@Sendable (RunEvent) -> Void)?
+    private let shared = Mutex<(step: Int, records: [NodeRecord], state: [String: JSONValue])>((0, [], [:]))
+
+    init(runID: String, payload: Data?, observe: (@Sendable (RunEvent) -> Void)?) {
+        self.runID = runID
+        self.payload = payload
+        self.observe = observe
+    }
+
+    func nextStep() -> Int {
+        shared.withLock {
+            $0.step += 1
+            return $0.step
+        }
+    }
+
+    func finished(_ record: NodeRecord) {
+        shared.withLock { $0.records.append(record) }
+        observe?(.nodeFinished(record))
+    }
+
+    func setState(_ state: [String: JSONValue]) {
+        shared.withLock { $0.state = state }
+    }
+
+    var state: [String: JSONValue] { shared.withLock { $0.state } }
+    var records: [NodeRecord] { shared.withLock { $0.records } }
+}
+
+/// A workflow invocation's node executions left before `max_steps`.
+final class StepBudget: Sendable {
+    private let remaining: Mutex<Int>
+
+    init(limit: Int) {
+        remaining = Mutex(limit)
+    }
+
+    /// Takes one step; false when none is left.
+    func take() -> Bool {
+        remaining.withLock {
+            guard $0 > 0 else { return false }
+            $0 -= 1
+            return true
+        }
+    }
+}

@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "schedule",
             dependencies: [
-                "Cron",
+                "Cron", "Workflows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScheduleCLITests",
-            dependencies: ["schedule", "Cron"],
+            dependencies: ["schedule", "Cron", "SchedulerTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -115,19 +115,20 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
             case .string(let text):
                 guard let needle = left.stringValue else {
                     throw EvaluationError(
-                        message: "\(describe(a)) is a \(left.typeName); `in` a string needs a string on the left")
+                        message: "\(describe(a)) is \(left.typeWithArticle); `in` a string needs a string on the left")
                 }
                 found = text.contains(needle)
             case .object(let members):
                 guard let key = left.stringValue else {
                     throw EvaluationError(
-                        message: "\(describe(a)) is a \(left.typeName); `in` an object needs a string key on the left")
+                        message:
+                            "\(describe(a)) is \(left.typeWithArticle); `in` an object needs a string key on the left")
                 }
                 found = members[key] != nil
             case .null: found = false
             default:
                 throw EvaluationError(
-                    message: "\(describe(b)) is a \(right.typeName); `in` needs a list, a string or an object")
+                    message: "\(describe(b)) is \(right.typeWithArticle); `in` needs a list, a string or an object")
             }
             return op == .isIn ? found : !found
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
@@ -140,7 +141,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
                 let culprit = left.doubleValue == nil && left.stringValue == nil ? (a, left) : (b, right)
                 throw EvaluationError(
                     message:
-                        "\(describe(culprit.0)) is \(culprit.1 == .null ? "missing (null)" : "a \(culprit.1.typeName)"); "
+                        "\(describe(culprit.0)) is \(culprit.1 == .null ? "missing (null)" : culprit.1.typeWithArticle); "
                         + "\(op.rawValue) compares two numbers or two strings")
             }
             switch op {
@@ -189,7 +190,9 @@ extension Condition {
 
         mutating func parseAll() throws(ParseError) -> Node {
             try advance()
-            if token == .end { throw ParseError(offset: 0, message: "is empty; write a condition like `approved == true`") }
+            if token == .end {
+                throw ParseError(offset: 0, message: "is empty; write a condition like `approved == true`")
+            }
             let node = try parseOr()
             guard token == .end else { throw unexpected("an operator (and, or, ==, in, …) or the end") }
             return node
@@ -237,7 +240,8 @@ extension Condition {
             let right = try parsePrimary()
             if case .symbol(let s) = token, Operator(rawValue: s) != nil {
                 throw ParseError(
-                    offset: tokenStart, message: "comparisons do not chain (\(s) at \(tokenStart + 1)); join them with and")
+                    offset: tokenStart,
+                    message: "comparisons do not chain (\(s) at \(tokenStart + 1)); join them with and")
             }
             return .compare(left, op, right)
         }
@@ -266,7 +270,9 @@ extension Condition {
                         throw ParseError(offset: start, message: "a list holds literals only, not state paths")
                     }
                     items.append(item)
-                    if token == .symbol(",") { try advance() } else if token != .symbol("]") {
+                    if token == .symbol(",") {
+                        try advance()
+                    } else if token != .symbol("]") {
                         throw unexpected("`,` or `]` in the list")
                     }
                 }
@@ -294,7 +300,8 @@ extension Condition {
                 return .exists(path)
             case .word(let text) where !["and", "or", "not", "in"].contains(text):
                 guard let path = StatePath(text) else {
-                    throw ParseError(offset: start, message: "\"\(text)\" is not a state path (like report.score or items[0])")
+                    throw ParseError(
+                        offset: start, message: "\"\(text)\" is not a state path (like report.score or items[0])")
                 }
                 try advance()
                 return .path(path)
@@ -337,7 +344,8 @@ extension Condition {
                 }
                 position = i + 1
                 token = .string(text)
-            } else if ch.isNumber || (ch == "-" && position + 1 < characters.count && characters[position + 1].isNumber) {
+            } else if ch.isNumber || (ch == "-" && position + 1 < characters.count && characters[position + 1].isNumber)
+            {
                 var i = position + 1
                 while i < characters.count, characters[i].isNumber || characters[i] == "." { i += 1 }
                 let text = String(characters[position..<i])
@@ -381,7 +389,8 @@ extension Condition {
                 } else {
                     throw ParseError(
                         offset: position,
-                        message: "\"\(ch)\" at \(position + 1) is not allowed; use and, or, not, ==, !=, <, <=, >, >=, in")
+                        message:
+                            "\"\(ch)\" at \(position + 1) is not allowed; use and, or, not, ==, !=, <, <=, >, >=, in")
                 }
             }
         }

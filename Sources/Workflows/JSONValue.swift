@@ -63,6 +63,15 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The type with its article, for error messages: "an array", "a string".
+    var typeWithArticle: String {
+        switch self {
+        case .array, .object: "an \(typeName)"
+        case .null: "null"
+        default: "a \(typeName)"
+        }
+    }
+
     /// Truthiness for route conditions: `null`, `false`, `0`, `""`, `[]` and `{}` are false.
     public var isTruthy: Bool {
         switch self {
@@ -180,7 +189,8 @@ extension JSONValue: Codable {
             case "\r": text += "\\r"
             case "\t": text += "\\t"
             case _ where scalar.value < 0x20:
-                text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                text +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                     + String(scalar.value, radix: 16)
             default: text.unicodeScalars.append(scalar)
             }

@@ -65,7 +65,8 @@ public struct Template: Sendable, Hashable {
         case .array(let elements):
             var parts: [Part] = []
             for element in elements { parts.append(try parse(element)) }
-            return parts.allSatisfy({ if case .constant = $0 { true } else { false } }) ? .constant(value) : .array(parts)
+            return parts.allSatisfy({ if case .constant = $0 { true } else { false } })
+                ? .constant(value) : .array(parts)
         case .object(let members):
             var parts: [String: Part] = [:]
             for (key, member) in members { parts[key] = try parse(member) }

@@ -67,7 +67,8 @@ public struct WorkflowCatalog: Sendable {
         problems += crossCheck(workflows).filter { checked.contains(absolute($0.file)) }
         guard problems.isEmpty else { throw WorkflowError(code: .invalidFiles, problems: problems) }
         return WorkflowCatalog(
-            directory: directory, workflows: Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
+            directory: directory,
+            workflows: Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
             policies: policies)
     }
 
@@ -77,7 +78,8 @@ public struct WorkflowCatalog: Sendable {
         let problems = Self.crossCheck(workflows)
         guard problems.isEmpty else { throw WorkflowError(code: .invalidFiles, problems: problems) }
         self.init(
-            directory: directory, workflows: Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
+            directory: directory,
+            workflows: Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
             policies: policies)
     }
 

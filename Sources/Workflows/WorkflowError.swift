@@ -33,7 +33,8 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        message ?? problems.sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
+        message
+            ?? problems.sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
             .map(\.description).joined(separator: "\n")
     }
 }

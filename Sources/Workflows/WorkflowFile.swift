@@ -195,7 +195,8 @@ public enum WorkflowFile {
                 if let n = steps.int, n >= 1, n <= 100_000 {
                     workflow.maxSteps = n
                 } else {
-                    problem(steps, "max_steps \"\(steps.scalar?.string ?? "")\" must be a whole number from 1 to 100000")
+                    problem(
+                        steps, "max_steps \"\(steps.scalar?.string ?? "")\" must be a whole number from 1 to 100000")
                 }
             }
             guard let nodesNode = value("nodes") else {
@@ -246,7 +247,8 @@ public enum WorkflowFile {
                     let at = body?.mapping?.first { ["next", "route", "default"].contains($0.key.string ?? "") }?.value
                     problem(
                         at ?? body,
-                        "node \"\(id)\": next \"\(target)\" is not a node; use one of \(list(workflow.nodeOrder)) or end")
+                        "node \"\(id)\": next \"\(target)\" is not a node; use one of \(list(workflow.nodeOrder)) or end"
+                    )
                 }
             }
             // Reachability from the entry.
@@ -274,35 +276,37 @@ public enum WorkflowFile {
                 return nil
             }
             let kinds = fields.compactMap { kindKeys.contains($0.key.string ?? "") ? $0.key.string : nil }
-            guard kinds.count == 1, let kindKey = kinds.first else {
+            if kinds.count != 1 {
                 problem(
                     kinds.isEmpty ? idNode : fields.first { $0.key.string == kinds[1] }?.key,
                     kinds.isEmpty
                         ? "node \"\(id)\" has no kind; give it one of \(kindKeys.joined(separator: ", "))"
                         : "node \"\(id)\" has several kinds (\(kinds.joined(separator: ", "))); give it exactly one")
-                return nil
             }
+            let kindKey = kinds.count == 1 ? kinds[0] : ""
             let allowed = commonKeys + [kindKey] + (extraKeys[kindKey] ?? [])
-            for (key, _) in fields where !allowed.contains(key.string ?? "") {
+            for (key, _) in fields where kinds.count == 1 && !allowed.contains(key.string ?? "") {
                 problem(
                     key,
                     "node \"\(id)\": unknown key \"\(key.string ?? "?")\" for a \(kindKey) node; allowed: \(allowed.joined(separator: ", "))"
                 )
             }
             func value(_ key: String) -> Yams.Node? { fields.first { $0.key.string == key }?.value }
-            let errorsBefore = problems.count
+            // A node with problems is still returned, so that the graph checks see its edges; the file
+            // fails as a whole.
             var node = WorkflowNode(
                 id: id, kind: .set([]), next: .end, retry: .init(), timeout: nil, continueOnError: false, append: [],
                 description: value("description")?.scalar?.string, line: idNode.mark?.line ?? 1,
                 column: idNode.mark?.column ?? 1)
-            let kindNode = value(kindKey)!
             switch kindKey {
-            case "script": node.kind = readScript(id, kindNode, policy: value("policy"), args: value("args"))
-            case "http": node.kind = readHTTP(id, kindNode)
-            case "workflow": node.kind = readDelegation(id, kindNode, input: value("input"), output: value("output"))
-            case "route": node.kind = readRoute(id, kindNode, defaultNode: value("default"), body: body)
-            case "set": node.kind = readSet(id, kindNode)
-            default: node.kind = readSwift(id, kindNode, with: value("with"))
+            case "": break
+            case "script": node.kind = readScript(id, value(kindKey)!, policy: value("policy"), args: value("args"))
+            case "http": node.kind = readHTTP(id, value(kindKey)!)
+            case "workflow":
+                node.kind = readDelegation(id, value(kindKey)!, input: value("input"), output: value("output"))
+            case "route": node.kind = readRoute(id, value(kindKey)!, defaultNode: value("default"), body: body)
+            case "set": node.kind = readSet(id, value(kindKey)!)
+            default: node.kind = readSwift(id, value(kindKey)!, with: value("with"))
             }
             if let next = value("next") {
                 if kindKey == "route" {
@@ -328,7 +332,7 @@ public enum WorkflowFile {
                     problem(append, "node \"\(id)\": append must be a list of state keys, like [history, notes]")
                 }
             }
-            return problems.count == errorsBefore ? node : nil
+            return node
         }
 
         mutating func readScript(_ id: String, _ node: Yams.Node, policy: Yams.Node?, args: Yams.Node?)
@@ -385,7 +389,8 @@ public enum WorkflowFile {
             for (key, _) in fields where !httpKeys.contains(key.string ?? "") {
                 problem(
                     key,
-                    "node \"\(id)\": unknown http key \"\(key.string ?? "?")\"; allowed: \(httpKeys.joined(separator: ", "))")
+                    "node \"\(id)\": unknown http key \"\(key.string ?? "?")\"; allowed: \(httpKeys.joined(separator: ", "))"
+                )
             }
             func value(_ key: String) -> Yams.Node? { fields.first { $0.key.string == key }?.value }
             if let method = value("method") {
@@ -468,7 +473,8 @@ public enum WorkflowFile {
                         let when = fields.first(where: { $0.key.string == "when" })?.value,
                         let next = fields.first(where: { $0.key.string == "next" })?.value
                     else {
-                        problem(item, "node \"\(id)\": each route entry needs exactly when: <condition> and next: <node>")
+                        problem(
+                            item, "node \"\(id)\": each route entry needs exactly when: <condition> and next: <node>")
                         continue
                     }
                     let text = when.scalar?.string ?? ""
@@ -478,7 +484,8 @@ public enum WorkflowFile {
                         problems.append(
                             .init(
                                 file: file, line: when.mark?.line ?? 1,
-                                column: (when.mark?.column ?? 1) + (when.scalar?.style == .plain ? 0 : 1) + error.offset,
+                                column: (when.mark?.column ?? 1) + (when.scalar?.style == .plain ? 0 : 1)
+                                    + error.offset,
                                 message: "node \"\(id)\": condition \"\(text)\": \(error.message)"))
                     }
                 }
@@ -506,7 +513,9 @@ public enum WorkflowFile {
                     problem(key, "node \"\(id)\": \"\(key.string ?? "")\" is not a state path (like report.status)")
                     continue
                 }
-                if let template = template(value, "node \"\(id)\": set \(path)") { assignments.append((path, template)) }
+                if let template = template(value, "node \"\(id)\": set \(path)") {
+                    assignments.append((path, template))
+                }
             }
             return .set(assignments)
         }
@@ -531,7 +540,7 @@ public enum WorkflowFile {
                 let ids = items.map { $0.scalar?.string ?? "" }
                 if ids.count < 2 || Set(ids).count != ids.count || ids.contains("end") {
                     problem(node, "node \"\(id)\": a next list fans out to two or more distinct nodes (not end)")
-                    return .end
+                    return .parallel(ids.filter { $0 != "end" })
                 }
                 return .parallel(ids)
             }
@@ -556,13 +565,15 @@ public enum WorkflowFile {
                             "node \"\(id)\": retry attempts \"\(value.scalar?.string ?? "")\" must be a whole number from 1 to 100"
                         )
                     }
-                case "backoff": retry.backoff = duration(value, "node \"\(id)\": retry backoff", allowZero: true) ?? .zero
+                case "backoff":
+                    retry.backoff = duration(value, "node \"\(id)\": retry backoff", allowZero: true) ?? .zero
                 case "max_backoff":
                     retry.maxBackoff = duration(value, "node \"\(id)\": retry max_backoff") ?? retry.maxBackoff
                 default:
                     problem(
                         key,
-                        "node \"\(id)\": unknown retry key \"\(key.string ?? "?")\"; allowed: attempts, backoff, max_backoff")
+                        "node \"\(id)\": unknown retry key \"\(key.string ?? "?")\"; allowed: attempts, backoff, max_backoff"
+                    )
                 }
             }
             return retry
@@ -573,7 +584,8 @@ public enum WorkflowFile {
             guard let value = DurationText.parse(text), allowZero || value > .zero else {
                 problem(
                     node,
-                    "\(subject) \"\(text)\" is not a \(allowZero ? "" : "positive ")duration; use 500ms, 90s, 5m or 1h30m")
+                    "\(subject) \"\(text)\" is not a \(allowZero ? "" : "positive ")duration; use 500ms, 90s, 5m or 1h30m"
+                )
                 return nil
             }
             return value

@@ -82,7 +82,7 @@ extension WorkflowRunner {
                 if let object = value.objectValue { return object }
                 throw HTTPRequestFailed(
                     description:
-                        "the response is a JSON \(value.typeName), not an object; set output: <key> to store it under a state key"
+                        "the response is JSON but \(value.typeWithArticle), not an object; set output: <key> to store it under a state key"
                 )
             }
             if let key = request.output { return [key: .string(text)] }
@@ -109,7 +109,8 @@ extension WorkflowRunner {
         if components.password != nil { components.password = "REDACTED" }
         if let items = components.queryItems {
             components.queryItems = items.map { item in
-                secretQueryNames.contains(item.name.lowercased()) ? URLQueryItem(name: item.name, value: "REDACTED") : item
+                secretQueryNames.contains(item.name.lowercased())
+                    ? URLQueryItem(name: item.name, value: "REDACTED") : item
             }
         }
         return components.string ?? text

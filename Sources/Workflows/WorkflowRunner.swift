@@ -138,7 +138,8 @@ public struct WorkflowRunner: Sendable {
         logger.info(
             "run finished",
             metadata: [
-                "run_id": .string(request.runID), "workflow": .string(workflow.name), "status": .string(status.rawValue),
+                "run_id": .string(request.runID), "workflow": .string(workflow.name),
+                "status": .string(status.rawValue),
                 "duration_ms": .stringConvertible(Self.milliseconds(duration)),
             ])
         return RunResult(
@@ -302,7 +303,8 @@ public struct WorkflowRunner: Sendable {
                 logger.warning(
                     "node failed",
                     metadata: [
-                        "run_id": .string(execution.runID), "workflow": .string(workflow.name), "node": .string(node.id),
+                        "run_id": .string(execution.runID), "workflow": .string(workflow.name),
+                        "node": .string(node.id),
                         "attempt": .stringConvertible(attempt), "error": .string(record.error ?? ""),
                     ])
                 if attempt < node.retry.attempts { continue }
@@ -342,21 +344,26 @@ public struct WorkflowRunner: Sendable {
                 } catch {
                     throw RouteFailed(description: "condition \"\(condition)\": \(error.message)")
                 }
-                candidates.append(["when": .string(condition.description), "next": .string(next), "matched": .bool(holds)])
+                candidates.append([
+                    "when": .string(condition.description), "next": .string(next), "matched": .bool(holds),
+                ])
                 if holds && selected == nil { selected = next }
             }
             candidates.append(["default": .string(route.defaultNext), "matched": .bool(selected == nil)])
             let chosen = selected ?? route.defaultNext
             span.setAttribute("route.selected", .string(chosen))
             span.setAttribute("route.candidates", .string(JSONValue.array(candidates).jsonText))
-            return Outcome(update: [:], next: chosen == "end" ? .end : .node(chosen), spanOutputs: ["next": .string(chosen)])
+            return Outcome(
+                update: [:], next: chosen == "end" ? .end : .node(chosen), spanOutputs: ["next": .string(chosen)])
 
         case .script(let script):
             var scriptRun = ScriptExecution(
-                script: script.resolvedPath, arguments: script.arguments, state: Data(JSONValue.object(state).jsonText.utf8),
+                script: script.resolvedPath, arguments: script.arguments,
+                state: Data(JSONValue.object(state).jsonText.utf8),
                 payload: execution.payload, policy: catalog.policies[script.policy] ?? .default)
             if let root = configuration.artifactsDirectory {
-                scriptRun.artifactDestination = root.appendingPathComponent(execution.runID).appendingPathComponent(node.id)
+                scriptRun.artifactDestination = root.appendingPathComponent(execution.runID).appendingPathComponent(
+                    node.id)
             }
             let record = await configuration.sandbox.run(scriptRun, tracer: tracer)
             if record.cancelled { throw NodeCancelled(node: node.id) }
@@ -410,7 +417,8 @@ public struct WorkflowRunner: Sendable {
             }
             let update = try await handler(
                 NodeInvocation(
-                    node: node.id, workflow: workflow.name, state: state, configuration: configuration, attempt: attempt,
+                    node: node.id, workflow: workflow.name, state: state, configuration: configuration,
+                    attempt: attempt,
                     runID: execution.runID, span: span))
             return Outcome(update: update, next: node.next)
         }

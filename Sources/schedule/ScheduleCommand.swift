@@ -18,7 +18,8 @@ struct ScheduleCommand: AsyncParsableCommand {
               schedule next "0 2 * * *" --tz America/New_York --count 3
               schedule next "*/15 9-17 * * MON-FRI" --json
               schedule next "0 0 L * *" --after 2024-02-01
+              schedule validate schedules
             """,
-        subcommands: [NextCommand.self]
+        subcommands: [NextCommand.self, ValidateCommand.self]
     )
 }

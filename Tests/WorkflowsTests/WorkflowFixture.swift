@@ -26,10 +26,16 @@ struct WorkflowFixture {
             try text.write(to: url, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         }
+        // Scripts run as nobody when the tests run as root: give them one folder they may write to.
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: shared.path)
         if let policies {
             try policies.write(to: directory.appendingPathComponent("policies.yaml"), atomically: true, encoding: .utf8)
         }
     }
+
+    /// A folder every script may write to (scripts get its path as an argument where they need it).
+    var shared: URL { directory.appendingPathComponent("shared") }
 
     func catalog(nodeKinds: Set<String> = []) throws -> WorkflowCatalog {
         try WorkflowCatalog.load(directory: directory, nodeKinds: nodeKinds)

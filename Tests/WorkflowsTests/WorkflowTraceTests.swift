@@ -51,9 +51,10 @@ struct WorkflowTraceTests {
         #expect(result.status == .succeeded, "\(result.error ?? "")")
         #expect(result.state["review"] == "approved for demo")
         #expect(result.state["presented"] == true)
-        #expect(result.nodes.map(\.node) == [
-            "collect_behavioral_data", "analyze_and_suggest", "architect_review", "present_recommendations",
-        ])
+        #expect(
+            result.nodes.map(\.node) == [
+                "collect_behavioral_data", "analyze_and_suggest", "architect_review", "present_recommendations",
+            ])
         try await running.flush()
 
         let trace = try await readTrace(server, result)
@@ -98,7 +99,8 @@ struct WorkflowTraceTests {
         #expect(result.status == .failed)
         #expect(
             result.error
-                == #"node "analyze_and_suggest" failed: ScriptFailed: exited with status 3: no behavioral data for demo"#)
+                == #"node "analyze_and_suggest" failed: ScriptFailed: exited with status 3: no behavioral data for demo"#
+        )
         #expect(result.nodes.map(\.status) == [.succeeded, .failed])
         try await running.flush()
 
@@ -114,12 +116,14 @@ struct WorkflowTraceTests {
         #expect(nodes[1].statusMessage == "ScriptFailed: exited with status 3: no behavioral data for demo")
         let exception = try #require(nodes[1].events.first { $0.name == "exception" })
         #expect(exception.attributes["exception.type"] as? String == "ScriptFailed")
-        #expect(exception.attributes["exception.message"] as? String == "exited with status 3: no behavioral data for demo")
+        #expect(
+            exception.attributes["exception.message"] as? String == "exited with status 3: no behavioral data for demo")
         #expect(trace.span(named: "architect_review") == nil)
         #expect(trace.span(named: "present_recommendations") == nil)
     }
 
-    @Test("US1-3: propose → a script tool call → an http tool call → approval_gate → deploy, as distinct spans in order")
+    @Test(
+        "US1-3: propose → a script tool call → an http tool call → approval_gate → deploy, as distinct spans in order")
     func conversation() async throws {
         let server = try await MLflowTestServer.shared()
         let running = try RunningExporter.start(uri: server.uri)
@@ -170,9 +174,10 @@ struct WorkflowTraceTests {
         let trace = try await readTrace(server, result)
         let root = try #require(trace.root)
         let nodes = trace.children(of: root).sorted { $0.startNanos < $1.startNanos }
-        #expect(nodes.map(\.name) == [
-            "architect_propose", "run_query", "lookup_experiment", "approval_gate", "developer_deploy",
-        ])
+        #expect(
+            nodes.map(\.name) == [
+                "architect_propose", "run_query", "lookup_experiment", "approval_gate", "developer_deploy",
+            ])
         #expect(nodes.map { $0.int("node.step") } == [1, 2, 3, 4, 5])
         #expect(zip(nodes, nodes.dropFirst()).allSatisfy { $0.endNanos <= $1.startNanos })
         let http = try #require(trace.children(of: nodes[2]).first)

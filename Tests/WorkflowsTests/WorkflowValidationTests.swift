@@ -18,7 +18,9 @@ struct WorkflowValidationTests {
     static let cases: [Case] = [
         Case(
             description: "unknown next node",
-            workflows: ["a": "name: a\nentry: one\nnodes:\n  one:\n    set: {x: 1}\n    next: tow\n  two:\n    set: {y: 2}\n"],
+            workflows: [
+                "a": "name: a\nentry: one\nnodes:\n  one:\n    set: {x: 1}\n    next: tow\n  two:\n    set: {y: 2}\n"
+            ],
             expected: [
                 #"a.yaml:6:11: node "one": next "tow" is not a node; use one of one, two or end"#,
                 #"a.yaml:7:3: node "two" is unreachable from entry "one"; lead to it with next from another node, or remove it"#,
@@ -163,7 +165,9 @@ struct WorkflowValidationTests {
         Case(
             description: "an unregistered Swift node kind",
             workflows: ["a": "name: a\nentry: one\nnodes:\n  one:\n    swift: summarize\n"],
-            expected: [#"a.yaml:5:12: node "one": swift node kind "summarize" is not registered; this program registers none"#]),
+            expected: [
+                #"a.yaml:5:12: node "one": swift node kind "summarize" is not registered; this program registers none"#
+            ]),
         Case(
             description: "a fan-out to a single node, and next on a route node",
             workflows: [

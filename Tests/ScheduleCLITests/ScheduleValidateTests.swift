@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+@Suite("schedule validate")
+struct ScheduleValidateTests {
+    /// A schedules directory with the given workflow files and one executable script.
+    func directory(_ workflows: [String: String], policies: String? = nil) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "validate-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+        for (name, text) in workflows {
+            try text.write(
+                to: root.appendingPathComponent("workflows/\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        let script = root.appendingPathComponent("scripts/collect.sh")
+        try "#!/bin/sh\necho '{}'\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        if let policies {
+            try policies.write(to: root.appendingPathComponent("policies.yaml"), atomically: true, encoding: .utf8)
+        }
+        return root
+    }
+
+    static let valid =
+        "name: energy\nentry: collect\nnodes:\n  collect:\n    script: scripts/collect.sh\n    next: end\n"
+
+    @Test("a valid directory: exit 0 and a one-line summary")
+    func valid() throws {
+        let root = try directory(["energy": Self.valid])
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 0)
+        #expect(result.stdout == "\(root.path): 1 workflow, 1 policy, all valid\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test("every problem on stderr as file:line:column, a count, exit 1")
+    func problems() throws {
+        let root = try directory(
+            [
+                "energy": Self.valid,
+                "broken":
+                    "name: broken\nentry: start\nnodes:\n  start:\n    script: scripts/missing.sh\n    policy: heavy\n    next: finish\n",
+            ], policies: "policies:\n  analysis:\n    timeout: 5x\n")
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 1)
+        let file = root.appendingPathComponent("workflows/broken.yaml").path
+        let policies = root.appendingPathComponent("policies.yaml").path
+        #expect(
+            result.stderr.split(separator: "\n").map(String.init) == [
+                #"\#(policies):3:14: policy "analysis": timeout "5x" is not a duration; use 90s, 5m or 1h30m"#,
+                #"\#(file):5:13: node "start": script "scripts/missing.sh" does not exist in \#(root.path)"#,
+                #"\#(file):6:13: node "start": policy "heavy" is not in policies.yaml; known: default"#,
+                #"\#(file):7:11: node "start": next "finish" is not a node; use one of start or end"#,
+                "4 problems in 2 files; nothing was loaded",
+            ])
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("one file checks that file only, with delegations resolved against its directory; --json")
+    func oneFile() throws {
+        let root = try directory([
+            "energy": Self.valid,
+            "team": "name: team\nentry: ask\nnodes:\n  ask:\n    workflow: energy\n",
+            "other": "name: other\nentry: x\nnodes: {}\n",
+        ])
+        let team = root.appendingPathComponent("workflows/team.yaml").path
+        let ok = try ScheduleBinary.run(["validate", team, "--json"])
+        #expect(ok.status == 0)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any])
+        #expect(report["valid"] as? Bool == true)
+        #expect(report["workflows"] as? [String] == ["team"])
+
+        let other = try ScheduleBinary.run([
+            "validate", root.appendingPathComponent("workflows/other.yaml").path, "--json",
+        ])
+        #expect(other.status == 1)
+        let bad = try #require(try JSONSerialization.jsonObject(with: Data(other.stdout.utf8)) as? [String: Any])
+        #expect(bad["valid"] as? Bool == false)
+        let problems = try #require(bad["problems"] as? [[String: Any]])
+        #expect(problems.map { $0["message"] as? String } == ["nodes must map node ids to their settings"])
+    }
+
+    @Test("a path that does not exist: exit 2 and what to give instead")
+    func missing() throws {
+        let result = try ScheduleBinary.run(["validate", "/nonexistent/schedules"])
+        #expect(result.status == 2)
+        #expect(
+            result.stderr
+                == "schedule validate: /nonexistent/schedules does not exist; give a schedules directory or a workflow file\n"
+        )
+    }
+}

@@ -45,6 +45,14 @@ struct RunTimedOut: Error, CustomStringConvertible {
     var description: String { "the run took longer than its timeout \(DurationText.format(timeout)) and was cancelled" }
 }
 
+struct SubWorkflowTimedOut: Error, CustomStringConvertible {
+    var workflow: String
+    var timeout: Duration
+    var description: String {
+        "workflow \"\(workflow)\" ran longer than its timeout \(DurationText.format(timeout)) and was cancelled"
+    }
+}
+
 struct RunCancelled: Error, CustomStringConvertible {
     var description: String { "the run was cancelled (the daemon is stopping, or another run replaced it)" }
 }

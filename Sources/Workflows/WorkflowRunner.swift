@@ -392,12 +392,21 @@ public struct WorkflowRunner: Sendable {
             subSpan.setAttribute("workflow", .string(sub.type))
             subSpan.setInputs(json: JSONValue.object(input).jsonText)
             let final: [String: JSONValue]
-            do {
-                final = try await ServiceContext.withValue(subSpan.context) {
-                    try await runGraph(sub, state: input, execution: execution, top: false)
+            let subInput = input
+            let (outcome, timedOut) = await Self.withDeadline(sub.timeout) {
+                try await ServiceContext.withValue(subSpan.context) {
+                    try await self.runGraph(sub, state: subInput, execution: execution, top: false)
                 }
-            } catch {
-                subSpan.recordError(Task.isCancelled ? NodeCancelled(node: node.id) : error)
+            }
+            switch outcome {
+            case .success(let state):
+                final = state
+            case .failure(let failure):
+                let error: any Error =
+                    timedOut
+                    ? SubWorkflowTimedOut(workflow: sub.name, timeout: sub.timeout ?? .zero)
+                    : (Task.isCancelled ? NodeCancelled(node: node.id) : failure)
+                subSpan.recordError(error)
                 subSpan.end()
                 throw error
             }

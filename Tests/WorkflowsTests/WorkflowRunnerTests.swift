@@ -166,6 +166,27 @@ struct WorkflowRunnerTests {
         #expect(root.status?.message?.hasPrefix("RunCancelled:") == true)
     }
 
+    @Test("a sub-workflow's own timeout stops it; the delegation node fails with that reason")
+    func subWorkflowTimeout() async throws {
+        let fixture = try WorkflowFixture(
+            workflows: [
+                "parent": "name: parent\nentry: ask\nnodes:\n  ask:\n    workflow: slow_team\n",
+                "team":
+                    "name: slow_team\nentry: think\ntimeout: 300ms\nnodes:\n  think:\n    script: scripts/sleep.sh\n",
+            ], scripts: ["scripts/sleep.sh": "#!/bin/sh\nsleep 60\n"])
+        let recorder = SpanRecorder()
+        let result = await try fixture.runner(tracer: recorder.tracer).run(
+            RunRequest(workflow: "parent", runID: "r-sub"))
+        #expect(result.status == .failed)
+        #expect(
+            result.error
+                == #"node "ask" failed: SubWorkflowTimedOut: workflow "slow_team" ran longer than its timeout 300ms and was cancelled"#
+        )
+        let team = try #require(recorder.spans.first { $0.name == "slow_team" })
+        #expect(team.isError)
+        #expect(recorder.spans.first { $0.name == "ask" }?.isError == true)
+    }
+
     @Test("a route that loops stops at max_steps with a clear error")
     func loopGuard() async throws {
         let (result, spans) = try await run(

@@ -354,7 +354,6 @@ struct WorkflowTraceTests {
         #expect(Set(results.compactMap(\.traceID)).count == 100)
         try await running.flush()
 
-        let reader = MLflowReader(uri: server.uri)
         for result in results {
             let token = try #require(result.state["token"]?.stringValue)
             #expect(result.state["done"]?.stringValue == token)

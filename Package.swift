@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
         .library(name: "Workflows", targets: ["Workflows"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Scheduling", targets: ["Scheduling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -34,6 +36,20 @@ let package = Package(
             dependencies: [
                 "CSandbox", "MLflowTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Storage",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Scheduling",
+            dependencies: [
+                "Cron", "Storage", "Workflows", "MLflowTracing",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -61,7 +77,7 @@ let package = Package(
         .target(
             name: "SchedulerTesting",
             dependencies: [
-                "MLflowTracing",
+                "MLflowTracing", "Scheduling",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -106,6 +122,14 @@ let package = Package(
             dependencies: [
                 "Workflows", "SchedulerTesting", "MLflowTracing", "ProcessSandbox",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SchedulingTests",
+            dependencies: [
+                "Scheduling", "Storage", "Workflows", "Cron", "SchedulerTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

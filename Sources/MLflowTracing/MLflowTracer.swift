@@ -58,6 +58,28 @@ public struct MLflowTracer: Tracer, Sendable {
 
     public func forceFlush() {}
 
+    /// Closes a trace whose root span an earlier process started but never ended (it was killed): sends
+    /// the root again with its stored ids and start, ending now with ERROR and an `exception` event.
+    /// MLflow replaces the span, so the trace turns from IN_PROGRESS to ERROR.
+    /// - Parameters:
+    ///   - traceTags: trace tags to set again (the re-sent root replaces the original one).
+    public func closeAbandonedRoot(
+        traceID: TraceID, spanID: SpanID, name: String, startNanos: UInt64, endNanos: UInt64, error: any Error,
+        traceTags: [String: String]
+    ) {
+        guard isEnabled else { return }
+        let own = MLflowSpanContext(traceID: traceID, spanID: spanID)
+        var context = ServiceContext.topLevel
+        context.mlflowSpanContext = own
+        let span = MLflowSpan(
+            name: name, context: context, spanContext: own, parentSpanID: nil, kind: .internal, startNanos: startNanos,
+            limits: limits, sink: sink)
+        span.setSpanType(.chain)
+        for (key, value) in traceTags.sorted(by: { $0.key < $1.key }) { span.setTraceTag(key, value) }
+        span.recordError(error)
+        span.finish(at: max(endNanos, startNanos))
+    }
+
     // MARK: W3C trace context (traceparent), so a trace can continue across processes.
 
     public func extract<Carrier, Extract: Extractor>(

@@ -93,4 +93,10 @@ public struct RunStart: Sendable, Hashable {
     public var rootSpanID: String?
     /// Nanoseconds since the epoch.
     public var startNanos: UInt64
+
+    public init(traceID: String?, rootSpanID: String?, startNanos: UInt64) {
+        self.traceID = traceID
+        self.rootSpanID = rootSpanID
+        self.startNanos = startNanos
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MLflowTracing
 import ProcessSandbox
 import SchedulerTesting
@@ -60,7 +61,8 @@ struct WorkflowFixture {
             workRoot: directory.appendingPathComponent("work"))
         return WorkflowRunner(
             catalog: try catalog(nodeKinds: registry.kinds), tracer: tracer,
-            configuration: .init(sandbox: sandbox, environment: environment), registry: registry)
+            configuration: .init(sandbox: sandbox, environment: environment), registry: registry,
+            logger: Logger(label: "test.workflows", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 }
 

@@ -1,0 +1,72 @@
+import Cron
+import Foundation
+import Storage
+
+/// A fire the scheduler acts on.
+public struct DueFire: Sendable, Hashable {
+    public var fire: CronFire
+    /// `cron` when on time, `catchup` when it was missed and the catch-up policy runs it.
+    public var trigger: String
+}
+
+/// Decides which fires of a schedule are due at a moment: the on-time ones, and the missed ones the
+/// catch-up policy keeps. Pure: no clock, no I/O.
+public struct FirePlanner: Sendable {
+    /// A fire later than this after its time is "missed" (the daemon was down, the clock stepped
+    /// forward, the machine slept) and goes through the catch-up policy.
+    public var misfireThreshold: Int64
+    /// The most missed fires `all` runs at once.
+    public var catchupCap: Int
+
+    public init(misfireThreshold: Int64 = 60, catchupCap: Int = 100) {
+        self.misfireThreshold = misfireThreshold
+        self.catchupCap = catchupCap
+    }
+
+    /// What is due at `now` for a schedule whose fires up to `cursor` (Unix seconds) were handled.
+    /// - Returns: the fires to act on, oldest first, and the new cursor (the latest fire at or before
+    ///   `now`, whether it runs or not).
+    public func due(
+        _ expression: CronExpression, cursor: Int64, now: Int64, catchupWindow: Int64, mode: CatchupMode
+    ) -> (fires: [DueFire], cursor: Int64) {
+        // Fires older than the window can never run: start the search there, so that a long
+        // downtime costs nothing per missed fire.
+        let earliest = now - misfireThreshold - max(catchupWindow, 0)
+        var after = max(cursor, earliest - 1)
+        var onTime: [DueFire] = []
+        var missed: [DueFire] = []
+        var newCursor = cursor
+        while let fire = expression.nextFire(afterUnixSeconds: after), fire.unixSeconds <= now {
+            after = fire.unixSeconds
+            newCursor = fire.unixSeconds
+            let late = now - fire.unixSeconds
+            if late <= misfireThreshold {
+                onTime.append(DueFire(fire: fire, trigger: "cron"))
+            } else if late <= misfireThreshold + catchupWindow {
+                missed.append(DueFire(fire: fire, trigger: "catchup"))
+                if mode == .all && missed.count > catchupCap { missed.removeFirst() }
+            }
+        }
+        let caughtUp: [DueFire]
+        switch mode {
+        case .none: caughtUp = []
+        case .latest: caughtUp = missed.last.map { [$0] } ?? []
+        case .all: caughtUp = missed
+        }
+        return (caughtUp + onTime, newCursor)
+    }
+}
+
+/// A delay of up to `limit` seconds that is the same for a given schedule and fire every time (a hash
+/// of both), so that restarts do not move a run, and schedules due together spread out.
+public enum Jitter {
+    public static func delay(scheduleID: String, dedupeKey: String, limit: Int) -> Int {
+        guard limit > 0 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (scheduleID + "|" + dedupeKey).utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return Int(hash % UInt64(limit + 1))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import MLflowTracing
+import Storage
+import Workflows
+
+/// Runs stored runs with a ``WorkflowRunner``: the run's input and payload go in, its trace gets the
+/// trigger, schedule id, run id and fire time, and the result comes back as the store keeps it.
+public struct WorkflowRunExecutor: RunExecutor {
+    public let runner: WorkflowRunner
+
+    public init(runner: WorkflowRunner) {
+        self.runner = runner
+    }
+
+    public func execute(
+        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) async -> Void,
+        progress: @escaping @Sendable ([NodeRecord]) async -> Void
+    ) async -> RunOutcome {
+        let input: [String: JSONValue]
+        do {
+            input = try JSONValue(json: Data(run.inputJSON.utf8)).objectValue ?? [:]
+        } catch {
+            return RunOutcome(state: .failed, error: "the run's input is not a JSON object: \(error)")
+        }
+        var tags: [String: String] = [:]
+        if let nominal = run.nominalTime, run.trigger == "cron" || run.trigger == "catchup" {
+            tags["fire_time"] = ISO8601DateFormatter().string(from: nominal)
+        }
+        if let schedule { tags["schedule_name"] = schedule.name }
+        let request = RunRequest(
+            workflow: run.workflow, input: input, payload: run.payload, trigger: run.trigger,
+            scheduleID: run.scheduleID, runID: run.id, tags: tags,
+            timeout: schedule?.timeoutSeconds.map { .seconds($0) })
+        // Observer calls arrive in order from the run's own task: hand them over in that order.
+        let (events, continuation) = AsyncStream.makeStream(of: RunEvent.self)
+        async let forwarded: Void = {
+            var nodes: [NodeRecord] = []
+            for await event in events {
+                switch event {
+                case .started(let start): await started(start)
+                case .nodeFinished(let record):
+                    nodes.append(record)
+                    await progress(nodes)
+                }
+            }
+        }()
+        let result = await runner.run(request) { continuation.yield($0) }
+        continuation.finish()
+        await forwarded
+        let state: RunState
+        switch result.status {
+        case .succeeded: state = .succeeded
+        case .failed: state = .failed
+        case .timedOut: state = .timedOut
+        case .cancelled: state = .cancelled
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let nodes = (try? encoder.encode(result.nodes)).map { String(decoding: $0, as: UTF8.self) }
+        return RunOutcome(
+            state: state, outputJSON: JSONValue.object(result.state).jsonText, error: result.error, nodesJSON: nodes)
+    }
+
+    public func closeInterrupted(_ run: RunRecord) async {
+        guard let trace = run.traceID,
+            let traceID = TraceID(hex: trace.hasPrefix("tr-") ? trace.dropFirst(3) : trace[...]),
+            let span = run.rootSpanID.flatMap({ SpanID(hex: $0) }), let start = run.rootStartNanos
+        else { return }
+        var tags = ["trigger": run.trigger, "run_id": run.id, "mlflow.traceName": run.workflow]
+        if let scheduleID = run.scheduleID { tags["schedule_id"] = scheduleID }
+        if let workflow = runner.catalog.workflows[run.workflow] { tags["workflow"] = workflow.type }
+        runner.tracer.closeAbandonedRoot(
+            traceID: traceID, spanID: span, name: run.workflow, startNanos: UInt64(max(start, 0)),
+            endNanos: UInt64(Date().timeIntervalSince1970 * 1e9), error: RunInterrupted(), traceTags: tags)
+    }
+}
+
+/// The error an interrupted run's trace shows.
+struct RunInterrupted: Error, CustomStringConvertible {
+    var description: String { "the daemon stopped while this run was going (found interrupted at the next start)" }
+}

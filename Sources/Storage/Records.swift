@@ -1,0 +1,154 @@
+import Foundation
+
+/// What happens when a schedule fires while its previous run is still going (Temporal's overlap
+/// policies, where they overlap).
+public enum OverlapPolicy: String, Sendable, Codable, CaseIterable {
+    /// The new fire is recorded as `skipped` (the default).
+    case skip
+    /// Runs go on side by side.
+    case allow
+    /// One fire waits for the running run to end; further ones are skipped.
+    case bufferOne = "buffer-one"
+    /// The running run is cancelled (its trace ends `cancelled`) and the new one starts.
+    case cancelOther = "cancel-other"
+}
+
+/// Which fires missed while the daemon was down (or the clock stepped forward) are run.
+public enum CatchupMode: String, Sendable, Codable, CaseIterable {
+    /// Only the most recent missed fire inside the window (the default).
+    case latest
+    /// Every missed fire inside the window, oldest first, up to a cap.
+    case all
+    /// None.
+    case none
+}
+
+/// A schedule as stored.
+public struct ScheduleRecord: Sendable, Hashable, Codable {
+    public var id: String
+    /// Unique; what people type (`schedule run nightly`).
+    public var name: String
+    /// The cron expression; `nil` for webhook-only schedules.
+    public var cron: String?
+    public var timeZone: String
+    /// Whether `POST /hooks/{name}` triggers it.
+    public var webhook: Bool
+    /// The webhook signing secret (shown once, at creation).
+    public var webhookSecret: String?
+    public var workflow: String
+    /// JSON object merged over the workflow's initial state.
+    public var inputJSON: String
+    public var overlap: OverlapPolicy
+    /// Seconds into the past that missed fires are still run.
+    public var catchupWindowSeconds: Int
+    public var catchupMode: CatchupMode
+    /// Up to this many seconds of delay, the same for a given fire every time.
+    public var jitterSeconds: Int
+    /// The run's timeout; `nil`: the workflow's own.
+    public var timeoutSeconds: Int?
+    public var paused: Bool
+    public var pauseNote: String?
+    /// Runs left before the schedule pauses itself; `nil`: no limit.
+    public var remainingRuns: Int?
+    /// The file it was applied from, for `schedule apply`; `nil` for schedules added through the API.
+    public var source: String?
+    /// The nominal time (Unix seconds) of the latest fire handled; fires after it are due.
+    public var lastFireSeconds: Int64?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String = SortableID.make("sch"), name: String, cron: String?, timeZone: String = "UTC",
+        webhook: Bool = false, webhookSecret: String? = nil, workflow: String, inputJSON: String = "{}",
+        overlap: OverlapPolicy = .skip, catchupWindowSeconds: Int = 3600, catchupMode: CatchupMode = .latest,
+        jitterSeconds: Int = 0, timeoutSeconds: Int? = nil, paused: Bool = false, pauseNote: String? = nil,
+        remainingRuns: Int? = nil, source: String? = nil, lastFireSeconds: Int64? = nil, createdAt: Date = Date(),
+        updatedAt: Date = Date()
+    ) {
+        self.id = id
+        self.name = name
+        self.cron = cron
+        self.timeZone = timeZone
+        self.webhook = webhook
+        self.webhookSecret = webhookSecret
+        self.workflow = workflow
+        self.inputJSON = inputJSON
+        self.overlap = overlap
+        self.catchupWindowSeconds = catchupWindowSeconds
+        self.catchupMode = catchupMode
+        self.jitterSeconds = jitterSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.paused = paused
+        self.pauseNote = pauseNote
+        self.remainingRuns = remainingRuns
+        self.source = source
+        self.lastFireSeconds = lastFireSeconds
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Where a run is in its life.
+public enum RunState: String, Sendable, Codable, CaseIterable {
+    /// Waiting for a slot under the global limit (or for its jitter, or a buffered fire).
+    case queued
+    case running
+    case succeeded
+    case failed
+    case timedOut = "timed_out"
+    case cancelled
+    /// The daemon stopped (crashed) while it ran; found at the next start.
+    case interrupted
+    /// Not run because of the overlap policy (or a catch-up mode); kept so the fire is not run later.
+    case skipped
+
+    /// True once the run will not change any more.
+    public var isFinal: Bool { self != .queued && self != .running }
+}
+
+/// A run as stored: one per fire, webhook delivery or manual start.
+public struct RunRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var scheduleID: String?
+    public var workflow: String
+    /// `cron`, `catchup`, `webhook`, `manual`, `reboot`.
+    public var trigger: String
+    /// The fire's nominal time (cron and catch-up).
+    public var nominalTime: Date?
+    /// `UNIQUE(schedule_id, dedupe_key)`: the same fire is never stored twice.
+    public var dedupeKey: String?
+    public var state: RunState
+    public var queuedAt: Date
+    /// When it should start at the earliest (jitter).
+    public var notBefore: Date?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var traceID: String?
+    /// The root span's id and start, so that a trace left open by a crash can be closed.
+    public var rootSpanID: String?
+    public var rootStartNanos: Int64?
+    public var inputJSON: String
+    public var payload: Data?
+    public var outputJSON: String?
+    public var error: String?
+    /// JSON array of the node records.
+    public var nodesJSON: String?
+
+    public init(
+        id: String = SortableID.make("run"), scheduleID: String?, workflow: String, trigger: String,
+        nominalTime: Date? = nil, dedupeKey: String? = nil, state: RunState = .queued, queuedAt: Date = Date(),
+        notBefore: Date? = nil, inputJSON: String = "{}", payload: Data? = nil
+    ) {
+        self.id = id
+        self.scheduleID = scheduleID
+        self.workflow = workflow
+        self.trigger = trigger
+        self.nominalTime = nominalTime
+        self.dedupeKey = dedupeKey
+        self.state = state
+        self.queuedAt = queuedAt
+        self.notBefore = notBefore
+        self.inputJSON = inputJSON
+        self.payload = payload
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import SchedulerTesting
+import Scheduling
+import Storage
+import Testing
+
+/// The scheduler on a manual clock: on-time fires, overlap policies, catch-up modes, DST days, the
+/// global limit, jitter, remaining runs and recovery.
+@Suite("Scheduler on a manual clock")
+struct SchedulerTests {
+    static let t0 = SchedulerHarness.epoch
+
+    func schedule(
+        _ name: String, cron: String, zone: String = "UTC", overlap: OverlapPolicy = .skip,
+        catchupWindow: Int = 3600, catchup: CatchupMode = .latest, jitter: Int = 0, remaining: Int? = nil,
+        created: Date = t0
+    ) -> ScheduleRecord {
+        ScheduleRecord(
+            name: name, cron: cron, timeZone: zone, workflow: "w", overlap: overlap,
+            catchupWindowSeconds: catchupWindow, catchupMode: catchup, jitterSeconds: jitter, remainingRuns: remaining,
+            createdAt: created, updatedAt: created)
+    }
+
+    @Test("an every-minute schedule fires at each minute, once, with its nominal time and dedupe key")
+    func everyMinute() async throws {
+        let h = try await SchedulerHarness.start(schedules: [schedule("minutely", cron: "* * * * *")])
+        defer { Task { await h.stop() } }
+        for minute in 1...3 { try await h.advance(to: Self.t0.addingTimeInterval(Double(60 * minute))) }
+        try await h.waitForRuns("3 finished runs") { $0.count == 3 && $0.allSatisfy { $0.state == .succeeded } }
+        let runs = try await h.runs()
+        #expect(runs.map(\.trigger) == ["cron", "cron", "cron"])
+        #expect(runs.map(\.nominalTime) == [60, 120, 180].map { Self.t0.addingTimeInterval($0) })
+        // Every-minute covers the whole day: interval-like, so keyed by the UTC instant.
+        #expect(runs.map(\.dedupeKey) == ["2024-01-01T00:01:00Z", "2024-01-01T00:02:00Z", "2024-01-01T00:03:00Z"])
+        #expect(runs.allSatisfy { $0.traceID == "tr-\($0.id)" && $0.startedAt != nil && $0.finishedAt != nil })
+    }
+
+    @Test("overlap skip: a fire while the previous run goes on is stored as skipped, with the reason")
+    func overlapSkip() async throws {
+        let h = try await SchedulerHarness.start(holding: true, schedules: [schedule("s", cron: "* * * * *")])
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("the second fire is skipped") { $0.count == 2 }
+        let runs = try await h.runs()
+        #expect(runs.map(\.state) == [.running, .skipped])
+        #expect(runs[1].error == "skipped: run \(runs[0].id) of this schedule was still going (overlap: skip)")
+        #expect(h.executor.started.count == 1)
+    }
+
+    @Test("overlap allow: runs of the same schedule go side by side")
+    func overlapAllow() async throws {
+        let h = try await SchedulerHarness.start(
+            holding: true, schedules: [schedule("a", cron: "* * * * *", overlap: .allow)])
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("two running") { $0.count == 2 && $0.allSatisfy { $0.state == .running } }
+        #expect(h.executor.started.count == 2)
+    }
+
+    @Test("overlap buffer-one: one fire waits for the running run, a third is skipped")
+    func overlapBufferOne() async throws {
+        let h = try await SchedulerHarness.start(
+            holding: true, schedules: [schedule("b", cron: "* * * * *", overlap: .bufferOne)])
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
+        try await h.advance(seconds: 60)
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("three fires stored") { $0.count == 3 }
+        var runs = try await h.runs()
+        #expect(runs.map(\.state) == [.running, .queued, .skipped])
+        #expect(runs[2].error == "skipped: a run of this schedule was already waiting (overlap: buffer-one)")
+        h.executor.release(runs[0].id)
+        try await h.waitForRuns("the buffered run starts") { $0[1].state == .running }
+        runs = try await h.runs()
+        #expect(runs[0].state == .succeeded)
+        #expect(h.executor.started.map(\.id) == [runs[0].id, runs[1].id])
+    }
+
+    @Test("overlap cancel-other: a new fire cancels the running run, then runs")
+    func overlapCancelOther() async throws {
+        let h = try await SchedulerHarness.start(
+            holding: true, schedules: [schedule("c", cron: "* * * * *", overlap: .cancelOther)])
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("the first is cancelled and the second runs") {
+            $0.map(\.state) == [.cancelled, .running]
+        }
+    }
+
+    @Test("catch-up latest: after three hours down, only the latest missed fire in the window runs, tagged catchup")
+    func catchupLatest() async throws {
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("cl-\(UUID()).sqlite").path)
+        try await store.insertSchedule(schedule("l", cron: "*/10 * * * *", catchupWindow: 3600, catchup: .latest))
+        let h = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(3 * 3600 + 5 * 60), store: store)
+        defer { Task { await h.stop() } }
+        try await h.waitForRuns("one catch-up run") { $0.count == 1 && $0[0].state == .succeeded }
+        let run = try #require(try await h.runs().first)
+        #expect(run.trigger == "catchup")
+        #expect(run.nominalTime == Self.t0.addingTimeInterval(3 * 3600))
+        // The next fire is on time again.
+        try await h.advance(to: Self.t0.addingTimeInterval(3 * 3600 + 10 * 60))
+        try await h.waitForRuns("the next fire") { $0.count == 2 }
+        #expect(try await h.runs().last?.trigger == "cron")
+    }
+
+    @Test("catch-up all: every missed fire inside the window, oldest first; none: nothing")
+    func catchupAllAndNone() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID()).sqlite").path
+        let store = try SQLiteStore(path: path)
+        // Overlap allow: with skip, the missed fires would be stored but skipped while the first runs.
+        try await store.insertSchedule(
+            schedule("all", cron: "*/10 * * * *", overlap: .allow, catchupWindow: 3600, catchup: .all))
+        try await store.insertSchedule(schedule("none", cron: "*/10 * * * *", catchupWindow: 3600, catchup: .none))
+        // Down from t0 to t0+3h05m: the window (1 h) plus the 60 s threshold reaches back to 2:04, so the
+        // fires at 2:10 … 3:00 are missed and within reach: six of them.
+        let h = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(3 * 3600 + 5 * 60), store: store)
+        defer { Task { await h.stop() } }
+        try await h.waitForRuns("six catch-up runs") { $0.count == 6 && $0.allSatisfy { $0.state == .succeeded } }
+        let runs = try await h.runs()
+        let all = try #require(try await store.schedule(named: "all"))
+        #expect(runs.allSatisfy { $0.scheduleID == all.id && $0.trigger == "catchup" })
+        #expect(
+            runs.compactMap(\.nominalTime).sorted()
+                == (0..<6).map { Self.t0.addingTimeInterval(2 * 3600 + 10 * 60 + Double($0 * 600)) })
+    }
+
+    @Test("a restart on the same store runs no fire twice, and runs the one missed while down")
+    func restartDedupe() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rd-\(UUID()).sqlite").path
+        let store = try SQLiteStore(path: path)
+        let first = try await SchedulerHarness.start(store: store, schedules: [schedule("r", cron: "* * * * *")])
+        try await first.advance(seconds: 60)
+        try await first.advance(seconds: 60)
+        try await first.waitForRuns("two runs") { $0.count == 2 && $0.allSatisfy { $0.state == .succeeded } }
+        await first.stop()
+        // Restart at the same moment, then later: no duplicates, the missed minute caught up once.
+        let second = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(120), store: store)
+        try await second.advance(to: Self.t0.addingTimeInterval(300))
+        try await second.waitForRuns("four runs") { $0.count >= 3 }
+        await second.stop()
+        let runs = try await second.runs()
+        #expect(Set(runs.compactMap(\.dedupeKey)).count == runs.count)
+        #expect(runs.compactMap(\.nominalTime).max() == Self.t0.addingTimeInterval(300))
+    }
+
+    @Test("the global limit: five due at once, two run, three wait queued, all finish in turn")
+    func globalLimit() async throws {
+        let schedules = (0..<5).map { schedule("g\($0)", cron: "* * * * *") }
+        let h = try await SchedulerHarness.start(holding: true, maxConcurrentRuns: 2, schedules: schedules)
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("two running, three queued") {
+            $0.filter { $0.state == .running }.count == 2 && $0.filter { $0.state == .queued }.count == 3
+        }
+        #expect(await h.scheduler.load == (running: 2, queued: 3))
+        h.executor.releaseAll()
+        try await h.waitForRuns("all five done") { $0.count == 5 && $0.allSatisfy { $0.state == .succeeded } }
+    }
+
+    @Test("jitter: a run starts at its fire plus a delay that is the same every time")
+    func jitter() async throws {
+        let s = schedule("j", cron: "5 0 * * *", jitter: 30)
+        let h = try await SchedulerHarness.start(schedules: [s])
+        defer { Task { await h.stop() } }
+        let delay = Jitter.delay(scheduleID: s.id, dedupeKey: "2024-01-01T00:05", limit: 30)
+        #expect(delay == Jitter.delay(scheduleID: s.id, dedupeKey: "2024-01-01T00:05", limit: 30))
+        #expect((0...30).contains(delay))
+        try await h.advance(seconds: 300)
+        try await h.waitForRuns("the run is stored") { $0.count == 1 }
+        #expect(try await h.runs().first?.dedupeKey == "2024-01-01T00:05")
+        if delay > 0 {
+            #expect(try await h.runs().first?.state == .queued)
+            #expect(try await h.runs().first?.notBefore == Self.t0.addingTimeInterval(300 + Double(delay)))
+            try await h.advance(seconds: Double(delay))
+        }
+        try await h.waitForRuns("the run ran") { $0.first?.state == .succeeded }
+    }
+
+    @Test("remaining runs: the schedule pauses itself after its last run, with a note")
+    func remainingRuns() async throws {
+        let h = try await SchedulerHarness.start(schedules: [schedule("twice", cron: "* * * * *", remaining: 2)])
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        // The second fire pauses the schedule, so the scheduler has nothing to sleep until: no settle.
+        h.clock.advance(by: 60)
+        try await h.waitForRuns("two runs") { $0.count == 2 }
+        try await eventually("the schedule pauses") { try await h.store.schedule(named: "twice")?.paused == true }
+        let stored = try #require(try await h.store.schedule(named: "twice"))
+        #expect(stored.paused)
+        #expect(stored.remainingRuns == 0)
+        #expect(stored.pauseNote == "paused after its last remaining run")
+        // Paused: the scheduler no longer sleeps on the clock for it, and later minutes add nothing.
+        h.clock.advance(by: 600)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await h.runs().count == 2)
+    }
+
+    @Test("at start, a run left running is interrupted (its trace closed) and a queued run is resumed")
+    func recovery() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rc-\(UUID()).sqlite").path
+        let store = try SQLiteStore(path: path)
+        let s = schedule("rec", cron: "0 0 1 1 *")
+        try await store.insertSchedule(s)
+        var running = RunRecord(scheduleID: s.id, workflow: "w", trigger: "cron", dedupeKey: "a")
+        running.state = .queued
+        _ = try await store.insertRun(running)
+        try await store.markRunStarted(
+            id: running.id, at: Self.t0, traceID: "tr-0123", rootSpanID: "00000000000000ab", rootStartNanos: 5)
+        let queued = RunRecord(scheduleID: s.id, workflow: "w", trigger: "manual", dedupeKey: "b")
+        _ = try await store.insertRun(queued)
+
+        let h = try await SchedulerHarness.start(store: store)
+        defer { Task { await h.stop() } }
+        try await h.waitForRuns("recovered") {
+            $0.first { $0.id == running.id }?.state == .interrupted
+                && $0.first { $0.id == queued.id }?.state == .succeeded
+        }
+        #expect(h.executor.interrupted.map(\.id) == [running.id])
+        #expect(h.executor.interrupted.first?.rootSpanID == "00000000000000ab")
+        let interrupted = try #require(try await store.run(id: running.id))
+        #expect(interrupted.error == "the daemon stopped while this run was going; found at the next start")
+    }
+}

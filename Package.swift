@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "schedule", targets: ["schedule"]),
+        .executable(name: "schedulerd", targets: ["schedulerd"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
@@ -25,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(name: "Cron", swiftSettings: swiftSettings),
@@ -45,10 +49,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "Scheduling", "Storage", "Workflows", "Cron", "MLflowTracing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Scheduling",
             dependencies: [
-                "Cron", "Storage", "Workflows", "MLflowTracing",
+                "Cron", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -79,6 +95,19 @@ let package = Package(
             dependencies: [
                 "MLflowTracing", "Scheduling",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "schedulerd",
+            dependencies: [
+                "HTTPAPI", "Scheduling", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

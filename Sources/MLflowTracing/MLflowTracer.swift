@@ -58,6 +58,18 @@ public struct MLflowTracer: Tracer, Sendable {
 
     public func forceFlush() {}
 
+    /// Starts the root span of a new trace whose id the caller chose beforehand (so that it can hand
+    /// the id out before the work starts, as a webhook's 202 response does).
+    public func startRootSpan(_ name: String, traceID: TraceID) -> MLflowSpan {
+        guard isEnabled else { return Self.disabledSpan }
+        let own = MLflowSpanContext(traceID: traceID, spanID: .random())
+        var context = ServiceContext.topLevel
+        context.mlflowSpanContext = own
+        return MLflowSpan(
+            name: name, context: context, spanContext: own, parentSpanID: nil, kind: .internal,
+            startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch, limits: limits, sink: sink)
+    }
+
     /// Closes a trace whose root span an earlier process started but never ended (it was killed): sends
     /// the root again with its stored ids and start, ending now with ERROR and an `exception` event.
     /// MLflow replaces the span, so the trace turns from IN_PROGRESS to ERROR.

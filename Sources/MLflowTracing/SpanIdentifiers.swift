@@ -24,7 +24,8 @@ public struct TraceID: Sendable, Hashable, CustomStringConvertible {
         self.init(high: high, low: low)
     }
 
-    static func random() -> TraceID {
+    /// A new random trace id.
+    public static func random() -> TraceID {
         var id = TraceID(high: IDGenerator.next(), low: IDGenerator.next())
         if id.high == 0 && id.low == 0 { id.low = 1 }
         return id

@@ -48,6 +48,11 @@ public final class TraceExporter: Service, Sendable {
     private let collectorWake: AsyncStream<Void>
     private let collectorWakeSender: AsyncStream<Void>.Continuation
     private let stats = Mutex(Statistics())
+    private let resolved = Mutex<String?>(nil)
+
+    /// The MLflow experiment id the traces go to, once resolved (`MLFLOW_EXPERIMENT_ID`, or the id of
+    /// `MLFLOW_EXPERIMENT_NAME` after the first export).
+    public var experimentID: String? { resolved.withLock { $0 } ?? configuration.experimentID }
     private let writerIdle = Mutex(true)
 
     /// Opens (or creates) the spool. With no tracking URI, tracing is off: said once in the log, and
@@ -239,6 +244,7 @@ public final class TraceExporter: Service, Sendable {
                 do {
                     experimentID = try await client.resolveExperiment(
                         name: configuration.experimentName, id: configuration.experimentID)
+                    resolved.withLock { $0 = experimentID }
                 } catch {
                     await fail(error.message, refused: error.code != .unavailable)
                     continue

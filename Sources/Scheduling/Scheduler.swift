@@ -1,6 +1,7 @@
 import Cron
 import Foundation
 import Logging
+import MLflowTracing
 import ServiceLifecycle
 import Storage
 import Workflows
@@ -15,10 +16,17 @@ public struct SchedulerConfiguration: Sendable {
     /// Missed-fire threshold and catch-up cap.
     public var planner: FirePlanner
 
-    public init(maxConcurrentRuns: Int = 16, shutdownGrace: Duration = .seconds(30), planner: FirePlanner = .init()) {
+    /// Where fires, lateness, run outcomes and the queue are counted.
+    public var metrics: SchedulerMetrics
+
+    public init(
+        maxConcurrentRuns: Int = 16, shutdownGrace: Duration = .seconds(30), planner: FirePlanner = .init(),
+        metrics: SchedulerMetrics = .none
+    ) {
         self.maxConcurrentRuns = max(1, maxConcurrentRuns)
         self.shutdownGrace = shutdownGrace
         self.planner = planner
+        self.metrics = metrics
     }
 }
 
@@ -40,6 +48,7 @@ public actor Scheduler: Service {
     struct Active: Sendable {
         var run: RunRecord
         var signal: Signal
+        var began: Date?
     }
 
     enum Job: Sendable {
@@ -89,7 +98,7 @@ public actor Scheduler: Service {
         startedUp = true
         for run in resumed { enqueue(run) }
         await fireRebootSchedules()
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.timerLoop() }
                 for await job in stream {
@@ -134,16 +143,19 @@ public actor Scheduler: Service {
         wakeup.signal()
     }
 
-    /// Stores and starts a run that no cron fire made (manual, webhook). Returns false when a run with
-    /// the same dedupe key exists (a webhook delivered twice).
-    public func submit(_ run: RunRecord, overlap: OverlapPolicy = .allow) async throws -> Bool {
+    /// Stores and starts a run that no cron fire made (manual, webhook): the overlap policy applies,
+    /// and the run gets its trace id now.
+    /// - Returns: the run as stored, or `nil` when a run with the same dedupe key exists (a webhook
+    ///   delivered twice).
+    public func submit(_ run: RunRecord, overlap: OverlapPolicy = .allow) async throws -> RunRecord? {
         var run = run
+        if run.traceID == nil { run.traceID = TraceID.random().mlflowTraceID }
         if let scheduleID = run.scheduleID, !(inFlight[scheduleID] ?? []).isEmpty {
             await applyOverlap(overlap, to: &run, scheduleID: scheduleID)
         }
-        guard try await store.insertRun(run) else { return false }
+        guard try await store.insertRun(run) else { return nil }
         if run.state == .queued && !isBuffered(run) { enqueue(run) }
-        return true
+        return run
     }
 
     /// Runs going now and waiting for a slot.
@@ -238,6 +250,7 @@ public actor Scheduler: Service {
             var run = RunRecord(
                 scheduleID: schedule.id, workflow: schedule.workflow, trigger: item.trigger, nominalTime: fire.instant,
                 dedupeKey: fire.dedupeKey, queuedAt: now, inputJSON: schedule.inputJSON)
+            run.traceID = TraceID.random().mlflowTraceID
             let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: schedule.jitterSeconds)
             if jitter > 0 { run.notBefore = fire.instant.addingTimeInterval(Double(jitter)) }
             if !(inFlight[schedule.id] ?? []).isEmpty {
@@ -257,6 +270,7 @@ public actor Scheduler: Service {
                     metadata: ["schedule_id": .string(schedule.id), "fire": .string(fire.iso8601)])
                 continue
             }
+            configuration.metrics.fired(trigger: run.trigger)
             logger.info(
                 run.state == .skipped ? "fire skipped" : "fire",
                 metadata: [
@@ -377,6 +391,12 @@ public actor Scheduler: Service {
     }
 
     private func started(_ id: String, _ start: RunStart) async {
+        if let run = active[id]?.run, run.trigger == "cron" || run.trigger == "catchup",
+            let due = run.notBefore ?? run.nominalTime
+        {
+            configuration.metrics.lateness(seconds: clock.now().timeIntervalSince(due))
+        }
+        active[id]?.began = clock.now()
         do {
             try await store.markRunStarted(
                 id: id, at: clock.now(), traceID: start.traceID, rootSpanID: start.rootSpanID,
@@ -406,7 +426,8 @@ public actor Scheduler: Service {
                 "run_id": .string(run.id), "schedule_id": .string(run.scheduleID ?? ""),
                 "state": .string(outcome.state.rawValue),
             ])
-        active.removeValue(forKey: run.id)
+        let began = active.removeValue(forKey: run.id)?.began
+        configuration.metrics.finished(state: outcome.state, seconds: began.map { clock.now().timeIntervalSince($0) })
         if let scheduleID = run.scheduleID {
             inFlight[scheduleID]?.remove(run.id)
             if (inFlight[scheduleID] ?? []).isEmpty, let next = buffered.removeValue(forKey: scheduleID) {
@@ -416,6 +437,7 @@ public actor Scheduler: Service {
         while accepting, active.count < configuration.maxConcurrentRuns, !waiting.isEmpty {
             admit(waiting.removeFirst())
         }
+        configuration.metrics.load(running: active.count, queued: waiting.count + delayedRuns.count)
         if active.isEmpty { idle.signal() }
     }
 

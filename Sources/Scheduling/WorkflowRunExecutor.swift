@@ -1,15 +1,24 @@
 import Foundation
 import MLflowTracing
 import Storage
+import Synchronization
 import Workflows
 
 /// Runs stored runs with a ``WorkflowRunner``: the run's input and payload go in, its trace gets the
 /// trigger, schedule id, run id and fire time, and the result comes back as the store keeps it.
-public struct WorkflowRunExecutor: RunExecutor {
-    public let runner: WorkflowRunner
+public final class WorkflowRunExecutor: RunExecutor {
+    private let current: Mutex<WorkflowRunner>
 
     public init(runner: WorkflowRunner) {
-        self.runner = runner
+        self.current = Mutex(runner)
+    }
+
+    /// The runner new runs use.
+    public var runner: WorkflowRunner { current.withLock { $0 } }
+
+    /// Swaps in a runner with newly loaded workflows (SIGHUP); runs already going keep theirs.
+    public func replace(_ runner: WorkflowRunner) {
+        current.withLock { $0 = runner }
     }
 
     public func execute(
@@ -27,10 +36,11 @@ public struct WorkflowRunExecutor: RunExecutor {
             tags["fire_time"] = ISO8601DateFormatter().string(from: nominal)
         }
         if let schedule { tags["schedule_name"] = schedule.name }
-        let request = RunRequest(
+        var request = RunRequest(
             workflow: run.workflow, input: input, payload: run.payload, trigger: run.trigger,
             scheduleID: run.scheduleID, runID: run.id, tags: tags,
             timeout: schedule?.timeoutSeconds.map { .seconds($0) })
+        request.traceID = run.traceID
         // Observer calls arrive in order from the run's own task: hand them over in that order.
         let (events, continuation) = AsyncStream.makeStream(of: RunEvent.self)
         async let forwarded: Void = {
@@ -44,7 +54,7 @@ public struct WorkflowRunExecutor: RunExecutor {
                 }
             }
         }()
-        let result = await runner.run(request) { continuation.yield($0) }
+        let result = await self.runner.run(request) { continuation.yield($0) }
         continuation.finish()
         await forwarded
         let state: RunState

@@ -210,8 +210,8 @@ public final class SQLiteStore: SchedulerStore {
             try db.execute(
                 sql: """
                     INSERT INTO run (id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state,
-                        queued_at_ms, not_before_ms, finished_at_ms, input_json, payload, error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        queued_at_ms, not_before_ms, finished_at_ms, input_json, payload, error, trace_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
                     """,
                 arguments: [
@@ -219,7 +219,7 @@ public final class SQLiteStore: SchedulerStore {
                     run.state.rawValue, Self.ms(run.queuedAt), Self.ms(run.notBefore),
                     run.state.isFinal ? Self.ms(run.finishedAt ?? run.queuedAt) as Int64 : nil, run.inputJSON,
                     run.payload,
-                    run.error,
+                    run.error, run.traceID,
                 ])
             return db.changesCount > 0
         }
@@ -231,7 +231,7 @@ public final class SQLiteStore: SchedulerStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    UPDATE run SET state = 'running', started_at_ms = ?, trace_id = ?, root_span_id = ?,
+                    UPDATE run SET state = 'running', started_at_ms = ?, trace_id = coalesce(?, trace_id), root_span_id = ?,
                         root_start_nanos = ?
                     WHERE id = ?
                     """, arguments: [Self.ms(at), traceID, rootSpanID, rootStartNanos, id])

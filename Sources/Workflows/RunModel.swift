@@ -17,6 +17,9 @@ public struct RunRequest: Sendable {
     public var tags: [String: String]
     /// The run's own limit; the shorter of this and the workflow's `timeout` applies.
     public var timeout: Duration?
+    /// The trace id to use (`tr-<32 hex>` or 32 hex), chosen before the run so that callers can show it
+    /// at once; `nil`: a new random one.
+    public var traceID: String?
 
     public init(
         workflow: String, input: [String: JSONValue] = [:], payload: Data? = nil, trigger: String = "manual",
@@ -61,6 +64,12 @@ public struct NodeRecord: Sendable, Codable, Hashable {
     public var durationMs: Double
     /// Why it failed, in one line.
     public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case node, workflow, kind, step, attempt, status, error
+        case startedAt = "started_at"
+        case durationMs = "duration_ms"
+    }
 }
 
 /// What the caller gets back: everything the store keeps about a run.

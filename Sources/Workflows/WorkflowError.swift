@@ -3,6 +3,11 @@
 public struct WorkflowError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         let name: String
+        /// Files with problems.
+        package static func invalid(_ problems: [Problem]) -> WorkflowError {
+            WorkflowError(code: .invalidFiles, problems: problems)
+        }
+
         public var description: String { name }
         /// One or more files are invalid; ``WorkflowError/problems`` lists every problem.
         public static let invalidFiles = Code(name: "invalidFiles")
@@ -14,11 +19,23 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
 
     /// One problem, at a place in a file.
     public struct Problem: Sendable, Hashable, CustomStringConvertible {
+        package init(file: String, line: Int, column: Int, message: String) {
+            self.file = file
+            self.line = line
+            self.column = column
+            self.message = message
+        }
+
         public var file: String
         public var line: Int
         public var column: Int
         public var message: String
         /// `schedules/workflows/energy.yaml:12:11: node "collect": next "colect" is not a node; …`
+        /// Files with problems.
+        package static func invalid(_ problems: [Problem]) -> WorkflowError {
+            WorkflowError(code: .invalidFiles, problems: problems)
+        }
+
         public var description: String { "\(file):\(line):\(column): \(message)" }
     }
 
@@ -30,6 +47,11 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.problems = problems
         self.message = message
+    }
+
+    /// Files with problems.
+    package static func invalid(_ problems: [Problem]) -> WorkflowError {
+        WorkflowError(code: .invalidFiles, problems: problems)
     }
 
     public var description: String {

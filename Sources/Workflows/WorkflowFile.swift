@@ -91,7 +91,7 @@ public enum WorkflowFile {
     }
 
     /// YAML scalars become JSON values the way YAML's core schema reads them; quoted scalars stay strings.
-    static func json(_ node: Yams.Node) -> JSONValue {
+    package static func json(_ node: Yams.Node) -> JSONValue {
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain {

@@ -89,7 +89,10 @@ public struct WorkflowRunner: Sendable {
         for (key, value) in request.input { initial[key] = value }
         execution.setState(initial)
 
-        let root = tracer.startSpan(workflow.name, context: .topLevel)
+        let chosen = request.traceID.flatMap { TraceID(hex: $0.hasPrefix("tr-") ? $0.dropFirst(3) : $0[...]) }
+        let root =
+            chosen.map { tracer.startRootSpan(workflow.name, traceID: $0) }
+            ?? tracer.startSpan(workflow.name, context: .topLevel)
         root.setSpanType(.chain)
         root.setTraceName(workflow.name)
         root.setTraceTag("trigger", request.trigger)

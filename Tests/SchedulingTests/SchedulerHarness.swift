@@ -122,7 +122,7 @@ struct SchedulerHarness {
 
     /// Waits until the scheduler sleeps on the clock again (it has handled everything due).
     func settle() async throws {
-        try await eventually(timeout: .seconds(10), "the scheduler sleeps") { clock.sleeperCount > 0 }
+        try await eventually(timeout: .seconds(60), "the scheduler sleeps") { clock.sleeperCount > 0 }
     }
 
     /// Moves the clock to `date` and waits for the scheduler to handle what became due.
@@ -141,7 +141,7 @@ struct SchedulerHarness {
     }
 
     func waitForRuns(_ what: String, _ condition: @escaping ([RunRecord]) -> Bool) async throws {
-        try await eventually(timeout: .seconds(10), what) { condition(try await runs()) }
+        try await eventually(timeout: .seconds(60), what) { condition(try await runs()) }
     }
 }
 

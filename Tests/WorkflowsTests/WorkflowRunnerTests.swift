@@ -175,7 +175,7 @@ struct WorkflowRunnerTests {
                     "name: slow_team\nentry: think\ntimeout: 300ms\nnodes:\n  think:\n    script: scripts/sleep.sh\n",
             ], scripts: ["scripts/sleep.sh": "#!/bin/sh\nsleep 60\n"])
         let recorder = SpanRecorder()
-        let result = await try fixture.runner(tracer: recorder.tracer).run(
+        let result = try await fixture.runner(tracer: recorder.tracer).run(
             RunRequest(workflow: "parent", runID: "r-sub"))
         #expect(result.status == .failed)
         #expect(

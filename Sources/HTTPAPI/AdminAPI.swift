@@ -1,0 +1,319 @@
+import Foundation
+import Hummingbird
+import Logging
+import Scheduling
+import Storage
+import Synchronization
+import Workflows
+
+/// The daemon's HTTP interface (DESIGN.md §6): health, readiness and metrics without a token; the admin
+/// API under `/api/v1` with `Authorization: Bearer <token>`. Every answer is JSON; every error is
+/// `{"error": {"message": …}}` with a status that says what kind of problem it is, and a request
+/// that is refused changes nothing.
+public struct AdminAPI: Sendable {
+    /// What the API needs from the rest of the daemon.
+    public struct Dependencies: Sendable {
+        public var store: any SchedulerStore
+        public var scheduler: Scheduler
+        /// The names of the loaded workflows (they change on SIGHUP).
+        public var workflows: @Sendable () -> Set<String>
+        /// The admin token.
+        public var token: String
+        /// A link to a trace in the MLflow UI, when tracing is on.
+        public var traceURL: @Sendable (String) -> String?
+        /// Prometheus text for `/metrics`.
+        public var metrics: @Sendable () async -> String
+        /// Whether the daemon is ready to fire (the store answers, the scheduler runs).
+        public var ready: @Sendable () async -> (Bool, String)
+
+        public init(
+            store: any SchedulerStore, scheduler: Scheduler, workflows: @escaping @Sendable () -> Set<String>,
+            token: String, traceURL: @escaping @Sendable (String) -> String?,
+            metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String)
+        ) {
+            self.store = store
+            self.scheduler = scheduler
+            self.workflows = workflows
+            self.token = token
+            self.traceURL = traceURL
+            self.metrics = metrics
+            self.ready = ready
+        }
+    }
+
+    let deps: Dependencies
+    /// The largest request body accepted.
+    static let maxBody = 1 << 20
+
+    public init(_ dependencies: Dependencies) {
+        self.deps = dependencies
+    }
+
+    /// The router with every route.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.get("healthz") { _, _ in JSONAnswer(["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            let (ready, detail) = await deps.ready()
+            return JSONAnswer(
+                ["status": .string(ready ? "ready" : "not ready"), "detail": .string(detail)],
+                status: ready ? .ok : .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: await deps.metrics())))
+        }
+        let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(token: deps.token))
+        api.get("schedules") { _, _ in try await listSchedules() }
+        api.post("schedules") { request, _ in try await createSchedule(request) }
+        api.get("schedules/:id") { _, context in try await showSchedule(try context.parameters.require("id")) }
+        api.delete("schedules/:id") { _, context in try await deleteSchedule(try context.parameters.require("id")) }
+        api.post("schedules/:id/pause") { request, context in
+            try await pause(try context.parameters.require("id"), request)
+        }
+        api.post("schedules/:id/resume") { _, context in try await resume(try context.parameters.require("id")) }
+        api.post("schedules/:id/run") { request, context in
+            try await runNow(try context.parameters.require("id"), request)
+        }
+        api.post("apply") { request, _ in try await apply(request) }
+        api.get("runs") { request, _ in try await listRuns(request) }
+        api.get("runs/:id") { _, context in try await showRun(try context.parameters.require("id")) }
+        return router
+    }
+
+    // MARK: - Schedules
+
+    func listSchedules() async throws -> JSONAnswer {
+        let schedules = try await deps.store.schedules()
+        let latest = try await deps.store.latestRuns()
+        let now = Date()
+        return JSONAnswer([
+            "schedules": .array(
+                schedules.map { schedule in
+                    var value = Representation.schedule(schedule, nextFires: 1, now: now)
+                    value["last_run"] =
+                        latest[schedule.id].map {
+                            .object(Representation.run($0, traceURL: deps.traceURL, detail: false))
+                        }
+                        ?? .null
+                    return .object(value)
+                })
+        ])
+    }
+
+    func createSchedule(_ request: Request) async throws -> JSONAnswer {
+        let definition: ScheduleDefinition = try await decode(request)
+        if let name = definition.name, try await deps.store.schedule(named: name) != nil {
+            throw APIError(
+                status: .conflict,
+                message: "a schedule named \"\(name)\" exists already; pick another name or rm it first")
+        }
+        let record: ScheduleRecord
+        switch definition.validate(workflows: deps.workflows()) {
+        case .failure(let problems): throw Self.invalid(problems.problems)
+        case .success(let valid): record = valid
+        }
+        do {
+            try await deps.store.insertSchedule(record)
+        } catch let error as StorageError where error.code == .duplicateName {
+            throw APIError(status: .conflict, message: error.message)
+        }
+        try await deps.scheduler.scheduleChanged(id: record.id)
+        var value = Representation.schedule(record, nextFires: 1)
+        if let secret = record.webhookSecret { value["webhook_secret"] = .string(secret) }
+        return JSONAnswer(.object(value), status: .created)
+    }
+
+    func showSchedule(_ key: String) async throws -> JSONAnswer {
+        let schedule = try await find(key)
+        var value = Representation.schedule(schedule, nextFires: 5)
+        let runs = try await deps.store.runs(scheduleID: schedule.id, limit: 10, before: nil)
+        value["runs"] = .array(runs.map { .object(Representation.run($0, traceURL: deps.traceURL, detail: false)) })
+        return JSONAnswer(.object(value))
+    }
+
+    func deleteSchedule(_ key: String) async throws -> JSONAnswer {
+        let schedule = try await find(key)
+        _ = try await deps.store.deleteSchedule(id: schedule.id)
+        await deps.scheduler.scheduleRemoved(id: schedule.id)
+        return JSONAnswer(["deleted": .string(schedule.id), "name": .string(schedule.name)])
+    }
+
+    func pause(_ key: String, _ request: Request) async throws -> JSONAnswer {
+        struct Body: Decodable { var note: String? }
+        let body: Body? = try await decodeOptional(request)
+        var schedule = try await find(key)
+        schedule.paused = true
+        schedule.pauseNote = body?.note
+        schedule.updatedAt = Date()
+        try await deps.store.updateSchedule(schedule)
+        try await deps.scheduler.scheduleChanged(id: schedule.id)
+        return JSONAnswer(.object(Representation.schedule(schedule)))
+    }
+
+    func resume(_ key: String) async throws -> JSONAnswer {
+        var schedule = try await find(key)
+        guard schedule.paused else { return JSONAnswer(.object(Representation.schedule(schedule, nextFires: 1))) }
+        schedule.paused = false
+        schedule.pauseNote = nil
+        // Fires while paused are not caught up: the schedule starts again from now.
+        schedule.lastFireSeconds = Int64(Date().timeIntervalSince1970.rounded(.down))
+        if schedule.remainingRuns == 0 { schedule.remainingRuns = nil }
+        schedule.updatedAt = Date()
+        try await deps.store.updateSchedule(schedule)
+        try await deps.scheduler.scheduleChanged(id: schedule.id)
+        return JSONAnswer(.object(Representation.schedule(schedule, nextFires: 1)))
+    }
+
+    func runNow(_ key: String, _ request: Request) async throws -> JSONAnswer {
+        struct Body: Decodable { var input: JSONValue? }
+        let body: Body? = try await decodeOptional(request)
+        let schedule = try await find(key)
+        var input = (try? JSONValue(json: Data(schedule.inputJSON.utf8)).objectValue) ?? [:]
+        if let extra = body?.input {
+            guard let members = extra.objectValue else {
+                throw APIError.badRequest("input must be a JSON object, not \(extra.typeName)")
+            }
+            for (key, value) in members { input[key] = value }
+        }
+        let run = RunRecord(
+            scheduleID: schedule.id, workflow: schedule.workflow, trigger: "manual",
+            inputJSON: JSONValue.object(input).jsonText)
+        guard let stored = try await deps.scheduler.submit(run) else {
+            throw APIError(status: .conflict, message: "the run was already submitted")
+        }
+        var value: [String: JSONValue] = [
+            "run_id": .string(stored.id), "trace_id": stored.traceID.map { .string($0) } ?? .null,
+            "state": .string(stored.state.rawValue),
+        ]
+        if let trace = stored.traceID, let url = deps.traceURL(trace) { value["trace_url"] = .string(url) }
+        return JSONAnswer(.object(value), status: .accepted)
+    }
+
+    func apply(_ request: Request) async throws -> JSONAnswer {
+        struct Item: Decodable {
+            var source: String
+            var schedule: ScheduleDefinition
+        }
+        struct Body: Decodable {
+            var schedules: [Item]
+            var prune: Bool?
+            var dryRun: Bool?
+            enum CodingKeys: String, CodingKey {
+                case schedules, prune
+                case dryRun = "dry_run"
+            }
+        }
+        let body: Body = try await decode(request)
+        let existing = try await deps.store.schedules()
+        let plan: SchedulePlan
+        switch SchedulePlan.make(
+            desired: body.schedules.map { .init(definition: $0.schedule, source: $0.source) }, existing: existing,
+            workflows: deps.workflows(), prune: body.prune ?? false)
+        {
+        case .failure(let problems):
+            throw APIError.badRequest(
+                "the schedules are not valid; nothing was applied",
+                problems: problems.problems.map {
+                    [
+                        "source": .string($0.source), "field": .string($0.problem.field),
+                        "message": .string($0.problem.message),
+                    ]
+                })
+        case .success(let valid): plan = valid
+        }
+        let dryRun = body.dryRun ?? false
+        if !dryRun && !plan.isEmpty {
+            try await deps.store.applySchedules(
+                insert: plan.creates, update: plan.updates, delete: plan.deletes.map(\.id))
+            try await deps.scheduler.reload()
+        }
+        func names(_ records: [ScheduleRecord]) -> JSONValue { .array(records.map { .string($0.name) }) }
+        var value: [String: JSONValue] = [
+            "create": names(plan.creates), "update": names(plan.updates), "delete": names(plan.deletes),
+            "unchanged": names(plan.unchanged), "applied": .bool(!dryRun),
+        ]
+        let secrets = plan.creates.compactMap { r in r.webhookSecret.map { (r.name, JSONValue.string($0)) } }
+        if !dryRun && !secrets.isEmpty {
+            value["webhook_secrets"] = .object(Dictionary(secrets, uniquingKeysWith: { a, _ in a }))
+        }
+        return JSONAnswer(.object(value))
+    }
+
+    // MARK: - Runs
+
+    func listRuns(_ request: Request) async throws -> JSONAnswer {
+        let query = request.uri.queryParameters
+        var scheduleID: String?
+        if let key = query["schedule"].map(String.init) { scheduleID = try await find(key).id }
+        let limitText = query["limit"].map(String.init) ?? "20"
+        guard let limit = Int(limitText), (1...1000).contains(limit) else {
+            throw APIError.badRequest("limit \"\(limitText)\" must be a whole number from 1 to 1000")
+        }
+        let runs = try await deps.store.runs(
+            scheduleID: scheduleID, limit: limit, before: query["before"].map(String.init))
+        return JSONAnswer([
+            "runs": .array(runs.map { .object(Representation.run($0, traceURL: deps.traceURL, detail: false)) })
+        ])
+    }
+
+    func showRun(_ id: String) async throws -> JSONAnswer {
+        guard let run = try await deps.store.run(id: id) else {
+            throw APIError.notFound("no run with id \(id)")
+        }
+        return JSONAnswer(.object(Representation.run(run, traceURL: deps.traceURL, detail: true)))
+    }
+
+    // MARK: - Helpers
+
+    /// A schedule by id or by name.
+    func find(_ key: String) async throws -> ScheduleRecord {
+        if let schedule = try await deps.store.schedule(id: key) { return schedule }
+        if let schedule = try await deps.store.schedule(named: key) { return schedule }
+        throw APIError.notFound("no schedule with id or name \"\(key)\"")
+    }
+
+    func decode<T: Decodable>(_ request: Request) async throws -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maxBody)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "the request body is over \(Self.maxBody) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw APIError.badRequest(
+                "field \(Self.path(context.codingPath)) has the wrong type: \(context.debugDescription)")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw APIError.badRequest("field \(Self.path(context.codingPath + [key])) is missing")
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON")
+        }
+    }
+
+    func decodeOptional<T: Decodable>(_ request: Request) async throws -> T? {
+        var request = request
+        let buffer = (try? await request.collectBody(upTo: Self.maxBody)) ?? ByteBuffer()
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON for this route")
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "(body)" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    static func invalid(_ problems: [ScheduleDefinition.Problem]) -> APIError {
+        APIError.badRequest(
+            problems.map(\.description).joined(separator: "; "),
+            problems: problems.map { ["field": .string($0.field), "message": .string($0.message)] })
+    }
+}

@@ -1,0 +1,213 @@
+import Cron
+import Foundation
+import ProcessSandbox
+import Storage
+import Workflows
+
+/// A schedule as people write it (the API's JSON body, a `schedules/*.yaml` file, `schedule add`
+/// flags), before it is checked and stored.
+public struct ScheduleDefinition: Sendable, Hashable, Codable {
+    public var name: String?
+    public var cron: String?
+    public var webhook: Bool?
+    public var workflow: String?
+    public var timeZone: String?
+    /// A JSON object merged over the workflow's initial state.
+    public var input: JSONValue?
+    /// `skip`, `allow`, `buffer-one`, `cancel-other`.
+    public var overlap: String?
+    /// How far back missed fires are caught up: a duration (`1h`; `0` for none).
+    public var catchup: String?
+    /// `latest`, `all`, `none`.
+    public var catchupMode: String?
+    /// Up to this much delay per fire (`30s`).
+    public var jitter: String?
+    /// The run's timeout (`20m`).
+    public var timeout: String?
+    public var paused: Bool?
+    public var pauseNote: String?
+    public var remainingRuns: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, cron, webhook, workflow, input, overlap, catchup, jitter, timeout, paused
+        case timeZone = "time_zone"
+        case catchupMode = "catchup_mode"
+        case pauseNote = "pause_note"
+        case remainingRuns = "remaining_runs"
+    }
+
+    public init(
+        name: String? = nil, cron: String? = nil, webhook: Bool? = nil, workflow: String? = nil,
+        timeZone: String? = nil, input: JSONValue? = nil, overlap: String? = nil, catchup: String? = nil,
+        catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
+        pauseNote: String? = nil, remainingRuns: Int? = nil
+    ) {
+        self.name = name
+        self.cron = cron
+        self.webhook = webhook
+        self.workflow = workflow
+        self.timeZone = timeZone
+        self.input = input
+        self.overlap = overlap
+        self.catchup = catchup
+        self.catchupMode = catchupMode
+        self.jitter = jitter
+        self.timeout = timeout
+        self.paused = paused
+        self.pauseNote = pauseNote
+        self.remainingRuns = remainingRuns
+    }
+
+    /// One problem with one field.
+    public struct Problem: Sendable, Hashable, CustomStringConvertible {
+        /// The field as written in files and JSON (`cron`, `time_zone`, …).
+        public var field: String
+        public var message: String
+        public var description: String { "\(field): \(message)" }
+    }
+
+    /// Every problem found in one definition.
+    public struct Problems: Error, Sendable, CustomStringConvertible {
+        public var problems: [Problem]
+        public var description: String { problems.map(\.description).joined(separator: "; ") }
+    }
+
+    /// The names schedules may have: they appear in URLs (`/hooks/{name}`) and on command lines.
+    public static let namePattern = #"^[a-z0-9][a-z0-9_-]{0,63}$"#
+
+    /// Checks every field and builds the record to store.
+    /// - Parameters:
+    ///   - workflows: the names of the workflows the daemon has loaded.
+    ///   - existing: the stored schedule this definition replaces (keeps its id, cursor and secret).
+    /// - Returns: the record, or every problem found.
+    public func validate(workflows: Set<String>, existing: ScheduleRecord? = nil, now: Date = Date())
+        -> Result<ScheduleRecord, Problems>
+    {
+        var problems: [Problem] = []
+        func problem(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
+
+        let name = name ?? ""
+        if name.range(of: Self.namePattern, options: .regularExpression) == nil {
+            problem(
+                "name",
+                name.isEmpty
+                    ? "is missing; give the schedule a name like nightly_energy"
+                    : "\"\(name)\" must be 1-64 lowercase letters, digits, _ and -, starting with a letter or digit")
+        }
+        let zone = timeZone ?? "UTC"
+        let isWebhook = webhook ?? false
+        if let cron {
+            do {
+                _ = try CronExpression(cron, options: .init(timeZone: zone, seed: existing?.id))
+            } catch {
+                problem(error.code == .unknownTimeZone ? "time_zone" : "cron", error.description)
+            }
+        } else {
+            if !isWebhook { problem("cron", "is missing; give a cron expression, webhook: true, or both") }
+            if timeZone != nil {
+                do {
+                    _ = try CronExpression("0 0 * * *", options: .init(timeZone: zone))
+                } catch {
+                    problem("time_zone", error.description)
+                }
+            }
+        }
+        let workflow = workflow ?? ""
+        if workflow.isEmpty {
+            problem("workflow", "is missing; name the workflow to run")
+        } else if !workflows.contains(workflow) {
+            problem(
+                "workflow",
+                "\"\(workflow)\" is not loaded; known: \(workflows.isEmpty ? "(none)" : workflows.sorted().joined(separator: ", "))"
+            )
+        }
+        var inputJSON = "{}"
+        if let input {
+            if input.objectValue != nil {
+                inputJSON = input.jsonText
+            } else {
+                problem("input", "must be a JSON object (key: value pairs), not \(input.typeName)")
+            }
+        }
+        let overlapPolicy = OverlapPolicy(rawValue: overlap ?? "skip")
+        if overlapPolicy == nil {
+            problem(
+                "overlap",
+                "\"\(overlap ?? "")\" is not allowed; use \(OverlapPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let mode = CatchupMode(rawValue: catchupMode ?? "latest")
+        if mode == nil {
+            problem(
+                "catchup_mode",
+                "\"\(catchupMode ?? "")\" is not allowed; use \(CatchupMode.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        func seconds(_ field: String, _ text: String?, default value: Int?, allowZero: Bool, max: Int) -> Int? {
+            guard let text else { return value }
+            guard let duration = DurationText.parse(text) else {
+                problem(field, "\"\(text)\" is not a duration; use 30s, 5m, 1h30m (no sign)")
+                return value
+            }
+            let whole = Int(duration.components.seconds)
+            if !allowZero && whole <= 0 {
+                problem(field, "\"\(text)\" must be at least 1s")
+            } else if whole > max {
+                problem(field, "\"\(text)\" is longer than the limit, \(DurationText.format(.seconds(max)))")
+            }
+            return whole
+        }
+        let window = seconds("catchup", catchup, default: 3600, allowZero: true, max: 30 * 86_400) ?? 3600
+        let jitterSeconds = seconds("jitter", jitter, default: 0, allowZero: true, max: 86_400) ?? 0
+        let timeoutSeconds = seconds("timeout", timeout, default: nil, allowZero: false, max: 7 * 86_400)
+        if let remainingRuns, remainingRuns < 1 {
+            problem("remaining_runs", "\(remainingRuns) must be 1 or more (leave it out for no limit)")
+        }
+        guard problems.isEmpty, let overlapPolicy, let mode else { return .failure(Problems(problems: problems)) }
+
+        var record =
+            existing
+            ?? ScheduleRecord(
+                name: name, cron: cron, workflow: workflow, createdAt: now, updatedAt: now)
+        record.name = name
+        record.cron = cron
+        record.timeZone = zone
+        record.webhook = isWebhook
+        if isWebhook && record.webhookSecret == nil { record.webhookSecret = Self.secret() }
+        if !isWebhook { record.webhookSecret = nil }
+        record.workflow = workflow
+        record.inputJSON = inputJSON
+        record.overlap = overlapPolicy
+        record.catchupWindowSeconds = window
+        record.catchupMode = mode
+        record.jitterSeconds = jitterSeconds
+        record.timeoutSeconds = timeoutSeconds
+        if let paused {
+            record.paused = paused
+            record.pauseNote = paused ? pauseNote : nil
+        }
+        if let remainingRuns { record.remainingRuns = remainingRuns }
+        if existing == nil { record.lastFireSeconds = Int64(now.timeIntervalSince1970.rounded(.down)) }
+        record.updatedAt = now
+        return .success(record)
+    }
+
+    /// A webhook signing secret: 32 random bytes, hex.
+    static func secret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// True when storing `record` over `existing` changes what the schedule does.
+    public static func differs(_ record: ScheduleRecord, from existing: ScheduleRecord) -> Bool {
+        var a = record
+        var b = existing
+        for value in [\ScheduleRecord.updatedAt, \ScheduleRecord.createdAt] {
+            a[keyPath: value] = Date(timeIntervalSince1970: 0)
+            b[keyPath: value] = Date(timeIntervalSince1970: 0)
+        }
+        a.lastFireSeconds = nil
+        b.lastFireSeconds = nil
+        return a != b
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Workflows
+import Yams
+
+/// Reads schedule files (`schedules/*.yaml`), one schedule per file:
+///
+/// ```yaml
+/// name: nightly_energy          # default: the file name without .yaml
+/// cron: "0 2 * * *"             # and/or webhook: true
+/// time_zone: Europe/Berlin      # default UTC
+/// workflow: energy_analysis
+/// input: {region: eu}           # merged over the workflow's initial state
+/// overlap: skip                 # allow, buffer-one, cancel-other
+/// catchup: 1h                   # window for fires missed while down (0: none)
+/// catchup_mode: latest          # all, none
+/// jitter: 30s
+/// timeout: 20m
+/// paused: false
+/// remaining_runs: 10
+/// ```
+public enum ScheduleFile {
+    static let keys = [
+        "name", "cron", "webhook", "workflow", "time_zone", "input", "overlap", "catchup", "catchup_mode", "jitter",
+        "timeout", "paused", "pause_note", "remaining_runs",
+    ]
+
+    /// One file read.
+    public struct Entry: Sendable {
+        public var definition: ScheduleDefinition
+        /// The file, as shown in messages.
+        public var file: String
+        /// Where each key's value is (line, column), for messages.
+        var marks: [String: (line: Int, column: Int)]
+    }
+
+    /// Reads every `*.yaml` file directly in `directory` (not `policies.yaml`, not subfolders) and checks
+    /// each schedule against the loaded workflows.
+    /// - Returns: the definitions, or every problem as `file:line:column: field: message`.
+    public static func load(directory: URL, workflows: Set<String>) -> Result<[Entry], WorkflowError> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var entries: [Entry] = []
+        var problems: [WorkflowError.Problem] = []
+        for name in names.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "policies.yaml"
+        {
+            let url = directory.appendingPathComponent(name)
+            let shown = display(url)
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                problems.append(.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text"))
+                continue
+            }
+            switch parse(text, file: shown, defaultName: (name as NSString).deletingPathExtension) {
+            case .failure(let error): problems += error.problems
+            case .success(let entry):
+                if case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows) {
+                    problems += fieldProblems.problems.map { entry.problem($0) }
+                }
+                entries.append(entry)
+            }
+        }
+        var seen: [String: String] = [:]
+        for entry in entries {
+            guard let name = entry.definition.name else { continue }
+            if let first = seen[name] {
+                problems.append(
+                    entry.problem(
+                        .init(field: "name", message: "\"\(name)\" is also the name of the schedule in \(first)")))
+            } else {
+                seen[name] = entry.file
+            }
+        }
+        guard problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
+        return .success(entries)
+    }
+
+    /// Parses one file (no checks against workflows).
+    public static func parse(_ text: String, file: String, defaultName: String) -> Result<Entry, WorkflowError> {
+        var problems: [WorkflowError.Problem] = []
+        func problem(_ node: Yams.Node?, _ message: String) {
+            problems.append(
+                .init(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message))
+        }
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            let summary = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""
+            return .failure(
+                WorkflowError.invalid([.init(file: file, line: 1, column: 1, message: "is not valid YAML: \(summary)")])
+            )
+        }
+        guard let root, let fields = root.mapping else {
+            return .failure(
+                WorkflowError.invalid([
+                    .init(file: file, line: 1, column: 1, message: "must be a mapping with cron and workflow")
+                ]))
+        }
+        var definition = ScheduleDefinition(name: defaultName)
+        var marks: [String: (line: Int, column: Int)] = [:]
+        for (keyNode, value) in fields {
+            let key = keyNode.string ?? ""
+            marks[key] = (value.mark?.line ?? 1, value.mark?.column ?? 1)
+            func text() -> String? {
+                guard let scalar = value.scalar else {
+                    problem(value, "\(key) must be a single value")
+                    return nil
+                }
+                return scalar.string
+            }
+            switch key {
+            case "name": definition.name = text()
+            case "cron": definition.cron = text()
+            case "workflow": definition.workflow = text()
+            case "time_zone": definition.timeZone = text()
+            case "overlap": definition.overlap = text()
+            case "catchup": definition.catchup = text()
+            case "catchup_mode": definition.catchupMode = text()
+            case "jitter": definition.jitter = text()
+            case "timeout": definition.timeout = text()
+            case "pause_note": definition.pauseNote = text()
+            case "webhook", "paused":
+                guard let flag = value.bool else {
+                    problem(value, "\(key) must be true or false")
+                    continue
+                }
+                if key == "webhook" { definition.webhook = flag } else { definition.paused = flag }
+            case "remaining_runs":
+                guard let n = value.int else {
+                    problem(value, "remaining_runs must be a whole number")
+                    continue
+                }
+                definition.remainingRuns = n
+            case "input": definition.input = WorkflowFile.json(value)
+            default:
+                problem(keyNode, "unknown key \"\(key)\"; allowed: \(keys.joined(separator: ", "))")
+            }
+        }
+        guard problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
+        return .success(Entry(definition: definition, file: file, marks: marks))
+    }
+
+    static func display(_ url: URL) -> String {
+        let path = url.standardizedFileURL.path
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
+}
+
+extension ScheduleFile.Entry {
+    func problem(_ problem: ScheduleDefinition.Problem) -> WorkflowError.Problem {
+        let mark = marks[problem.field] ?? (1, 1)
+        return .init(file: file, line: mark.line, column: mark.column, message: problem.description)
+    }
+}

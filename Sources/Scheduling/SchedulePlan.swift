@@ -1,0 +1,83 @@
+import Foundation
+import Storage
+
+/// What `schedule apply` (and the daemon at start) does to make the stored schedules match a set of
+/// definitions: creates, updates, and with pruning deletes the schedules that came from files and
+/// are gone. Schedules added through the API are never pruned.
+public struct SchedulePlan: Sendable {
+    public var creates: [ScheduleRecord] = []
+    public var updates: [ScheduleRecord] = []
+    public var deletes: [ScheduleRecord] = []
+    public var unchanged: [ScheduleRecord] = []
+
+    /// A definition and where it came from (a file name, for pruning).
+    public struct Desired: Sendable {
+        public var definition: ScheduleDefinition
+        public var source: String
+
+        public init(definition: ScheduleDefinition, source: String) {
+            self.definition = definition
+            self.source = source
+        }
+    }
+
+    /// A problem with one of the definitions.
+    public struct Problem: Sendable, Hashable, CustomStringConvertible {
+        /// The definition's source (file name).
+        public var source: String
+        public var problem: ScheduleDefinition.Problem
+        public var description: String { "\(source): \(problem)" }
+    }
+
+    /// Every problem in the definitions.
+    public struct Problems: Error, Sendable, CustomStringConvertible {
+        public var problems: [Problem]
+        public var description: String { problems.map(\.description).joined(separator: "\n") }
+    }
+
+    /// Computes the plan; nothing is stored.
+    /// - Returns: the plan, or every problem in every definition.
+    public static func make(
+        desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool, now: Date = Date()
+    ) -> Result<SchedulePlan, Problems> {
+        var plan = SchedulePlan()
+        var problems: [Problem] = []
+        let byName = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var names: Set<String> = []
+        for item in desired {
+            let name = item.definition.name ?? ""
+            if !names.insert(name).inserted {
+                problems.append(
+                    Problem(
+                        source: item.source,
+                        problem: .init(field: "name", message: "\"\(name)\" is defined twice in the set being applied"))
+                )
+                continue
+            }
+            let current = byName[name]
+            switch item.definition.validate(workflows: workflows, existing: current, now: now) {
+            case .failure(let found):
+                problems += found.problems.map { Problem(source: item.source, problem: $0) }
+            case .success(var record):
+                record.source = item.source
+                if let current {
+                    if ScheduleDefinition.differs(record, from: current) {
+                        plan.updates.append(record)
+                    } else {
+                        plan.unchanged.append(current)
+                    }
+                } else {
+                    plan.creates.append(record)
+                }
+            }
+        }
+        if prune {
+            plan.deletes = existing.filter { $0.source != nil && !names.contains($0.name) }
+        }
+        guard problems.isEmpty else { return .failure(Problems(problems: problems)) }
+        return .success(plan)
+    }
+
+    /// True when applying changes nothing.
+    public var isEmpty: Bool { creates.isEmpty && updates.isEmpty && deletes.isEmpty }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import HTTPAPI
+import Hummingbird
+import Logging
+import MLflowTracing
+import ProcessSandbox
+import Prometheus
+import Scheduling
+import ServiceLifecycle
+import Storage
+import Synchronization
+import UnixSignals
+import Workflows
+
+/// Wires the store, the tracer, the runner, the scheduler and the HTTP server into one `ServiceGroup`.
+struct Daemon {
+    let configuration: DaemonConfiguration
+    let logger = Logger(label: "schedulerd")
+
+    func run() async throws {
+        let fm = FileManager.default
+        let data = configuration.dataDirectory
+        // Files the daemon creates (database, spool, token) are its own: mode 0600.
+        umask(0o077)
+        do {
+            try fm.createDirectory(at: data, withIntermediateDirectories: true)
+            // Scripts run as another user must reach their folders under work/, and nothing else:
+            // the data directory and work/ can be passed through (x) but not listed.
+            try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: data.path)
+            let work = data.appendingPathComponent("work")
+            try fm.createDirectory(at: work, withIntermediateDirectories: true)
+            try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: work.path)
+        } catch {
+            throw DaemonError(
+                description: "cannot prepare the data directory \(data.path): \(error.localizedDescription)")
+        }
+        let token = try configuration.token ?? Self.token(in: data)
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: data.appendingPathComponent("schedulerd.sqlite").path)
+        } catch {
+            throw DaemonError(description: "\(error)")
+        }
+
+        // Workflows and schedules: refuse to start on invalid files, saying every problem.
+        let catalog: WorkflowCatalog
+        do {
+            catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+        } catch {
+            throw DaemonError(
+                description: "the workflow files in \(configuration.schedulesDirectory.path) are not valid:\n\(error)")
+        }
+        try await Self.applyScheduleFiles(
+            directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
+
+        // Tracing.
+        let tracing: MLflowTracingConfiguration
+        do {
+            tracing = try MLflowTracingConfiguration(environment: configuration.environment, dataDirectory: data.path)
+        } catch {
+            throw DaemonError(description: "\(error)")
+        }
+        let exporter = try TraceExporter(configuration: tracing, logger: Logger(label: "schedulerd.tracing"))
+
+        // The sandbox: bubblewrap when it works here, loudly rlimits-only when not.
+        var bubblewrap: String?
+        switch await SandboxRunner.probeBubblewrap() {
+        case .success(let path):
+            bubblewrap = path
+            logger.info("scripts run under bubblewrap", metadata: ["bwrap": .string(path)])
+        case .failure(let failure):
+            logger.warning(
+                "bubblewrap is not usable; scripts run with resource limits only (no namespaces)",
+                metadata: ["reason": .string(failure.reason)])
+        }
+        let sandbox = SandboxRunner(
+            environment: configuration.environment, workRoot: data.appendingPathComponent("work"),
+            bubblewrap: bubblewrap)
+        let runnerConfiguration = WorkflowRunner.Configuration(
+            sandbox: sandbox, environment: configuration.environment,
+            artifactsDirectory: data.appendingPathComponent("artifacts"))
+        let makeRunner: @Sendable (WorkflowCatalog) -> WorkflowRunner = { catalog in
+            WorkflowRunner(
+                catalog: catalog, tracer: exporter.tracer, configuration: runnerConfiguration,
+                logger: Logger(label: "schedulerd.workflows"))
+        }
+        let executor = WorkflowRunExecutor(runner: makeRunner(catalog))
+
+        // Metrics.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["schedulerd_fire_lateness_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
+            .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(60),
+        ]
+        factory.durationHistogramBuckets["schedulerd_run_duration_seconds"] = [
+            .milliseconds(100), .seconds(1), .seconds(5), .seconds(30), .seconds(60), .seconds(300), .seconds(1800),
+            .seconds(3600),
+        ]
+        let spoolDepth = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_trace_spool_depth", unitName: "spans", helpText: "Spans waiting for export."))
+        let exportFailures = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_trace_export_failed", unitName: "requests",
+                helpText: "Export requests that failed (each is retried)."))
+        let spansDropped = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_trace_dropped", unitName: "spans",
+                helpText: "Spans dropped because the spool was full."))
+
+        let scheduler = Scheduler(
+            store: store, executor: executor,
+            configuration: .init(
+                maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
+                metrics: SchedulerMetrics(factory: factory)),
+            logger: Logger(label: "schedulerd.scheduler"))
+
+        let names = Mutex(Set(catalog.workflows.keys))
+        let trackingURI = tracing.trackingURI
+        let api = AdminAPI(
+            .init(
+                store: store, scheduler: scheduler, workflows: { names.withLock { $0 } }, token: token,
+                traceURL: { trace in
+                    guard let uri = trackingURI, let experiment = exporter.experimentID else { return nil }
+                    let base =
+                        uri.absoluteString.hasSuffix("/") ? String(uri.absoluteString.dropLast()) : uri.absoluteString
+                    return "\(base)/#/experiments/\(experiment)/traces?selectedEvaluationId=\(trace)"
+                },
+                metrics: {
+                    let statistics = exporter.statistics
+                    spoolDepth.set(Int64(statistics.pending))
+                    exportFailures.set(Int64(statistics.failedRequests))
+                    spansDropped.set(Int64(statistics.dropped))
+                    var buffer: [UInt8] = []
+                    registry.emit(into: &buffer)
+                    return String(decoding: buffer, as: UTF8.self)
+                },
+                ready: {
+                    do {
+                        _ = try await store.runCounts()
+                        return (true, "store answers, scheduler running")
+                    } catch {
+                        return (false, "the store does not answer: \(error)")
+                    }
+                }))
+        let app = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { [logger, configuration] _ in
+                logger.info(
+                    "listening",
+                    metadata: [
+                        "address": .string("\(configuration.host):\(configuration.port)"),
+                        "data_dir": .string(configuration.dataDirectory.path),
+                        "schedules": .string(configuration.schedulesDirectory.path),
+                    ])
+            },
+            logger: Logger(label: "schedulerd.http"))
+
+        let hangup = HangupService(
+            logger: logger,
+            reload: { [configuration, logger] in
+                do {
+                    let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+                    try await Self.applyScheduleFiles(
+                        directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
+                    executor.replace(makeRunner(catalog))
+                    names.withLock { $0 = Set(catalog.workflows.keys) }
+                    try await scheduler.reload()
+                    logger.info(
+                        "reloaded the schedules directory",
+                        metadata: ["workflows": .stringConvertible(catalog.workflows.count)])
+                } catch {
+                    logger.error(
+                        "reload refused; the previous workflows and schedules stay",
+                        metadata: ["error": .string("\(error)")])
+                }
+            })
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: exporter), .init(service: scheduler), .init(service: app), .init(service: hangup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// Reads `<data>/admin.token`, creating it (mode 0600) with 32 random bytes on first start.
+    static func token(in data: URL) throws -> String {
+        let file = data.appendingPathComponent("admin.token")
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !token.isEmpty { return token }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else {
+            throw DaemonError(description: "cannot write the admin token to \(file.path)")
+        }
+        return token
+    }
+
+    /// Makes the stored schedules match `<schedules>/*.yaml`: creates and updates them, deletes the
+    /// ones that came from files that are gone. Schedules added through the API stay.
+    static func applyScheduleFiles(directory: URL, catalog: WorkflowCatalog, store: SQLiteStore, logger: Logger)
+        async throws
+    {
+        let entries: [ScheduleFile.Entry]
+        switch ScheduleFile.load(directory: directory, workflows: Set(catalog.workflows.keys)) {
+        case .failure(let error):
+            throw DaemonError(description: "the schedule files in \(directory.path) are not valid:\n\(error)")
+        case .success(let loaded): entries = loaded
+        }
+        let existing = try await store.schedules()
+        let desired = entries.map {
+            SchedulePlan.Desired(definition: $0.definition, source: ($0.file as NSString).lastPathComponent)
+        }
+        switch SchedulePlan.make(
+            desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true)
+        {
+        case .failure(let problems):
+            throw DaemonError(description: "the schedule files are not valid:\n\(problems)")
+        case .success(let plan):
+            guard !plan.isEmpty else { return }
+            try await store.applySchedules(insert: plan.creates, update: plan.updates, delete: plan.deletes.map(\.id))
+            logger.info(
+                "applied the schedule files",
+                metadata: [
+                    "created": .stringConvertible(plan.creates.count),
+                    "updated": .stringConvertible(plan.updates.count),
+                    "deleted": .stringConvertible(plan.deletes.count),
+                ])
+        }
+    }
+}
+
+/// Reloads the schedules directory on SIGHUP.
+struct HangupService: Service {
+    let logger: Logger
+    let reload: @Sendable () async -> Void
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: reloading the schedules directory")
+            await reload()
+        }
+    }
+}

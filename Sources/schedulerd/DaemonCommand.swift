@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `schedulerd`: the scheduler daemon.
+@main
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedulerd",
+        abstract: "Fire analysis workflows on cron schedules and webhooks; every run one MLflow trace.",
+        discussion: """
+            Every option can also be set through its environment variable; a flag wins over the \
+            variable. MLflow is configured with MLflow's own variables: MLFLOW_TRACKING_URI (unset: \
+            tracing off), MLFLOW_EXPERIMENT_NAME (default schedulerd) or MLFLOW_EXPERIMENT_ID, \
+            MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD.
+
+            At start the daemon loads and checks <schedules>/workflows/*.yaml and policies.yaml \
+            (it refuses to start when they are invalid), applies the schedule files <schedules>/*.yaml, \
+            marks runs a crash left running as interrupted, and resumes queued runs. SIGHUP loads \
+            the schedules directory again; SIGTERM or SIGINT stop new fires, let running runs finish \
+            for the grace period, cancel the rest and flush the trace spool.
+
+            The admin token is SCHEDULERD_TOKEN, or generated on first start into \
+            <data-dir>/admin.token (mode 0600).
+            """
+    )
+
+    @Option(help: "Where the database, the token, the trace spool and artifacts live. [SCHEDULERD_DATA_DIR]")
+    var dataDir: String?
+
+    @Option(help: "HOST:PORT for the HTTP API. [SCHEDULERD_LISTEN, default 127.0.0.1:8088]")
+    var listen: String?
+
+    @Option(
+        help: "The schedules directory (workflows/, policies.yaml, *.yaml). [SCHEDULERD_SCHEDULES, default schedules]")
+    var schedules: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. [SCHEDULERD_LOG_LEVEL, default info]")
+    var logLevel: String?
+
+    @Option(help: "Runs at once across all schedules; more wait queued. [SCHEDULERD_MAX_RUNS, default 16]")
+    var maxRuns: Int?
+
+    @Option(help: "How long running runs may finish after SIGTERM. [SCHEDULERD_SHUTDOWN_GRACE, default 30s]")
+    var shutdownGrace: String?
+
+    func run() async throws {
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try DaemonConfiguration(
+                flags: .init(
+                    dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
+                    shutdownGrace: shutdownGrace),
+                environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            try await Daemon(configuration: configuration).run()
+        } catch let error as DaemonError {
+            FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import ProcessSandbox
+
+/// Why the daemon cannot start, in words for an operator.
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The daemon's settings, from flags and environment (a flag wins).
+struct DaemonConfiguration: Sendable {
+    struct Flags {
+        var dataDir: String?
+        var listen: String?
+        var schedules: String?
+        var logLevel: String?
+        var maxRuns: Int?
+        var shutdownGrace: String?
+    }
+
+    /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
+    /// `~/.local/state/schedulerd`.
+    var dataDirectory: URL
+    /// `--listen`, `SCHEDULERD_LISTEN`; default `127.0.0.1:8088`.
+    var host: String
+    var port: Int
+    /// `--schedules`, `SCHEDULERD_SCHEDULES`; default `schedules`.
+    var schedulesDirectory: URL
+    /// `--log-level`, `SCHEDULERD_LOG_LEVEL`; default `info`.
+    var logLevel: Logger.Level
+    /// `--max-runs`, `SCHEDULERD_MAX_RUNS`; default 16.
+    var maxRuns: Int
+    /// `--shutdown-grace`, `SCHEDULERD_SHUTDOWN_GRACE`; default 30 s.
+    var shutdownGrace: Duration
+    /// `SCHEDULERD_TOKEN`; else the token file.
+    var token: String?
+    /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes.
+    var environment: [String: String]
+
+    init(flags: Flags, environment: [String: String]) throws {
+        func pick(_ flag: String?, _ variable: String) -> String? {
+            if let flag, !flag.isEmpty { return flag }
+            if let value = environment[variable], !value.isEmpty { return value }
+            return nil
+        }
+        self.environment = environment
+        if let dir = pick(flags.dataDir, "SCHEDULERD_DATA_DIR") {
+            dataDirectory = URL(fileURLWithPath: dir)
+        } else if let state = environment["XDG_STATE_HOME"], !state.isEmpty {
+            dataDirectory = URL(fileURLWithPath: state).appendingPathComponent("schedulerd")
+        } else {
+            dataDirectory = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory())
+                .appendingPathComponent(".local/state/schedulerd")
+        }
+        let listen = pick(flags.listen, "SCHEDULERD_LISTEN") ?? "127.0.0.1:8088"
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port), colon > listen.startIndex
+        else {
+            throw DaemonError(description: "listen address \"\(listen)\" must be HOST:PORT, like 127.0.0.1:8088")
+        }
+        host = String(listen[..<colon])
+        self.port = port
+        schedulesDirectory = URL(fileURLWithPath: pick(flags.schedules, "SCHEDULERD_SCHEDULES") ?? "schedules")
+        let level = pick(flags.logLevel, "SCHEDULERD_LOG_LEVEL") ?? "info"
+        guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+            throw DaemonError(
+                description:
+                    "log level \"\(level)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = parsed
+        if let flag = flags.maxRuns {
+            maxRuns = flag
+        } else if let text = environment["SCHEDULERD_MAX_RUNS"], !text.isEmpty {
+            guard let n = Int(text) else {
+                throw DaemonError(description: "SCHEDULERD_MAX_RUNS \"\(text)\" must be a whole number")
+            }
+            maxRuns = n
+        } else {
+            maxRuns = 16
+        }
+        guard (1...10_000).contains(maxRuns) else {
+            throw DaemonError(description: "max runs \(maxRuns) must be from 1 to 10000")
+        }
+        let grace = pick(flags.shutdownGrace, "SCHEDULERD_SHUTDOWN_GRACE") ?? "30s"
+        guard let graceDuration = DurationText.parse(grace) else {
+            throw DaemonError(description: "shutdown grace \"\(grace)\" is not a duration; use 30s, 5m")
+        }
+        shutdownGrace = graceDuration
+        token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}

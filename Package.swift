@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "schedule",
             dependencies: [
-                "Cron", "Workflows",
+                "Cron", "Workflows", "Scheduling", "MLflowTracing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -14,12 +14,22 @@ struct ScheduleCommand: AsyncParsableCommand {
             hashing the schedule id: H, H(0-29), H/15. Macros: @yearly @monthly @weekly @daily \
             @hourly @every 1h30m @reboot. A prefix CRON_TZ=Europe/Berlin sets the zone.
 
+            The commands that manage schedules talk to the daemon at SCHEDULERD_URL (default \
+            http://127.0.0.1:8088) with the token in SCHEDULERD_TOKEN or <data-dir>/admin.token; \
+            next and validate work offline. Every command takes --json.
+
             Examples:
               schedule next "0 2 * * *" --tz America/New_York --count 3
               schedule next "*/15 9-17 * * MON-FRI" --json
               schedule next "0 0 L * *" --after 2024-02-01
               schedule validate schedules
+              schedule add nightly --cron "0 2 * * *" --workflow energy_analysis
+              schedule run nightly --wait
             """,
-        subcommands: [NextCommand.self, ValidateCommand.self]
+        subcommands: [
+            AddCommand.self, ListCommand.self, ShowCommand.self, RemoveCommand.self, PauseCommand.self,
+            ResumeCommand.self, RunCommand.self, RunsCommand.self, ApplyCommand.self, ValidateCommand.self,
+            NextCommand.self,
+        ]
     )
 }

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Scheduling
+import Workflows
+
+/// `schedule add`: creates a schedule on the daemon.
+struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
+    static let commandName = "add"
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Create a schedule: fire a workflow on a cron expression, on webhook POSTs, or both.",
+        discussion: """
+            Prints the new schedule's id; with --webhook also its URL and signing secret, shown only \
+            this once. Durations are written 30s, 5m, 1h30m.
+
+              schedule add nightly --cron "0 2 * * *" --tz Europe/Berlin --workflow energy_analysis
+              schedule add hook --webhook --workflow team_analysis --input team=ds
+            """)
+
+    @Argument(help: "The schedule's name: lowercase letters, digits, _ and -.")
+    var name: String
+
+    @Option(help: "Cron expression (see `schedule next --help`).")
+    var cron: String?
+
+    @Flag(help: "Also (or only) fire on POST /hooks/NAME.")
+    var webhook = false
+
+    @Option(help: "The workflow to run.")
+    var workflow: String
+
+    @Option(name: .customLong("tz"), help: "IANA time zone for the cron expression (default UTC).")
+    var timeZone: String?
+
+    @Option(help: "key=value merged into the workflow's state (repeatable; JSON values keep their type).")
+    var input: [String] = []
+
+    @Option(help: "When a fire comes while the last run goes on: skip, allow, buffer-one, cancel-other.")
+    var overlap: String?
+
+    @Option(help: "How far back fires missed while the daemon was down are caught up (default 1h; 0: none).")
+    var catchup: String?
+
+    @Option(help: "Which missed fires run: latest, all, none.")
+    var catchupMode: String?
+
+    @Option(help: "Spread starts by up to this much (the same delay for a given fire every time).")
+    var jitter: String?
+
+    @Option(help: "Cancel a run that takes longer than this.")
+    var timeout: String?
+
+    @Option(help: "Pause the schedule after this many runs.")
+    var remainingRuns: Int?
+
+    @Flag(help: "Create it paused.")
+    var paused = false
+
+    @Flag(help: "Print the daemon's JSON answer.")
+    var json = false
+
+    func run() async throws {
+        await Self.guarded {
+            let definition = ScheduleDefinition(
+                name: name, cron: cron, webhook: webhook ? true : nil, workflow: workflow, timeZone: timeZone,
+                input: input.isEmpty ? nil : try parseInputs(input), overlap: overlap, catchup: catchup,
+                catchupMode: catchupMode, jitter: jitter, timeout: timeout, paused: paused ? true : nil,
+                remainingRuns: remainingRuns)
+            let encoder = JSONEncoder()
+            let body = try JSONValue(json: encoder.encode(definition))
+            let client = DaemonClient()
+            let answer = try await client.request("POST", "/api/v1/schedules", body: body)
+            if json {
+                print(answer.jsonText)
+                return
+            }
+            print(Table.text(answer["id"]))
+            if let path = answer["webhook_path"]?.stringValue {
+                print("webhook: POST \(client.base)\(path)")
+                print("secret:  \(Table.text(answer["webhook_secret"]))  (shown once; sign requests with it)")
+            }
+        }
+    }
+}

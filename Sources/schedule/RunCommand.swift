@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Workflows
+
+/// `schedule run`: starts a schedule's workflow now (trigger `manual`).
+struct RunCommand: AsyncParsableCommand, DaemonCommandRunner {
+    static let commandName = "run"
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a schedule's workflow now (trigger manual).",
+        discussion: """
+            Prints the run id and trace id. With --wait, follows the run: one line per node as it \
+            finishes, then the run's state, and exits with it: 0 succeeded, 1 failed, 5 timed_out, \
+            6 cancelled, 7 interrupted.
+            """)
+
+    @Argument(help: "The schedule's name or id.")
+    var schedule: String
+
+    @Option(help: "key=value merged into the state for this run (repeatable).")
+    var input: [String] = []
+
+    @Flag(help: "Follow the run until it ends and exit with its state.")
+    var wait = false
+
+    @Flag(help: "Print JSON for scripts (with --wait: the finished run).")
+    var json = false
+
+    func run() async throws {
+        await Self.guarded {
+            let client = DaemonClient()
+            var body: [String: JSONValue] = [:]
+            if !input.isEmpty { body["input"] = try parseInputs(input) }
+            let started = try await client.request(
+                "POST", "/api/v1/schedules/\(Path.escape(schedule))/run", body: .object(body))
+            let id = Table.text(started["run_id"])
+            guard wait else {
+                print(
+                    json
+                        ? started.jsonText
+                        : "run \(id)  trace \(Table.text(started["trace_url"] ?? started["trace_id"]))")
+                return
+            }
+            if !json { print("run \(id)  trace \(Table.text(started["trace_url"] ?? started["trace_id"]))") }
+            var shown = 0
+            while true {
+                let run = try await client.request("GET", "/api/v1/runs/\(id)")
+                let nodes = run["nodes"]?.arrayValue ?? []
+                if !json {
+                    for node in nodes.dropFirst(shown) {
+                        let mark = node["status"] == "succeeded" ? "ok  " : "FAIL"
+                        let ms = node["duration_ms"]?.doubleValue.map { String(format: "%.0f ms", $0) } ?? ""
+                        let error = node["error"]?.stringValue.map { "  \($0)" } ?? ""
+                        print("  \(mark) \(Table.text(node["node"])) \(ms)\(error)")
+                    }
+                }
+                shown = nodes.count
+                let state = Table.text(run["state"])
+                if !["queued", "running"].contains(state) {
+                    if json {
+                        print(run.jsonText)
+                    } else {
+                        let error = run["error"]?.stringValue.map { ": \($0)" } ?? ""
+                        print("\(state)\(error)")
+                    }
+                    let codes: [String: Int32] = [
+                        "succeeded": 0, "failed": 1, "timed_out": 5, "cancelled": 6, "interrupted": 7, "skipped": 1,
+                    ]
+                    if let code = codes[state], code != 0 { throw ExitCode(code) }
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
+
+/// `schedule runs`: the latest runs.
+struct RunsCommand: AsyncParsableCommand, DaemonCommandRunner {
+    static let commandName = "runs"
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List the latest runs, of all schedules or of one.")
+
+    @Argument(help: "A schedule's name or id (default: all).")
+    var schedule: String?
+
+    @Option(help: "How many (1-1000).")
+    var limit = 20
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() async throws {
+        await Self.guarded {
+            var path = "/api/v1/runs?limit=\(limit)"
+            if let schedule { path += "&schedule=\(Path.escape(schedule))" }
+            let answer = try await DaemonClient().request("GET", path)
+            if json {
+                print(answer.jsonText)
+                return
+            }
+            let runs = answer["runs"]?.arrayValue ?? []
+            guard !runs.isEmpty else {
+                print("no runs yet")
+                return
+            }
+            let rows = runs.map { r -> [String] in
+                [
+                    Table.text(r["id"]), Table.text(r["workflow"]), Table.text(r["trigger"]), Table.text(r["state"]),
+                    Table.time(r["started_at"] ?? r["queued_at"]),
+                    r["duration_ms"]?.doubleValue.map { String(format: "%.0f ms", $0) } ?? "-",
+                    Table.text(r["trace_id"]),
+                ]
+            }
+            print(Table.render(["RUN", "WORKFLOW", "TRIGGER", "STATE", "STARTED", "DURATION", "TRACE"], rows))
+        }
+    }
+}

@@ -164,6 +164,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DaemonTests",
+            dependencies: ["schedulerd", "schedule", "SchedulerTesting", "Storage", "Workflows"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ScheduleCLITests",
             dependencies: ["schedule", "Cron", "SchedulerTesting"],
             swiftSettings: swiftSettings

@@ -26,8 +26,12 @@ public struct FirePlanner: Sendable {
     /// What is due at `now` for a schedule whose fires up to `cursor` (Unix seconds) were handled.
     /// - Returns: the fires to act on, oldest first, and the new cursor (the latest fire at or before
     ///   `now`, whether it runs or not).
+    /// - Parameter missedBefore: fires before this instant count as missed however late they are: the
+    ///   daemon's start, so that fires that fell in a downtime go through the catch-up policy even when
+    ///   the downtime was short.
     public func due(
-        _ expression: CronExpression, cursor: Int64, now: Int64, catchupWindow: Int64, mode: CatchupMode
+        _ expression: CronExpression, cursor: Int64, now: Int64, catchupWindow: Int64, mode: CatchupMode,
+        missedBefore: Int64 = .min
     ) -> (fires: [DueFire], cursor: Int64) {
         // Fires older than the window can never run: start the search there, so that a long
         // downtime costs nothing per missed fire.
@@ -40,7 +44,7 @@ public struct FirePlanner: Sendable {
             after = fire.unixSeconds
             newCursor = fire.unixSeconds
             let late = now - fire.unixSeconds
-            if late <= misfireThreshold {
+            if late <= misfireThreshold && fire.unixSeconds >= missedBefore {
                 onTime.append(DueFire(fire: fire, trigger: "cron"))
             } else if late <= misfireThreshold + catchupWindow {
                 missed.append(DueFire(fire: fire, trigger: "catchup"))

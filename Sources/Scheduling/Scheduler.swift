@@ -76,6 +76,8 @@ public actor Scheduler: Service {
     private var accepting = true
     private var generation = 0
     private var startedUp = false
+    /// When this scheduler started (Unix seconds): fires before it fell in a downtime.
+    private var bootSeconds: Int64 = .min
 
     public init(
         store: any SchedulerStore, clock: any WallClock = SystemWallClock(), executor: any RunExecutor,
@@ -91,6 +93,7 @@ public actor Scheduler: Service {
     // MARK: - Service
 
     public func run() async throws {
+        bootSeconds = Int64(clock.now().timeIntervalSince1970.rounded(.down))
         let resumed = try await recover()
         try await reload()
         let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
@@ -220,7 +223,7 @@ public actor Scheduler: Service {
             else { continue }
             let plan = configuration.planner.due(
                 expression, cursor: cursor, now: nowSeconds, catchupWindow: Int64(entry.schedule.catchupWindowSeconds),
-                mode: entry.schedule.catchupMode)
+                mode: entry.schedule.catchupMode, missedBefore: bootSeconds)
             do {
                 entry.schedule = try await fire(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
             } catch {

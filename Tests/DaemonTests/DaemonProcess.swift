@@ -1,0 +1,130 @@
+import Foundation
+import SchedulerTesting
+import Workflows
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The built `schedulerd` run as a process on a free port, with its own data directory.
+final class DaemonProcess: @unchecked Sendable {
+    let port: Int
+    let dataDirectory: URL
+    let schedules: URL
+    let token = "test-token-\(UUID().uuidString.prefix(8))"
+    let log: URL
+    let environment: [String: String]
+    private var process: Process?
+
+    static var productsDirectory: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("schedulerd").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir
+    }
+
+    init(schedules: URL, dataDirectory: URL? = nil, mlflow: URL?, experiment: String? = nil) throws {
+        self.port = try MLflowTestServer.freePort()
+        self.schedules = schedules
+        self.dataDirectory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8))")
+        self.log = self.dataDirectory.deletingLastPathComponent().appendingPathComponent(
+            "\(self.dataDirectory.lastPathComponent).log")
+        var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        if let mlflow { environment["MLFLOW_TRACKING_URI"] = mlflow.absoluteString }
+        if let experiment { environment["MLFLOW_EXPERIMENT_NAME"] = experiment }
+        self.environment = environment
+    }
+
+    /// Starts the daemon and waits until `/healthz` answers.
+    func start(extraArguments: [String] = []) async throws {
+        let process = Process()
+        process.executableURL = Self.productsDirectory.appendingPathComponent("schedulerd")
+        process.arguments =
+            [
+                "--data-dir", dataDirectory.path, "--listen", "127.0.0.1:\(port)", "--schedules", schedules.path,
+                "--shutdown-grace", "20s",
+            ] + extraArguments
+        var environment = self.environment
+        environment["SCHEDULERD_TOKEN"] = token
+        process.environment = environment
+        if !FileManager.default.fileExists(atPath: log.path) {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        try await eventually(timeout: .seconds(60), "schedulerd answers /healthz (log: \(log.path))") {
+            if !process.isRunning { throw TestFailure(description: "schedulerd exited: \(logText())") }
+            return (try? await self.request("GET", "/healthz", authorized: false).status) == 200
+        }
+    }
+
+    func logText() -> String {
+        (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    }
+
+    /// Sends a signal and waits for the exit; returns the exit status.
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) async throws -> Int32 {
+        guard let process else { return -1 }
+        kill(process.processIdentifier, signal)
+        try await eventually(timeout: timeout, "schedulerd exits after signal \(signal)") { !process.isRunning }
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    struct Answer {
+        var status: Int
+        var json: JSONValue
+    }
+
+    /// One HTTP request to the daemon.
+    func request(
+        _ method: String, _ path: String, body: String? = nil, authorized: Bool = true, token: String? = nil
+    ) async throws -> Answer {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if authorized { request.setValue("Bearer \(token ?? self.token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return Answer(
+            status: status, json: (try? JSONValue(json: data)) ?? .string(String(decoding: data, as: UTF8.self)))
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// A schedules directory for the daemon: workflows, scripts, and optional schedule files.
+func schedulesDirectory(workflows: [String: String], scripts: [String: String] = [:], schedules: [String: String] = [:])
+    throws -> URL
+{
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("schedules-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(
+        at: root.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+    for (name, text) in workflows {
+        try text.write(to: root.appendingPathComponent("workflows/\(name).yaml"), atomically: true, encoding: .utf8)
+    }
+    for (path, text) in scripts {
+        let url = root.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    }
+    for (name, text) in schedules {
+        try text.write(to: root.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+    }
+    return root
+}

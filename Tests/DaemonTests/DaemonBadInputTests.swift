@@ -1,0 +1,103 @@
+import Foundation
+import SchedulerTesting
+import Storage
+import Testing
+import Workflows
+
+/// Bad input through the API: a clear message, the right status, and the database unchanged.
+@Suite("schedulerd refuses bad input and stores nothing")
+struct DaemonBadInputTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var description: String
+        var method: String
+        var path: String
+        var body: String?
+        var token: String??
+        var status: Int
+        var message: String
+    }
+
+    static let cases: [Case] = [
+        Case(
+            description: "invalid cron", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"61 * * * *","workflow":"tick"}"#, status: 400,
+            message: #"cron: invalid cron expression "61 * * * *": minute field "61" is out of range 0-59"#),
+        Case(
+            description: "unknown zone", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"0 2 * * *","time_zone":"Mars/Olympus","workflow":"tick"}"#, status: 400,
+            message:
+                #"time_zone: unknown time zone "Mars/Olympus"; use an IANA name like America/New_York, Europe/Berlin or UTC"#
+        ),
+        Case(
+            description: "unknown workflow", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"0 2 * * *","workflow":"nope"}"#, status: 400,
+            message: #"workflow: "nope" is not loaded; known: tick"#),
+        Case(
+            description: "duplicate name", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"existing","cron":"0 3 * * *","workflow":"tick"}"#, status: 409,
+            message: #"a schedule named "existing" exists already; pick another name or rm it first"#),
+        Case(
+            description: "negative duration", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick","jitter":"-5s"}"#, status: 400,
+            message: #"jitter: "-5s" is not a duration; use 30s, 5m, 1h30m (no sign)"#),
+        Case(
+            description: "malformed JSON", method: "POST", path: "/api/v1/schedules", body: #"{"name": "x", "cron": "#,
+            status: 400, message: "the request body is not valid JSON"),
+        Case(
+            description: "wrong type", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":5,"workflow":"tick"}"#, status: 400,
+            message: "field cron has the wrong type: Expected to decode String but found number instead."),
+        Case(
+            description: "missing token", method: "GET", path: "/api/v1/schedules", token: .some(nil), status: 401,
+            message:
+                "missing Authorization: Bearer <token>; the token is in <data-dir>/admin.token or SCHEDULERD_TOKEN"),
+        Case(
+            description: "wrong token", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick"}"#, token: .some("wrong"), status: 401,
+            message: "the bearer token is not valid"),
+        Case(
+            description: "unknown schedule", method: "POST", path: "/api/v1/schedules/nope/run", body: "{}",
+            status: 404, message: #"no schedule with id or name "nope""#),
+        Case(
+            description: "unknown schedule to delete", method: "DELETE", path: "/api/v1/schedules/sch_nope",
+            status: 404, message: #"no schedule with id or name "sch_nope""#),
+        Case(
+            description: "unknown run", method: "GET", path: "/api/v1/runs/run_nope", status: 404,
+            message: "no run with id run_nope"),
+        Case(
+            description: "input not an object", method: "POST", path: "/api/v1/schedules/existing/run",
+            body: #"{"input": [1, 2]}"#, status: 400, message: "input must be a JSON object, not array"),
+    ]
+
+    /// Everything the database holds that a request could change.
+    static func snapshot(_ store: SQLiteStore) async throws -> String {
+        let schedules = try await store.schedules().map { "\($0)" }
+        let runs = try await store.runs(scheduleID: nil, limit: 10_000, before: nil).map { "\($0)" }
+        return (schedules + runs).joined(separator: "\n")
+    }
+
+    @Test("each bad request gets its status and message, and the database stays as it was")
+    func refused() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        let created = try await daemon.request(
+            "POST", "/api/v1/schedules", body: #"{"name":"existing","cron":"0 0 1 1 *","workflow":"tick"}"#)
+        #expect(created.status == 201)
+        let store = try SQLiteStore(path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
+        let before = try await Self.snapshot(store)
+        for c in Self.cases {
+            let answer: DaemonProcess.Answer
+            switch c.token {
+            case .none: answer = try await daemon.request(c.method, c.path, body: c.body)
+            case .some(.none): answer = try await daemon.request(c.method, c.path, body: c.body, authorized: false)
+            case .some(.some(let token)):
+                answer = try await daemon.request(c.method, c.path, body: c.body, token: token)
+            }
+            #expect(answer.status == c.status, "\(c): \(answer.json)")
+            #expect(answer.json["error"]?["message"]?.stringValue == c.message, "\(c)")
+        }
+        #expect(try await Self.snapshot(store) == before)
+        #expect(try await daemon.stop() == 0)
+    }
+}

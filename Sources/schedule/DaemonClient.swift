@@ -62,6 +62,11 @@ struct DaemonClient {
             let value = (try? JSONValue(json: Data(response.body))) ?? .null
             guard (200..<300).contains(response.status) else {
                 var message = value["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+                // Problems with files (apply) are listed one per line, after the message.
+                for problem in value["error"]?["problems"]?.arrayValue ?? [] where problem["source"] != nil {
+                    message +=
+                        "\n  \(Table.text(problem["source"])): \(Table.text(problem["field"])): \(Table.text(problem["message"]))"
+                }
                 if response.status == 401 {
                     message +=
                         token == nil

@@ -1,0 +1,157 @@
+import Foundation
+import SchedulerTesting
+import Testing
+import Workflows
+
+/// The built `schedule` CLI against a running daemon, as a user types it.
+@Suite("schedule talks to schedulerd", .serialized)
+struct ScheduleCLIDaemonTests {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func schedule(_ arguments: [String], daemon: DaemonProcess?, url: String? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = DaemonProcess.productsDirectory.appendingPathComponent("schedule")
+        process.arguments = arguments
+        var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        if let daemon {
+            environment["SCHEDULERD_URL"] = "http://127.0.0.1:\(daemon.port)"
+            environment["SCHEDULERD_TOKEN"] = daemon.token
+        }
+        if let url { environment["SCHEDULERD_URL"] = url }
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test("add, list, show, run --wait, runs, pause, resume, rm, with plain and --json output")
+    func lifecycle() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        let added = try Self.schedule(
+            ["add", "nightly", "--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--workflow", "tick", "--input", "days=7"],
+            daemon: daemon)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stdout.hasPrefix("sch_"))
+
+        let list = try Self.schedule(["list"], daemon: daemon)
+        #expect(list.stdout.split(separator: "\n").first?.hasPrefix("NAME") == true)
+        #expect(list.stdout.contains("nightly") && list.stdout.contains("0 2 * * *") && list.stdout.contains("Europe/Berlin"))
+
+        let show = try Self.schedule(["show", "nightly", "--json"], daemon: daemon)
+        let shown = try JSONValue(json: Data(show.stdout.utf8))
+        #expect(shown["next_fires"]?.arrayValue?.count == 5)
+        #expect(shown["input"] == ["days": 7])
+
+        let run = try Self.schedule(["run", "nightly", "--wait"], daemon: daemon)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("ok   mark"))
+        #expect(run.stdout.hasSuffix("succeeded\n"))
+
+        let runs = try Self.schedule(["runs", "nightly", "--json"], daemon: daemon)
+        let listed = try JSONValue(json: Data(runs.stdout.utf8))["runs"]?.arrayValue ?? []
+        #expect(listed.count == 1 && listed.first?["trigger"] == "manual")
+
+        #expect(try Self.schedule(["pause", "nightly", "--note", "maintenance"], daemon: daemon).stdout == "paused nightly\n")
+        #expect(try Self.schedule(["resume", "nightly"], daemon: daemon).stdout.hasPrefix("resumed nightly; next fire "))
+        #expect(try Self.schedule(["rm", "nightly"], daemon: daemon).stdout.hasPrefix("deleted nightly (sch_"))
+        let gone = try Self.schedule(["show", "nightly"], daemon: daemon)
+        #expect(gone.status == 4)
+        #expect(gone.stderr == "schedule show: no schedule with id or name \"nightly\"\n")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("a failing run: --wait shows the failed node and exits 1")
+    func failingRun() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(
+                workflows: ["broken": "name: broken\nentry: fail\nnodes:\n  fail:\n    script: scripts/fail.sh\n"],
+                scripts: ["scripts/fail.sh": "#!/bin/sh\necho 'no data' >&2\nexit 2\n"]),
+            mlflow: nil)
+        try await daemon.start()
+        _ = try Self.schedule(["add", "b", "--webhook", "--workflow", "broken"], daemon: daemon)
+        let run = try Self.schedule(["run", "b", "--wait"], daemon: daemon)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("FAIL fail"))
+        #expect(run.stdout.contains("failed: node \"fail\" failed: ScriptFailed: exited with status 2: no data"))
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("apply: a plan, --dry-run changes nothing, --prune deletes what the files no longer have")
+    func apply() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apply-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "cron: \"0 1 * * *\"\nworkflow: tick\n".write(
+            to: dir.appendingPathComponent("one.yaml"), atomically: true, encoding: .utf8)
+        try "cron: \"0 2 * * *\"\nworkflow: tick\n".write(
+            to: dir.appendingPathComponent("two.yaml"), atomically: true, encoding: .utf8)
+
+        let dry = try Self.schedule(["apply", dir.path, "--dry-run"], daemon: daemon)
+        #expect(dry.stdout == "+ one\n+ two\n(dry run: nothing changed)\n")
+        #expect(try Self.schedule(["list", "--json"], daemon: daemon).stdout.contains("\"schedules\":[]"))
+
+        #expect(try Self.schedule(["apply", dir.path], daemon: daemon).stdout == "+ one\n+ two\n")
+        try "cron: \"30 2 * * *\"\nworkflow: tick\n".write(
+            to: dir.appendingPathComponent("two.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("one.yaml"))
+        #expect(try Self.schedule(["apply", dir.path], daemon: daemon).stdout == "~ two\n")
+        #expect(try Self.schedule(["apply", dir.path, "--prune"], daemon: daemon).stdout == "- one\n= two\n")
+
+        try "cron: \"99 * * * *\"\nworkflow: tick\n".write(
+            to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        let bad = try Self.schedule(["apply", dir.path], daemon: daemon)
+        #expect(bad.status == 1)
+        #expect(
+            bad.stderr
+                == "schedule apply: the schedules are not valid; nothing was applied\n"
+                + "  bad.yaml: cron: invalid cron expression \"99 * * * *\": minute field \"99\" is out of range 0-59\n")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("no daemon: the message says where it looked and how to start it")
+    func unreachable() throws {
+        let port = try MLflowTestServer.freePort()
+        let result = try Self.schedule(["list"], daemon: nil, url: "http://127.0.0.1:\(port)")
+        #expect(result.status == 3)
+        #expect(result.stderr.hasPrefix("schedule list: cannot reach schedulerd at http://127.0.0.1:\(port) ("))
+        #expect(result.stderr.contains("start it with `schedulerd`"))
+    }
+
+    @Test("/metrics: Prometheus text with fires, runs by state, lateness and the queue")
+    func metrics() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        _ = try await daemon.request(
+            "POST", "/api/v1/schedules", body: #"{"name":"s","cron":"* * * * * *","workflow":"tick"}"#)
+        try await eventually("a run finished") {
+            let runs = try await daemon.request("GET", "/api/v1/runs?limit=5").json["runs"]?.arrayValue ?? []
+            return runs.contains { $0["state"] == "succeeded" }
+        }
+        let text = try await daemon.request("GET", "/metrics", authorized: false).json.stringValue ?? ""
+        #expect(text.contains("schedulerd_fires_total{trigger=\"cron\"}"))
+        #expect(text.contains("schedulerd_runs_total{state=\"succeeded\"}"))
+        #expect(text.contains("schedulerd_fire_lateness_seconds_bucket{le=\"0.01\"}"))
+        #expect(text.contains("schedulerd_queue_depth"))
+        #expect(text.contains("schedulerd_trace_spool_depth_spans"))
+        #expect(try await daemon.request("GET", "/readyz", authorized: false).status == 200)
+        #expect(try await daemon.stop() == 0)
+    }
+}

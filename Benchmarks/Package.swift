@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -58,6 +59,20 @@ let package = Package(
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
+        ),
+        .executableTarget(
+            name: "scheduler-load",
+            dependencies: [
+                .product(name: "Scheduling", package: "schedulerd"),
+                .product(name: "Storage", package: "schedulerd"),
+                .product(name: "Workflows", package: "schedulerd"),
+                .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "ProcessSandbox", package: "schedulerd"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SchedulerLoad",
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "tracing-throughput",

@@ -37,12 +37,19 @@ public final class ManualClock: WallClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let wakeNow = state.withLock { state -> Bool in
+                // Checked under the lock: a sleep cancelled before it registered (its cancellation handler
+                // found nothing to remove) must not linger as a sleeper.
+                let outcome = state.withLock { state -> Bool? in
+                    if Task.isCancelled { return false }
                     if deadline <= state.now { return true }
                     state.sleepers[token] = Sleeper(deadline: deadline, continuation: continuation)
-                    return false
+                    return nil
                 }
-                if wakeNow { continuation.resume() }
+                switch outcome {
+                case true?: continuation.resume()
+                case false?: continuation.resume(throwing: CancellationError())
+                case nil: break
+                }
             }
         } onCancel: {
             let sleeper = state.withLock { $0.sleepers.removeValue(forKey: token) }

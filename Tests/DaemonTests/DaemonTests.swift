@@ -21,7 +21,8 @@ struct DaemonTests {
             experiment: experiment)
         try await daemon.start()
         let created = try await daemon.request(
-            "POST", "/api/v1/schedules", body: #"{"name":"every_second","cron":"* * * * * *","workflow":"tick"}"#)
+            "POST", "/api/v1/schedules",
+            body: #"{"name":"every_second","cron":"* * * * * *","workflow":"tick","overlap":"allow"}"#)
         #expect(created.status == 201, "\(created.json)")
         let id = try #require(created.json["id"]?.stringValue)
         let formatter = ISO8601DateFormatter()

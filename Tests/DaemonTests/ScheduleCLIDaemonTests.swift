@@ -43,14 +43,19 @@ struct ScheduleCLIDaemonTests {
             schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
         try await daemon.start()
         let added = try Self.schedule(
-            ["add", "nightly", "--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--workflow", "tick", "--input", "days=7"],
+            [
+                "add", "nightly", "--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--workflow", "tick", "--input",
+                "days=7",
+            ],
             daemon: daemon)
         #expect(added.status == 0, "\(added.stderr)")
         #expect(added.stdout.hasPrefix("sch_"))
 
         let list = try Self.schedule(["list"], daemon: daemon)
         #expect(list.stdout.split(separator: "\n").first?.hasPrefix("NAME") == true)
-        #expect(list.stdout.contains("nightly") && list.stdout.contains("0 2 * * *") && list.stdout.contains("Europe/Berlin"))
+        #expect(
+            list.stdout.contains("nightly") && list.stdout.contains("0 2 * * *")
+                && list.stdout.contains("Europe/Berlin"))
 
         let show = try Self.schedule(["show", "nightly", "--json"], daemon: daemon)
         let shown = try JSONValue(json: Data(show.stdout.utf8))
@@ -66,8 +71,11 @@ struct ScheduleCLIDaemonTests {
         let listed = try JSONValue(json: Data(runs.stdout.utf8))["runs"]?.arrayValue ?? []
         #expect(listed.count == 1 && listed.first?["trigger"] == "manual")
 
-        #expect(try Self.schedule(["pause", "nightly", "--note", "maintenance"], daemon: daemon).stdout == "paused nightly\n")
-        #expect(try Self.schedule(["resume", "nightly"], daemon: daemon).stdout.hasPrefix("resumed nightly; next fire "))
+        #expect(
+            try Self.schedule(["pause", "nightly", "--note", "maintenance"], daemon: daemon).stdout
+                == "paused nightly\n")
+        #expect(
+            try Self.schedule(["resume", "nightly"], daemon: daemon).stdout.hasPrefix("resumed nightly; next fire "))
         #expect(try Self.schedule(["rm", "nightly"], daemon: daemon).stdout.hasPrefix("deleted nightly (sch_"))
         let gone = try Self.schedule(["show", "nightly"], daemon: daemon)
         #expect(gone.status == 4)
@@ -121,7 +129,8 @@ struct ScheduleCLIDaemonTests {
         #expect(
             bad.stderr
                 == "schedule apply: the schedules are not valid; nothing was applied\n"
-                + "  bad.yaml: cron: invalid cron expression \"99 * * * *\": minute field \"99\" is out of range 0-59\n")
+                + "  bad.yaml: cron: invalid cron expression \"99 * * * *\": minute field \"99\" is out of range 0-59\n"
+        )
         #expect(try await daemon.stop() == 0)
     }
 

@@ -47,7 +47,8 @@ struct SchedulerDSTTests {
     func walk(_ c: Case) async throws {
         let from = Date.iso(c.from)
         let schedule = ScheduleRecord(
-            name: "dst", cron: c.cron, timeZone: c.zone, workflow: "w", createdAt: from, updatedAt: from)
+            name: "dst", cron: c.cron, timeZone: c.zone, workflow: "w", overlap: .allow, createdAt: from,
+            updatedAt: from)
         let h = try await SchedulerHarness.start(at: from, schedules: [schedule])
         defer { Task { await h.stop() } }
         let end = Date.iso(c.to)

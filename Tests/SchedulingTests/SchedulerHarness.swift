@@ -141,7 +141,13 @@ struct SchedulerHarness {
     }
 
     func waitForRuns(_ what: String, _ condition: @escaping ([RunRecord]) -> Bool) async throws {
-        try await eventually(timeout: .seconds(60), what) { condition(try await runs()) }
+        do {
+            try await eventually(timeout: .seconds(60), what) { condition(try await runs()) }
+        } catch {
+            let seen = try await runs().map { "\($0.trigger) \($0.state.rawValue) \($0.dedupeKey ?? "-")" }
+            throw TestFailure(
+                description: "\(error); runs: \(seen); clock \(clock.now()); load \(await scheduler.load)")
+        }
     }
 }
 

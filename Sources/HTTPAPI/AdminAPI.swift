@@ -276,14 +276,18 @@ public struct AdminAPI: Sendable {
         throw APIError.notFound("no schedule with id or name \"\(key)\"")
     }
 
-    func decode<T: Decodable>(_ request: Request) async throws -> T {
+    /// The request body, up to ``maxBody`` bytes.
+    func body(_ request: Request) async throws -> ByteBuffer {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: Self.maxBody)
+            return try await request.collectBody(upTo: Self.maxBody)
         } catch {
             throw APIError(status: .contentTooLarge, message: "the request body is over \(Self.maxBody) bytes")
         }
+    }
+
+    func decode<T: Decodable>(_ request: Request) async throws -> T {
+        let buffer = try await body(request)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -297,8 +301,7 @@ public struct AdminAPI: Sendable {
     }
 
     func decodeOptional<T: Decodable>(_ request: Request) async throws -> T? {
-        var request = request
-        let buffer = (try? await request.collectBody(upTo: Self.maxBody)) ?? ByteBuffer()
+        let buffer = try await body(request)
         guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))

@@ -192,8 +192,8 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         return .success(record)
     }
 
-    /// A webhook signing secret: 32 random bytes, hex.
-    static func secret() -> String {
+    /// A secret (webhook signing key, admin token): 32 random bytes, hex.
+    package static func secret() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }

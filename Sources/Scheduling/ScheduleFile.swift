@@ -43,7 +43,7 @@ public enum ScheduleFile {
         for name in names.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "policies.yaml"
         {
             let url = directory.appendingPathComponent(name)
-            let shown = display(url)
+            let shown = WorkflowCatalog.display(url)
             guard let text = try? String(contentsOf: url, encoding: .utf8) else {
                 problems.append(.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text"))
                 continue
@@ -136,12 +136,6 @@ public enum ScheduleFile {
         }
         guard problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
         return .success(Entry(definition: definition, file: file, marks: marks))
-    }
-
-    static func display(_ url: URL) -> String {
-        let path = url.standardizedFileURL.path
-        let cwd = FileManager.default.currentDirectoryPath + "/"
-        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }
 }
 

@@ -64,12 +64,9 @@ public final class WorkflowRunExecutor: RunExecutor {
         case .timedOut: state = .timedOut
         case .cancelled: state = .cancelled
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let nodes = (try? encoder.encode(result.nodes)).map { String(decoding: $0, as: UTF8.self) }
         return RunOutcome(
-            state: state, outputJSON: JSONValue.object(result.state).jsonText, error: result.error, nodesJSON: nodes)
+            state: state, outputJSON: JSONValue.object(result.state).jsonText, error: result.error,
+            nodesJSON: Scheduler.json(result.nodes))
     }
 
     public func closeInterrupted(_ run: RunRecord) async {

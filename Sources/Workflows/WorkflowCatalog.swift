@@ -148,7 +148,7 @@ public struct WorkflowCatalog: Sendable {
     }
 
     /// Paths in messages: relative to the working directory when inside it.
-    static func display(_ url: URL) -> String {
+    package static func display(_ url: URL) -> String {
         let path = url.standardizedFileURL.path
         let cwd = FileManager.default.currentDirectoryPath + "/"
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path

@@ -196,8 +196,7 @@ struct Daemon {
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if !token.isEmpty { return token }
         }
-        var generator = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let token = ScheduleDefinition.secret()
         guard
             FileManager.default.createFile(
                 atPath: file.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])

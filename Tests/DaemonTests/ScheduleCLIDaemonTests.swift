@@ -6,35 +6,15 @@ import Workflows
 /// The built `schedule` CLI against a running daemon, as a user types it.
 @Suite("schedule talks to schedulerd", .serialized)
 struct ScheduleCLIDaemonTests {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func schedule(_ arguments: [String], daemon: DaemonProcess?, url: String? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = DaemonProcess.productsDirectory.appendingPathComponent("schedule")
-        process.arguments = arguments
+    static func schedule(_ arguments: [String], daemon: DaemonProcess?, url: String? = nil) throws -> ProcessOutput {
         var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         if let daemon {
             environment["SCHEDULERD_URL"] = "http://127.0.0.1:\(daemon.port)"
             environment["SCHEDULERD_TOKEN"] = daemon.token
         }
         if let url { environment["SCHEDULERD_URL"] = url }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return try runProcess(
+            DaemonProcess.productsDirectory.appendingPathComponent("schedule"), arguments, environment: environment)
     }
 
     @Test("add, list, show, run --wait, runs, pause, resume, rm, with plain and --json output")

@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerTesting
 import Testing
 
 /// Runs the built `schedule` binary as a process, like a user or a script would.
@@ -19,22 +20,8 @@ struct ScheduleBinary {
     }
 
     static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes before waiting so a large output cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let output = try runProcess(url, arguments)
+        return Result(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 }
 

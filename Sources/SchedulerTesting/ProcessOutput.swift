@@ -1,0 +1,32 @@
+import Foundation
+
+/// What a finished process printed, and how it exited.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs an executable to its end with no stdin and returns its output. Both pipes are read before
+/// waiting, so a large output cannot block the child.
+/// - Parameter environment: the child's whole environment; `nil` inherits this process's.
+public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws
+    -> ProcessOutput
+{
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutput(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}

@@ -8,9 +8,7 @@ import Workflows
 enum Representation {
     static func iso(_ date: Date?) -> JSONValue {
         guard let date else { return .null }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return .string(formatter.string(from: date))
+        return .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
     static func duration(_ seconds: Int?) -> JSONValue {

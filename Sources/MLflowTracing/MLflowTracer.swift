@@ -60,14 +60,20 @@ public struct MLflowTracer: Tracer, Sendable {
 
     /// Starts the root span of a new trace whose id the caller chose beforehand (so that it can hand
     /// the id out before the work starts, as a webhook's 202 response does).
-    public func startRootSpan(_ name: String, traceID: TraceID) -> MLflowSpan {
+    /// - Parameters:
+    ///   - spanID: the root span's id, when the caller stored it beforehand (to close the trace after a
+    ///     crash); `nil`: a new random one.
+    ///   - startNanos: the root's start, when the caller chose it with `spanID`; `nil`: now.
+    public func startRootSpan(
+        _ name: String, traceID: TraceID, spanID: SpanID? = nil, startNanos: UInt64? = nil
+    ) -> MLflowSpan {
         guard isEnabled else { return Self.disabledSpan }
-        let own = MLflowSpanContext(traceID: traceID, spanID: .random())
+        let own = MLflowSpanContext(traceID: traceID, spanID: spanID ?? .random())
         var context = ServiceContext.topLevel
         context.mlflowSpanContext = own
         return MLflowSpan(
             name: name, context: context, spanContext: own, parentSpanID: nil, kind: .internal,
-            startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch, limits: limits, sink: sink)
+            startNanos: startNanos ?? DefaultTracerClock.now.nanosecondsSinceEpoch, limits: limits, sink: sink)
     }
 
     /// Closes a trace whose root span an earlier process started but never ended (it was killed): sends

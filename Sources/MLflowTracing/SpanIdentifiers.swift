@@ -18,9 +18,10 @@ public struct TraceID: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads 32 hex digits.
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16),
-            let low = UInt64(hex.suffix(16), radix: 16)
-        else { return nil }
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 32, let high = Hex.decode(utf8[0..<16]), let low = Hex.decode(utf8[16..<32]) else {
+            return nil
+        }
         self.init(high: high, low: low)
     }
 
@@ -43,11 +44,12 @@ public struct SpanID: Sendable, Hashable, CustomStringConvertible {
     public var description: String { hex }
 
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 16, let value = UInt64(hex, radix: 16) else { return nil }
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 16, let value = Hex.decode(utf8[...]) else { return nil }
         self.value = value
     }
 
-    static func random() -> SpanID {
+    public static func random() -> SpanID {
         let v = IDGenerator.next()
         return SpanID(v == 0 ? 1 : v)
     }
@@ -75,5 +77,21 @@ enum Hex {
             for i in 0..<16 { buffer[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
             return 16
         }
+    }
+
+    /// Up to 16 hex digits (either case); `nil` when any is not one.
+    static func decode(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for byte in digits {
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(nibble)
+        }
+        return value
     }
 }

@@ -20,13 +20,14 @@ public struct RunOutcome: Sendable, Hashable {
 /// What the scheduler hands runs to. The daemon uses ``WorkflowRunExecutor``; tests use executors they
 /// control.
 public protocol RunExecutor: Sendable {
-    /// Runs `run` to its end; cancellation of the calling task cancels it.
+    /// Runs `run` to its end; cancellation of the calling task cancels it. The run's root span uses the
+    /// trace id, root span id and start stored in `run`.
     /// - Parameters:
-    ///   - started: called once the run's root span started (its ids go to the store).
-    ///   - progress: called with every node attempt that finished so far.
+    ///   - started: called once the run's root span started; must return at once.
+    ///   - progress: called, in order, with every node attempt that finished so far; must return at once.
     func execute(
-        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) async -> Void,
-        progress: @escaping @Sendable ([NodeRecord]) async -> Void
+        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) -> Void,
+        progress: @escaping @Sendable ([NodeRecord]) -> Void
     ) async -> RunOutcome
 
     /// Closes the trace of a run the daemon found `running` at start (it died mid-run): an ERROR root

@@ -61,12 +61,15 @@ public actor Scheduler: Service {
     let executor: any RunExecutor
     let configuration: SchedulerConfiguration
     let logger: Logger
+    private let journal: RunJournal
 
     private var entries: [String: Entry] = [:]
     private var fires = FireHeap()
     private var delayed = FireHeap()
     private var delayedRuns: [String: RunRecord] = [:]
-    private var waiting: [RunRecord] = []
+    private var waiting = RunQueue()
+    /// Runs given a slot whose start is not stored yet.
+    private var starting: [RunRecord] = []
     private var active: [String: Active] = [:]
     private var inFlight: [String: Set<String>] = [:]
     private var buffered: [String: RunRecord] = [:]
@@ -88,6 +91,7 @@ public actor Scheduler: Service {
         self.executor = executor
         self.configuration = configuration
         self.logger = logger
+        self.journal = RunJournal(store: store, logger: logger)
     }
 
     // MARK: - Service
@@ -100,6 +104,7 @@ public actor Scheduler: Service {
         jobs = continuation
         startedUp = true
         for run in resumed { enqueue(run) }
+        await launchStarting()
         await fireRebootSchedules()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -153,11 +158,23 @@ public actor Scheduler: Service {
     public func submit(_ run: RunRecord, overlap: OverlapPolicy = .allow) async throws -> RunRecord? {
         var run = run
         if run.traceID == nil { run.traceID = TraceID.random().mlflowTraceID }
-        if let scheduleID = run.scheduleID, !(inFlight[scheduleID] ?? []).isEmpty {
-            await applyOverlap(overlap, to: &run, scheduleID: scheduleID)
+        if let scheduleID = run.scheduleID {
+            var none: [RunRecord] = []
+            await applyOverlap(overlap, to: &run, scheduleID: scheduleID, earlier: &none, now: clock.now())
         }
-        guard try await store.insertRun(run) else { return nil }
+        let stored: Bool
+        do {
+            stored = try await store.insertRun(run)
+        } catch {
+            forgetBuffered(run)
+            throw error
+        }
+        guard stored else {
+            forgetBuffered(run)
+            return nil
+        }
         if run.state == .queued && !isBuffered(run) { enqueue(run) }
+        await launchStarting()
         return run
     }
 
@@ -200,6 +217,7 @@ public actor Scheduler: Service {
             let now = clock.now()
             await dispatchDue(now)
             startDelayed(now)
+            await launchStarting()
             let next = [fires.min?.time, delayed.min?.time].compactMap { $0 }.min()
             let clock = self.clock
             let wakeup = self.wakeup
@@ -214,39 +232,95 @@ public actor Scheduler: Service {
         }
     }
 
+    /// Handles every fire due by `now`. Fires are stored in batches of up to ``fireBatch`` schedules,
+    /// each batch's runs and cursors in one transaction, and each batch's runs start as soon as it is
+    /// stored, while the next one is written.
     private func dispatchDue(_ now: Date) async {
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        var tick: [Planned] = []
         while accepting, let top = fires.min, top.time <= nowSeconds {
             _ = fires.pop()
-            guard var entry = entries[top.key], entry.generation == top.generation, !entry.schedule.paused,
+            guard let entry = entries[top.key], entry.generation == top.generation, !entry.schedule.paused,
                 let expression = entry.expression, let cursor = entry.schedule.lastFireSeconds
             else { continue }
             let plan = configuration.planner.due(
                 expression, cursor: cursor, now: nowSeconds, catchupWindow: Int64(entry.schedule.catchupWindowSeconds),
                 mode: entry.schedule.catchupMode, missedBefore: bootSeconds)
-            do {
-                entry.schedule = try await fire(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
-            } catch {
-                logger.error(
-                    "cannot store a fire; it will be retried",
-                    metadata: ["schedule_id": .string(entry.schedule.id), "error": .string("\(error)")])
-                // Try again in a second rather than lose the fire.
-                fires.push(.init(time: nowSeconds + 1, key: entry.schedule.id, generation: entry.generation))
-                continue
+            let (schedule, fires) = await planFires(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
+            tick.append(Planned(key: top.key, generation: top.generation, schedule: schedule, fires: fires))
+            if tick.count >= Self.fireBatch {
+                await commit(tick, retryAt: nowSeconds + 1)
+                tick = []
             }
-            // The schedule may have been replaced while the store was written.
-            guard entries[top.key]?.generation == top.generation else { continue }
-            entries[top.key] = entry
-            pushNextFire(entry)
         }
+        if !tick.isEmpty { await commit(tick, retryAt: nowSeconds + 1) }
     }
 
-    /// Stores and starts the runs for a schedule's due fires; returns the schedule with its cursor moved.
-    private func fire(_ schedule: ScheduleRecord, _ due: [DueFire], cursor: Int64, now: Date) async throws
-        -> ScheduleRecord
+    /// Schedules whose fires are stored in one transaction: large enough that a burst costs few
+    /// transactions, small enough that the first runs start while the rest are written.
+    static let fireBatch = 256
+
+    /// A schedule's fires in this tick, planned but not stored yet.
+    private struct Planned {
+        var key: String
+        var generation: Int
+        var schedule: ScheduleRecord
+        var fires: ScheduleFires
+    }
+
+    /// Stores planned fires in one transaction, then starts the runs stored. When the store fails,
+    /// nothing moved: the fires are planned again at `retryAt`.
+    private func commit(_ tick: [Planned], retryAt: Int64) async {
+        let stored: Set<String>
+        do {
+            stored = try await store.recordFires(tick.map(\.fires))
+        } catch {
+            logger.error(
+                "cannot store fires; they will be retried",
+                metadata: ["schedules": .stringConvertible(tick.count), "error": .string("\(error)")])
+            for item in tick {
+                for run in item.fires.runs { forgetBuffered(run) }
+                fires.push(.init(time: retryAt, key: item.key, generation: item.generation))
+            }
+            return
+        }
+        for item in tick {
+            for run in item.fires.runs {
+                guard stored.contains(run.id) else {
+                    forgetBuffered(run)
+                    logger.debug(
+                        "fire already handled",
+                        metadata: [
+                            "schedule_id": .string(item.fires.scheduleID), "dedupe_key": .string(run.dedupeKey ?? ""),
+                        ])
+                    continue
+                }
+                configuration.metrics.fired(trigger: run.trigger)
+                logger.info(
+                    run.state == .queued ? "fire" : "fire \(run.state.rawValue)",
+                    metadata: [
+                        "schedule_id": .string(item.fires.scheduleID), "run_id": .string(run.id),
+                        "trigger": .string(run.trigger), "dedupe_key": .string(run.dedupeKey ?? ""),
+                    ])
+                if run.state == .queued && !isBuffered(run) { enqueue(run) }
+            }
+            // The schedule may have been replaced while the store was written.
+            guard var entry = entries[item.key], entry.generation == item.generation else { continue }
+            entry.schedule = item.schedule
+            entries[item.key] = entry
+            pushNextFire(entry)
+        }
+        await launchStarting()
+    }
+
+    /// The runs for a schedule's due fires, with the overlap policy applied (also among the fires of
+    /// this tick), and the schedule as it will be once they are stored (cursor, remaining runs, pause).
+    private func planFires(_ schedule: ScheduleRecord, _ due: [DueFire], cursor: Int64, now: Date) async
+        -> (ScheduleRecord, ScheduleFires)
     {
         var schedule = schedule
         var pauseNote: String?
+        var runs: [RunRecord] = []
         for item in due {
             if schedule.paused { break }
             let fire = item.fire
@@ -256,9 +330,7 @@ public actor Scheduler: Service {
             run.traceID = TraceID.random().mlflowTraceID
             let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: schedule.jitterSeconds)
             if jitter > 0 { run.notBefore = fire.instant.addingTimeInterval(Double(jitter)) }
-            if !(inFlight[schedule.id] ?? []).isEmpty {
-                await applyOverlap(schedule.overlap, to: &run, scheduleID: schedule.id)
-            }
+            await applyOverlap(schedule.overlap, to: &run, scheduleID: schedule.id, earlier: &runs, now: now)
             if run.state != .skipped, let remaining = schedule.remainingRuns {
                 schedule.remainingRuns = remaining - 1
                 if remaining - 1 <= 0 {
@@ -267,36 +339,32 @@ public actor Scheduler: Service {
                     schedule.pauseNote = pauseNote
                 }
             }
-            guard try await store.insertRun(run) else {
-                logger.debug(
-                    "fire already handled",
-                    metadata: ["schedule_id": .string(schedule.id), "fire": .string(fire.iso8601)])
-                continue
-            }
-            configuration.metrics.fired(trigger: run.trigger)
-            logger.info(
-                run.state == .skipped ? "fire skipped" : "fire",
-                metadata: [
-                    "schedule_id": .string(schedule.id), "run_id": .string(run.id), "trigger": .string(run.trigger),
-                    "fire_time": .string(fire.iso8601),
-                ])
-            if run.state == .queued && !isBuffered(run) { enqueue(run) }
+            runs.append(run)
         }
-        try await store.advanceSchedule(
-            id: schedule.id, lastFireSeconds: cursor, remainingRuns: schedule.remainingRuns, pauseNote: pauseNote)
         schedule.lastFireSeconds = max(schedule.lastFireSeconds ?? cursor, cursor)
-        return schedule
+        return (
+            schedule,
+            ScheduleFires(
+                scheduleID: schedule.id, runs: runs, cursor: cursor, remainingRuns: schedule.remainingRuns,
+                pauseNote: pauseNote)
+        )
     }
 
-    /// The overlap policy, for a fire of a schedule that has runs in flight.
-    private func applyOverlap(_ policy: OverlapPolicy, to run: inout RunRecord, scheduleID: String) async {
+    /// The overlap policy, for a new run of a schedule that may have runs in flight, or earlier runs
+    /// queued in the same tick (`earlier`, not stored yet).
+    private func applyOverlap(
+        _ policy: OverlapPolicy, to run: inout RunRecord, scheduleID: String, earlier: inout [RunRecord], now: Date
+    ) async {
         let others = inFlight[scheduleID] ?? []
+        let queuedEarlier = earlier.indices.filter { earlier[$0].state == .queued }
+        guard !others.isEmpty || !queuedEarlier.isEmpty else { return }
         switch policy {
         case .allow:
             break
         case .skip:
+            let first = others.sorted().first ?? earlier[queuedEarlier[0]].id
             run.state = .skipped
-            run.error = "skipped: run \(others.sorted().first ?? "?") of this schedule was still going (overlap: skip)"
+            run.error = "skipped: run \(first) of this schedule was still going (overlap: skip)"
         case .bufferOne:
             if buffered[scheduleID] == nil {
                 buffered[scheduleID] = run
@@ -315,7 +383,20 @@ public actor Scheduler: Service {
                     await dropQueued(id, scheduleID: scheduleID)
                 }
             }
+            for index in queuedEarlier {
+                if buffered[scheduleID]?.id == earlier[index].id { buffered.removeValue(forKey: scheduleID) }
+                earlier[index].state = .cancelled
+                earlier[index].finishedAt = now
+                earlier[index].error = Self.replaced
+            }
         }
+    }
+
+    static let replaced = "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
+
+    /// A run that was not stored must not wait as the schedule's buffered fire.
+    private func forgetBuffered(_ run: RunRecord) {
+        if isBuffered(run), let scheduleID = run.scheduleID { buffered.removeValue(forKey: scheduleID) }
     }
 
     private func isBuffered(_ run: RunRecord) -> Bool {
@@ -344,36 +425,77 @@ public actor Scheduler: Service {
         }
     }
 
+    /// Gives `run` a slot under the global limit, or queues it. A run that gets a slot also gets its root
+    /// span's id and start, and waits in `starting` until ``launchStarting(with:)`` has stored them.
     private func admit(_ run: RunRecord) {
         guard accepting, startedUp, active.count < configuration.maxConcurrentRuns else {
             waiting.append(run)
             return
         }
-        let signal = Signal()
-        active[run.id] = Active(run: run, signal: signal)
-        jobs?.yield(.execute(run, signal))
+        var run = run
+        run.state = .running
+        run.startedAt = clock.now()
+        run.rootSpanID = SpanID.random().hex
+        run.rootStartNanos = Int64(Date().timeIntervalSince1970 * 1e9)
+        active[run.id] = Active(run: run, signal: Signal())
+        starting.append(run)
+    }
+
+    /// Stores the start of every run admitted since the last call, with `changes` in the same
+    /// transaction, then starts them. The root span's id and start are stored before the span exists,
+    /// so that a crash from then on leaves a run `running` whose trace the next start can close.
+    private func launchStarting(with changes: [RunUpdate] = []) async {
+        let runs = starting
+        starting = []
+        guard !runs.isEmpty || !changes.isEmpty else { return }
+        let starts = runs.map {
+            RunUpdate.started(
+                id: $0.id, at: $0.startedAt ?? clock.now(), rootSpanID: $0.rootSpanID ?? "",
+                rootStartNanos: $0.rootStartNanos ?? 0)
+        }
+        do {
+            try await journal.write(changes + starts)
+        } catch {
+            logger.error(
+                "cannot store run changes; starting the runs anyway",
+                metadata: ["runs": .string(runs.map(\.id).joined(separator: ",")), "error": .string("\(error)")])
+        }
+        for run in runs {
+            guard let signal = active[run.id]?.signal else { continue }
+            jobs?.yield(.execute(run, signal))
+        }
     }
 
     /// A queued run that will not start (its schedule's newer fire replaced it): stored as cancelled.
     private func dropQueued(_ id: String, scheduleID: String) async {
-        waiting.removeAll { $0.id == id }
+        waiting.remove(id: id)
         delayedRuns.removeValue(forKey: id)
         if buffered[scheduleID]?.id == id { buffered.removeValue(forKey: scheduleID) }
         inFlight[scheduleID]?.remove(id)
-        try? await store.finishRun(
-            id: id, state: .cancelled, at: clock.now(), outputJSON: nil,
-            error: "cancelled before it started: a newer fire replaced it (overlap: cancel-other)", nodesJSON: nil)
+        try? await journal.write([
+            .finished(id: id, state: .cancelled, at: clock.now(), outputJSON: nil, error: Self.replaced, nodesJSON: nil)
+        ])
     }
 
     private func execute(_ run: RunRecord, _ signal: Signal) async {
+        active[run.id]?.began = clock.now()
         let schedule = run.scheduleID.flatMap { entries[$0]?.schedule }
         let executor = self.executor
+        let journal = self.journal
+        let clock = self.clock
+        let metrics = configuration.metrics
         let outcome = await withTaskGroup(of: RunOutcome?.self) { group in
             group.addTask {
                 await executor.execute(
                     run, schedule: schedule,
-                    started: { start in await self.started(run.id, start) },
-                    progress: { nodes in await self.progress(run.id, nodes) })
+                    started: { _ in
+                        // Lateness: from the fire (or the end of its jitter) to the root span's start.
+                        if run.trigger == "cron" || run.trigger == "catchup", let due = run.notBefore ?? run.nominalTime
+                        {
+                            metrics.lateness(seconds: clock.now().timeIntervalSince(due))
+                        }
+                    },
+                    progress: { nodes in journal.note(id: run.id, nodes: nodes) })
             }
             group.addTask {
                 await signal.wait()
@@ -393,36 +515,9 @@ public actor Scheduler: Service {
         await finished(run, outcome)
     }
 
-    private func started(_ id: String, _ start: RunStart) async {
-        if let run = active[id]?.run, run.trigger == "cron" || run.trigger == "catchup",
-            let due = run.notBefore ?? run.nominalTime
-        {
-            configuration.metrics.lateness(seconds: clock.now().timeIntervalSince(due))
-        }
-        active[id]?.began = clock.now()
-        do {
-            try await store.markRunStarted(
-                id: id, at: clock.now(), traceID: start.traceID, rootSpanID: start.rootSpanID,
-                rootStartNanos: Int64(start.startNanos))
-        } catch {
-            logger.error("cannot store a run's start", metadata: ["run_id": .string(id), "error": .string("\(error)")])
-        }
-    }
-
-    private func progress(_ id: String, _ nodes: [NodeRecord]) async {
-        guard let json = Self.json(nodes) else { return }
-        try? await store.updateRunNodes(id: id, nodesJSON: json)
-    }
-
+    /// A run ended: its slot goes to the next queued run, and its end and the next run's start are
+    /// stored in one transaction.
     private func finished(_ run: RunRecord, _ outcome: RunOutcome) async {
-        do {
-            try await store.finishRun(
-                id: run.id, state: outcome.state, at: clock.now(), outputJSON: outcome.outputJSON, error: outcome.error,
-                nodesJSON: outcome.nodesJSON)
-        } catch {
-            logger.error(
-                "cannot store a run's end", metadata: ["run_id": .string(run.id), "error": .string("\(error)")])
-        }
         logger.info(
             "run finished",
             metadata: [
@@ -437,10 +532,15 @@ public actor Scheduler: Service {
                 enqueue(next)
             }
         }
-        while accepting, active.count < configuration.maxConcurrentRuns, !waiting.isEmpty {
-            admit(waiting.removeFirst())
+        while accepting, active.count < configuration.maxConcurrentRuns, let next = waiting.removeFirst() {
+            admit(next)
         }
         configuration.metrics.load(running: active.count, queued: waiting.count + delayedRuns.count)
+        await launchStarting(with: [
+            .finished(
+                id: run.id, state: outcome.state, at: clock.now(), outputJSON: outcome.outputJSON, error: outcome.error,
+                nodesJSON: outcome.nodesJSON)
+        ])
         if active.isEmpty { idle.signal() }
     }
 
@@ -450,10 +550,14 @@ public actor Scheduler: Service {
     /// returned to be started again.
     private func recover() async throws -> [RunRecord] {
         let now = clock.now()
-        for run in try await store.runs(in: [.running]) {
-            try await store.finishRun(
-                id: run.id, state: .interrupted, at: now, outputJSON: nil,
-                error: "the daemon stopped while this run was going; found at the next start", nodesJSON: nil)
+        let running = try await store.runs(in: [.running])
+        try await store.updateRuns(
+            running.map {
+                .finished(
+                    id: $0.id, state: .interrupted, at: now, outputJSON: nil,
+                    error: "the daemon stopped while this run was going; found at the next start", nodesJSON: nil)
+            })
+        for run in running {
             await executor.closeInterrupted(run)
             logger.warning(
                 "run interrupted by a daemon stop",
@@ -501,12 +605,5 @@ public actor Scheduler: Service {
             while !active.isEmpty { await idle.wait() }
         }
         jobs?.finish()
-    }
-
-    static func json(_ nodes: [NodeRecord]) -> String? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return (try? encoder.encode(nodes)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -1,3 +1,4 @@
+import Cron
 import Foundation
 import MLflowTracing
 import Storage
@@ -22,18 +23,18 @@ public final class WorkflowRunExecutor: RunExecutor {
     }
 
     public func execute(
-        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) async -> Void,
-        progress: @escaping @Sendable ([NodeRecord]) async -> Void
+        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) -> Void,
+        progress: @escaping @Sendable ([NodeRecord]) -> Void
     ) async -> RunOutcome {
-        let input: [String: JSONValue]
+        var input: [String: JSONValue] = [:]
         do {
-            input = try JSONValue(json: Data(run.inputJSON.utf8)).objectValue ?? [:]
+            if run.inputJSON != "{}" { input = try JSONValue(json: Data(run.inputJSON.utf8)).objectValue ?? [:] }
         } catch {
             return RunOutcome(state: .failed, error: "the run's input is not a JSON object: \(error)")
         }
         var tags: [String: String] = [:]
         if let nominal = run.nominalTime, run.trigger == "cron" || run.trigger == "catchup" {
-            tags["fire_time"] = ISO8601DateFormatter().string(from: nominal)
+            tags["fire_time"] = CronFire.iso8601UTC(unixSeconds: Int64(nominal.timeIntervalSince1970.rounded(.down)))
         }
         if let schedule { tags["schedule_name"] = schedule.name }
         var request = RunRequest(
@@ -41,22 +42,22 @@ public final class WorkflowRunExecutor: RunExecutor {
             scheduleID: run.scheduleID, runID: run.id, tags: tags,
             timeout: schedule?.timeoutSeconds.map { .seconds($0) })
         request.traceID = run.traceID
-        // Observer calls arrive in order from the run's own task: hand them over in that order.
-        let (events, continuation) = AsyncStream.makeStream(of: RunEvent.self)
-        async let forwarded: Void = {
-            var nodes: [NodeRecord] = []
-            for await event in events {
-                switch event {
-                case .started(let start): await started(start)
-                case .nodeFinished(let record):
+        if let span = run.rootSpanID, let start = run.rootStartNanos {
+            request.rootSpan = (span, UInt64(max(start, 0)))
+        }
+        // Parallel branches report from their own tasks: the lock keeps the records and the progress
+        // calls in one order.
+        let finished = Mutex<[NodeRecord]>([])
+        let result = await self.runner.run(request) { event in
+            switch event {
+            case .started(let start): started(start)
+            case .nodeFinished(let record):
+                finished.withLock { nodes in
                     nodes.append(record)
-                    await progress(nodes)
+                    progress(nodes)
                 }
             }
-        }()
-        let result = await self.runner.run(request) { continuation.yield($0) }
-        continuation.finish()
-        await forwarded
+        }
         let state: RunState
         switch result.status {
         case .succeeded: state = .succeeded
@@ -66,7 +67,7 @@ public final class WorkflowRunExecutor: RunExecutor {
         }
         return RunOutcome(
             state: state, outputJSON: JSONValue.object(result.state).jsonText, error: result.error,
-            nodesJSON: Scheduler.json(result.nodes))
+            nodesJSON: NodeRecord.json(result.nodes))
     }
 
     public func closeInterrupted(_ run: RunRecord) async {

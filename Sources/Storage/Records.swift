@@ -152,3 +152,40 @@ public struct RunRecord: Sendable, Hashable, Codable {
         self.payload = payload
     }
 }
+
+/// The fires of one schedule handled in one timer tick: their runs and where the schedule's cursor
+/// moves. The store writes a tick's fires, for every schedule due, in one transaction.
+public struct ScheduleFires: Sendable, Hashable {
+    public var scheduleID: String
+    /// New runs, in fire order; one whose dedupe key the schedule already has is not stored.
+    public var runs: [RunRecord]
+    /// The nominal time (Unix seconds) of the latest fire handled.
+    public var cursor: Int64
+    public var remainingRuns: Int?
+    /// Set when the schedule pauses itself (its last remaining run).
+    public var pauseNote: String?
+
+    public init(scheduleID: String, runs: [RunRecord], cursor: Int64, remainingRuns: Int?, pauseNote: String?) {
+        self.scheduleID = scheduleID
+        self.runs = runs
+        self.cursor = cursor
+        self.remainingRuns = remainingRuns
+        self.pauseNote = pauseNote
+    }
+}
+
+/// A change to a stored run. Changes are written in batches, in order, one transaction per batch.
+public enum RunUpdate: Sendable, Hashable {
+    /// The run is running; its root span has this id and start (so that a crash can be closed later).
+    case started(id: String, at: Date, rootSpanID: String, rootStartNanos: Int64)
+    /// The node attempts finished so far (JSON array), for `schedule run --wait`.
+    case nodes(id: String, json: String)
+    /// The run's end.
+    case finished(id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?)
+
+    public var runID: String {
+        switch self {
+        case .started(let id, _, _, _), .nodes(let id, _), .finished(let id, _, _, _, _, _): id
+        }
+    }
+}

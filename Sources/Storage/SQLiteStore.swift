@@ -131,20 +131,25 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
-    public func advanceSchedule(id: String, lastFireSeconds: Int64, remainingRuns: Int?, pauseNote: String?)
-        async throws
-    {
-        try await write { db in
-            try db.execute(
+    public func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String> {
+        let now = Self.ms(Date())
+        return try await write { db in
+            var stored: Set<String> = []
+            let advance = try db.cachedStatement(
                 sql: """
-                    UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, ?), ?),
-                        remaining_runs = ?, paused = paused OR ?, pause_note = coalesce(?, pause_note),
-                        updated_at_ms = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    lastFireSeconds, lastFireSeconds, remainingRuns, pauseNote != nil, pauseNote, Self.ms(Date()), id,
+                    UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, ?1), ?1),
+                        remaining_runs = ?2, paused = paused OR ?3, pause_note = coalesce(?4, pause_note),
+                        updated_at_ms = ?5
+                    WHERE id = ?6
+                    """)
+            let insert = try Self.insertRunStatement(db)
+            for item in fires {
+                for run in item.runs where try Self.insert(run, with: insert, db) { stored.insert(run.id) }
+                try advance.execute(arguments: [
+                    item.cursor, item.remainingRuns, item.pauseNote != nil, item.pauseNote, now, item.scheduleID,
                 ])
+            }
+            return stored
         }
     }
 
@@ -206,54 +211,54 @@ public final class SQLiteStore: SchedulerStore {
     // MARK: - Runs
 
     public func insertRun(_ run: RunRecord) async throws -> Bool {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO run (id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state,
-                        queued_at_ms, not_before_ms, finished_at_ms, input_json, payload, error, trace_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
-                    """,
-                arguments: [
-                    run.id, run.scheduleID, run.workflow, run.trigger, Self.ms(run.nominalTime), run.dedupeKey,
-                    run.state.rawValue, Self.ms(run.queuedAt), Self.ms(run.notBefore),
-                    run.state.isFinal ? Self.ms(run.finishedAt ?? run.queuedAt) as Int64 : nil, run.inputJSON,
-                    run.payload,
-                    run.error, run.traceID,
-                ])
-            return db.changesCount > 0
-        }
+        try await write { db in try Self.insert(run, with: Self.insertRunStatement(db), db) }
     }
 
-    public func markRunStarted(id: String, at: Date, traceID: String?, rootSpanID: String?, rootStartNanos: Int64?)
-        async throws
-    {
+    static func insertRunStatement(_ db: Database) throws -> Statement {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO run (id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state,
+                    queued_at_ms, not_before_ms, finished_at_ms, input_json, payload, error, trace_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
+                """)
+    }
+
+    /// Inserts a run unless its schedule has its dedupe key already; true when it was stored.
+    static func insert(_ run: RunRecord, with statement: Statement, _ db: Database) throws -> Bool {
+        try statement.execute(arguments: [
+            run.id, run.scheduleID, run.workflow, run.trigger, ms(run.nominalTime), run.dedupeKey, run.state.rawValue,
+            ms(run.queuedAt), ms(run.notBefore), run.state.isFinal ? ms(run.finishedAt ?? run.queuedAt) as Int64 : nil,
+            run.inputJSON, run.payload, run.error, run.traceID,
+        ])
+        return db.changesCount > 0
+    }
+
+    public func updateRuns(_ updates: [RunUpdate]) async throws {
+        guard !updates.isEmpty else { return }
         try await write { db in
-            try db.execute(
+            let started = try db.cachedStatement(
                 sql: """
-                    UPDATE run SET state = 'running', started_at_ms = ?, trace_id = coalesce(?, trace_id), root_span_id = ?,
-                        root_start_nanos = ?
+                    UPDATE run SET state = 'running', started_at_ms = ?, root_span_id = ?, root_start_nanos = ?
                     WHERE id = ?
-                    """, arguments: [Self.ms(at), traceID, rootSpanID, rootStartNanos, id])
-        }
-    }
-
-    public func updateRunNodes(id: String, nodesJSON: String) async throws {
-        try await write { db in
-            try db.execute(sql: "UPDATE run SET nodes_json = ? WHERE id = ?", arguments: [nodesJSON, id])
-        }
-    }
-
-    public func finishRun(
-        id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?
-    ) async throws {
-        try await write { db in
-            try db.execute(
+                    """)
+            let nodes = try db.cachedStatement(sql: "UPDATE run SET nodes_json = ? WHERE id = ?")
+            let finished = try db.cachedStatement(
                 sql: """
                     UPDATE run SET state = ?, finished_at_ms = ?, output_json = coalesce(?, output_json),
                         error = ?, nodes_json = coalesce(?, nodes_json)
                     WHERE id = ?
-                    """, arguments: [state.rawValue, Self.ms(at), outputJSON, error, nodesJSON, id])
+                    """)
+            for update in updates {
+                switch update {
+                case .started(let id, let at, let rootSpanID, let rootStartNanos):
+                    try started.execute(arguments: [Self.ms(at), rootSpanID, rootStartNanos, id])
+                case .nodes(let id, let json):
+                    try nodes.execute(arguments: [json, id])
+                case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON):
+                    try finished.execute(arguments: [state.rawValue, Self.ms(at), outputJSON, error, nodesJSON, id])
+                }
+            }
         }
     }
 

@@ -19,23 +19,19 @@ public protocol SchedulerStore: Sendable {
     func schedule(named name: String) async throws -> ScheduleRecord?
     /// Every schedule, by name.
     func schedules() async throws -> [ScheduleRecord]
-    /// Moves a schedule's fire cursor, its remaining runs, and pauses it when `pauseNote` is given.
-    func advanceSchedule(id: String, lastFireSeconds: Int64, remainingRuns: Int?, pauseNote: String?) async throws
+    /// Stores the runs of a timer tick's fires and moves each schedule's cursor (its remaining runs, and
+    /// a pause when `pauseNote` is set), all in one transaction.
+    /// - Returns: the ids of the runs stored; a run whose schedule already has its dedupe key is not
+    ///   (that fire was handled before).
+    func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String>
 
     // MARK: Runs
 
     /// Stores a new run. Returns false, storing nothing, when the schedule already has a run with the
     /// same dedupe key (that fire was handled before).
     func insertRun(_ run: RunRecord) async throws -> Bool
-    /// Marks a run running, with its trace's identity.
-    func markRunStarted(id: String, at: Date, traceID: String?, rootSpanID: String?, rootStartNanos: Int64?)
-        async throws
-    /// Records the nodes finished so far (for `schedule run --wait`).
-    func updateRunNodes(id: String, nodesJSON: String) async throws
-    /// Stores a run's end.
-    func finishRun(
-        id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?
-    ) async throws
+    /// Applies changes to runs in order, in one transaction.
+    func updateRuns(_ updates: [RunUpdate]) async throws
     func run(id: String) async throws -> RunRecord?
     /// Runs, newest first; of one schedule when `scheduleID` is given; older than `before` (an id).
     func runs(scheduleID: String?, limit: Int, before: String?) async throws -> [RunRecord]

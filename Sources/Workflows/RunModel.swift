@@ -20,6 +20,9 @@ public struct RunRequest: Sendable {
     /// The trace id to use (`tr-<32 hex>` or 32 hex), chosen before the run so that callers can show it
     /// at once; `nil`: a new random one.
     public var traceID: String?
+    /// The root span's id (16 hex) and start, chosen and stored before the run so that a trace left
+    /// open by a crash can be closed; `nil`: a new id, starting now. Used only with `traceID`.
+    public var rootSpan: (id: String, startNanos: UInt64)?
 
     public init(
         workflow: String, input: [String: JSONValue] = [:], payload: Data? = nil, trigger: String = "manual",
@@ -69,6 +72,23 @@ public struct NodeRecord: Sendable, Codable, Hashable {
         case node, workflow, kind, step, attempt, status, error
         case startedAt = "started_at"
         case durationMs = "duration_ms"
+    }
+
+    /// The record as the store and the API show it: the same keys as its `Codable` form, the start
+    /// in ISO 8601 (UTC, whole seconds).
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = [
+            "node": .string(node), "workflow": .string(workflow), "kind": .string(kind),
+            "step": .integer(Int64(step)), "attempt": .integer(Int64(attempt)), "status": .string(status.rawValue),
+            "started_at": .string(startedAt.formatted(Date.ISO8601FormatStyle())), "duration_ms": .number(durationMs),
+        ]
+        if let error { members["error"] = .string(error) }
+        return .object(members)
+    }
+
+    /// A run's records as one compact JSON array (sorted keys).
+    public static func json(_ records: [NodeRecord]) -> String {
+        JSONValue.array(records.map(\.jsonValue)).jsonText
     }
 }
 

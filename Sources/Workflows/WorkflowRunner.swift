@@ -91,7 +91,11 @@ public struct WorkflowRunner: Sendable {
 
         let chosen = request.traceID.flatMap { TraceID(hex: $0.hasPrefix("tr-") ? $0.dropFirst(3) : $0[...]) }
         let root =
-            chosen.map { tracer.startRootSpan(workflow.name, traceID: $0) }
+            chosen.map {
+                tracer.startRootSpan(
+                    workflow.name, traceID: $0, spanID: request.rootSpan.flatMap { SpanID(hex: $0.id) },
+                    startNanos: request.rootSpan?.startNanos)
+            }
             ?? tracer.startSpan(workflow.name, context: .topLevel)
         root.setSpanType(.chain)
         root.setTraceName(workflow.name)

@@ -28,14 +28,15 @@ final class ControlledExecutor: RunExecutor {
     var waitingCount: Int { state.withLock { $0.gates.count } }
 
     func execute(
-        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) async -> Void,
-        progress: @escaping @Sendable ([NodeRecord]) async -> Void
+        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) -> Void,
+        progress: @escaping @Sendable ([NodeRecord]) -> Void
     ) async -> RunOutcome {
         let holding = state.withLock { state -> Bool in
             state.started.append(run)
             return state.holding
         }
-        await started(RunStart(traceID: "tr-\(run.id)", rootSpanID: "00000000000000aa", startNanos: 1))
+        started(
+            RunStart(traceID: run.traceID, rootSpanID: run.rootSpanID, startNanos: UInt64(run.rootStartNanos ?? 0)))
         guard holding else { return RunOutcome(state: .succeeded, outputJSON: "{}") }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

@@ -34,7 +34,17 @@ struct SchedulerTests {
         #expect(runs.map(\.nominalTime) == [60, 120, 180].map { Self.t0.addingTimeInterval($0) })
         // Every-minute covers the whole day: interval-like, so keyed by the UTC instant.
         #expect(runs.map(\.dedupeKey) == ["2024-01-01T00:01:00Z", "2024-01-01T00:02:00Z", "2024-01-01T00:03:00Z"])
-        #expect(runs.allSatisfy { $0.traceID == "tr-\($0.id)" && $0.startedAt != nil && $0.finishedAt != nil })
+        #expect(runs.allSatisfy { $0.startedAt != nil && $0.finishedAt != nil })
+        // The trace id is chosen when the fire is stored, the root span's id and start before the run
+        // starts; the executor gets exactly those.
+        let given = Dictionary(uniqueKeysWithValues: h.executor.started.map { ($0.id, $0) })
+        for run in runs {
+            #expect(run.traceID?.count == 35 && run.traceID?.hasPrefix("tr-") == true)
+            #expect(run.rootSpanID?.count == 16 && run.rootStartNanos != nil)
+            #expect(given[run.id]?.traceID == run.traceID)
+            #expect(given[run.id]?.rootSpanID == run.rootSpanID)
+            #expect(given[run.id]?.rootStartNanos == run.rootStartNanos)
+        }
     }
 
     @Test("overlap skip: a fire while the previous run goes on is stored as skipped, with the reason")
@@ -134,6 +144,45 @@ struct SchedulerTests {
                 == (0..<6).map { Self.t0.addingTimeInterval(2 * 3600 + 10 * 60 + Double($0 * 600)) })
     }
 
+    @Test(
+        "catch-up all meets the overlap policy within one tick: skip keeps the oldest, buffer-one one more, cancel-other the newest"
+    )
+    func catchupAllWithOverlap() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("co-\(UUID()).sqlite").path
+        let store = try SQLiteStore(path: path)
+        for (name, policy) in [("skip", OverlapPolicy.skip), ("buffer", .bufferOne), ("cancel", .cancelOther)] {
+            try await store.insertSchedule(
+                schedule(name, cron: "*/10 * * * *", overlap: policy, catchupWindow: 3600, catchup: .all))
+        }
+        // Three missed fires each (0:10, 0:20, 0:30), all stored in the first tick.
+        let h = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(35 * 60), store: store, holding: true)
+        defer { Task { await h.stop() } }
+        func states(_ name: String) async throws -> [String] {
+            let id = try #require(try await store.schedule(named: name)).id
+            return try await h.runs().filter { $0.scheduleID == id }.sorted { $0.nominalTime! < $1.nominalTime! }
+                .map(\.state.rawValue)
+        }
+        try await h.waitForRuns("nine runs stored, three running") {
+            $0.count == 9 && $0.filter { $0.state == .running }.count == 3
+        }
+        #expect(try await states("skip") == ["running", "skipped", "skipped"])
+        #expect(try await states("cancel") == ["cancelled", "cancelled", "running"])
+        let skipped = try await h.runs().filter { $0.state == .skipped }
+        #expect(skipped.count == 3)
+        let cancelled = try await h.runs().filter { $0.state == .cancelled }
+        #expect(
+            cancelled.allSatisfy {
+                $0.error == "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
+            })
+        // buffer-one: the oldest runs, the next waits for it, the third is skipped.
+        #expect(try await states("buffer") == ["running", "queued", "skipped"])
+        h.executor.releaseAll()
+        try await h.waitForRuns("the buffered fire ran after the first") {
+            $0.filter { $0.state == .succeeded }.count == 4
+        }
+        #expect(try await states("buffer") == ["succeeded", "succeeded", "skipped"])
+    }
+
     @Test("a restart on the same store runs no fire twice, and runs the one missed while down")
     func restartDedupe() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rd-\(UUID()).sqlite").path
@@ -212,10 +261,11 @@ struct SchedulerTests {
         let s = schedule("rec", cron: "0 0 1 1 *")
         try await store.insertSchedule(s)
         var running = RunRecord(scheduleID: s.id, workflow: "w", trigger: "cron", dedupeKey: "a")
-        running.state = .queued
+        running.traceID = "tr-0123"
         _ = try await store.insertRun(running)
-        try await store.markRunStarted(
-            id: running.id, at: Self.t0, traceID: "tr-0123", rootSpanID: "00000000000000ab", rootStartNanos: 5)
+        try await store.updateRuns([
+            .started(id: running.id, at: Self.t0, rootSpanID: "00000000000000ab", rootStartNanos: 5)
+        ])
         let queued = RunRecord(scheduleID: s.id, workflow: "w", trigger: "manual", dedupeKey: "b")
         _ = try await store.insertRun(queued)
 

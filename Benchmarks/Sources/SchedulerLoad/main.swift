@@ -16,7 +16,8 @@ import Workflows
 
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scheduler-load-\(getpid())")
 try? FileManager.default.removeItem(at: scratch)
-try FileManager.default.createDirectory(at: scratch.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+try FileManager.default.createDirectory(
+    at: scratch.appendingPathComponent("workflows"), withIntermediateDirectories: true)
 try "name: tick\nentry: mark\nnodes:\n  mark:\n    set: {ticked: true}\n".write(
     to: scratch.appendingPathComponent("workflows/tick.yaml"), atomically: true, encoding: .utf8)
 let catalog = try WorkflowCatalog.load(directory: scratch)
@@ -38,18 +39,28 @@ let runner = WorkflowRunner(
 /// Records when each run's root span started.
 final class Timing: RunExecutor {
     let inner: WorkflowRunExecutor
+    /// Runs nothing: each run "starts" and succeeds at once (the scheduler and the store alone).
+    let noop: Bool
     let starts = Mutex<[(nominal: Date?, started: Date)]>([])
-    init(_ inner: WorkflowRunExecutor) { self.inner = inner }
+    init(_ inner: WorkflowRunExecutor, noop: Bool = false) {
+        self.inner = inner
+        self.noop = noop
+    }
     func execute(
-        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) async -> Void,
-        progress: @escaping @Sendable ([NodeRecord]) async -> Void
+        _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) -> Void,
+        progress: @escaping @Sendable ([NodeRecord]) -> Void
     ) async -> RunOutcome {
-        await inner.execute(
+        if noop {
+            let now = Date()
+            self.starts.withLock { $0.append((run.nominalTime, now)) }
+            return RunOutcome(state: .succeeded)
+        }
+        return await inner.execute(
             run, schedule: schedule,
             started: { start in
                 let now = Date()
                 self.starts.withLock { $0.append((run.nominalTime, now)) }
-                await started(start)
+                started(start)
             }, progress: progress)
     }
     func closeInterrupted(_ run: RunRecord) async {}
@@ -70,9 +81,9 @@ func cpuSeconds() -> Double {
 
 @MainActor
 func withScheduler(
-    _ store: SQLiteStore, maxRuns: Int, _ body: (Scheduler, Timing) async throws -> Void
+    _ store: SQLiteStore, maxRuns: Int, noop: Bool = false, _ body: (Scheduler, Timing) async throws -> Void
 ) async throws {
-    let timing = Timing(WorkflowRunExecutor(runner: runner))
+    let timing = Timing(WorkflowRunExecutor(runner: runner), noop: noop)
     let scheduler = Scheduler(
         store: store, executor: timing, configuration: .init(maxConcurrentRuns: maxRuns), logger: quiet)
     let task = Task { try await scheduler.run() }
@@ -85,51 +96,68 @@ let count = Int(ProcessInfo.processInfo.environment["SCHEDULES"] ?? "10000") ?? 
 let maxRuns = Int(ProcessInfo.processInfo.environment["MAX_RUNS"] ?? "64") ?? 64
 let utc = Calendar(identifier: .gregorian)
 
-// 1. Everything due in the same second.
-do {
-    let store = try SQLiteStore(path: scratch.appendingPathComponent("burst.sqlite").path)
+// 1. Everything due in the same second: with the real runner, then with runs that do nothing (the
+// scheduler and the store alone).
+func burst(noop: Bool) async throws -> [Double] {
+    let store = try SQLiteStore(path: scratch.appendingPathComponent("burst-\(noop).sqlite").path)
     let due = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6).rounded(.down))
-    var components = utc.dateComponents(in: TimeZone(identifier: "UTC")!, from: due)
-    let cron = "\(components.second!) \(components.minute!) \(components.hour!) \(components.day!) \(components.month!) *"
-    components = DateComponents()
+    let components = utc.dateComponents(in: TimeZone(identifier: "UTC")!, from: due)
+    let cron =
+        "\(components.second!) \(components.minute!) \(components.hour!) \(components.day!) \(components.month!) *"
     let now = Date()
     let schedules = (0..<count).map {
         ScheduleRecord(name: "s\($0)", cron: cron, workflow: "tick", createdAt: now, updatedAt: now)
     }
     try await store.applySchedules(insert: schedules, update: [], delete: [])
-    try await withScheduler(store, maxRuns: maxRuns) { _, timing in
+    var delays: [Double] = []
+    try await withScheduler(store, maxRuns: maxRuns, noop: noop) { _, timing in
         while timing.starts.withLock({ $0.count }) < count && Date() < due.addingTimeInterval(120) {
             try await Task.sleep(for: .milliseconds(20))
         }
-        let delays = timing.starts.withLock { $0.map { $0.started.timeIntervalSince(due) * 1000 } }
-        // The peer: the same number of run rows written in one transaction.
-        let peer = try DatabaseQueue(path: scratch.appendingPathComponent("peer.sqlite").path)
+        delays = timing.starts.withLock { $0.map { $0.started.timeIntervalSince(due) * 1000 } }
+    }
+    return delays
+}
+
+do {
+    let runs = try await burst(noop: false)
+    let alone = try await burst(noop: true)
+    // The peer: the same number of run rows written in one transaction.
+    let peer = try DatabaseQueue(path: scratch.appendingPathComponent("peer.sqlite").path)
+    try await peer.write { db in
+        try db.execute(
+            sql:
+                "CREATE TABLE run (id TEXT PRIMARY KEY, schedule_id TEXT, dedupe_key TEXT, UNIQUE(schedule_id, dedupe_key))"
+        )
+    }
+    let clock = ContinuousClock()
+    let peerTime = try await clock.measure {
         try await peer.write { db in
-            try db.execute(sql: "CREATE TABLE run (id TEXT PRIMARY KEY, schedule_id TEXT, dedupe_key TEXT, UNIQUE(schedule_id, dedupe_key))")
-        }
-        let clock = ContinuousClock()
-        let peerTime = try await clock.measure {
-            try await peer.write { db in
-                for i in 0..<count {
-                    try db.execute(
-                        sql: "INSERT INTO run VALUES (?, ?, ?)", arguments: [SortableID.make("run"), "s\(i)", "k"])
-                }
+            for i in 0..<count {
+                try db.execute(
+                    sql: "INSERT INTO run VALUES (?, ?, ?)", arguments: [SortableID.make("run"), "s\(i)", "k"])
             }
         }
-        let peerMs = Double(peerTime.components.attoseconds) / 1e15 + Double(peerTime.components.seconds) * 1000
-        print("## \(count) schedules due in the same second (max runs \(maxRuns))")
-        print()
-        print("| measure | ms |")
-        print("| --- | ---: |")
-        print("| first root span started after the due second | \(String(format: "%.1f", delays.min() ?? .nan)) |")
-        print("| p50 | \(String(format: "%.1f", percentile(delays, 0.5))) |")
-        print("| p99 | \(String(format: "%.1f", percentile(delays, 0.99))) |")
-        print("| last (all \(delays.count) started) | \(String(format: "%.1f", delays.max() ?? .nan)) |")
-        print("| peer: \(count) run rows in one SQLite transaction | \(String(format: "%.1f", peerMs)) |")
-        print()
-        print("Ratio, last start / peer insert: \(String(format: "%.1f", (delays.max() ?? 0) / peerMs))x")
-        print()
     }
+    let peerMs = Double(peerTime.components.attoseconds) / 1e15 + Double(peerTime.components.seconds) * 1000
+    func ms(_ value: Double?) -> String { String(format: "%.1f", value ?? .nan) }
+    print("## \(count) schedules due in the same second (max runs \(maxRuns))")
+    print()
+    print("From the due second until each run's row is stored and its root span started, in ms. Workflow runs:")
+    print("each run a one-node workflow, traced (spans to the spool). Scheduling alone: runs that do nothing.")
+    print()
+    print("| measure | workflow runs | scheduling alone |")
+    print("| --- | ---: | ---: |")
+    print("| first started | \(ms(runs.min())) | \(ms(alone.min())) |")
+    print("| p50 | \(ms(percentile(runs, 0.5))) | \(ms(percentile(alone, 0.5))) |")
+    print("| p99 | \(ms(percentile(runs, 0.99))) | \(ms(percentile(alone, 0.99))) |")
+    print("| last (of \(runs.count) / \(alone.count)) | \(ms(runs.max())) | \(ms(alone.max())) |")
+    print()
+    print("Peer: \(count) run rows inserted in one SQLite transaction: \(ms(peerMs)) ms.")
+    print(
+        "Ratio, last start / peer: \(String(format: "%.1f", (runs.max() ?? 0) / peerMs))x with workflow runs, \(String(format: "%.1f", (alone.max() ?? 0) / peerMs))x scheduling alone."
+    )
+    print()
 }
 
 // 2. One schedule every second for a minute.
@@ -174,7 +202,9 @@ do {
         let used = cpuSeconds() - before
         print("## Idle with \(count) schedules loaded")
         print()
-        print("CPU over 10 s: \(String(format: "%.3f", used)) s (\(String(format: "%.2f", used / 10 * 100)) % of one core).")
+        print(
+            "CPU over 10 s: \(String(format: "%.3f", used)) s (\(String(format: "%.2f", used / 10 * 100)) % of one core)."
+        )
     }
 }
 exporterTask.cancel()

@@ -1,0 +1,128 @@
+import Logging
+import Storage
+import Synchronization
+import Workflows
+
+/// Writes run changes with group commit: changes that arrive while a transaction is being written
+/// wait and go together in the next one, so that a burst of runs costs a few transactions instead of
+/// one per change. `write` returns once its changes are committed; `note` (node progress) does not
+/// wait, and a newer note for the same run replaces an older one still waiting, as does the run's end.
+/// Notes are encoded when they are written, so replaced ones cost nothing.
+final class RunJournal: Sendable {
+    private enum Change {
+        case update(RunUpdate)
+        case nodes(id: String, [NodeRecord])
+        /// A note the run's end made unnecessary.
+        case none
+    }
+
+    private struct Pending {
+        var change: Change
+        var waiter: CheckedContinuation<Void, any Error>?
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        /// Where a run's waiting node note is in `pending`.
+        var noteIndex: [String: Int] = [:]
+        var flushing = false
+
+        /// Appends; true when the caller must start a flush.
+        mutating func append(_ item: Pending) -> Bool {
+            if case .update(let update) = item.change, case .finished = update,
+                let note = noteIndex.removeValue(forKey: update.runID)
+            {
+                pending[note].change = .none
+            }
+            pending.append(item)
+            return startFlush()
+        }
+
+        mutating func startFlush() -> Bool {
+            guard !flushing else { return false }
+            flushing = true
+            return true
+        }
+    }
+
+    private let store: any SchedulerStore
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(store: any SchedulerStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Writes `updates`, in order and in one transaction together with whatever else is waiting;
+    /// returns once they are committed.
+    func write(_ updates: [RunUpdate]) async throws {
+        guard !updates.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            let flush = state.withLock { state in
+                var flush = false
+                for (index, update) in updates.enumerated() {
+                    let last = index == updates.count - 1
+                    flush = state.append(Pending(change: .update(update), waiter: last ? waiter : nil)) || flush
+                }
+                return flush
+            }
+            if flush { startFlushing() }
+        }
+    }
+
+    /// Stores a run's finished node attempts soon, without waiting; a later note for the same run, or
+    /// its end, replaces it if it has not been written yet.
+    func note(id: String, nodes: [NodeRecord]) {
+        let flush = state.withLock { state in
+            if let index = state.noteIndex[id] {
+                state.pending[index].change = .nodes(id: id, nodes)
+                return false
+            }
+            state.noteIndex[id] = state.pending.count
+            state.pending.append(Pending(change: .nodes(id: id, nodes), waiter: nil))
+            return state.startFlush()
+        }
+        if flush { startFlushing() }
+    }
+
+    private func startFlushing() {
+        Task { await self.flush() }
+    }
+
+    /// Writes batches until nothing waits.
+    private func flush() async {
+        while true {
+            let batch = state.withLock { state -> [Pending]? in
+                guard !state.pending.isEmpty else {
+                    state.flushing = false
+                    return nil
+                }
+                defer {
+                    state.pending = []
+                    state.noteIndex = [:]
+                }
+                return state.pending
+            }
+            guard let batch else { return }
+            let outcome: Result<Void, any Error>
+            do {
+                try await store.updateRuns(
+                    batch.compactMap { item in
+                        switch item.change {
+                        case .update(let update): update
+                        case .nodes(let id, let nodes): .nodes(id: id, json: NodeRecord.json(nodes))
+                        case .none: nil
+                        }
+                    })
+                outcome = .success(())
+            } catch {
+                logger.error(
+                    "cannot store run changes",
+                    metadata: ["changes": .stringConvertible(batch.count), "error": .string("\(error)")])
+                outcome = .failure(error)
+            }
+            for item in batch { item.waiter?.resume(with: outcome) }
+        }
+    }
+}

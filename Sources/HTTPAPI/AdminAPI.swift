@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ProcessSandbox
 import Scheduling
 import Storage
 import Synchronization
@@ -25,12 +26,19 @@ public struct AdminAPI: Sendable {
         public var metrics: @Sendable () async -> String
         /// Whether the daemon is ready to fire (the store answers, the scheduler runs).
         public var ready: @Sendable () async -> (Bool, String)
+        /// The daemon's environment (webhook secrets named by `webhook_secret_env`).
+        public var environment: [String: String]
+        /// Webhook limits.
+        public var webhooks: WebhookLimits
 
         public init(
             store: any SchedulerStore, scheduler: Scheduler, workflows: @escaping @Sendable () -> Set<String>,
             token: String, traceURL: @escaping @Sendable (String) -> String?,
-            metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String)
+            metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String),
+            environment: [String: String] = ProcessInfo.processInfo.environment, webhooks: WebhookLimits = .init()
         ) {
+            self.environment = environment
+            self.webhooks = webhooks
             self.store = store
             self.scheduler = scheduler
             self.workflows = workflows
@@ -50,8 +58,8 @@ public struct AdminAPI: Sendable {
     }
 
     /// The router with every route.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<DaemonRequestContext> {
+        let router = Router(context: DaemonRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.get("healthz") { _, _ in JSONAnswer(["status": "ok"]) }
         router.get("readyz") { _, _ in
@@ -66,6 +74,10 @@ public struct AdminAPI: Sendable {
             return Response(
                 status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: await deps.metrics())))
         }
+        let hooks = WebhookReceiver(deps)
+        router.post("hooks/:hook") { request, context in
+            try await hooks.receive(request, hook: try context.parameters.require("hook"))
+        }
         let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(token: deps.token))
         api.get("schedules") { _, _ in try await listSchedules() }
         api.post("schedules") { request, _ in try await createSchedule(request) }
@@ -77,6 +89,9 @@ public struct AdminAPI: Sendable {
         api.post("schedules/:id/resume") { _, context in try await resume(try context.parameters.require("id")) }
         api.post("schedules/:id/run") { request, context in
             try await runNow(try context.parameters.require("id"), request)
+        }
+        api.post("schedules/:id/secret/rotate") { request, context in
+            try await rotateSecret(try context.parameters.require("id"), request)
         }
         api.post("apply") { request, _ in try await apply(request) }
         api.get("runs") { request, _ in try await listRuns(request) }
@@ -112,9 +127,10 @@ public struct AdminAPI: Sendable {
                 message: "a schedule named \"\(name)\" exists already; pick another name or rm it first")
         }
         let record: ScheduleRecord
-        switch definition.validate(workflows: deps.workflows()) {
+        let secret: String?
+        switch definition.validate(workflows: deps.workflows(), environment: deps.environment) {
         case .failure(let problems): throw Self.invalid(problems.problems)
-        case .success(let valid): record = valid
+        case .success(let valid): (record, secret) = (valid.record, valid.secret)
         }
         do {
             try await deps.store.insertSchedule(record)
@@ -123,7 +139,7 @@ public struct AdminAPI: Sendable {
         }
         try await deps.scheduler.scheduleChanged(id: record.id)
         var value = Representation.schedule(record, nextFires: 1)
-        if let secret = record.webhookSecret { value["webhook_secret"] = .string(secret) }
+        if let secret { value["webhook_secret"] = .string(secret) }
         return JSONAnswer(.object(value), status: .created)
     }
 
@@ -193,6 +209,37 @@ public struct AdminAPI: Sendable {
         return JSONAnswer(.object(value), status: .accepted)
     }
 
+    /// A new webhook secret, shown once; the old one keeps working for the grace period (default 24h)
+    /// so that the sender can be switched over without lost deliveries.
+    func rotateSecret(_ key: String, _ request: Request) async throws -> JSONAnswer {
+        struct Body: Decodable { var grace: String? }
+        let body: Body? = try await decodeOptional(request)
+        var schedule = try await find(key)
+        guard schedule.webhook, let scheme = schedule.webhookScheme else {
+            throw APIError.badRequest("schedule \(schedule.name) has no webhook trigger, so no secret")
+        }
+        if let variable = schedule.webhookSecretEnv {
+            throw APIError.badRequest(
+                "the secret of \(schedule.name) comes from \(variable) in the daemon's environment; change it there")
+        }
+        let graceText = body?.grace ?? "24h"
+        guard let grace = DurationText.parse(graceText), grace <= .seconds(30 * 86_400) else {
+            throw APIError.badRequest("grace \"\(graceText)\" must be a duration up to 30d, like 24h (0s: none)")
+        }
+        let secret = WebhookSecret.make(scheme)
+        let now = Date()
+        let graceSeconds = Double(grace.components.seconds)
+        schedule.webhookPreviousSecret = graceSeconds > 0 ? schedule.webhookSecret : nil
+        schedule.webhookPreviousUntil = graceSeconds > 0 ? now.addingTimeInterval(graceSeconds) : nil
+        schedule.webhookSecret = WebhookSecret.stored(secret, scheme: scheme)
+        schedule.updatedAt = now
+        try await deps.store.updateSchedule(schedule)
+        try await deps.scheduler.scheduleChanged(id: schedule.id)
+        var value = Representation.schedule(schedule)
+        value["webhook_secret"] = .string(secret)
+        return JSONAnswer(.object(value))
+    }
+
     func apply(_ request: Request) async throws -> JSONAnswer {
         struct Item: Decodable {
             var source: String
@@ -212,7 +259,7 @@ public struct AdminAPI: Sendable {
         let plan: SchedulePlan
         switch SchedulePlan.make(
             desired: body.schedules.map { .init(definition: $0.schedule, source: $0.source) }, existing: existing,
-            workflows: deps.workflows(), prune: body.prune ?? false)
+            workflows: deps.workflows(), prune: body.prune ?? false, environment: deps.environment)
         {
         case .failure(let problems):
             throw APIError.badRequest(
@@ -236,9 +283,8 @@ public struct AdminAPI: Sendable {
             "create": names(plan.creates), "update": names(plan.updates), "delete": names(plan.deletes),
             "unchanged": names(plan.unchanged), "applied": .bool(!dryRun),
         ]
-        let secrets = plan.creates.compactMap { r in r.webhookSecret.map { (r.name, JSONValue.string($0)) } }
-        if !dryRun && !secrets.isEmpty {
-            value["webhook_secrets"] = .object(Dictionary(secrets, uniquingKeysWith: { a, _ in a }))
+        if !dryRun && !plan.secrets.isEmpty {
+            value["webhook_secrets"] = .object(plan.secrets.mapValues { .string($0) })
         }
         return JSONAnswer(.object(value))
     }

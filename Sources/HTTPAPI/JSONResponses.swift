@@ -1,6 +1,19 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Workflows
+
+/// The request context of the daemon's routes: Hummingbird's basics and the connection, so that a
+/// request refused for its size can have its connection closed instead of its body read to the end.
+public struct DaemonRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
 
 /// A JSON answer: the body is the value's compact JSON with sorted keys.
 struct JSONAnswer: ResponseGenerator {
@@ -25,11 +38,35 @@ struct APIError: Error, ResponseGenerator {
     var status: HTTPResponse.Status
     var message: String
     var problems: [JSONValue] = []
+    /// More response headers (`Retry-After`).
+    var headers: HTTPFields = [:]
+    /// Close the connection once the answer is out, rather than read the rest of the request (a body
+    /// over the limit).
+    var closeConnection = false
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    init(
+        status: HTTPResponse.Status, message: String, problems: [JSONValue] = [], headers: HTTPFields = [:],
+        closeConnection: Bool = false
+    ) {
+        self.status = status
+        self.message = message
+        self.problems = problems
+        self.headers = headers
+        self.closeConnection = closeConnection
+        if closeConnection { self.headers[.connection] = "close" }
+    }
+
+    /// `{"error": {"message": …, "problems": […]}}`.
+    var answer: JSONAnswer {
         var error: [String: JSONValue] = ["message": .string(message)]
         if !problems.isEmpty { error["problems"] = .array(problems) }
-        return try JSONAnswer(["error": .object(error)], status: status).response(from: request, context: context)
+        return JSONAnswer(["error": .object(error)], status: status)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try answer.response(from: request, context: context)
+        for field in headers { response.headers.append(field) }
+        return response
     }
 
     static func notFound(_ what: String) -> APIError {
@@ -50,7 +87,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            return try error.response(from: request, context: context)
+            var response = try error.response(from: request, context: context)
+            if error.closeConnection, let context = context as? DaemonRequestContext {
+                // Hummingbird reads what is left of a request's body after the answer; closing the
+                // connection once the answer is handed over stops that.
+                let channel = context.channel
+                let answer = ByteBuffer(string: error.answer.value.jsonText + "\n")
+                response.body = ResponseBody(contentLength: answer.readableBytes) { writer in
+                    try await writer.write(answer)
+                    try await writer.finish(nil)
+                    channel.close(promise: nil)
+                }
+            }
+            return response
         } catch let error as HTTPError {
             return try APIError(status: error.status, message: error.body ?? "\(error.status.reasonPhrase)")
                 .response(from: request, context: context)

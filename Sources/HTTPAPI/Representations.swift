@@ -28,7 +28,13 @@ enum Representation {
             "source": s.source.map { .string($0) } ?? .null, "created_at": iso(s.createdAt),
             "updated_at": iso(s.updatedAt),
         ]
-        if s.webhook { value["webhook_path"] = .string("/hooks/\(s.name)") }
+        if s.webhook {
+            value["webhook_path"] = .string("/hooks/\(s.name)")
+            value["webhook_scheme"] = .string((s.webhookScheme ?? .github).rawValue)
+            value["webhook_secret_env"] = s.webhookSecretEnv.map { .string($0) } ?? .null
+            value["webhook_previous_secret_until"] =
+                s.webhookPreviousSecret == nil ? .null : iso(s.webhookPreviousUntil)
+        }
         if nextFires > 0 {
             value["next_fires"] = .array(fires(s, count: nextFires, now: now).map { .string($0.iso8601) })
         }

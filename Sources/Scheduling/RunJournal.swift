@@ -3,13 +3,14 @@ import Storage
 import Synchronization
 import Workflows
 
-/// Writes run changes with group commit: changes that arrive while a transaction is being written
-/// wait and go together in the next one, so that a burst of runs costs a few transactions instead of
-/// one per change. `write` returns once its changes are committed; `note` (node progress) does not
+/// Writes new runs and run changes with group commit: what arrives while a transaction is being
+/// written waits and goes together in the next one, so that a burst of runs (or of webhook
+/// deliveries) costs a few transactions instead of one per change. `write` returns once its changes are committed; `note` (node progress) does not
 /// wait, and a newer note for the same run replaces an older one still waiting, as does the run's end.
 /// Notes are encoded when they are written, so replaced ones cost nothing.
 final class RunJournal: Sendable {
     private enum Change {
+        case insert(RunRecord)
         case update(RunUpdate)
         case nodes(id: String, [NodeRecord])
         /// A note the run's end made unnecessary.
@@ -18,7 +19,8 @@ final class RunJournal: Sendable {
 
     private struct Pending {
         var change: Change
-        var waiter: CheckedContinuation<Void, any Error>?
+        /// Resumed with the ids of the runs the transaction stored.
+        var waiter: CheckedContinuation<Set<String>, any Error>?
     }
 
     private struct State {
@@ -54,11 +56,22 @@ final class RunJournal: Sendable {
         self.logger = logger
     }
 
+    /// Stores a new run together with whatever else is waiting; returns once it is committed: true,
+    /// or false when its schedule has a run with the same dedupe key (nothing was stored).
+    func insert(_ run: RunRecord) async throws -> Bool {
+        let stored = try await withCheckedThrowingContinuation {
+            (waiter: CheckedContinuation<Set<String>, any Error>) in
+            let flush = state.withLock { $0.append(Pending(change: .insert(run), waiter: waiter)) }
+            if flush { startFlushing() }
+        }
+        return stored.contains(run.id)
+    }
+
     /// Writes `updates`, in order and in one transaction together with whatever else is waiting;
     /// returns once they are committed.
     func write(_ updates: [RunUpdate]) async throws {
         guard !updates.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+        _ = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Set<String>, any Error>) in
             let flush = state.withLock { state in
                 var flush = false
                 for (index, update) in updates.enumerated() {
@@ -105,17 +118,20 @@ final class RunJournal: Sendable {
                 return state.pending
             }
             guard let batch else { return }
-            let outcome: Result<Void, any Error>
+            let outcome: Result<Set<String>, any Error>
             do {
-                try await store.updateRuns(
-                    batch.compactMap { item in
-                        switch item.change {
-                        case .update(let update): update
-                        case .nodes(let id, let nodes): .nodes(id: id, json: NodeRecord.json(nodes))
-                        case .none: nil
-                        }
-                    })
-                outcome = .success(())
+                var inserts: [RunRecord] = []
+                var updates: [RunUpdate] = []
+                for item in batch {
+                    switch item.change {
+                    case .insert(let run): inserts.append(run)
+                    case .update(let update): updates.append(update)
+                    case .nodes(let id, let nodes): updates.append(.nodes(id: id, json: NodeRecord.json(nodes)))
+                    case .none: break
+                    }
+                }
+                // New runs go first: a change in the same batch is always to a run stored before.
+                outcome = .success(try await store.writeRuns(insert: inserts, update: updates))
             } catch {
                 logger.error(
                     "cannot store run changes",

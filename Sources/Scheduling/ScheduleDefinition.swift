@@ -10,6 +10,10 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var name: String?
     public var cron: String?
     public var webhook: Bool?
+    /// `github` (the default), `standard` or `token`.
+    public var webhookScheme: String?
+    /// An environment variable of the daemon that holds the webhook secret (instead of a generated one).
+    public var webhookSecretEnv: String?
     public var workflow: String?
     public var timeZone: String?
     /// A JSON object merged over the workflow's initial state.
@@ -31,6 +35,8 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, cron, webhook, workflow, input, overlap, catchup, jitter, timeout, paused
         case timeZone = "time_zone"
+        case webhookScheme = "webhook_scheme"
+        case webhookSecretEnv = "webhook_secret_env"
         case catchupMode = "catchup_mode"
         case pauseNote = "pause_note"
         case remainingRuns = "remaining_runs"
@@ -40,11 +46,14 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         name: String? = nil, cron: String? = nil, webhook: Bool? = nil, workflow: String? = nil,
         timeZone: String? = nil, input: JSONValue? = nil, overlap: String? = nil, catchup: String? = nil,
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
-        pauseNote: String? = nil, remainingRuns: Int? = nil
+        pauseNote: String? = nil, remainingRuns: Int? = nil, webhookScheme: String? = nil,
+        webhookSecretEnv: String? = nil
     ) {
         self.name = name
         self.cron = cron
         self.webhook = webhook
+        self.webhookScheme = webhookScheme
+        self.webhookSecretEnv = webhookSecretEnv
         self.workflow = workflow
         self.timeZone = timeZone
         self.input = input
@@ -75,14 +84,27 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     /// The names schedules may have: they appear in URLs (`/hooks/{name}`) and on command lines.
     public static let namePattern = #"^[a-z0-9][a-z0-9_-]{0,63}$"#
 
+    /// A checked definition: the record to store and, when a webhook secret was made for it, that
+    /// secret as the sender needs it (shown once; for `token` only its hash is stored).
+    public struct Validated: Sendable {
+        public var record: ScheduleRecord
+        public var secret: String?
+    }
+
+    /// Environment variable names: what `webhook_secret_env` may be.
+    static let environmentNamePattern = #"^[A-Za-z_][A-Za-z0-9_]{0,127}$"#
+
     /// Checks every field and builds the record to store.
     /// - Parameters:
     ///   - workflows: the names of the workflows the daemon has loaded.
     ///   - existing: the stored schedule this definition replaces (keeps its id, cursor and secret).
+    ///   - environment: the daemon's environment, to check that `webhook_secret_env` is set; `nil`
+    ///     skips that check (files validated away from the daemon).
     /// - Returns: the record, or every problem found.
-    public func validate(workflows: Set<String>, existing: ScheduleRecord? = nil, now: Date = Date())
-        -> Result<ScheduleRecord, Problems>
-    {
+    public func validate(
+        workflows: Set<String>, existing: ScheduleRecord? = nil, now: Date = Date(),
+        environment: [String: String]? = nil
+    ) -> Result<Validated, Problems> {
         var problems: [Problem] = []
         func problem(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
 
@@ -111,6 +133,30 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
                     problem("time_zone", error.description)
                 }
             }
+        }
+        var scheme: WebhookScheme?
+        if isWebhook {
+            scheme = WebhookScheme(rawValue: webhookScheme ?? "github")
+            if scheme == nil {
+                problem(
+                    "webhook_scheme",
+                    "\"\(webhookScheme ?? "")\" is not allowed; use \(WebhookScheme.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            if let variable = webhookSecretEnv {
+                if variable.range(of: Self.environmentNamePattern, options: .regularExpression) == nil {
+                    problem(
+                        "webhook_secret_env", "\"\(variable)\" is not an environment variable name (letters, digits, _)"
+                    )
+                } else if let environment, (environment[variable] ?? "").isEmpty {
+                    problem(
+                        "webhook_secret_env",
+                        "\(variable) is not set in the daemon's environment; set it before starting schedulerd")
+                }
+            }
+        } else {
+            if webhookScheme != nil { problem("webhook_scheme", "needs webhook: true") }
+            if webhookSecretEnv != nil { problem("webhook_secret_env", "needs webhook: true") }
         }
         let workflow = workflow ?? ""
         if workflow.isEmpty {
@@ -173,8 +219,29 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         record.cron = cron
         record.timeZone = zone
         record.webhook = isWebhook
-        if isWebhook && record.webhookSecret == nil { record.webhookSecret = Self.secret() }
-        if !isWebhook { record.webhookSecret = nil }
+        var secret: String?
+        if let scheme {
+            let changed = existing?.webhookScheme != scheme || existing?.webhookSecretEnv != webhookSecretEnv
+            record.webhookScheme = scheme
+            record.webhookSecretEnv = webhookSecretEnv
+            if webhookSecretEnv != nil {
+                record.webhookSecret = nil
+            } else if record.webhookSecret == nil || changed {
+                let made = WebhookSecret.make(scheme)
+                record.webhookSecret = WebhookSecret.stored(made, scheme: scheme)
+                secret = made
+            }
+            if changed || secret != nil {
+                record.webhookPreviousSecret = nil
+                record.webhookPreviousUntil = nil
+            }
+        } else {
+            record.webhookScheme = nil
+            record.webhookSecret = nil
+            record.webhookSecretEnv = nil
+            record.webhookPreviousSecret = nil
+            record.webhookPreviousUntil = nil
+        }
         record.workflow = workflow
         record.inputJSON = inputJSON
         record.overlap = overlapPolicy
@@ -189,7 +256,7 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         if let remainingRuns { record.remainingRuns = remainingRuns }
         if existing == nil { record.lastFireSeconds = Int64(now.timeIntervalSince1970.rounded(.down)) }
         record.updatedAt = now
-        return .success(record)
+        return .success(Validated(record: record, secret: secret))
     }
 
     /// A secret (webhook signing key, admin token): 32 random bytes, hex.

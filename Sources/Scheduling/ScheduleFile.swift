@@ -7,6 +7,8 @@ import Yams
 /// ```yaml
 /// name: nightly_energy          # default: the file name without .yaml
 /// cron: "0 2 * * *"             # and/or webhook: true
+/// webhook_scheme: github        # standard, token
+/// webhook_secret_env: HOOK_KEY  # the secret from the daemon's environment (default: one is made)
 /// time_zone: Europe/Berlin      # default UTC
 /// workflow: energy_analysis
 /// input: {region: eu}           # merged over the workflow's initial state
@@ -20,8 +22,8 @@ import Yams
 /// ```
 public enum ScheduleFile {
     static let keys = [
-        "name", "cron", "webhook", "workflow", "time_zone", "input", "overlap", "catchup", "catchup_mode", "jitter",
-        "timeout", "paused", "pause_note", "remaining_runs",
+        "name", "cron", "webhook", "webhook_scheme", "webhook_secret_env", "workflow", "time_zone", "input", "overlap",
+        "catchup", "catchup_mode", "jitter", "timeout", "paused", "pause_note", "remaining_runs",
     ]
 
     /// One file read.
@@ -111,6 +113,8 @@ public enum ScheduleFile {
             case "cron": definition.cron = text()
             case "workflow": definition.workflow = text()
             case "time_zone": definition.timeZone = text()
+            case "webhook_scheme": definition.webhookScheme = text()
+            case "webhook_secret_env": definition.webhookSecretEnv = text()
             case "overlap": definition.overlap = text()
             case "catchup": definition.catchup = text()
             case "catchup_mode": definition.catchupMode = text()

@@ -9,6 +9,8 @@ public struct SchedulePlan: Sendable {
     public var updates: [ScheduleRecord] = []
     public var deletes: [ScheduleRecord] = []
     public var unchanged: [ScheduleRecord] = []
+    /// Webhook secrets made for created or updated schedules, by schedule name: shown once.
+    public var secrets: [String: String] = [:]
 
     /// A definition and where it came from (a file name, for pruning).
     public struct Desired: Sendable {
@@ -37,8 +39,10 @@ public struct SchedulePlan: Sendable {
 
     /// Computes the plan; nothing is stored.
     /// - Returns: the plan, or every problem in every definition.
+    /// - Parameter environment: the daemon's environment, to check `webhook_secret_env` (`nil`: not checked).
     public static func make(
-        desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool, now: Date = Date()
+        desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool, now: Date = Date(),
+        environment: [String: String]? = nil
     ) -> Result<SchedulePlan, Problems> {
         var plan = SchedulePlan()
         var problems: [Problem] = []
@@ -55,11 +59,14 @@ public struct SchedulePlan: Sendable {
                 continue
             }
             let current = byName[name]
-            switch item.definition.validate(workflows: workflows, existing: current, now: now) {
+            switch item.definition.validate(workflows: workflows, existing: current, now: now, environment: environment)
+            {
             case .failure(let found):
                 problems += found.problems.map { Problem(source: item.source, problem: $0) }
-            case .success(var record):
+            case .success(let valid):
+                var record = valid.record
                 record.source = item.source
+                if let secret = valid.secret { plan.secrets[name] = secret }
                 if let current {
                     if ScheduleDefinition.differs(record, from: current) {
                         plan.updates.append(record)

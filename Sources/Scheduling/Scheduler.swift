@@ -164,7 +164,7 @@ public actor Scheduler: Service {
         }
         let stored: Bool
         do {
-            stored = try await store.insertRun(run)
+            stored = try await journal.insert(run)
         } catch {
             forgetBuffered(run)
             throw error

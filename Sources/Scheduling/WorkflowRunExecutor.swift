@@ -37,6 +37,10 @@ public final class WorkflowRunExecutor: RunExecutor {
             tags["fire_time"] = CronFire.iso8601UTC(unixSeconds: Int64(nominal.timeIntervalSince1970.rounded(.down)))
         }
         if let schedule { tags["schedule_name"] = schedule.name }
+        if run.trigger == "webhook" {
+            // The sender's delivery id, or the run's own id when the sender gave none.
+            tags["delivery_id"] = run.dedupeKey.map { $0.hasPrefix("hook:") ? String($0.dropFirst(5)) : $0 } ?? run.id
+        }
         var request = RunRequest(
             workflow: run.workflow, input: input, payload: run.payload, trigger: run.trigger,
             scheduleID: run.scheduleID, runID: run.id, tags: tags,

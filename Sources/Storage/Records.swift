@@ -23,6 +23,17 @@ public enum CatchupMode: String, Sendable, Codable, CaseIterable {
     case none
 }
 
+/// How a webhook request proves it comes from the sender that knows the schedule's secret.
+public enum WebhookScheme: String, Sendable, Codable, CaseIterable {
+    /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` (GitHub, Gitea, many others).
+    case github
+    /// Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`
+    /// over `id.timestamp.body`, the key being the `whsec_` secret's base64 part.
+    case standard
+    /// `Authorization: Bearer <token>` or `X-Gitlab-Token: <token>`; only the token's SHA-256 is stored.
+    case token
+}
+
 /// A schedule as stored.
 public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var id: String
@@ -33,8 +44,16 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var timeZone: String
     /// Whether `POST /hooks/{name}` triggers it.
     public var webhook: Bool
-    /// The webhook signing secret (shown once, at creation).
+    /// The webhook's scheme (`nil` without a webhook trigger).
+    public var webhookScheme: WebhookScheme?
+    /// The webhook secret as stored: the signing key for `github` and `standard`, `sha256:<hex>` of the
+    /// token for `token`; `nil` when it comes from ``webhookSecretEnv``. Shown once, when made.
     public var webhookSecret: String?
+    /// The daemon's environment variable that holds the secret instead (set in a schedule file).
+    public var webhookSecretEnv: String?
+    /// The secret before the last rotation, still accepted until ``webhookPreviousUntil``.
+    public var webhookPreviousSecret: String?
+    public var webhookPreviousUntil: Date?
     public var workflow: String
     /// JSON object merged over the workflow's initial state.
     public var inputJSON: String
@@ -59,7 +78,8 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
 
     public init(
         id: String = SortableID.make("sch"), name: String, cron: String?, timeZone: String = "UTC",
-        webhook: Bool = false, webhookSecret: String? = nil, workflow: String, inputJSON: String = "{}",
+        webhook: Bool = false, webhookScheme: WebhookScheme? = nil, webhookSecret: String? = nil,
+        webhookSecretEnv: String? = nil, workflow: String, inputJSON: String = "{}",
         overlap: OverlapPolicy = .skip, catchupWindowSeconds: Int = 3600, catchupMode: CatchupMode = .latest,
         jitterSeconds: Int = 0, timeoutSeconds: Int? = nil, paused: Bool = false, pauseNote: String? = nil,
         remainingRuns: Int? = nil, source: String? = nil, lastFireSeconds: Int64? = nil, createdAt: Date = Date(),
@@ -70,7 +90,9 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
         self.cron = cron
         self.timeZone = timeZone
         self.webhook = webhook
+        self.webhookScheme = webhookScheme ?? (webhook ? .github : nil)
         self.webhookSecret = webhookSecret
+        self.webhookSecretEnv = webhookSecretEnv
         self.workflow = workflow
         self.inputJSON = inputJSON
         self.overlap = overlap

@@ -85,6 +85,16 @@ public final class SQLiteStore: SchedulerStore {
                     CREATE INDEX run_state ON run(state) WHERE state IN ('queued', 'running');
                     """)
         }
+        migrator.registerMigration("v2: webhook schemes and secret rotation") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE schedule ADD COLUMN webhook_scheme TEXT;
+                    ALTER TABLE schedule ADD COLUMN webhook_secret_env TEXT;
+                    ALTER TABLE schedule ADD COLUMN webhook_previous_secret TEXT;
+                    ALTER TABLE schedule ADD COLUMN webhook_previous_until_ms INTEGER;
+                    UPDATE schedule SET webhook_scheme = 'github' WHERE webhook = 1;
+                    """)
+        }
         return migrator
     }
 
@@ -159,8 +169,9 @@ public final class SQLiteStore: SchedulerStore {
                 sql: """
                     INSERT INTO schedule (id, name, cron, time_zone, webhook, webhook_secret, workflow, input_json,
                         overlap, catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused,
-                        pause_note, remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        pause_note, remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms,
+                        webhook_scheme, webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: arguments(s, id: true))
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StorageError(
@@ -175,7 +186,9 @@ public final class SQLiteStore: SchedulerStore {
                     UPDATE schedule SET name = ?, cron = ?, time_zone = ?, webhook = ?, webhook_secret = ?,
                         workflow = ?, input_json = ?, overlap = ?, catchup_window_seconds = ?, catchup_mode = ?,
                         jitter_seconds = ?, timeout_seconds = ?, paused = ?, pause_note = ?, remaining_runs = ?,
-                        source = ?, last_fire_seconds = ?, created_at_ms = ?, updated_at_ms = ?
+                        source = ?, last_fire_seconds = ?, created_at_ms = ?, updated_at_ms = ?,
+                        webhook_scheme = ?, webhook_secret_env = ?, webhook_previous_secret = ?,
+                        webhook_previous_until_ms = ?
                     WHERE id = ?
                     """, arguments: arguments(s, id: false) + [s.id])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -191,13 +204,14 @@ public final class SQLiteStore: SchedulerStore {
         let values: [(any DatabaseValueConvertible)?] = [
             s.name, s.cron, s.timeZone, s.webhook, s.webhookSecret, s.workflow, s.inputJSON, s.overlap.rawValue,
             s.catchupWindowSeconds, s.catchupMode.rawValue, s.jitterSeconds, s.timeoutSeconds, s.paused, s.pauseNote,
-            s.remainingRuns, s.source, s.lastFireSeconds, ms(s.createdAt), ms(s.updatedAt),
+            s.remainingRuns, s.source, s.lastFireSeconds, ms(s.createdAt), ms(s.updatedAt), s.webhookScheme?.rawValue,
+            s.webhookSecretEnv, s.webhookPreviousSecret, ms(s.webhookPreviousUntil),
         ]
         return StatementArguments(id ? [s.id] + values : values)
     }
 
     static func schedule(_ row: Row) -> ScheduleRecord {
-        ScheduleRecord(
+        var record = ScheduleRecord(
             id: row["id"], name: row["name"], cron: row["cron"], timeZone: row["time_zone"], webhook: row["webhook"],
             webhookSecret: row["webhook_secret"], workflow: row["workflow"], inputJSON: row["input_json"],
             overlap: OverlapPolicy(rawValue: row["overlap"]) ?? .skip,
@@ -206,6 +220,11 @@ public final class SQLiteStore: SchedulerStore {
             timeoutSeconds: row["timeout_seconds"], paused: row["paused"], pauseNote: row["pause_note"],
             remainingRuns: row["remaining_runs"], source: row["source"], lastFireSeconds: row["last_fire_seconds"],
             createdAt: date(row["created_at_ms"])!, updatedAt: date(row["updated_at_ms"])!)
+        record.webhookScheme = (row["webhook_scheme"] as String?).flatMap(WebhookScheme.init(rawValue:))
+        record.webhookSecretEnv = row["webhook_secret_env"]
+        record.webhookPreviousSecret = row["webhook_previous_secret"]
+        record.webhookPreviousUntil = date(row["webhook_previous_until_ms"])
+        return record
     }
 
     // MARK: - Runs
@@ -234,9 +253,14 @@ public final class SQLiteStore: SchedulerStore {
         return db.changesCount > 0
     }
 
-    public func updateRuns(_ updates: [RunUpdate]) async throws {
-        guard !updates.isEmpty else { return }
-        try await write { db in
+    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> Set<String> {
+        guard !runs.isEmpty || !updates.isEmpty else { return [] }
+        return try await write { db in
+            var stored: Set<String> = []
+            if !runs.isEmpty {
+                let insert = try Self.insertRunStatement(db)
+                for run in runs where try Self.insert(run, with: insert, db) { stored.insert(run.id) }
+            }
             let started = try db.cachedStatement(
                 sql: """
                     UPDATE run SET state = 'running', started_at_ms = ?, root_span_id = ?, root_start_nanos = ?
@@ -259,6 +283,16 @@ public final class SQLiteStore: SchedulerStore {
                     try finished.execute(arguments: [state.rawValue, Self.ms(at), outputJSON, error, nodesJSON, id])
                 }
             }
+            return stored
+        }
+    }
+
+    public func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM run WHERE schedule_id = ? AND dedupe_key = ?",
+                arguments: [scheduleID, dedupeKey]
+            ).map(Self.run)
         }
     }
 

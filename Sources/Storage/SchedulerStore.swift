@@ -30,8 +30,11 @@ public protocol SchedulerStore: Sendable {
     /// Stores a new run. Returns false, storing nothing, when the schedule already has a run with the
     /// same dedupe key (that fire was handled before).
     func insertRun(_ run: RunRecord) async throws -> Bool
-    /// Applies changes to runs in order, in one transaction.
-    func updateRuns(_ updates: [RunUpdate]) async throws
+    /// Stores new runs, then applies changes to runs in order, all in one transaction.
+    /// - Returns: the ids of the new runs stored; a run whose schedule already has its dedupe key is not.
+    func writeRuns(insert: [RunRecord], update: [RunUpdate]) async throws -> Set<String>
+    /// The run of a schedule with this dedupe key (a fire, a webhook delivery), if any.
+    func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord?
     func run(id: String) async throws -> RunRecord?
     /// Runs, newest first; of one schedule when `scheduleID` is given; older than `before` (an id).
     func runs(scheduleID: String?, limit: Int, before: String?) async throws -> [RunRecord]
@@ -41,4 +44,11 @@ public protocol SchedulerStore: Sendable {
     func runCounts() async throws -> [RunState: Int]
     /// The latest run of each schedule (for `schedule list`).
     func latestRuns() async throws -> [String: RunRecord]
+}
+
+extension SchedulerStore {
+    /// Applies changes to runs in order, in one transaction.
+    public func updateRuns(_ updates: [RunUpdate]) async throws {
+        _ = try await writeRuns(insert: [], update: updates)
+    }
 }

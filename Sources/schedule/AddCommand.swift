@@ -26,6 +26,12 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
     @Flag(help: "Also (or only) fire on POST /hooks/NAME.")
     var webhook = false
 
+    @Option(
+        help:
+            "How webhook requests are signed: github (X-Hub-Signature-256, the default), standard (Standard Webhooks), token (a bearer token)."
+    )
+    var webhookScheme: String?
+
     @Option(help: "The workflow to run.")
     var workflow: String
 
@@ -65,7 +71,7 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
                 name: name, cron: cron, webhook: webhook ? true : nil, workflow: workflow, timeZone: timeZone,
                 input: input.isEmpty ? nil : try parseInputs(input), overlap: overlap, catchup: catchup,
                 catchupMode: catchupMode, jitter: jitter, timeout: timeout, paused: paused ? true : nil,
-                remainingRuns: remainingRuns)
+                remainingRuns: remainingRuns, webhookScheme: webhookScheme)
             let encoder = JSONEncoder()
             let body = try JSONValue(json: encoder.encode(definition))
             let client = DaemonClient()
@@ -77,7 +83,9 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
             print(Table.text(answer["id"]))
             if let path = answer["webhook_path"]?.stringValue {
                 print("webhook: POST \(client.base)\(path)")
-                print("secret:  \(Table.text(answer["webhook_secret"]))  (shown once; sign requests with it)")
+                let scheme = Table.text(answer["webhook_scheme"])
+                let use = scheme == "token" ? "send it as Authorization: Bearer" : "sign requests with it"
+                print("secret:  \(Table.text(answer["webhook_secret"]))  (shown once; \(use); scheme \(scheme))")
             }
         }
     }

@@ -69,3 +69,53 @@ struct ResumeCommand: AsyncParsableCommand, DaemonCommandRunner {
         }
     }
 }
+
+/// `schedule secret`: the webhook secret of a schedule.
+struct SecretCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secret", abstract: "Manage a schedule's webhook secret.", subcommands: [RotateSecretCommand.self])
+}
+
+/// `schedule secret rotate`.
+struct RotateSecretCommand: AsyncParsableCommand, DaemonCommandRunner {
+    static let commandName = "secret rotate"
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Make a new webhook secret and print it once; the old one stays valid for the grace period.",
+        discussion: """
+            Give the new secret to the sender within the grace period: until then requests signed with \
+            either secret are accepted. A secret set with webhook_secret_env in a schedule file is \
+            changed in the daemon's environment instead.
+
+              schedule secret rotate github_push --grace 1h
+            """)
+
+    @Argument(help: "The schedule's name or id.")
+    var schedule: String
+
+    @Option(help: "How long the old secret keeps working (default 24h; 0s: not at all).")
+    var grace: String?
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() async throws {
+        await Self.guarded {
+            let body: JSONValue = grace.map { ["grace": .string($0)] } ?? .object([:])
+            let answer = try await DaemonClient().request(
+                "POST", "/api/v1/schedules/\(Path.escape(schedule))/secret/rotate", body: body)
+            if json {
+                print(answer.jsonText)
+                return
+            }
+            print(
+                "secret:  \(Table.text(answer["webhook_secret"]))  (shown once; the \(Table.text(answer["webhook_scheme"])) scheme)"
+            )
+            if case .string(let until)? = answer["webhook_previous_secret_until"] {
+                print("the old secret is accepted until \(until)")
+            } else {
+                print("the old secret is no longer accepted")
+            }
+        }
+    }
+}

@@ -29,7 +29,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         subcommands: [
             AddCommand.self, ListCommand.self, ShowCommand.self, RemoveCommand.self, PauseCommand.self,
             ResumeCommand.self, RunCommand.self, RunsCommand.self, ApplyCommand.self, ValidateCommand.self,
-            NextCommand.self,
+            NextCommand.self, SecretCommand.self,
         ]
     )
 }

@@ -143,7 +143,7 @@ struct Daemon {
                     } catch {
                         return (false, "the store does not answer: \(error)")
                     }
-                }))
+                }, environment: configuration.environment, webhooks: configuration.webhooks))
         let app = Application(
             router: api.router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
@@ -222,7 +222,8 @@ struct Daemon {
             SchedulePlan.Desired(definition: $0.definition, source: ($0.file as NSString).lastPathComponent)
         }
         switch SchedulePlan.make(
-            desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true)
+            desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true,
+            environment: ProcessInfo.processInfo.environment)
         {
         case .failure(let problems):
             throw DaemonError(description: "the schedule files are not valid:\n\(problems)")
@@ -236,6 +237,11 @@ struct Daemon {
                     "updated": .stringConvertible(plan.updates.count),
                     "deleted": .stringConvertible(plan.deletes.count),
                 ])
+            for name in plan.secrets.keys.sorted() {
+                logger.notice(
+                    "a webhook secret was made for a schedule file; get one to give the sender with `schedule secret rotate`, or set webhook_secret_env in the file",
+                    metadata: ["schedule": .string(name)])
+            }
         }
     }
 }

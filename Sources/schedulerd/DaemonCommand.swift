@@ -44,13 +44,22 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "How long running runs may finish after SIGTERM. [SCHEDULERD_SHUTDOWN_GRACE, default 30s]")
     var shutdownGrace: String?
 
+    @Option(help: "The largest webhook body; larger ones get 413. [SCHEDULERD_HOOK_MAX_BODY, default 1MiB]")
+    var hookMaxBody: String?
+
+    @Option(
+        help:
+            "Webhook requests per second per hook, in bursts of up to twice that; more get 429. [SCHEDULERD_HOOK_RATE, default 50/s]"
+    )
+    var hookRate: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
             configuration = try DaemonConfiguration(
                 flags: .init(
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
-                    shutdownGrace: shutdownGrace),
+                    shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

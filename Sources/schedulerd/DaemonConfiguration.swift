@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Logging
 import ProcessSandbox
 
@@ -16,6 +17,8 @@ struct DaemonConfiguration: Sendable {
         var logLevel: String?
         var maxRuns: Int?
         var shutdownGrace: String?
+        var hookMaxBody: String?
+        var hookRate: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -32,6 +35,9 @@ struct DaemonConfiguration: Sendable {
     var maxRuns: Int
     /// `--shutdown-grace`, `SCHEDULERD_SHUTDOWN_GRACE`; default 30 s.
     var shutdownGrace: Duration
+    /// `--hook-max-body` (`SCHEDULERD_HOOK_MAX_BODY`, default 1MiB) and `--hook-rate`
+    /// (`SCHEDULERD_HOOK_RATE`, default 50/s, bursts of twice that).
+    var webhooks: WebhookLimits
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes.
@@ -87,5 +93,27 @@ struct DaemonConfiguration: Sendable {
         }
         shutdownGrace = graceDuration
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
+        guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {
+            throw DaemonError(
+                description: "webhook body limit \"\(maxBodyText)\" must be a size from 1 to 64MiB, like 512KiB or 1MiB"
+            )
+        }
+        let rateText = pick(flags.hookRate, "SCHEDULERD_HOOK_RATE") ?? "50/s"
+        let rateNumber = rateText.hasSuffix("/s") ? String(rateText.dropLast(2)) : rateText
+        guard let rate = Double(rateNumber), rate > 0, rate <= 1_000_000 else {
+            throw DaemonError(
+                description: "webhook rate \"\(rateText)\" must be requests per second per hook, like 50/s")
+        }
+        webhooks = WebhookLimits(maxBody: maxBody, ratePerSecond: rate, burst: max(1, Int((rate * 2).rounded(.up))))
+    }
+
+    /// `1048576`, `512KiB`, `1MiB` (also `KB`/`MB`, read as the binary units) → bytes.
+    static func bytes(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("KB", 1 << 10), ("MB", 1 << 20), ("B", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            return Int(text.dropLast(suffix.count)).map { $0 * factor }
+        }
+        return Int(text)
     }
 }

@@ -82,24 +82,33 @@ final class DaemonProcess: @unchecked Sendable {
     struct Answer {
         var status: Int
         var json: JSONValue
+        var retryAfter: String?
     }
 
     /// One HTTP request to the daemon.
     func request(
         _ method: String, _ path: String, body: String? = nil, authorized: Bool = true, token: String? = nil
     ) async throws -> Answer {
+        try await send(
+            method, path, body: body.map { Data($0.utf8) },
+            headers: (body == nil ? [:] : ["Content-Type": "application/json"])
+                .merging(authorized ? ["Authorization": "Bearer \(token ?? self.token)"] : [:]) { a, _ in a })
+    }
+
+    /// One HTTP request with exactly these headers and body bytes; also the answer's headers.
+    func send(_ method: String, _ path: String, body: Data?, headers: [String: String]) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
-        request.timeoutInterval = 30
-        if authorized { request.setValue("Bearer \(token ?? self.token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
+        request.timeoutInterval = 60
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body
         let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        return Answer(
-            status: status, json: (try? JSONValue(json: data)) ?? .string(String(decoding: data, as: UTF8.self)))
+        let http = response as? HTTPURLResponse
+        var answer = Answer(
+            status: http?.statusCode ?? 0,
+            json: (try? JSONValue(json: data)) ?? .string(String(decoding: data, as: UTF8.self)))
+        answer.retryAfter = http?.value(forHTTPHeaderField: "Retry-After")
+        return answer
     }
 
     deinit {

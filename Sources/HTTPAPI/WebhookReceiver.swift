@@ -164,12 +164,10 @@ struct WebhookReceiver: Sendable {
     // MARK: - Checks
 
     func findHook(_ key: String) async throws -> ScheduleRecord? {
-        let schedule: ScheduleRecord?
-        if let byID = try await deps.store.schedule(id: key) {
-            schedule = byID
-        } else {
-            schedule = try await deps.store.schedule(named: key)
-        }
+        // The scheduler holds every schedule; the store answers for one not loaded yet.
+        var schedule = await deps.scheduler.schedule(key)
+        if schedule == nil { schedule = try await deps.store.schedule(named: key) }
+        if schedule == nil, key.hasPrefix("sch_") { schedule = try await deps.store.schedule(id: key) }
         guard let schedule, schedule.webhook else { return nil }
         return schedule
     }

@@ -64,6 +64,8 @@ public actor Scheduler: Service {
     private let journal: RunJournal
 
     private var entries: [String: Entry] = [:]
+    /// Schedule names to ids (checked against the entry, so a renamed schedule's old name finds nothing).
+    private var names: [String: String] = [:]
     private var fires = FireHeap()
     private var delayed = FireHeap()
     private var delayedRuns: [String: RunRecord] = [:]
@@ -173,9 +175,20 @@ public actor Scheduler: Service {
             forgetBuffered(run)
             return nil
         }
-        if run.state == .queued && !isBuffered(run) { enqueue(run) }
-        await launchStarting()
+        if run.state == .queued && !isBuffered(run) {
+            enqueue(run)
+            // The timer loop stores the start of every run admitted meanwhile in one transaction and
+            // starts them; the caller (a webhook's 202) need not wait for that.
+            if !starting.isEmpty { wakeup.signal() }
+        }
         return run
+    }
+
+    /// A schedule as the scheduler has it, by name or id: what webhooks look up on every request,
+    /// without a database read. `nil` for schedules not loaded (yet).
+    public func schedule(_ key: String) -> ScheduleRecord? {
+        if let id = names[key], let entry = entries[id], entry.schedule.name == key { return entry.schedule }
+        return entries[key]?.schedule
     }
 
     /// Runs going now and waiting for a slot.
@@ -200,6 +213,7 @@ public actor Scheduler: Service {
         }
         let entry = Entry(schedule: schedule, expression: expression, generation: generation)
         entries[schedule.id] = entry
+        names[schedule.name] = schedule.id
         pushNextFire(entry)
     }
 

@@ -125,13 +125,15 @@ public final class SQLiteStore: SchedulerStore {
 
     public func schedule(id: String) async throws -> ScheduleRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM schedule WHERE id = ?", arguments: [id]).map(Self.schedule)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM schedule WHERE id = ?"), arguments: [id]).map(
+                Self.schedule)
         }
     }
 
     public func schedule(named name: String) async throws -> ScheduleRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM schedule WHERE name = ?", arguments: [name]).map(Self.schedule)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM schedule WHERE name = ?"), arguments: [name]).map(
+                Self.schedule)
         }
     }
 
@@ -290,7 +292,7 @@ public final class SQLiteStore: SchedulerStore {
     public func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {
         try await read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM run WHERE schedule_id = ? AND dedupe_key = ?",
+                db.cachedStatement(sql: "SELECT * FROM run WHERE schedule_id = ? AND dedupe_key = ?"),
                 arguments: [scheduleID, dedupeKey]
             ).map(Self.run)
         }
@@ -298,7 +300,7 @@ public final class SQLiteStore: SchedulerStore {
 
     public func run(id: String) async throws -> RunRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id]).map(Self.run)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM run WHERE id = ?"), arguments: [id]).map(Self.run)
         }
     }
 

@@ -135,10 +135,10 @@ extension JSONValue: Codable {
         }
     }
 
-    /// Parses JSON text.
-    /// - Throws: the decoder's error when the bytes are not JSON.
+    /// Parses JSON text (one value; integers that fit in 64 bits stay integers).
+    /// - Throws: ``JSONSyntaxError`` with the byte offset when the bytes are not JSON.
     public init(json: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: json)
+        self = try JSONParser.parse(Array(json))
     }
 
     /// Compact JSON with sorted keys: stable, so spans and stored records compare byte for byte.

@@ -17,6 +17,39 @@ struct ScheduleCLIDaemonTests {
             DaemonProcess.productsDirectory.appendingPathComponent("schedule"), arguments, environment: environment)
     }
 
+    @Test("add --webhook prints the URL and the secret once; secret rotate prints a new one and the grace period")
+    func webhookCommands() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        let added = try Self.schedule(
+            ["add", "push", "--webhook", "--webhook-scheme", "token", "--workflow", "tick"], daemon: daemon)
+        #expect(added.status == 0, "\(added.stderr)")
+        let lines = added.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(added.stdout)")
+        #expect(lines.first?.hasPrefix("sch_") == true)
+        #expect(lines.dropFirst().first == "webhook: POST http://127.0.0.1:\(daemon.port)/hooks/push")
+        let secretLine = try #require(lines.last)
+        #expect(
+            secretLine.hasPrefix("secret:  ")
+                && secretLine.hasSuffix("(shown once; send it as Authorization: Bearer; scheme token)"))
+        let token = String(secretLine.dropFirst("secret:  ".count).prefix(64))
+        let accepted = try await daemon.send(
+            "POST", "/hooks/push", body: Data("hello".utf8),
+            headers: ["Authorization": "Bearer \(token)", "Content-Type": "text/plain"])
+        #expect(accepted.status == 202, "\(accepted.json)")
+        // The secret is not shown again.
+        #expect(!(try Self.schedule(["show", "push", "--json"], daemon: daemon).stdout.contains(token)))
+
+        let rotated = try Self.schedule(["secret", "rotate", "push", "--grace", "1h"], daemon: daemon)
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.hasPrefix("secret:  ") && rotated.stdout.contains("the old secret is accepted until "))
+        let refused = try Self.schedule(["secret", "rotate", "nope"], daemon: daemon)
+        #expect(
+            refused.status == 4 && refused.stderr.contains(#"no schedule with id or name "nope""#), "\(refused.stderr)")
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test("add, list, show, run --wait, runs, pause, resume, rm, with plain and --json output")
     func lifecycle() async throws {
         let daemon = try DaemonProcess(

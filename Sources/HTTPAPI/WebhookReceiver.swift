@@ -135,7 +135,8 @@ struct WebhookReceiver: Sendable {
         for name in Self.forwardedHeaders {
             if let field = HTTPField.Name(name), let value = request.headers[field] { headers[name] = .string(value) }
         }
-        var input = (try? JSONValue(json: Data(schedule.inputJSON.utf8)).objectValue) ?? [:]
+        var input =
+            schedule.inputJSON == "{}" ? [:] : (try? JSONValue(json: Data(schedule.inputJSON.utf8)).objectValue) ?? [:]
         input["trigger"] = .object([
             "payload": payload, "headers": .object(headers), "delivery_id": deliveryID.map { .string($0) } ?? .null,
         ])
@@ -178,8 +179,13 @@ struct WebhookReceiver: Sendable {
     }
 
     static func payloadKind(_ contentType: String?) throws -> Payload {
-        let media = (contentType ?? "").split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        // The media type before any parameters, without surrounding spaces, in lowercase (ASCII).
+        var media: String?
+        if let contentType {
+            let bytes = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+            let trimmed = bytes.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }
+                .reversed()
+            media = String(decoding: trimmed.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
         }
         switch media {
         case "application/json": return .json

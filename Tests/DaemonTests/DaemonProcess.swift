@@ -70,6 +70,11 @@ final class DaemonProcess: @unchecked Sendable {
         (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     }
 
+    /// Sends a signal without waiting for anything.
+    func signal(_ number: Int32) {
+        if let process { kill(process.processIdentifier, number) }
+    }
+
     /// Sends a signal and waits for the exit; returns the exit status.
     func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) async throws -> Int32 {
         guard let process else { return -1 }

@@ -17,6 +17,36 @@ struct ScheduleCLIDaemonTests {
             DaemonProcess.productsDirectory.appendingPathComponent("schedule"), arguments, environment: environment)
     }
 
+    @Test("SIGHUP reloads the schedules directory: a new file is applied, a removed one deleted, a bad one refused")
+    func hangupReload() async throws {
+        let directory = try schedulesDirectory(
+            workflows: ["tick": DaemonTests.tick], schedules: ["first": "cron: \"0 0 1 1 *\"\nworkflow: tick\n"])
+        let daemon = try DaemonProcess(schedules: directory, mlflow: nil)
+        try await daemon.start()
+        func names() async throws -> [String] {
+            let list = try await daemon.request("GET", "/api/v1/schedules").json["schedules"]?.arrayValue ?? []
+            return list.compactMap { $0["name"]?.stringValue }.sorted()
+        }
+        #expect(try await names() == ["first"])
+        try "cron: \"0 3 * * *\"\nworkflow: tick\n".write(
+            to: directory.appendingPathComponent("second.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("first.yaml"))
+        daemon.signal(SIGHUP)
+        try await eventually(timeout: .seconds(30), "the reload applied second.yaml and dropped first") {
+            try await names() == ["second"]
+        }
+        // A file that is not valid changes nothing, and the daemon goes on.
+        try "cron: \"61 * * * *\"\nworkflow: tick\n".write(
+            to: directory.appendingPathComponent("third.yaml"), atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try await eventually(timeout: .seconds(30), "the refused reload is logged") {
+            daemon.logText().contains("third.yaml")
+        }
+        #expect(try await names() == ["second"])
+        #expect((try await daemon.request("GET", "/readyz", authorized: false)).status == 200)
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test("add --webhook prints the URL and the secret once; secret rotate prints a new one and the grace period")
     func webhookCommands() async throws {
         let daemon = try DaemonProcess(

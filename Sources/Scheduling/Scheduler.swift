@@ -597,6 +597,9 @@ public actor Scheduler: Service {
     private func drain() async {
         accepting = false
         wakeup.signal()
+        // Runs given a slot whose start the timer loop has not stored yet: they start now (the timer
+        // loop ends with `accepting`), so that every run counted in `active` ends.
+        await launchStarting()
         logger.info(
             "stopping: no new fires; waiting for running runs",
             metadata: [

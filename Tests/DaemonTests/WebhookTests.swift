@@ -7,7 +7,8 @@ import Workflows
 
 /// Webhooks against the running daemon binary: each scheme, every refusal (and nothing stored),
 /// duplicates, limits, a fuzz run, and a SIGKILL right after the 202.
-@Suite("webhooks")
+// One at a time: each test starts its own daemon, and the fuzz run alone keeps both cores busy.
+@Suite("webhooks", .serialized)
 struct WebhookTests {
     /// A daemon with one webhook schedule per scheme, a cron-only one and a paused one.
     struct Hooks {

@@ -126,7 +126,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .testTarget(name: "CronTests", dependencies: ["Cron", "SchedulerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessSandboxTests",
             dependencies: [

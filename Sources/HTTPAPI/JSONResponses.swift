@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Scheduling
 import Workflows
 
 /// The request context of the daemon's routes: Hummingbird's basics and the connection, so that a
@@ -120,7 +121,9 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), Self.equal(Array(header.dropFirst(7).utf8), Array(token.utf8)) else {
+        guard header.hasPrefix("Bearer "),
+            WebhookSecret.constantTimeEqual(Array(header.dropFirst(7).utf8), Array(token.utf8))
+        else {
             throw APIError(
                 status: .unauthorized,
                 message: header.isEmpty
@@ -128,13 +131,5 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
                     : "the bearer token is not valid")
         }
         return try await next(request, context)
-    }
-
-    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for i in 0..<max(a.count, b.count) {
-            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-        }
-        return difference == 0
     }
 }

@@ -259,10 +259,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         return .success(Validated(record: record, secret: secret))
     }
 
-    /// A secret (webhook signing key, admin token): 32 random bytes, hex.
+    /// A secret (the admin token): 32 random bytes, hex.
     package static func secret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        WebhookSecret.make(.github)
     }
 
     /// True when storing `record` over `existing` changes what the schedule does.

@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerTesting
 import Testing
 
 @testable import Cron

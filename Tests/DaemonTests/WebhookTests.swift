@@ -316,6 +316,17 @@ struct WebhookTests {
         let newest = try #require(again.json["webhook_secret"]?.stringValue)
         #expect(try await hooks.post("gh", body: "{}", headers: Self.github(new, "{}")).status == 401)
         #expect(try await hooks.post("gh", body: "{}", headers: Self.github(newest, "{}")).status == 202)
+        // Standard Webhooks: several signatures in one header (a sender rotating its key); one match is enough.
+        var signed = Self.standard(hooks.secrets["std"]!, "{}")
+        let wrong = "v1," + Data(repeating: 1, count: 32).base64EncodedString()
+        signed["webhook-signature"] = "\(wrong) \(signed["webhook-signature"]!)"
+        #expect(try await hooks.post("std", body: "{}", headers: signed).status == 202)
+        signed["webhook-id"] = "msg_other"
+        signed["webhook-signature"] = wrong
+        #expect(try await hooks.post("std", body: "{}", headers: signed).status == 401)
+        // GitLab sends its token in X-Gitlab-Token.
+        let gitlab = try await hooks.post("tok", body: "{}", headers: ["X-Gitlab-Token": hooks.secrets["tok"]!])
+        #expect(gitlab.status == 202, "\(gitlab.json)")
         // Token secrets are stored only as a hash.
         let stored = try #require(try await hooks.store.schedule(named: "tok"))
         #expect(stored.webhookSecret?.hasPrefix("sha256:") == true)
@@ -326,7 +337,7 @@ struct WebhookTests {
     @Test("fuzz: 3,000 malformed requests (methods, paths, headers, bodies): no 5xx, no crash, no run")
     func fuzz() async throws {
         let hooks = try await Hooks.start(mlflow: nil, arguments: ["--hook-rate", "100000/s"])
-        var generator = SplitMix(
+        var generator = SplitMix64(
             seed: UInt64(ProcessInfo.processInfo.environment["WEBHOOK_FUZZ_SEED"] ?? "") ?? 20_261_125)
         let seed = generator.state
         let methods = ["POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "P0ST", "", "POST POST"]
@@ -350,7 +361,7 @@ struct WebhookTests {
             [], Array("{".utf8), Array("{\"a\":1}".utf8), Array("a=%zz".utf8), [0xff, 0xfe, 0x00],
             Array(repeating: 0x41, count: 70_000), Array("null".utf8), Array("[]".utf8),
         ]
-        func pick<T>(_ items: [T]) -> T { items[Int(generator.next() % UInt64(items.count))] }
+        func pick<T>(_ items: [T]) -> T { generator.pick(items) }
         var requests: [[UInt8]] = []
         for _ in 0..<3000 {
             let body =
@@ -410,18 +421,5 @@ struct WebhookTests {
             try await daemon.request("GET", "/api/v1/runs/\(runID)").json["state"] == "succeeded"
         }
         #expect(try await daemon.stop() == 0)
-    }
-}
-
-/// A small seeded generator, so a failing fuzz run can be repeated.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

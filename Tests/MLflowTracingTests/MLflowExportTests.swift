@@ -273,7 +273,8 @@ struct OTLPCollectorTests {
         let statistics = running.exporter.statistics
         #expect(
             statistics.delivered == 2,
-            "\(statistics); logs: \(running.logs.all.filter { $0.level >= .warning }.map { "\($0.message) \($0.metadata)" })")
+            "\(statistics); logs: \(running.logs.all.filter { $0.level >= .warning }.map { "\($0.message) \($0.metadata)" })"
+        )
         #expect(statistics.deliveredToCollector == 2)
         #expect(statistics.pending == 0)
         #expect(collector.spanNames.sorted() == ["child", "twice"])

@@ -18,7 +18,8 @@ enum Representation {
     static func schedule(_ s: ScheduleRecord, nextFires: Int = 0, now: Date = Date()) -> [String: JSONValue] {
         var value: [String: JSONValue] = [
             "id": .string(s.id), "name": .string(s.name), "cron": s.cron.map { .string($0) } ?? .null,
-            "time_zone": .string(s.timeZone), "webhook": .bool(s.webhook), "workflow": .string(s.workflow),
+            "time_zone": .string(s.timeZone), "webhook": .bool(s.webhook), "manual": .bool(s.cron == nil && !s.webhook),
+            "workflow": .string(s.workflow),
             "input": (try? JSONValue(json: Data(s.inputJSON.utf8))) ?? .object([:]),
             "overlap": .string(s.overlap.rawValue), "catchup": duration(s.catchupWindowSeconds),
             "catchup_mode": .string(s.catchupMode.rawValue), "jitter": duration(s.jitterSeconds),

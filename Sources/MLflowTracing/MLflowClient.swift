@@ -44,6 +44,24 @@ struct MLflowClient: Sendable {
             request, body: body, gzipThreshold: gzipThreshold, transport: transport, label: "MLflow at \(displayURI)")
     }
 
+    /// Whether MLflow already stores every span of `spanIDs` (16 hex digits each) in the trace
+    /// `traceID` (32 hex digits). A request that timed out on our side may still have been committed,
+    /// and its re-send refused; this tells such a refusal from a payload MLflow will never take.
+    func holds(traceID: String, spanIDs: Set<String>) async -> Bool {
+        guard
+            let (status, object) = try? await json(
+                request("/api/3.0/mlflow/traces/get?trace_id=tr-\(traceID)&allow_partial=true")),
+            status == 200, let trace = object?["trace"] as? [String: Any],
+            let spans = trace["spans"] as? [[String: Any]]
+        else { return false }
+        var stored = Set<String>()
+        for span in spans {
+            guard let text = span["span_id"] as? String, let bytes = Data(base64Encoded: text) else { continue }
+            stored.insert(bytes.map { String(format: "%02x", $0) }.joined())
+        }
+        return !spanIDs.isEmpty && spanIDs.isSubset(of: stored)
+    }
+
     /// The experiment id to send to: `id` when given (checked to exist), else the experiment named
     /// `name`, created when missing.
     func resolveExperiment(name: String, id: String?) async throws(MLflowTracingError) -> String {

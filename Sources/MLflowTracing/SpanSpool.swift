@@ -14,6 +14,8 @@ final class SpanSpool: Sendable {
     struct Row: Sendable {
         var id: Int64
         var traceID: String
+        /// 16 lowercase hex digits.
+        var spanID: String = ""
         var isRoot: Bool
         var payload: [UInt8]
     }
@@ -186,7 +188,7 @@ final class SpanSpool: Sendable {
             let cursor = try SQLiteRow.fetchCursor(
                 db,
                 sql: """
-                    SELECT s.id, s.trace_id, s.is_root, s.payload FROM trace_delivery d
+                    SELECT s.id, s.trace_id, s.is_root, s.payload, s.span_id FROM trace_delivery d
                     JOIN trace_spool s ON s.id = d.spool_id
                     WHERE d.destination = ? ORDER BY d.spool_id LIMIT ?
                     """,
@@ -195,7 +197,7 @@ final class SpanSpool: Sendable {
                 let payload: Data = row[3]
                 if !rows.isEmpty && bytes + payload.count > maxBytes { break }
                 bytes += payload.count
-                rows.append(Row(id: row[0], traceID: row[1], isRoot: row[2], payload: [UInt8](payload)))
+                rows.append(Row(id: row[0], traceID: row[1], spanID: row[4], isRoot: row[2], payload: [UInt8](payload)))
             }
             return rows
         }

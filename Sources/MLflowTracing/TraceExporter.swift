@@ -287,6 +287,25 @@ public final class TraceExporter: Service, Sendable {
         }
     }
 
+    /// Marks `rows` delivered to `destination` and counts them.
+    private func deliver(accepted rows: [SpanSpool.Row], to destination: ExportDestination, _ spool: SpanSpool) async
+        -> ExportResult
+    {
+        do {
+            try await spool.delivered(ids: rows.map(\.id), to: destination.name)
+        } catch {
+            logger.error("cannot mark delivered spans in the spool", metadata: ["error": "\(error)"])
+        }
+        stats.withLock {
+            if case .mlflow = destination {
+                $0.delivered += rows.count
+            } else {
+                $0.deliveredToCollector += rows.count
+            }
+        }
+        return .delivered
+    }
+
     /// Sends `rows`; on 400/422 splits them by trace until the refused trace is alone, and moves it to
     /// the dead-letter table. Delivered rows are marked in the spool.
     private func deliver(
@@ -303,19 +322,7 @@ public final class TraceExporter: Service, Sendable {
         }
         switch result {
         case .delivered:
-            do {
-                try await spool.delivered(ids: rows.map(\.id), to: destination.name)
-            } catch {
-                logger.error("cannot mark delivered spans in the spool", metadata: ["error": "\(error)"])
-            }
-            stats.withLock {
-                if case .mlflow = destination {
-                    $0.delivered += rows.count
-                } else {
-                    $0.deliveredToCollector += rows.count
-                }
-            }
-            return .delivered
+            return await deliver(accepted: rows, to: destination, spool)
         case .rejected(let status, let reason):
             var traces: [String] = []
             var byTrace: [String: [SpanSpool.Row]] = [:]
@@ -324,6 +331,14 @@ public final class TraceExporter: Service, Sendable {
                 byTrace[row.traceID, default: []].append(row)
             }
             if traces.count == 1 {
+                if case .mlflow(let client) = destination,
+                    await client.holds(traceID: traces[0], spanIDs: Set(rows.map(\.spanID)))
+                {
+                    logger.notice(
+                        "MLflow refused spans it already stores (an earlier request was committed after it timed out here); they count as delivered",
+                        metadata: ["trace_id": "tr-\(traces[0])", "spans": "\(rows.count)", "http_status": "\(status)"])
+                    return await deliver(accepted: rows, to: destination, spool)
+                }
                 do {
                     try await spool.deadLetter(rows, destination: destination.name, status: status, reason: reason)
                 } catch {

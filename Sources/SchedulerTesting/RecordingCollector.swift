@@ -107,3 +107,38 @@ public func readLine(_ handle: FileHandle) -> Data {
     }
     return line
 }
+
+/// A Python helper server from `Tests/Fixtures` that prints its port on its first line; stopped when
+/// released.
+public final class FixtureProcess: Sendable {
+    public let port: Int
+    let process: Process
+
+    /// Starts `Tests/Fixtures/<script>` with `arguments` (off the cooperative pool).
+    public static func start(script: String, arguments: [String] = []) async throws -> FixtureProcess {
+        try await offload { try FixtureProcess(script: script, arguments: arguments) }
+    }
+
+    private init(script: String, arguments: [String]) throws {
+        let root = MLflowTestServer.packageRoot
+        let python = root.appendingPathComponent(".venv/bin/python")
+        process = Process()
+        process.executableURL =
+            FileManager.default.isExecutableFile(atPath: python.path)
+            ? python : URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [root.appendingPathComponent("Tests/Fixtures/\(script)").path] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let line = readLine(out.fileHandleForReading)
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
+            process.terminate()
+            throw MLflowTestServer.Failure(description: "\(script) did not start")
+        }
+        self.port = port
+    }
+
+    deinit { process.terminate() }
+}

@@ -10,6 +10,8 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var name: String?
     public var cron: String?
     public var webhook: Bool?
+    /// Neither cron nor webhook: the schedule runs only when asked (`schedule run`).
+    public var manual: Bool?
     /// `github` (the default), `standard` or `token`.
     public var webhookScheme: String?
     /// An environment variable of the daemon that holds the webhook secret (instead of a generated one).
@@ -33,7 +35,7 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var remainingRuns: Int?
 
     enum CodingKeys: String, CodingKey {
-        case name, cron, webhook, workflow, input, overlap, catchup, jitter, timeout, paused
+        case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused
         case timeZone = "time_zone"
         case webhookScheme = "webhook_scheme"
         case webhookSecretEnv = "webhook_secret_env"
@@ -47,8 +49,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         timeZone: String? = nil, input: JSONValue? = nil, overlap: String? = nil, catchup: String? = nil,
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
         pauseNote: String? = nil, remainingRuns: Int? = nil, webhookScheme: String? = nil,
-        webhookSecretEnv: String? = nil
+        webhookSecretEnv: String? = nil, manual: Bool? = nil
     ) {
+        self.manual = manual
         self.name = name
         self.cron = cron
         self.webhook = webhook
@@ -118,6 +121,12 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         }
         let zone = timeZone ?? "UTC"
         let isWebhook = webhook ?? false
+        if manual == true && (cron != nil || isWebhook) {
+            problem(
+                "manual",
+                "cannot be combined with \(cron != nil ? "cron" : "webhook: true"); a manual schedule runs only with `schedule run`"
+            )
+        }
         if let cron {
             do {
                 _ = try CronExpression(cron, options: .init(timeZone: zone, seed: existing?.id))
@@ -125,7 +134,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
                 problem(error.code == .unknownTimeZone ? "time_zone" : "cron", error.description)
             }
         } else {
-            if !isWebhook { problem("cron", "is missing; give a cron expression, webhook: true, or both") }
+            if !isWebhook && manual != true {
+                problem("cron", "is missing; give a cron expression, webhook: true, or both (or manual: true)")
+            }
             if timeZone != nil {
                 do {
                     _ = try CronExpression("0 0 * * *", options: .init(timeZone: zone))

@@ -6,7 +6,7 @@ import Yams
 ///
 /// ```yaml
 /// name: nightly_energy          # default: the file name without .yaml
-/// cron: "0 2 * * *"             # and/or webhook: true
+/// cron: "0 2 * * *"             # and/or webhook: true; or manual: true (only `schedule run`)
 /// webhook_scheme: github        # standard, token
 /// webhook_secret_env: HOOK_KEY  # the secret from the daemon's environment (default: one is made)
 /// time_zone: Europe/Berlin      # default UTC
@@ -22,7 +22,8 @@ import Yams
 /// ```
 public enum ScheduleFile {
     static let keys = [
-        "name", "cron", "webhook", "webhook_scheme", "webhook_secret_env", "workflow", "time_zone", "input", "overlap",
+        "name", "cron", "webhook", "manual", "webhook_scheme", "webhook_secret_env", "workflow", "time_zone", "input",
+        "overlap",
         "catchup", "catchup_mode", "jitter", "timeout", "paused", "pause_note", "remaining_runs",
     ]
 
@@ -121,12 +122,16 @@ public enum ScheduleFile {
             case "jitter": definition.jitter = text()
             case "timeout": definition.timeout = text()
             case "pause_note": definition.pauseNote = text()
-            case "webhook", "paused":
+            case "webhook", "paused", "manual":
                 guard let flag = value.bool else {
                     problem(value, "\(key) must be true or false")
                     continue
                 }
-                if key == "webhook" { definition.webhook = flag } else { definition.paused = flag }
+                switch key {
+                case "webhook": definition.webhook = flag
+                case "manual": definition.manual = flag
+                default: definition.paused = flag
+                }
             case "remaining_runs":
                 guard let n = value.int else {
                     problem(value, "remaining_runs must be a whole number")

@@ -405,8 +405,17 @@ public enum WorkflowFile {
                 }
             }
             if let url = value("url"), let text = url.scalar?.string {
-                if !(text.hasPrefix("http://") || text.hasPrefix("https://") || text.hasPrefix("{{")) {
-                    problem(url, "node \"\(id)\": url \"\(text)\" must start with http:// or https://")
+                let badNames = EnvironmentReference.names(in: text).filter {
+                    $0.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil
+                }
+                if !(text.hasPrefix("http://") || text.hasPrefix("https://") || text.hasPrefix("{{")
+                    || text.hasPrefix("${"))
+                {
+                    problem(
+                        url,
+                        "node \"\(id)\": url \"\(text)\" must start with http://, https://, {{ path }} or ${VARIABLE}")
+                } else if let bad = badNames.first {
+                    problem(url, "node \"\(id)\": ${\(bad)} is not an environment variable name")
                 } else if let template = template(url, "node \"\(id)\": url") {
                     request.url = template
                 }

@@ -8,7 +8,15 @@ extension WorkflowRunner {
         -> [String: JSONValue]
     {
         let stateValue = JSONValue.object(state)
-        let urlValue = request.url.render(stateValue)
+        let urlValue: JSONValue
+        do {
+            urlValue = try request.url.render(stateValue) { literal in
+                try EnvironmentReference.substitute(literal, from: configuration.environment)
+            }
+        } catch let missing as EnvironmentReference.Missing {
+            throw HTTPRequestFailed(
+                description: "url names ${\(missing.name)}, which is not set in the daemon's environment")
+        }
         let urlText = urlValue.stringValue ?? urlValue.jsonText
         guard let components = URLComponents(string: urlText), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty

@@ -8,13 +8,15 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
     static let commandName = "add"
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Create a schedule: fire a workflow on a cron expression, on webhook POSTs, or both.",
+        abstract:
+            "Create a schedule: fire a workflow on a cron expression, on webhook POSTs, both, or only when asked.",
         discussion: """
             Prints the new schedule's id; with --webhook also its URL and signing secret, shown only \
             this once. Durations are written 30s, 5m, 1h30m.
 
               schedule add nightly --cron "0 2 * * *" --tz Europe/Berlin --workflow energy_analysis
               schedule add hook --webhook --workflow team_analysis --input team=ds
+              schedule add checkup --manual --workflow diagnostic
             """)
 
     @Argument(help: "The schedule's name: lowercase letters, digits, _ and -.")
@@ -25,6 +27,9 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     @Flag(help: "Also (or only) fire on POST /hooks/NAME.")
     var webhook = false
+
+    @Flag(help: "Neither cron nor webhook: run only with `schedule run NAME`.")
+    var manual = false
 
     @Option(
         help:
@@ -71,7 +76,7 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
                 name: name, cron: cron, webhook: webhook ? true : nil, workflow: workflow, timeZone: timeZone,
                 input: input.isEmpty ? nil : try parseInputs(input), overlap: overlap, catchup: catchup,
                 catchupMode: catchupMode, jitter: jitter, timeout: timeout, paused: paused ? true : nil,
-                remainingRuns: remainingRuns, webhookScheme: webhookScheme)
+                remainingRuns: remainingRuns, webhookScheme: webhookScheme, manual: manual ? true : nil)
             let encoder = JSONEncoder()
             let body = try JSONValue(json: encoder.encode(definition))
             let client = DaemonClient()

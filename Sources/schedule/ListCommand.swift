@@ -24,7 +24,8 @@ struct ListCommand: AsyncParsableCommand, DaemonCommandRunner {
                 return
             }
             let rows = schedules.map { s -> [String] in
-                let trigger = [s["cron"]?.stringValue, s["webhook"] == true ? "webhook" : nil].compactMap { $0 }
+                var trigger = [s["cron"]?.stringValue, s["webhook"] == true ? "webhook" : nil].compactMap { $0 }
+                if trigger.isEmpty { trigger = ["manual"] }
                 return [
                     Table.text(s["name"]), trigger.joined(separator: " + "), Table.text(s["time_zone"]),
                     Table.text(s["workflow"]),

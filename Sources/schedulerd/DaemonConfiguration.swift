@@ -40,7 +40,8 @@ struct DaemonConfiguration: Sendable {
     var webhooks: WebhookLimits
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
-    /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes.
+    /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
+    /// is the daemon's own API when it is not set.
     var environment: [String: String]
 
     init(flags: Flags, environment: [String: String]) throws {
@@ -66,6 +67,16 @@ struct DaemonConfiguration: Sendable {
         }
         host = String(listen[..<colon])
         self.port = port
+        if (environment["SCHEDULERD_URL"] ?? "").isEmpty {
+            // Workflows reach the daemon's own API as ${SCHEDULERD_URL} (an http node's url).
+            let reachable: String
+            switch host {
+            case "0.0.0.0", "": reachable = "127.0.0.1"
+            case "::", "[::]": reachable = "[::1]"
+            default: reachable = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            }
+            self.environment["SCHEDULERD_URL"] = "http://\(reachable):\(port)"
+        }
         schedulesDirectory = URL(fileURLWithPath: pick(flags.schedules, "SCHEDULERD_SCHEDULES") ?? "schedules")
         let level = pick(flags.logLevel, "SCHEDULERD_LOG_LEVEL") ?? "info"
         guard let parsed = Logger.Level(rawValue: level.lowercased()) else {

@@ -193,6 +193,31 @@ struct MLflowExportTests {
         }
     }
 
+    @Test("spans refused on a re-send but already stored by MLflow count as delivered, not dead-lettered")
+    func refusedButStored() async throws {
+        let server = try await MLflowTestServer.shared()
+        let proxy = try await FixtureProcess.start(script: "refusing_proxy.py", arguments: [server.uri.absoluteString])
+        let running = try RunningExporter.start(uri: URL(string: "http://127.0.0.1:\(proxy.port)")!)
+        defer { Task { await running.stop() } }
+        var ids: [TraceID] = []
+        for i in 0..<3 {
+            ids.append(
+                running.tracer.withSpan("stored-\(i)") { root in
+                    running.tracer.withSpan("child") { _ in }
+                    return root.traceID!
+                })
+        }
+        try await running.flush()
+        let statistics = running.exporter.statistics
+        #expect(statistics.delivered == 6, "\(statistics)")
+        #expect(statistics.deadLettered == 0)
+        #expect(running.logs.matching(.notice, "MLflow refused spans it already stores").count >= 1)
+        let reader = MLflowReader(uri: server.uri)
+        for id in ids {
+            #expect(try await reader.trace(id.mlflowTraceID)?.spans.count == 2)
+        }
+    }
+
     @Test("MLflow stopped while 50 traces are made, started again: all arrive complete, one warning")
     func outage() async throws {
         let server = try MLflowTestServer()

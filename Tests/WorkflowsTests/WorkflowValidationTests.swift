@@ -163,6 +163,16 @@ struct WorkflowValidationTests {
                 #"a.yaml:8:36: node "two": a GET request has no body; use POST, PUT or PATCH"#,
             ]),
         Case(
+            description: "an http url that is neither a URL, a template nor an environment reference",
+            workflows: [
+                "a":
+                    "name: a\nentry: one\nnodes:\n  one:\n    http: {url: \"ftp://x/\"}\n    next: two\n  two:\n    http: {url: \"${1BAD}/healthz\"}\n    next: three\n  three:\n    http: {url: \"${SCHEDULERD_URL}/healthz\"}\n"
+            ],
+            expected: [
+                #"a.yaml:5:17: node "one": url "ftp://x/" must start with http://, https://, {{ path }} or ${VARIABLE}"#,
+                #"a.yaml:8:17: node "two": ${1BAD} is not an environment variable name"#,
+            ]),
+        Case(
             description: "an unregistered Swift node kind",
             workflows: ["a": "name: a\nentry: one\nnodes:\n  one:\n    swift: summarize\n"],
             expected: [

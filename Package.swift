@@ -167,6 +167,7 @@ let package = Package(
             dependencies: [
                 "Scheduling", "Storage", "Workflows", "Cron", "SchedulerTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -118,13 +118,18 @@ public struct SandboxRunner: Sendable {
 
     /// Whether bubblewrap can isolate a process here (it may be missing, or blocked by seccomp or a
     /// lack of user namespaces in a container). Returns the path, or why not, in one line.
-    public static func probeBubblewrap(at path: String = "/usr/bin/bwrap") async -> Result<String, ProbeFailure> {
+    /// - Parameter workRoot: where the probe's directory is made; scripts' user (`nobody` under root)
+    ///   must be able to reach it, so give the runner's own work root (default: the temporary folder).
+    public static func probeBubblewrap(at path: String = "/usr/bin/bwrap", workRoot: URL? = nil) async -> Result<
+        String, ProbeFailure
+    > {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             return .failure(ProbeFailure(reason: "\(path) is not installed (Debian package bubblewrap)"))
         }
         let runner = SandboxRunner(
             environment: [:],
-            workRoot: FileManager.default.temporaryDirectory.appendingPathComponent("bwrap-probe-\(UUID().uuidString)"),
+            workRoot: (workRoot ?? FileManager.default.temporaryDirectory).appendingPathComponent(
+                "bwrap-probe-\(UUID().uuidString)"),
             bubblewrap: path)
         var policy = SandboxPolicy(name: "probe", timeout: .seconds(10), grace: .seconds(1))
         policy.isolation = .required

@@ -51,7 +51,7 @@ public final class MLflowTestServer: Sendable {
         return local
     }
 
-    static var packageRoot: URL {
+    public static var packageRoot: URL {
         // Sources/SchedulerTesting/MLflowTestServer.swift → the package root.
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

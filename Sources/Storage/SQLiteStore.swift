@@ -95,6 +95,55 @@ public final class SQLiteStore: SchedulerStore {
                     UPDATE schedule SET webhook_scheme = 'github' WHERE webhook = 1;
                     """)
         }
+        // Manual schedules (neither cron nor webhook): SQLite cannot drop a CHECK, so the table is
+        // rebuilt (create, copy, drop, rename; foreign keys are checked at the end of the migration).
+        migrator.registerMigration("v3: manual schedules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule_v3 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL UNIQUE,
+                        cron TEXT,
+                        time_zone TEXT NOT NULL,
+                        webhook INTEGER NOT NULL DEFAULT 0,
+                        webhook_secret TEXT,
+                        workflow TEXT NOT NULL,
+                        input_json TEXT NOT NULL DEFAULT '{}',
+                        overlap TEXT NOT NULL,
+                        catchup_window_seconds INTEGER NOT NULL,
+                        catchup_mode TEXT NOT NULL,
+                        jitter_seconds INTEGER NOT NULL DEFAULT 0,
+                        timeout_seconds INTEGER,
+                        paused INTEGER NOT NULL DEFAULT 0,
+                        pause_note TEXT,
+                        remaining_runs INTEGER,
+                        source TEXT,
+                        last_fire_seconds INTEGER,
+                        created_at_ms INTEGER NOT NULL,
+                        updated_at_ms INTEGER NOT NULL,
+                        webhook_scheme TEXT,
+                        webhook_secret_env TEXT,
+                        webhook_previous_secret TEXT,
+                        webhook_previous_until_ms INTEGER,
+                        CHECK (jitter_seconds >= 0 AND catchup_window_seconds >= 0),
+                        CHECK (timeout_seconds IS NULL OR timeout_seconds > 0),
+                        CHECK (remaining_runs IS NULL OR remaining_runs >= 0)
+                    );
+                    INSERT INTO schedule_v3 (
+                        id, name, cron, time_zone, webhook, webhook_secret, workflow, input_json, overlap,
+                        catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused, pause_note,
+                        remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms, webhook_scheme,
+                        webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms)
+                    SELECT
+                        id, name, cron, time_zone, webhook, webhook_secret, workflow, input_json, overlap,
+                        catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused, pause_note,
+                        remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms, webhook_scheme,
+                        webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms
+                    FROM schedule;
+                    DROP TABLE schedule;
+                    ALTER TABLE schedule_v3 RENAME TO schedule;
+                    """)
+        }
         return migrator
     }
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import MLflowTracing
 import Workflows
@@ -97,6 +98,8 @@ extension DaemonCommandRunner {
             try await body()
         } catch let failure as DaemonClient.Failure {
             fail(failure.description, status: failure.status)
+        } catch let code as ExitCode {
+            exit(code.rawValue)  // the command has said what happened
         } catch {
             fail("\(error)")
         }

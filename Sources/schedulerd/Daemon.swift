@@ -64,7 +64,7 @@ struct Daemon {
 
         // The sandbox: bubblewrap when it works here, loudly rlimits-only when not.
         var bubblewrap: String?
-        switch await SandboxRunner.probeBubblewrap() {
+        switch await SandboxRunner.probeBubblewrap(workRoot: data.appendingPathComponent("work")) {
         case .success(let path):
             bubblewrap = path
             logger.info("scripts run under bubblewrap", metadata: ["bwrap": .string(path)])

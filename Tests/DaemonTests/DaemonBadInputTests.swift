@@ -37,6 +37,14 @@ struct DaemonBadInputTests {
             body: #"{"name":"existing","cron":"0 3 * * *","workflow":"tick"}"#, status: 409,
             message: #"a schedule named "existing" exists already; pick another name or rm it first"#),
         Case(
+            description: "neither cron, webhook nor manual", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","workflow":"tick"}"#, status: 400,
+            message: "cron: is missing; give a cron expression, webhook: true, or both (or manual: true)"),
+        Case(
+            description: "manual with cron", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"0 2 * * *","manual":true,"workflow":"tick"}"#, status: 400,
+            message: "manual: cannot be combined with cron; a manual schedule runs only with `schedule run`"),
+        Case(
             description: "negative duration", method: "POST", path: "/api/v1/schedules",
             body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick","jitter":"-5s"}"#, status: 400,
             message: #"jitter: "-5s" is not a duration; use 30s, 5m, 1h30m (no sign)"#),

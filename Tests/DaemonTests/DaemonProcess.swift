@@ -24,7 +24,10 @@ final class DaemonProcess: @unchecked Sendable {
         return dir
     }
 
-    init(schedules: URL, dataDirectory: URL? = nil, mlflow: URL?, experiment: String? = nil) throws {
+    init(
+        schedules: URL, dataDirectory: URL? = nil, mlflow: URL?, experiment: String? = nil,
+        environment extra: [String: String] = [:]
+    ) throws {
         self.port = try MLflowTestServer.freePort()
         self.schedules = schedules
         self.dataDirectory =
@@ -35,7 +38,7 @@ final class DaemonProcess: @unchecked Sendable {
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         if let mlflow { environment["MLFLOW_TRACKING_URI"] = mlflow.absoluteString }
         if let experiment { environment["MLFLOW_EXPERIMENT_NAME"] = experiment }
-        self.environment = environment
+        self.environment = environment.merging(extra) { _, new in new }
     }
 
     /// Starts the daemon and waits until `/healthz` answers.

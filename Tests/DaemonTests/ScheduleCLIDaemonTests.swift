@@ -139,6 +139,11 @@ struct ScheduleCLIDaemonTests {
         #expect(run.status == 1)
         #expect(run.stdout.contains("FAIL fail"))
         #expect(run.stdout.contains("failed: node \"fail\" failed: ScriptFailed: exited with status 2: no data"))
+        #expect(run.stderr == "", "the run's result is on stdout and in the exit status only")
+        let json = try Self.schedule(["run", "b", "--wait", "--json"], daemon: daemon)
+        #expect(json.status == 1)
+        #expect(try JSONValue(json: Data(json.stdout.utf8))["state"]?.stringValue == "failed")
+        #expect(json.stderr == "")
         #expect(try await daemon.stop() == 0)
     }
 

@@ -1,0 +1,638 @@
+import Crypto
+import Foundation
+import SchedulerTesting
+import Testing
+import Workflows
+
+/// The seed's acceptance scenarios, end to end: a real MLflow server, the `schedulerd` binary with
+/// the shipped `schedules/` (plus a few test-only workflows for failures, timeouts and long output),
+/// runs started with the `schedule` CLI, by cron and by signed webhooks, and every trace read back
+/// with MLflow's own Python client (`mlflow.search_traces`, `mlflow.get_trace`).
+@Suite("Seed acceptance: the shipped workflows through the daemon, read back with MLflow's Python client", .serialized)
+struct AcceptanceTests {
+    /// The nine workflow types and the schedule each is run through (by `schedule run`).
+    static let types: [(type: String, schedule: String)] = [
+        ("conversation", "conversation_hook"), ("optimization", "optimization_weekly"),
+        ("discovery", "discovery_hourly"), ("dashboard", "dashboard_quarter_hourly"), ("review", "review_on_push"),
+        ("team_analysis", "team_analysis_daily"), ("automation_builder", "automation_builder"),
+        ("scheduled_analysis", "nightly_energy"), ("diagnostic", "diagnostic_manual"),
+    ]
+
+    // MARK: - The end-to-end check
+
+    @Test("end to end: one trace per workflow type, with its tags, a span per node that ran, TOOL and AGENT spans")
+    func endToEnd() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        for (type, schedule) in Self.types {
+            let trace = try world.trace(of: "type:\(type)")
+            #expect(trace.tags["workflow"] == type, "\(type)")
+            #expect(trace.tags["trigger"] == "manual", "\(type)")
+            #expect(trace.tags["schedule_id"] == world.scheduleIDs[schedule], "\(type)")
+            #expect(trace.state == "OK", "\(type): \(trace.state)")
+            let run = try world.run("type:\(type)")
+            for node in run["nodes"]?.arrayValue ?? [] {
+                let name = node["node"]?.stringValue ?? node["name"]?.stringValue ?? ""
+                #expect(trace.spans.contains { $0.name == name }, "\(type): no span for node \(name)")
+            }
+            #expect(world.searched.contains(trace.traceID), "mlflow.search_traces finds \(type)")
+        }
+        let tools = world.allSpans.filter { $0.type == "TOOL" && $0.attributes["policy_name"] != nil }
+        #expect(!tools.isEmpty)
+        for tool in tools {
+            for key in ["exit_code", "duration_ms", "timed_out", "policy_name", "artifact_count", "rejected_count"]
+            where key != "exit_code" || tool.attributes["timed_out"] == .bool(false) {
+                #expect(tool.attributes[key] != nil, "\(tool.name) has \(key): \(tool.attributes.keys.sorted())")
+            }
+        }
+        let webhook = try world.trace(of: "webhook:review")
+        #expect(webhook.tags["trigger"] == "webhook")
+        #expect(webhook.tags["delivery_id"] == "acceptance-delivery-1")
+        #expect(webhook.tags["schedule_id"] == world.scheduleIDs["review_on_push"])
+    }
+
+    // MARK: - User story 1: per-node workflow tracing
+
+    @Test("US1-1: an optimization run is a parent span with a child span per node: duration, inputs, outputs")
+    func us1_1() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:optimization")
+        let root = try #require(trace.root)
+        for name in ["collect_behavioral_data", "analyze_and_suggest", "architect_review", "present_recommendations"] {
+            let span = try #require(trace.span(named: name), "\(name)")
+            #expect(span.parentID == root.spanID, "\(name) is a child of the workflow span")
+            #expect(span.endNS > span.startNS)
+            #expect(span.inputs.objectValue != nil, "\(name) has inputs")
+            #expect(span.outputs.objectValue != nil, "\(name) has outputs")
+            #expect(span.status == "OK")
+        }
+    }
+
+    @Test("US1-2: a node failing mid-workflow shows the exception; the nodes before it are OK")
+    func us1_2() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let trace = try world.trace(of: "failing")
+        #expect(trace.state == "ERROR")
+        #expect(trace.span(named: "load")?.status == "OK")
+        let failed = try #require(trace.span(named: "analyze"))
+        #expect(failed.status == "ERROR")
+        let exception = try #require(failed.events.first { $0.name == "exception" })
+        #expect(exception.attributes["exception.message"]?.stringValue?.contains("out of range") == true)
+        #expect(trace.span(named: "report") == nil, "the node after the failure never ran")
+        #expect(trace.root?.status == "ERROR")
+    }
+
+    @Test("US1-3: a conversation shows architect_propose, the tool calls, approval_gate and developer_deploy")
+    func us1_3() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:conversation")
+        let names = ["architect_propose", "check_daemon_health", "query_devices", "approval_gate", "developer_deploy"]
+        let spans = try names.map { name in try #require(trace.span(named: name), "\(name)") }
+        #expect(Set(spans.map(\.spanID)).count == names.count)
+        // The tool calls are TOOL spans under their nodes: an HTTP request and a sandboxed script.
+        let health = try #require(trace.span(named: "check_daemon_health"))
+        #expect(
+            trace.children(of: health).contains {
+                $0.type == "TOOL" && $0.attributes["http.response.status_code"]?.doubleValue == 200
+            })
+        let query = try #require(trace.span(named: "query_devices"))
+        #expect(trace.children(of: query).contains { $0.type == "TOOL" && $0.attributes["exit_code"] != nil })
+        let propose = try #require(trace.span(named: "architect_propose"))
+        let deploy = try #require(trace.span(named: "developer_deploy"))
+        #expect(propose.endNS <= health.startNS && health.endNS <= deploy.startNS, "in order")
+        #expect(trace.span(named: "approval_gate")?.attributes["route.selected"]?.stringValue == "developer_deploy")
+    }
+
+    // MARK: - User story 2: sandbox execution tracing
+
+    @Test("US2-1: a sandboxed script is a TOOL span with duration, exit_code 0, stdout size and policy name")
+    func us2_1() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:scheduled_analysis")
+        let tools = trace.spans.filter { $0.type == "TOOL" && $0.attributes["policy_name"] != nil }
+        #expect(!tools.isEmpty)
+        for tool in tools {
+            #expect(tool.attributes["exit_code"]?.doubleValue == 0, "\(tool.name)")
+            #expect((tool.attributes["duration_ms"]?.doubleValue ?? -1) >= 0)
+            #expect((tool.attributes["stdout_bytes"]?.doubleValue ?? 0) > 0, "\(tool.name) printed its update")
+            #expect(tool.attributes["policy_name"]?.stringValue?.isEmpty == false)
+            #expect(tool.attributes["timed_out"] == .bool(false))
+            #expect(tool.status == "OK")
+        }
+    }
+
+    @Test("US2-2: a script past its timeout: the span shows timed_out=true and the threshold")
+    func us2_2() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "edge")
+        let node = try #require(trace.span(named: "slow"))
+        let tool = try #require(trace.children(of: node).first { $0.type == "TOOL" })
+        #expect(tool.attributes["timed_out"] == .bool(true))
+        #expect(tool.attributes["timeout_s"]?.doubleValue == 1)
+        #expect(tool.attributes["policy_name"]?.stringValue == "acceptance_short")
+        #expect(tool.status == "ERROR")
+        #expect((tool.attributes["duration_ms"]?.doubleValue ?? 0) < 10_000, "killed, not waited for")
+        // continue_on_error: the run goes on and succeeds.
+        #expect(trace.span(named: "done")?.status == "OK")
+    }
+
+    @Test("US2-3: artifacts produced: the span shows the artifact count and the rejected count")
+    func us2_3() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let edge = try world.trace(of: "edge")
+        let noisy = try #require(edge.span(named: "noisy").flatMap { edge.children(of: $0).first })
+        #expect(noisy.attributes["artifact_count"]?.doubleValue == 1)
+        #expect(noisy.attributes["rejected_count"]?.doubleValue == 1)
+        // The shipped analyses leave reports, none refused.
+        let reports = world.traces.values.filter { $0.traceID != edge.traceID }.flatMap(\.spans).filter {
+            $0.type == "TOOL" && ($0.attributes["artifact_count"]?.doubleValue ?? 0) > 0
+                && $0.attributes["policy_name"]?.stringValue == "analysis"
+        }
+        #expect(!reports.isEmpty)
+        for report in reports {
+            #expect(report.attributes["rejected_count"]?.doubleValue == 0, "\(report.name): \(report.attributes)")
+        }
+    }
+
+    // MARK: - User story 3: every workflow type traced
+
+    @Test("US3-1: a discovery run is a trace tagged workflow=discovery with node spans")
+    func us3_1() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:discovery")
+        #expect(trace.tags["workflow"] == "discovery")
+        #expect(trace.spans.filter { $0.attributes["node.kind"] != nil }.count >= 3)
+    }
+
+    @Test("US3-2: a dashboard run is a trace tagged workflow=dashboard")
+    func us3_2() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:dashboard")
+        #expect(trace.tags["workflow"] == "dashboard")
+        #expect(trace.state == "OK")
+    }
+
+    @Test("US3-3: a scheduled analysis is tagged workflow=scheduled_analysis with its schedule id")
+    func us3_3() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let trace = try world.trace(of: "type:scheduled_analysis")
+        #expect(trace.tags["workflow"] == "scheduled_analysis")
+        #expect(trace.tags["schedule_id"] == world.scheduleIDs["nightly_energy"])
+    }
+
+    // MARK: - User story 4: delegation spans
+
+    @Test("US4-1: the Architect's workflow contains the delegation span, which contains the DS team's work")
+    func us4_1() async throws {
+        for label in ["type:optimization", "type:conversation"] {
+            let trace = try await AcceptanceWorld.shared.observed().trace(of: label)
+            let root = try #require(trace.root)
+            let delegation = try #require(trace.span(named: "consult_ds_team"), "\(label)")
+            #expect(delegation.type == "AGENT")
+            #expect(delegation.parentID == root.spanID)
+            #expect(delegation.attributes["delegation.to"]?.stringValue == "team_analysis")
+            let team = try #require(trace.children(of: delegation).first { $0.name == "team_analysis" })
+            #expect(trace.children(of: team).contains { $0.name == "select_specialist" })
+            #expect(team.startNS >= delegation.startNS && team.endNS <= delegation.endNS)
+        }
+    }
+
+    @Test("US4-2: the DS team's specialist selection and the specialist's work are child spans")
+    func us4_2() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:optimization")
+        let team = try #require(trace.span(named: "team_analysis"))
+        let select = try #require(trace.children(of: team).first { $0.name == "select_specialist" })
+        let selected = try #require(select.attributes["route.selected"]?.stringValue)
+        #expect(["behavioral_analyst", "energy_analyst", "device_analyst"].contains(selected))
+        #expect(select.attributes["route.candidates"] != nil)
+        let specialist = try #require(trace.children(of: team).first { $0.name == selected })
+        #expect(specialist.status == "OK")
+        #expect(specialist.startNS >= select.endNS)
+    }
+
+    // MARK: - User story 5: scheduled jobs
+
+    @Test("US5-1: a cron fire is a trace tagged trigger=cron and schedule_id, with the full node tree")
+    func us5_1() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let trace = try world.trace(of: "cron")
+        #expect(trace.tags["trigger"] == "cron")
+        #expect(trace.tags["schedule_id"] == world.scheduleIDs["acceptance_cron"])
+        #expect(trace.tags["fire_time"] != nil)
+        #expect(trace.tags["workflow"] == "scheduled_analysis")
+        let run = try world.run("cron")
+        let nodes = (run["nodes"]?.arrayValue ?? []).compactMap { $0["node"]?.stringValue }
+        #expect(nodes.count >= 3)
+        for node in nodes { #expect(trace.span(named: node) != nil, "span for \(node)") }
+    }
+
+    // MARK: - Edge cases
+
+    @Test("edge: MLflow unavailable: the run succeeds, one warning is logged, nothing crashes")
+    func mlflowUnavailable() async throws {
+        let dead = try MLflowTestServer.freePort()
+        let daemon = try DaemonProcess(
+            schedules: try AcceptanceWorld.schedulesCopy(), mlflow: URL(string: "http://127.0.0.1:\(dead)")!,
+            environment: AcceptanceWorld.secrets)
+        try await daemon.start()
+        for _ in 0..<2 {
+            let run = try ScheduleCLIDaemonTests.schedule(
+                ["run", "diagnostic_manual", "--wait", "--json"], daemon: daemon)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try JSONValue(json: Data(run.stdout.utf8))["state"]?.stringValue == "succeeded")
+        }
+        #expect(try await daemon.request("GET", "/healthz", authorized: false).status == 200)
+        let warnings = daemon.logText().split(separator: "\n").filter { $0.contains("is unavailable") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("edge: a trace within a trace: the delegated workflow is nested, never a trace of its own")
+    func nested() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let trace = try world.trace(of: "type:optimization")
+        let team = try #require(trace.span(named: "team_analysis"))
+        #expect(team.parentID == trace.span(named: "consult_ds_team")?.spanID)
+        #expect(trace.children(of: team).contains { $0.name == "select_specialist" })
+        // Every trace in the experiment is one run's: the delegations made no trace of their own.
+        #expect(world.traces.count == world.searched.count)
+        var runsSeen = Set<String>()
+        for other in world.traces.values where other.state != "IN_PROGRESS" {  // a cron fire still running
+            let runID = try #require(other.tags["run_id"], "trace \(other.traceID) belongs to a run")
+            #expect(world.runTraces[runID] == other.traceID, "\(runID)")
+            #expect(runsSeen.insert(runID).inserted, "one trace per run")
+        }
+    }
+
+    @Test("edge: very long output: stdout and stderr attributes are cut to 4 KiB and 2 KiB with the marker")
+    func truncated() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "edge")
+        let tool = try #require(trace.span(named: "noisy").flatMap { trace.children(of: $0).first })
+        let stdout = try #require(tool.attributes["stdout"]?.stringValue)
+        let stderr = try #require(tool.attributes["stderr"]?.stringValue)
+        #expect(stdout.utf8.count <= 4096 && stdout.contains("[truncated"))
+        #expect(stderr.utf8.count <= 2048 && stderr.contains("[truncated"))
+        #expect(tool.attributes["stdout_bytes"]?.doubleValue == 100_001)
+        #expect(tool.attributes["stderr_bytes"]?.doubleValue == 10_000)
+    }
+
+    @Test("edge: concurrent workflows: eight runs at once make eight traces, none sharing a span")
+    func concurrent() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let traces = try (0..<8).map { try world.trace(of: "concurrent:\($0)") }
+        #expect(Set(traces.map(\.traceID)).count == 8)
+        let spanIDs = traces.flatMap { $0.spans.map(\.spanID) }
+        #expect(Set(spanIDs).count == spanIDs.count)
+        for trace in traces {
+            #expect(trace.state == "OK")
+            #expect(trace.spans.filter { $0.parentID == nil }.count == 1)
+            #expect(trace.tags["run_id"] != nil)
+        }
+        #expect(Set(traces.compactMap { $0.tags["run_id"] }).count == 8)
+    }
+
+    // MARK: - Functional requirements
+
+    @Test("FR-001: every node execution is a span with its name, a duration and a status")
+    func fr001() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        for (label, run) in world.runs {
+            let trace = try world.trace(of: label)
+            for node in run["nodes"]?.arrayValue ?? [] {
+                let name = try #require(node["node"]?.stringValue)
+                let span = try #require(trace.span(named: name), "\(label): \(name)")
+                #expect(span.endNS >= span.startNS)
+                #expect(["OK", "ERROR"].contains(span.status), "\(label): \(name) \(span.status)")
+            }
+        }
+    }
+
+    @Test("FR-002: sandbox spans carry exit_code, duration, timed_out, policy_name, artifact_count")
+    func fr002() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let sandboxed = world.allSpans.filter { $0.type == "TOOL" && $0.attributes["policy_name"] != nil }
+        #expect(sandboxed.count >= 9)
+        for span in sandboxed {
+            for key in ["exit_code", "duration_ms", "timed_out", "policy_name", "artifact_count"]
+            where key != "exit_code" || span.attributes["timed_out"] == .bool(false) {
+                #expect(span.attributes[key] != nil, "\(span.name): \(key)")
+            }
+        }
+    }
+
+    @Test("FR-003: all nine workflow types create traces tagged with their type")
+    func fr003() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let tagged = Set(world.traces.values.compactMap { $0.tags["workflow"] })
+        #expect(Set(Self.types.map(\.type)).isSubset(of: tagged), "\(tagged)")
+    }
+
+    @Test("FR-004: delegations are AGENT spans marking the boundary: from, to, the sub-workflow inside")
+    func fr004() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let agents = world.allSpans.filter { $0.type == "AGENT" }
+        #expect(agents.count >= 2)
+        for agent in agents {
+            #expect(agent.attributes["delegation.from"]?.stringValue?.isEmpty == false)
+            let to = try #require(agent.attributes["delegation.to"]?.stringValue)
+            let trace = try #require(world.traces.values.first { $0.spans.contains(agent) })
+            #expect(trace.children(of: agent).contains { $0.name == to })
+        }
+    }
+
+    @Test("FR-005: scheduled runs carry trigger metadata: trigger, schedule_id, run_id, and fire_time for cron")
+    func fr005() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        for (label, _) in world.runs {
+            let trace = try world.trace(of: label)
+            #expect(["manual", "cron", "webhook"].contains(trace.tags["trigger"] ?? ""), "\(label)")
+            #expect(trace.tags["schedule_id"]?.hasPrefix("sch_") == true, "\(label)")
+            #expect(trace.tags["run_id"]?.hasPrefix("run_") == true, "\(label)")
+        }
+        #expect(try world.trace(of: "cron").tags["fire_time"] != nil)
+    }
+
+    @Test("FR-006: without MLflow runs go on and their spans wait in the spool; once it is back they arrive")
+    func fr006() async throws {
+        let server = try await MLflowTestServer.shared()
+        let schedules = try AcceptanceWorld.schedulesCopy()
+        let experiment = "fr006-\(UUID().uuidString.prefix(8))"
+        let dead = try MLflowTestServer.freePort()
+        let offline = try DaemonProcess(
+            schedules: schedules, mlflow: URL(string: "http://127.0.0.1:\(dead)")!, experiment: experiment,
+            environment: AcceptanceWorld.secrets)
+        try await offline.start()
+        let output = try ScheduleCLIDaemonTests.schedule(
+            ["run", "discovery_hourly", "--wait", "--json"], daemon: offline)
+        let run = try JSONValue(json: Data(output.stdout.utf8))
+        #expect(run["state"]?.stringValue == "succeeded", "\(output.stdout) \(output.stderr)")
+        let traceID = try #require(run["trace_id"]?.stringValue)
+        #expect(try await offline.stop() == 0)
+        #expect(!offline.logText().contains("Fatal error"))
+
+        // The same data directory, MLflow reachable: the spooled spans are delivered.
+        let online = try DaemonProcess(
+            schedules: schedules, dataDirectory: offline.dataDirectory, mlflow: server.uri, experiment: experiment,
+            environment: AcceptanceWorld.secrets)
+        try await online.start()
+        let reader = MLflowReader(uri: server.uri)
+        try await eventually(timeout: .seconds(90), "the trace spooled while MLflow was away arrives") {
+            guard let trace = try await reader.trace(traceID) else { return false }
+            return trace.state == "OK" && trace.tags["workflow"] == "discovery"
+        }
+        #expect(try await online.stop() == 0)
+    }
+
+    @Test("FR-007: no span attribute is over its limit: stdout 4 KiB, stderr 2 KiB, inputs and outputs 64 KiB")
+    func fr007() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        var cut = 0
+        for span in world.allSpans {
+            if let stdout = span.attributes["stdout"]?.stringValue {
+                #expect(stdout.utf8.count <= 4096, "\(span.name)")
+                if stdout.contains("[truncated") { cut += 1 }
+            }
+            if let stderr = span.attributes["stderr"]?.stringValue {
+                #expect(stderr.utf8.count <= 2048, "\(span.name)")
+            }
+            #expect(span.inputs.jsonText.utf8.count <= 70_000, "\(span.name)")
+            #expect(span.outputs.jsonText.utf8.count <= 70_000, "\(span.name)")
+        }
+        #expect(cut >= 1, "the long output was cut")
+    }
+}
+
+/// The shared fixture: built once, on first use, for every test of the suite.
+actor AcceptanceWorld {
+    static let shared = AcceptanceWorld()
+    /// The webhook secrets the shipped schedule files name.
+    static let secrets = [
+        "SCHEDULERD_DEMO_HOOK_SECRET": "acceptance-github-secret",
+        "SCHEDULERD_DEMO_HOOK_TOKEN": "acceptance-token",
+        "SCHEDULERD_DEMO_HOOK_STANDARD": "whsec_" + Data("acceptance-standard-key".utf8).base64EncodedString(),
+    ]
+
+    private var building: Task<Observed, any Error>?
+
+    func observed() async throws -> Observed {
+        if let building { return try await building.value }
+        let task = Task { try await Self.build() }
+        building = task
+        return try await task.value
+    }
+
+    /// A copy of the shipped `schedules/` with the test-only workflows, scripts, schedules and policy.
+    static func schedulesCopy() throws -> URL {
+        let fm = FileManager.default
+        let root = MLflowTestServer.packageRoot
+        let copy = fm.temporaryDirectory.appendingPathComponent("acceptance-\(UUID().uuidString.prefix(8))")
+        try fm.copyItem(at: root.appendingPathComponent("schedules"), to: copy)
+        let fixtures = root.appendingPathComponent("Tests/Fixtures/acceptance")
+        for sub in ["workflows", "scripts"] {
+            for name in try fm.contentsOfDirectory(atPath: fixtures.appendingPathComponent(sub).path) {
+                try fm.copyItem(
+                    at: fixtures.appendingPathComponent("\(sub)/\(name)"),
+                    to: copy.appendingPathComponent("\(sub)/\(name)"))
+            }
+        }
+        for name in try fm.contentsOfDirectory(atPath: fixtures.path) where name.hasPrefix("acceptance_") {
+            try fm.copyItem(at: fixtures.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+        }
+        let policies = copy.appendingPathComponent("policies.yaml")
+        let extra = try String(contentsOf: fixtures.appendingPathComponent("policies_extra.yaml"), encoding: .utf8)
+        var text = try String(contentsOf: policies, encoding: .utf8)
+        if !text.hasSuffix("\n") { text += "\n" }
+        try (text + extra).write(to: policies, atomically: true, encoding: .utf8)
+        return copy
+    }
+
+    private static func build() async throws -> Observed {
+        let server = try await MLflowTestServer.shared()
+        let experiment = "acceptance-\(UUID().uuidString.prefix(8))"
+        let daemon = try DaemonProcess(
+            schedules: try schedulesCopy(), mlflow: server.uri, experiment: experiment, environment: secrets)
+        try await daemon.start()
+        defer { daemon.signal(SIGTERM) }
+
+        var scheduleIDs: [String: String] = [:]
+        for schedule in try await daemon.request("GET", "/api/v1/schedules").json["schedules"]?.arrayValue ?? [] {
+            if let name = schedule["name"]?.stringValue, let id = schedule["id"]?.stringValue {
+                scheduleIDs[name] = id
+            }
+        }
+        var runIDs: [String: String] = [:]
+
+        // Each type through the CLI, as a user would.
+        for (type, schedule) in AcceptanceTests.types {
+            let output = try ScheduleCLIDaemonTests.schedule(["run", schedule, "--wait", "--json"], daemon: daemon)
+            let run = try JSONValue(json: Data(output.stdout.utf8))
+            guard let id = run["id"]?.stringValue else {
+                throw TestFailure(description: "schedule run \(schedule): \(output.stdout) \(output.stderr)")
+            }
+            runIDs["type:\(type)"] = id
+        }
+        for (label, schedule) in [("failing", "acceptance_failing"), ("edge", "acceptance_edge")] {
+            let output = try ScheduleCLIDaemonTests.schedule(["run", schedule, "--wait", "--json"], daemon: daemon)
+            runIDs[label] = try JSONValue(json: Data(output.stdout.utf8))["id"]?.stringValue
+        }
+
+        // A signed GitHub-style delivery to the review hook.
+        let body = #"{"ref":"refs/heads/main","proposal":{"device":"dryer","action":"off","at":"23:30"}}"#
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data(body.utf8), using: SymmetricKey(data: Data(secrets["SCHEDULERD_DEMO_HOOK_SECRET"]!.utf8)))
+        let hook = try await daemon.send(
+            "POST", "/hooks/review_on_push?wait=30s", body: Data(body.utf8),
+            headers: [
+                "Content-Type": "application/json", "X-GitHub-Event": "push",
+                "X-GitHub-Delivery": "acceptance-delivery-1",
+                "X-Hub-Signature-256": "sha256=" + mac.map { String(format: "%02x", $0) }.joined(),
+            ])
+        guard hook.status == 200 || hook.status == 202,
+            let hookRun = hook.json["run_id"]?.stringValue ?? hook.json["id"]?.stringValue
+        else { throw TestFailure(description: "webhook answered \(hook.status): \(hook.json)") }
+        runIDs["webhook:review"] = hookRun
+
+        // Eight runs of one schedule at once.
+        let started = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    let answer = try await daemon.request(
+                        "POST", "/api/v1/schedules/acceptance_concurrent/run", body: "{}")
+                    return (i, answer.json["id"]?.stringValue ?? answer.json["run_id"]?.stringValue)
+                }
+            }
+            var ids: [Int: String] = [:]
+            for try await (i, id) in group { ids[i] = id }
+            return ids
+        }
+        for (i, id) in started { runIDs["concurrent:\(i)"] = id }
+
+        // The cron schedule fires once (every 5 s, one run left).
+        try await eventually(timeout: .seconds(60), "the cron schedule fires") {
+            let runs = try await daemon.request("GET", "/api/v1/runs?schedule=acceptance_cron").json["runs"]?.arrayValue
+            if let id = runs?.first?["id"]?.stringValue { runIDs["cron"] = id }
+            return runIDs["cron"] != nil
+        }
+
+        // Every run finished, and its trace complete in MLflow.
+        var runs: [String: JSONValue] = [:]
+        for (label, id) in runIDs {
+            try await eventually(timeout: .seconds(120), "run \(label) finishes") {
+                let run = try await daemon.request("GET", "/api/v1/runs/\(id)").json
+                guard let state = run["state"]?.stringValue, !["queued", "running"].contains(state) else {
+                    return false
+                }
+                runs[label] = run
+                return true
+            }
+        }
+        let reader = MLflowReader(uri: server.uri)
+        var traceIDs: [String: String] = [:]
+        for (label, run) in runs {
+            let id = try #require(run["trace_id"]?.stringValue, "\(label) has a trace id")
+            traceIDs[label] = id
+            try await eventually(timeout: .seconds(120), "trace of \(label) complete in MLflow") {
+                guard let trace = try await reader.trace(id) else { return false }
+                return trace.state != "IN_PROGRESS"
+            }
+        }
+
+        // Read back with MLflow's own Python client.
+        let python = MLflowTestServer.packageRoot.appendingPathComponent(".venv/bin/python")
+        let output = try runProcess(
+            python,
+            [
+                MLflowTestServer.packageRoot.appendingPathComponent("Tests/Fixtures/read_traces.py").path,
+                server.uri.absoluteString, experiment,
+            ], environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
+        guard output.status == 0 else {
+            throw TestFailure(description: "read_traces.py exited \(output.status): \(output.stderr.suffix(2000))")
+        }
+        let answer = try JSONValue(json: Data(output.stdout.utf8))
+        var traces: [String: TraceRecord] = [:]
+        for trace in answer["traces"]?.arrayValue ?? [] {
+            let record = TraceRecord(trace)
+            traces[record.traceID] = record
+        }
+        // Every run the daemon stored by now, with its trace id.
+        var runTraces: [String: String] = [:]
+        for run in try await daemon.request("GET", "/api/v1/runs?limit=1000").json["runs"]?.arrayValue ?? [] {
+            if let id = run["id"]?.stringValue, let trace = run["trace_id"]?.stringValue { runTraces[id] = trace }
+        }
+        return Observed(
+            runs: runs, traceIDs: traceIDs, traces: traces, runTraces: runTraces,
+            searched: (answer["searched"]?.arrayValue ?? []).compactMap { $0.stringValue }, scheduleIDs: scheduleIDs,
+            daemonLog: daemon.logText())
+    }
+}
+
+/// What the fixture saw: the finished runs (the API's detail) and their traces as MLflow's Python
+/// client returned them.
+struct Observed: Sendable {
+    var runs: [String: JSONValue]
+    var traceIDs: [String: String]
+    var traces: [String: TraceRecord]
+    /// Every run stored when the traces were read: run id → trace id.
+    var runTraces: [String: String]
+    var searched: [String]
+    var scheduleIDs: [String: String]
+    var daemonLog: String
+
+    func run(_ label: String) throws -> JSONValue {
+        try #require(runs[label], "no run \(label)")
+    }
+
+    func trace(of label: String) throws -> TraceRecord {
+        let id = try #require(traceIDs[label], "no run \(label)")
+        return try #require(traces[id], "MLflow's client did not return the trace of \(label) (\(id))")
+    }
+
+    var allSpans: [SpanRecord] { traces.values.flatMap(\.spans) }
+}
+
+/// A trace as `mlflow.get_trace` gives it.
+struct TraceRecord: Sendable {
+    var traceID: String
+    var state: String
+    var tags: [String: String]
+    var spans: [SpanRecord]
+
+    init(_ json: JSONValue) {
+        traceID = json["trace_id"]?.stringValue ?? ""
+        state = json["state"]?.stringValue ?? ""
+        tags = (json["tags"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        spans = (json["spans"]?.arrayValue ?? []).map(SpanRecord.init)
+    }
+
+    var root: SpanRecord? { spans.first { $0.parentID == nil } }
+    func span(named name: String) -> SpanRecord? { spans.first { $0.name == name } }
+    func children(of span: SpanRecord) -> [SpanRecord] { spans.filter { $0.parentID == span.spanID } }
+}
+
+struct SpanRecord: Sendable, Equatable {
+    struct Event: Sendable, Equatable {
+        var name: String
+        var attributes: [String: JSONValue]
+    }
+
+    var name: String
+    var spanID: String
+    var parentID: String?
+    var type: String
+    var status: String
+    var startNS: Int64
+    var endNS: Int64
+    var attributes: [String: JSONValue]
+    var inputs: JSONValue
+    var outputs: JSONValue
+    var events: [Event]
+
+    init(_ json: JSONValue) {
+        name = json["name"]?.stringValue ?? ""
+        spanID = json["span_id"]?.stringValue ?? ""
+        parentID = json["parent_id"]?.stringValue
+        type = json["span_type"]?.stringValue ?? ""
+        status = json["status"]?.stringValue ?? ""
+        startNS = Int64(json["start_ns"]?.doubleValue ?? 0)
+        endNS = Int64(json["end_ns"]?.doubleValue ?? 0)
+        attributes = json["attributes"]?.objectValue ?? [:]
+        inputs = json["inputs"] ?? .null
+        outputs = json["outputs"] ?? .null
+        events = (json["events"]?.arrayValue ?? []).map {
+            Event(name: $0["name"]?.stringValue ?? "", attributes: $0["attributes"]?.objectValue ?? [:])
+        }
+    }
+}

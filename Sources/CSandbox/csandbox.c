@@ -56,6 +56,8 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
             if (s == SIGKILL || s == SIGSTOP) continue;
             signal(s, SIG_DFL);
         }
+        int step = 0;  // what failed, for the parent's message: 0 exec, 1 descriptors, 2 user, 3 directory
+        step = 1;
         if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) goto failed;
         close_from(3, report[1]);
         struct rlimit no_core = {0, 0};
@@ -65,28 +67,39 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
         set_limit(RLIMIT_NOFILE, limits->open_files);
         set_limit(RLIMIT_NPROC, limits->processes);
         set_limit(RLIMIT_FSIZE, limits->file_size);
+        step = 2;
         if (limits->gid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)limits->gid) != 0)) goto failed;
         if (limits->uid >= 0 && setuid((uid_t)limits->uid) != 0) goto failed;
+        step = 3;
         if (cwd && chdir(cwd) != 0) goto failed;
+        step = 0;
         execve(path, argv, envp);
     failed: {
-        int code = errno;
-        ssize_t ignored = write(report[1], &code, sizeof(code));
+        int report_code[2] = {step, errno};
+        ssize_t ignored = write(report[1], report_code, sizeof(report_code));
         (void)ignored;
         _exit(127);
     }
     }
     close(report[1]);
-    int code = 0;
+    int failure[2] = {0, 0};
     ssize_t n;
     do {
-        n = read(report[0], &code, sizeof(code));
+        n = read(report[0], failure, sizeof(failure));
     } while (n < 0 && errno == EINTR);
     close(report[0]);
-    if (n == sizeof(code)) {
+    if (n == sizeof(failure)) {
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-        snprintf(error, error_length, "cannot run %s: %s", path, strerror(code));
+        int code = failure[1];
+        switch (failure[0]) {
+        case 1: snprintf(error, error_length, "cannot set up the standard streams: %s", strerror(code)); break;
+        case 2: snprintf(error, error_length, "cannot switch to the scripts' user: %s", strerror(code)); break;
+        case 3:
+            snprintf(error, error_length, "cannot enter the working directory %s: %s", cwd, strerror(code));
+            break;
+        default: snprintf(error, error_length, "cannot run %s: %s", path, strerror(code)); break;
+        }
         return code;
     }
     *pid = child;

@@ -15,6 +15,10 @@ public struct ScriptExecution: Sendable {
     /// Where accepted artifacts are moved (the run's artifact folder in the data dir); the execution's
     /// own folder is then deleted. `nil` leaves everything in the execution's folder.
     public var artifactDestination: URL?
+    /// A folder the script reads beside its own (the schedules directory, with its sample data).
+    /// Under bubblewrap the view of `/` already shows it, except below `/tmp`, which the sandbox
+    /// replaces: then it is bound read-only. `nil`: the script's own folder only.
+    public var readableFolder: String?
 
     public init(
         script: String, arguments: [String] = [], state: Data = Data("{}".utf8), payload: Data? = nil,
@@ -126,11 +130,12 @@ public struct SandboxRunner: Sendable {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             return .failure(ProbeFailure(reason: "\(path) is not installed (Debian package bubblewrap)"))
         }
-        let runner = SandboxRunner(
-            environment: [:],
-            workRoot: (workRoot ?? FileManager.default.temporaryDirectory).appendingPathComponent(
-                "bwrap-probe-\(UUID().uuidString)"),
-            bubblewrap: path)
+        let probeRoot = (workRoot ?? FileManager.default.temporaryDirectory).appendingPathComponent(
+            "bwrap-probe-\(UUID().uuidString)")
+        // Passable (not listable) by the scripts' user whatever the process's umask.
+        try? FileManager.default.createDirectory(
+            at: probeRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        let runner = SandboxRunner(environment: [:], workRoot: probeRoot, bubblewrap: path)
         var policy = SandboxPolicy(name: "probe", timeout: .seconds(10), grace: .seconds(1))
         policy.isolation = .required
         let record = await runner.run(ScriptExecution(script: "/bin/true", policy: policy))
@@ -246,7 +251,7 @@ public struct SandboxRunner: Sendable {
             close(errPipe[0])
             let text = String(decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             record.failure =
-                spawned == EACCES
+                spawned == EACCES && text.hasPrefix("cannot run ")
                 ? "\(text); make the script executable (chmod +x) and start it with a #! line" : text
             record.duration = clock.now - started
             return record
@@ -349,8 +354,12 @@ public struct SandboxRunner: Sendable {
             "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--bind", directory.path, directory.path,
         ]
-        // The script's own folder, in case it lives under /tmp, which the sandbox replaces.
+        // The script's own folder and the folder it reads, in case they live under /tmp, which the
+        // sandbox replaces.
         let folder = URL(fileURLWithPath: execution.script).deletingLastPathComponent().path
+        if let readable = execution.readableFolder, readable != folder {
+            arguments += ["--ro-bind", readable, readable]
+        }
         arguments += ["--ro-bind", folder, folder, "--chdir", work.path, "--", execution.script]
         return arguments + execution.arguments
     }

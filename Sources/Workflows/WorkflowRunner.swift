@@ -368,6 +368,7 @@ public struct WorkflowRunner: Sendable {
                 script: script.resolvedPath, arguments: script.arguments,
                 state: Data(JSONValue.object(state).jsonText.utf8),
                 payload: execution.payload, policy: catalog.policies[script.policy] ?? .default)
+            scriptRun.readableFolder = catalog.directory.standardizedFileURL.path
             if let root = configuration.artifactsDirectory {
                 scriptRun.artifactDestination = root.appendingPathComponent(execution.runID).appendingPathComponent(
                     node.id)

@@ -28,8 +28,8 @@ struct AcceptanceTests {
             #expect(trace.tags["workflow"] == type, "\(type)")
             #expect(trace.tags["trigger"] == "manual", "\(type)")
             #expect(trace.tags["schedule_id"] == world.scheduleIDs[schedule], "\(type)")
-            #expect(trace.state == "OK", "\(type): \(trace.state)")
             let run = try world.run("type:\(type)")
+            #expect(trace.state == "OK", "\(type): \(trace.state): \(run["error"]?.stringValue ?? "")")
             for node in run["nodes"]?.arrayValue ?? [] {
                 let name = node["node"]?.stringValue ?? node["name"]?.stringValue ?? ""
                 #expect(trace.spans.contains { $0.name == name }, "\(type): no span for node \(name)")

@@ -320,6 +320,28 @@ extension SandboxTests {
             #expect(!FileManager.default.fileExists(atPath: tmpMarker))
         }
 
+        @Test("a schedules directory under /tmp: the script reads its sample data beside its own folder")
+        func readableFolder() async throws {
+            let sandbox = try await isolated()
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("schedules-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("data"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+            try Data("42\n".utf8).write(to: root.appendingPathComponent("data/answer.txt"))
+            let path = root.appendingPathComponent("scripts/read.sh").path
+            try Data("#!/bin/sh\necho \"{\\\"answer\\\": $(cat \"$(dirname \"$0\")/../data/answer.txt\")}\"\n".utf8)
+                .write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+            var execution = ScriptExecution(script: path)
+            let without = await sandbox.run(execution)
+            #expect(without.failure != nil, "/tmp is the sandbox's own: the data is not there")
+            execution.readableFolder = root.path
+            let with = await sandbox.run(execution)
+            #expect(with.failure == nil, "\(with.failure ?? "")")
+            #expect(with.output?["answer"] as? Double == 42)
+        }
+
         @Test("the daemon's secrets stay out under bubblewrap too, and the timeout still ends everything")
         func secretsAndTimeout() async throws {
             var sandbox = try await isolated()

@@ -166,7 +166,7 @@ struct WebhookReceiver: Sendable {
 
     func findHook(_ key: String) async throws -> ScheduleRecord? {
         // The scheduler holds every schedule; the store answers for one not loaded yet.
-        var schedule = await deps.scheduler.schedule(key)
+        var schedule = deps.scheduler.schedule(key)
         if schedule == nil { schedule = try await deps.store.schedule(named: key) }
         if schedule == nil, key.hasPrefix("sch_") { schedule = try await deps.store.schedule(id: key) }
         guard let schedule, schedule.webhook else { return nil }

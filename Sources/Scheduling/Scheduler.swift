@@ -4,6 +4,7 @@ import Logging
 import MLflowTracing
 import ServiceLifecycle
 import Storage
+import Synchronization
 import Workflows
 
 /// How the scheduler behaves.
@@ -64,8 +65,10 @@ public actor Scheduler: Service {
     private let journal: RunJournal
 
     private var entries: [String: Entry] = [:]
-    /// Schedule names to ids (checked against the entry, so a renamed schedule's old name finds nothing).
-    private var names: [String: String] = [:]
+    /// The loaded schedules by id, and names to ids (checked against the schedule, so a renamed
+    /// schedule's old name finds nothing), kept in step with `entries`: webhooks look a schedule up
+    /// on every request, and this answers without waiting for the actor.
+    private let lookup = Mutex<(byID: [String: ScheduleRecord], names: [String: String])>(([:], [:]))
     private var fires = FireHeap()
     private var delayed = FireHeap()
     private var delayedRuns: [String: RunRecord] = [:]
@@ -150,6 +153,7 @@ public actor Scheduler: Service {
     /// Forgets a deleted schedule (its running runs go on).
     public func scheduleRemoved(id: String) {
         entries.removeValue(forKey: id)
+        lookup.withLock { _ = $0.byID.removeValue(forKey: id) }
         wakeup.signal()
     }
 
@@ -186,9 +190,11 @@ public actor Scheduler: Service {
 
     /// A schedule as the scheduler has it, by name or id: what webhooks look up on every request,
     /// without a database read. `nil` for schedules not loaded (yet).
-    public func schedule(_ key: String) -> ScheduleRecord? {
-        if let id = names[key], let entry = entries[id], entry.schedule.name == key { return entry.schedule }
-        return entries[key]?.schedule
+    public nonisolated func schedule(_ key: String) -> ScheduleRecord? {
+        lookup.withLock { lookup in
+            if let id = lookup.names[key], let schedule = lookup.byID[id], schedule.name == key { return schedule }
+            return lookup.byID[key]
+        }
     }
 
     /// Runs going now and waiting for a slot.
@@ -213,7 +219,10 @@ public actor Scheduler: Service {
         }
         let entry = Entry(schedule: schedule, expression: expression, generation: generation)
         entries[schedule.id] = entry
-        names[schedule.name] = schedule.id
+        lookup.withLock {
+            $0.byID[schedule.id] = schedule
+            $0.names[schedule.name] = schedule.id
+        }
         pushNextFire(entry)
     }
 
@@ -322,6 +331,7 @@ public actor Scheduler: Service {
             guard var entry = entries[item.key], entry.generation == item.generation else { continue }
             entry.schedule = item.schedule
             entries[item.key] = entry
+            lookup.withLock { $0.byID[item.key] = item.schedule }
             pushNextFire(entry)
         }
         await launchStarting()

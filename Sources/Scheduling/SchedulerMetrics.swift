@@ -8,35 +8,58 @@ import Storage
 /// - `schedulerd_fire_lateness_seconds`: from a fire's time (plus its jitter) to its run's start;
 /// - `schedulerd_runs_total{state}` and `schedulerd_run_duration_seconds`: finished runs;
 /// - `schedulerd_runs_running`, `schedulerd_queue_depth`: runs going, runs waiting for a slot.
+///
+/// The metrics are made once, here: making one asks the factory's registry (a lock, a lookup and a
+/// name check), which is too much to do for every run.
 public struct SchedulerMetrics: Sendable {
     let factory: any MetricsFactory
+    private let fires: [String: Counter]
+    private let runs: [RunState: Counter]
+    private let latenessTimer: CoreMetrics.Timer
+    private let durationTimer: CoreMetrics.Timer
+    private let running: Gauge
+    private let queued: Gauge
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        var fires: [String: Counter] = [:]
+        for trigger in ["cron", "catchup", "reboot", "manual", "webhook"] {
+            fires[trigger] = Counter(
+                label: "schedulerd_fires_total", dimensions: [("trigger", trigger)], factory: factory)
+        }
+        self.fires = fires
+        var runs: [RunState: Counter] = [:]
+        for state in RunState.allCases {
+            runs[state] = Counter(
+                label: "schedulerd_runs_total", dimensions: [("state", state.rawValue)], factory: factory)
+        }
+        self.runs = runs
+        latenessTimer = CoreMetrics.Timer(label: "schedulerd_fire_lateness_seconds", factory: factory)
+        durationTimer = CoreMetrics.Timer(label: "schedulerd_run_duration_seconds", factory: factory)
+        running = Gauge(label: "schedulerd_runs_running", factory: factory)
+        queued = Gauge(label: "schedulerd_queue_depth", factory: factory)
     }
 
     /// Records nothing.
     public static let none = SchedulerMetrics(factory: NOOPMetricsHandler.instance)
 
     func fired(trigger: String) {
-        Counter(label: "schedulerd_fires_total", dimensions: [("trigger", trigger)], factory: factory).increment()
+        (fires[trigger]
+            ?? Counter(label: "schedulerd_fires_total", dimensions: [("trigger", trigger)], factory: factory))
+            .increment()
     }
 
     func lateness(seconds: Double) {
-        Timer(label: "schedulerd_fire_lateness_seconds", factory: factory).recordNanoseconds(
-            Int64(max(0, seconds) * 1e9))
+        latenessTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     func finished(state: RunState, seconds: Double?) {
-        Counter(label: "schedulerd_runs_total", dimensions: [("state", state.rawValue)], factory: factory).increment()
-        if let seconds {
-            Timer(label: "schedulerd_run_duration_seconds", factory: factory).recordNanoseconds(
-                Int64(max(0, seconds) * 1e9))
-        }
+        runs[state]?.increment()
+        if let seconds { durationTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9)) }
     }
 
     func load(running: Int, queued: Int) {
-        Gauge(label: "schedulerd_runs_running", factory: factory).record(running)
-        Gauge(label: "schedulerd_queue_depth", factory: factory).record(queued)
+        self.running.record(running)
+        self.queued.record(queued)
     }
 }

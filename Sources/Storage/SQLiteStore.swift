@@ -381,6 +381,32 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
+        let finalStates = RunState.allCases.filter(\.isFinal).map(\.rawValue)
+        let cutoffMs = Int64((cutoff.timeIntervalSince1970 * 1000).rounded(.down))
+        // Run ids sort by creation time, and a run is made before it ends: the primary key bounds the scan.
+        let bound = SortableID.lowest("run", at: cutoff)
+        return try await write { db in
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM run WHERE id < ? AND finished_at_ms < ?
+                    AND state IN (\(finalStates.map { _ in "?" }.joined(separator: ",")))
+                    ORDER BY id LIMIT ?
+                    """,
+                arguments: StatementArguments(
+                    [bound.databaseValue, cutoffMs.databaseValue] + finalStates.map(\.databaseValue)
+                        + [limit.databaseValue]))
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                try db.execute(
+                    sql: "DELETE FROM run WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments(part))
+            }
+            return ids
+        }
+    }
+
     public func runCounts() async throws -> [RunState: Int] {
         try await read { db in
             var counts: [RunState: Int] = [:]

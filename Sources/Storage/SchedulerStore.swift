@@ -42,6 +42,9 @@ public protocol SchedulerStore: Sendable {
     func runs(in states: Set<RunState>) async throws -> [RunRecord]
     /// Counts runs by state (for metrics).
     func runCounts() async throws -> [RunState: Int]
+    /// Deletes up to `limit` finished runs (any final state) that ended before `cutoff`, oldest
+    /// first, in one transaction. - Returns: their ids.
+    func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String]
     /// The latest run of each schedule (for `schedule list`).
     func latestRuns() async throws -> [String: RunRecord]
 }

@@ -18,6 +18,17 @@ public enum SortableID {
 
     private static let last = Mutex(Last())
 
+    /// The smallest id that can be made at `date`: every id made earlier sorts before it.
+    public static func lowest(_ prefix: String, at date: Date) -> String {
+        var time = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded(.down)))
+        var characters = [Character](repeating: "0", count: 26)
+        for i in stride(from: 9, through: 0, by: -1) {
+            characters[i] = alphabet[Int(time & 31)]
+            time >>= 5
+        }
+        return prefix + "_" + String(characters)
+    }
+
     /// A new id, greater than every id made before it in this process.
     /// - Parameter prefix: `run`, `sch`, `dlv`…
     public static func make(_ prefix: String) -> String {

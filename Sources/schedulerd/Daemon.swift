@@ -182,6 +182,11 @@ struct Daemon {
             configuration: .init(
                 services: [
                     .init(service: exporter), .init(service: scheduler), .init(service: app), .init(service: hangup),
+                    .init(
+                        service: RunPruner(
+                            store: store, retention: configuration.retention,
+                            artifacts: data.appendingPathComponent("artifacts"),
+                            logger: Logger(label: "schedulerd.retention"))),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -53,13 +53,20 @@ struct DaemonCommand: AsyncParsableCommand {
     )
     var hookRate: String?
 
+    @Option(
+        help:
+            "How long finished runs and their artifacts are kept; older ones are deleted every hour. At least 72h. [SCHEDULERD_RETENTION, default 30d]"
+    )
+    var retention: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
             configuration = try DaemonConfiguration(
                 flags: .init(
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
-                    shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate),
+                    shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
+                    retention: retention),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

@@ -2,6 +2,7 @@ import Foundation
 import HTTPAPI
 import Logging
 import ProcessSandbox
+import Scheduling
 
 /// Why the daemon cannot start, in words for an operator.
 struct DaemonError: Error, CustomStringConvertible {
@@ -19,6 +20,7 @@ struct DaemonConfiguration: Sendable {
         var shutdownGrace: String?
         var hookMaxBody: String?
         var hookRate: String?
+        var retention: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -35,6 +37,8 @@ struct DaemonConfiguration: Sendable {
     var maxRuns: Int
     /// `--shutdown-grace`, `SCHEDULERD_SHUTDOWN_GRACE`; default 30 s.
     var shutdownGrace: Duration
+    /// `--retention`, `SCHEDULERD_RETENTION`; default 30 days, at least 72 hours.
+    var retention: Duration
     /// `--hook-max-body` (`SCHEDULERD_HOOK_MAX_BODY`, default 1MiB) and `--hook-rate`
     /// (`SCHEDULERD_HOOK_RATE`, default 50/s, bursts of twice that).
     var webhooks: WebhookLimits
@@ -103,6 +107,14 @@ struct DaemonConfiguration: Sendable {
             throw DaemonError(description: "shutdown grace \"\(grace)\" is not a duration; use 30s, 5m")
         }
         shutdownGrace = graceDuration
+        let retentionText = pick(flags.retention, "SCHEDULERD_RETENTION") ?? "30d"
+        guard let retention = DurationText.parse(retentionText), retention >= RunPruner.minimumRetention else {
+            throw DaemonError(
+                description:
+                    "retention \"\(retentionText)\" must be a duration of at least 72h (webhook deliveries are deduplicated that long), like 30d"
+            )
+        }
+        self.retention = retention
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Logging
+import Scheduling
 import Testing
 
 @testable import Storage
@@ -56,6 +58,50 @@ struct StoreTests {
         #expect(try await store.run(id: "run_1")?.scheduleID == "sch_a")
         #expect(try await store.deleteSchedule(id: "sch_a"))
         #expect(try await store.run(id: "run_1")?.scheduleID == nil)
+    }
+
+    @Test(
+        "old finished runs are deleted in batches; running, queued and recent runs stay; the pruner removes artifacts")
+    func retention() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ret-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        let now = Date()
+        let day: TimeInterval = 86_400
+        func run(_ daysAgo: Double, _ state: RunState, finished: Bool = true) async throws -> String {
+            let made = now.addingTimeInterval(-daysAgo * day)
+            var record = RunRecord(
+                id: SortableID.lowest("run", at: made).dropLast(4) + String(format: "%04d", Int(daysAgo * 10)),
+                scheduleID: nil, workflow: "w", trigger: "manual", state: state, queuedAt: made)
+            if finished { record.finishedAt = made.addingTimeInterval(60) }
+            #expect(try await store.insertRun(record))
+            return record.id
+        }
+        let old = [
+            try await run(40, .succeeded), try await run(39, .failed), try await run(38, .skipped),
+            try await run(37, .interrupted),
+        ]
+        let oldRunning = try await run(36, .running, finished: false)
+        let oldQueued = try await run(35, .queued, finished: false)
+        let recent = try await run(2, .succeeded)
+        let cutoff = now.addingTimeInterval(-30 * day)
+        #expect(try await store.deleteRuns(finishedBefore: cutoff, limit: 3) == Array(old.prefix(3)))
+        for id in old.prefix(3) { #expect(try await store.run(id: id) == nil) }
+
+        // The pruner takes the rest, and each deleted run's artifact folder.
+        let artifacts = directory.appendingPathComponent("artifacts")
+        for id in [old[3], recent] {
+            try FileManager.default.createDirectory(
+                at: artifacts.appendingPathComponent("\(id)/report"), withIntermediateDirectories: true)
+        }
+        let pruner = RunPruner(
+            store: store, retention: .seconds(30 * 86_400), artifacts: artifacts, logger: Logger(label: "test"))
+        #expect(await pruner.prune(now: now) == 1)
+        #expect(try await store.run(id: old[3]) == nil)
+        #expect(!FileManager.default.fileExists(atPath: artifacts.appendingPathComponent(old[3]).path))
+        #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent(recent).path))
+        for id in [oldRunning, oldQueued, recent] { #expect(try await store.run(id: id) != nil) }
+        #expect(await pruner.prune(now: now) == 0)
     }
 
     @Test("a tick's fires are stored in one batch: a repeated dedupe key is left out, cursors move, a pause is kept")

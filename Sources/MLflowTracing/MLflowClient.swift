@@ -56,8 +56,9 @@ struct MLflowClient: Sendable {
         else { return false }
         var stored = Set<String>()
         for span in spans {
-            guard let text = span["span_id"] as? String, let bytes = Data(base64Encoded: text) else { continue }
-            stored.insert(bytes.map { String(format: "%02x", $0) }.joined())
+            guard let text = span["span_id"] as? String, let bytes = Data(base64Encoded: text), bytes.count == 8
+            else { continue }
+            stored.insert(SpanID(bytes.reduce(0) { $0 << 8 | UInt64($1) }).hex)
         }
         return !spanIDs.isEmpty && spanIDs.isSubset(of: stored)
     }

@@ -9,8 +9,8 @@ public final class RecordingCollector: Sendable {
         public var body: [String: Any]
     }
 
-    public let port: Int
-    let process: Process
+    public var port: Int { server.port }
+    let server: FixtureProcess
     let log: URL
     /// The CA file that verifies this collector, when it serves HTTPS.
     public let certificatePath: String?
@@ -26,15 +26,9 @@ public final class RecordingCollector: Sendable {
     }
 
     private init(tls: Bool) throws {
-        let root = MLflowTestServer.packageRoot
-        let python = root.appendingPathComponent(".venv/bin/python")
         log = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString).jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
-        process.executableURL =
-            FileManager.default.isExecutableFile(atPath: python.path)
-            ? python : URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [root.appendingPathComponent("Tests/Fixtures/recording_collector.py").path, log.path]
+        var arguments = [log.path]
         if tls {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -53,25 +47,13 @@ public final class RecordingCollector: Sendable {
             guard openssl.terminationStatus == 0 else {
                 throw MLflowTestServer.Failure(description: "openssl could not make a test certificate")
             }
-            process.arguments! += [cert, key]
+            arguments += [cert, key]
             certificatePath = cert
         } else {
             certificatePath = nil
         }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = readLine(out.fileHandleForReading)
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        else {
-            process.terminate()
-            throw MLflowTestServer.Failure(description: "the recording collector did not start")
-        }
-        self.port = port
+        server = try FixtureProcess(script: "recording_collector.py", arguments: arguments)
     }
-
-    deinit { process.terminate() }
 
     /// Every request received so far.
     public var requests: [Request] {
@@ -119,7 +101,7 @@ public final class FixtureProcess: Sendable {
         try await offload { try FixtureProcess(script: script, arguments: arguments) }
     }
 
-    private init(script: String, arguments: [String]) throws {
+    init(script: String, arguments: [String]) throws {
         let root = MLflowTestServer.packageRoot
         let python = root.appendingPathComponent(".venv/bin/python")
         process = Process()

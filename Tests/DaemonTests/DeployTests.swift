@@ -55,29 +55,3 @@ struct DeployTests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 }
-
-/// Settings the daemon refuses before it starts anything.
-@Suite("schedulerd refuses bad settings")
-struct DaemonSettingsTests {
-    @Test(
-        "a bad setting exits 2 with one line that says what is allowed",
-        arguments: [
-            (["--retention", "24h"], [:], "retention \"24h\" must be a duration of at least 72h"),
-            ([], ["SCHEDULERD_RETENTION": "soon"], "retention \"soon\" must be a duration of at least 72h"),
-            (["--max-runs", "0"], [:], "max runs 0 must be from 1 to 10000"),
-            (["--listen", "8088"], [:], "listen address \"8088\" must be HOST:PORT"),
-        ])
-    func refused(arguments: [String], environment: [String: String], message: String) throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "settings-\(UUID().uuidString.prefix(8))")
-        let result = try runProcess(
-            DaemonProcess.productsDirectory.appendingPathComponent("schedulerd"),
-            ["--data-dir", data.path, "--schedules", data.path] + arguments,
-            environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(environment) { _, new in new
-            })
-        #expect(result.status == 2)
-        #expect(result.stderr.hasPrefix("schedulerd: ") && result.stderr.contains(message), "\(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(!FileManager.default.fileExists(atPath: data.path), "nothing is created")
-    }
-}

@@ -126,6 +126,33 @@ struct ScheduleCLIDaemonTests {
         #expect(try await daemon.stop() == 0)
     }
 
+    @Test("add --manual: listed as manual with no next fire, runs when asked; --manual with --cron is refused")
+    func manual() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        let added = try Self.schedule(["add", "checkup", "--manual", "--workflow", "tick"], daemon: daemon)
+        #expect(added.status == 0, "\(added.stderr)")
+        let row = try Self.schedule(["list"], daemon: daemon).stdout.split(separator: "\n").first {
+            $0.hasPrefix("checkup")
+        }
+        #expect(row?.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first == "manual")
+        let shown = try JSONValue(
+            json: Data(try Self.schedule(["show", "checkup", "--json"], daemon: daemon).stdout.utf8))
+        #expect(shown["manual"] == .bool(true))
+        #expect(shown["next_fires"]?.arrayValue?.isEmpty ?? true)
+        let run = try Self.schedule(["run", "checkup", "--wait"], daemon: daemon)
+        #expect(run.status == 0 && run.stdout.hasSuffix("succeeded\n"), "\(run.stdout)")
+        let both = try Self.schedule(
+            ["add", "both", "--manual", "--cron", "0 2 * * *", "--workflow", "tick"], daemon: daemon)
+        #expect(both.status != 0)
+        #expect(
+            both.stderr.contains(
+                "manual: cannot be combined with cron; a manual schedule runs only with `schedule run`"),
+            "\(both.stderr)")
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test("a failing run: --wait shows the failed node and exits 1")
     func failingRun() async throws {
         let daemon = try DaemonProcess(

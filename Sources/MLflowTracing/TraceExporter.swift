@@ -287,21 +287,22 @@ public final class TraceExporter: Service, Sendable {
         }
     }
 
-    /// Marks `rows` delivered to `destination` and counts them.
+    /// Counts `rows` and marks them delivered to `destination`. The count comes first: ``flush(timeout:)``
+    /// returns as soon as the spool is empty, and its caller must then see the spans counted.
     private func deliver(accepted rows: [SpanSpool.Row], to destination: ExportDestination, _ spool: SpanSpool) async
         -> ExportResult
     {
-        do {
-            try await spool.delivered(ids: rows.map(\.id), to: destination.name)
-        } catch {
-            logger.error("cannot mark delivered spans in the spool", metadata: ["error": "\(error)"])
-        }
         stats.withLock {
             if case .mlflow = destination {
                 $0.delivered += rows.count
             } else {
                 $0.deliveredToCollector += rows.count
             }
+        }
+        do {
+            try await spool.delivered(ids: rows.map(\.id), to: destination.name)
+        } catch {
+            logger.error("cannot mark delivered spans in the spool", metadata: ["error": "\(error)"])
         }
         return .delivered
     }
@@ -339,13 +340,13 @@ public final class TraceExporter: Service, Sendable {
                         metadata: ["trace_id": "tr-\(traces[0])", "spans": "\(rows.count)", "http_status": "\(status)"])
                     return await deliver(accepted: rows, to: destination, spool)
                 }
+                stats.withLock { $0.deadLettered += rows.count }  // before the spool empties, as above
                 do {
                     try await spool.deadLetter(rows, destination: destination.name, status: status, reason: reason)
                 } catch {
                     logger.error(
                         "cannot move a refused trace to the dead-letter table", metadata: ["error": "\(error)"])
                 }
-                stats.withLock { $0.deadLettered += rows.count }
                 logger.error(
                     "\(destination.title) refused a trace; it was moved to the dead-letter table",
                     metadata: [

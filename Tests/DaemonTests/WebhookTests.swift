@@ -396,7 +396,8 @@ struct WebhookTests {
     func killAfterAccept() async throws {
         let directory = try schedulesDirectory(
             workflows: ["tick": DaemonTests.tick, "slow": DaemonTests.slow],
-            scripts: ["scripts/slow.sh": DaemonTests.slowScript])
+            // Longer than any delay before the kill, so the delivery's run is surely still queued then.
+            scripts: ["scripts/slow.sh": "#!/bin/sh\ncat > /dev/null\nsleep 120\n"])
         let daemon = try DaemonProcess(schedules: directory, mlflow: nil)
         try await daemon.start(extraArguments: ["--max-runs", "1"])
         for body in [
@@ -416,6 +417,8 @@ struct WebhookTests {
         #expect(accepted.status == 202, "\(accepted.json)")
         #expect(try await daemon.stop(signal: SIGKILL) == SIGKILL)
         let runID = try #require(accepted.json["run_id"]?.stringValue)
+        let store = try SQLiteStore(path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
+        #expect(try await store.run(id: runID)?.state == .queued, "the accepted run is stored, and had not run yet")
         try await daemon.start()
         try await eventually(timeout: .seconds(60), "the accepted run ran after the restart") {
             try await daemon.request("GET", "/api/v1/runs/\(runID)").json["state"] == "succeeded"

@@ -136,7 +136,7 @@ public actor Scheduler: Service {
             seen.insert(schedule.id)
             install(schedule)
         }
-        for id in entries.keys where !seen.contains(id) { entries.removeValue(forKey: id) }
+        for id in entries.keys where !seen.contains(id) { forget(id) }
         wakeup.signal()
     }
 
@@ -145,16 +145,25 @@ public actor Scheduler: Service {
         if let schedule = try await store.schedule(id: id) {
             install(schedule)
         } else {
-            entries.removeValue(forKey: id)
+            forget(id)
         }
         wakeup.signal()
     }
 
     /// Forgets a deleted schedule (its running runs go on).
     public func scheduleRemoved(id: String) {
-        entries.removeValue(forKey: id)
-        lookup.withLock { _ = $0.byID.removeValue(forKey: id) }
+        forget(id)
         wakeup.signal()
+    }
+
+    /// Drops a schedule from the table and from the webhooks' copy; its queued fires find no entry.
+    private func forget(_ id: String) {
+        entries.removeValue(forKey: id)
+        lookup.withLock { lookup in
+            if let name = lookup.byID.removeValue(forKey: id)?.name, lookup.names[name] == id {
+                lookup.names.removeValue(forKey: name)
+            }
+        }
     }
 
     /// Stores and starts a run that no cron fire made (manual, webhook): the overlap policy applies,

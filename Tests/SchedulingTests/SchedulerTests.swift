@@ -280,4 +280,29 @@ struct SchedulerTests {
         let interrupted = try #require(try await store.run(id: running.id))
         #expect(interrupted.error == "the daemon stopped while this run was going; found at the next start")
     }
+
+    @Test("a schedule deleted from the store is gone from the webhooks' lookup after a reload or a re-read")
+    func lookupForgetsDeleted() async throws {
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("lk-\(UUID()).sqlite").path)
+        let kept = schedule("kept", cron: "0 0 1 1 *")
+        let reloaded = schedule("reloaded", cron: "0 0 1 1 *")
+        let reread = schedule("reread", cron: "0 0 1 1 *")
+        for s in [kept, reloaded, reread] { try await store.insertSchedule(s) }
+        let h = try await SchedulerHarness.start(store: store)
+        defer { Task { await h.stop() } }
+        for s in [kept, reloaded, reread] {
+            #expect(h.scheduler.schedule(s.name)?.id == s.id)
+            #expect(h.scheduler.schedule(s.id)?.name == s.name)
+        }
+        #expect(try await store.deleteSchedule(id: reloaded.id))
+        try await h.scheduler.reload()
+        #expect(try await store.deleteSchedule(id: reread.id))
+        try await h.scheduler.scheduleChanged(id: reread.id)
+        for s in [reloaded, reread] {
+            #expect(h.scheduler.schedule(s.name) == nil, "\(s.name) is still found by name")
+            #expect(h.scheduler.schedule(s.id) == nil, "\(s.name) is still found by id")
+        }
+        #expect(h.scheduler.schedule(kept.name)?.id == kept.id)
+    }
 }

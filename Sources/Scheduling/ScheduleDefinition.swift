@@ -264,7 +264,15 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
             record.paused = paused
             record.pauseNote = paused ? pauseNote : nil
         }
-        if let remainingRuns { record.remainingRuns = remainingRuns }
+        // Re-applying the same limit keeps the count the schedule has come down to (and the pause
+        // its last run brought); a new limit, or none, starts afresh.
+        if existing == nil || existing?.declaredRemainingRuns != remainingRuns {
+            record.remainingRuns = remainingRuns
+        } else if let existing, existing.paused, existing.remainingRuns == 0 {
+            record.paused = true
+            record.pauseNote = existing.pauseNote
+        }
+        record.declaredRemainingRuns = remainingRuns
         if existing == nil { record.lastFireSeconds = Int64(now.timeIntervalSince1970.rounded(.down)) }
         record.updatedAt = now
         return .success(Validated(record: record, secret: secret))

@@ -69,6 +69,9 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var pauseNote: String?
     /// Runs left before the schedule pauses itself; `nil`: no limit.
     public var remainingRuns: Int?
+    /// The `remaining_runs` its definition gave when last applied: applying the same definition
+    /// again keeps the count `remainingRuns` has come down to; a different one starts it afresh.
+    public var declaredRemainingRuns: Int?
     /// The file it was applied from, for `schedule apply`; `nil` for schedules added through the API.
     public var source: String?
     /// The nominal time (Unix seconds) of the latest fire handled; fires after it are due.

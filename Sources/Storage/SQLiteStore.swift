@@ -144,6 +144,11 @@ public final class SQLiteStore: SchedulerStore {
                     ALTER TABLE schedule_v3 RENAME TO schedule;
                     """)
         }
+        // The remaining-runs count a definition declared, so re-applying an unchanged file keeps the
+        // count the schedule has come down to.
+        migrator.registerMigration("v4: declared remaining runs") { db in
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN remaining_runs_declared INTEGER")
+        }
         return migrator
     }
 
@@ -221,8 +226,9 @@ public final class SQLiteStore: SchedulerStore {
                     INSERT INTO schedule (id, name, cron, time_zone, webhook, webhook_secret, workflow, input_json,
                         overlap, catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused,
                         pause_note, remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms,
-                        webhook_scheme, webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        webhook_scheme, webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms,
+                        remaining_runs_declared)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: arguments(s, id: true))
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StorageError(
@@ -239,7 +245,7 @@ public final class SQLiteStore: SchedulerStore {
                         jitter_seconds = ?, timeout_seconds = ?, paused = ?, pause_note = ?, remaining_runs = ?,
                         source = ?, last_fire_seconds = ?, created_at_ms = ?, updated_at_ms = ?,
                         webhook_scheme = ?, webhook_secret_env = ?, webhook_previous_secret = ?,
-                        webhook_previous_until_ms = ?
+                        webhook_previous_until_ms = ?, remaining_runs_declared = ?
                     WHERE id = ?
                     """, arguments: arguments(s, id: false) + [s.id])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -256,7 +262,7 @@ public final class SQLiteStore: SchedulerStore {
             s.name, s.cron, s.timeZone, s.webhook, s.webhookSecret, s.workflow, s.inputJSON, s.overlap.rawValue,
             s.catchupWindowSeconds, s.catchupMode.rawValue, s.jitterSeconds, s.timeoutSeconds, s.paused, s.pauseNote,
             s.remainingRuns, s.source, s.lastFireSeconds, ms(s.createdAt), ms(s.updatedAt), s.webhookScheme?.rawValue,
-            s.webhookSecretEnv, s.webhookPreviousSecret, ms(s.webhookPreviousUntil),
+            s.webhookSecretEnv, s.webhookPreviousSecret, ms(s.webhookPreviousUntil), s.declaredRemainingRuns,
         ]
         return StatementArguments(id ? [s.id] + values : values)
     }
@@ -275,6 +281,7 @@ public final class SQLiteStore: SchedulerStore {
         record.webhookSecretEnv = row["webhook_secret_env"]
         record.webhookPreviousSecret = row["webhook_previous_secret"]
         record.webhookPreviousUntil = date(row["webhook_previous_until_ms"])
+        record.declaredRemainingRuns = row["remaining_runs_declared"]
         return record
     }
 

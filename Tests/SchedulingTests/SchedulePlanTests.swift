@@ -1,0 +1,78 @@
+import Foundation
+import Scheduling
+import Storage
+import Testing
+
+/// Applying schedule files again (at every start, on SIGHUP, on `schedule apply`): what the
+/// scheduler counted down stays, what the file changed is taken.
+@Suite("Schedule plans")
+struct SchedulePlanTests {
+    static let now = Date(timeIntervalSince1970: 1_704_067_200)
+
+    func plan(_ definition: ScheduleDefinition, over existing: [ScheduleRecord]) throws -> SchedulePlan {
+        try SchedulePlan.make(
+            desired: [.init(definition: definition, source: "limited.yaml")], existing: existing, workflows: ["w"],
+            prune: true, now: Self.now
+        ).get()
+    }
+
+    func limited(_ runs: Int?, paused: Bool? = nil) -> ScheduleDefinition {
+        ScheduleDefinition(name: "limited", cron: "0 * * * *", workflow: "w", paused: paused, remainingRuns: runs)
+    }
+
+    /// The schedule as stored after applying `definition` and then `fires` fires counted down.
+    func stored(_ definition: ScheduleDefinition, fires: Int, store: SQLiteStore) async throws -> ScheduleRecord {
+        let created = try #require(try plan(definition, over: []).creates.first)
+        try await store.insertSchedule(created)
+        for fire in 0..<fires {
+            let left = (created.remainingRuns ?? 0) - fire - 1
+            _ = try await store.recordFires([
+                ScheduleFires(
+                    scheduleID: created.id, runs: [], cursor: Int64(fire), remainingRuns: left,
+                    pauseNote: left == 0 ? "paused after its last remaining run" : nil)
+            ])
+        }
+        return try #require(try await store.schedule(id: created.id))
+    }
+
+    func temporaryStore() throws -> SQLiteStore {
+        try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID()).sqlite").path)
+    }
+
+    @Test("the same remaining_runs applied again keeps the count the schedule came down to")
+    func sameLimitKeepsCount() async throws {
+        let store = try temporaryStore()
+        let current = try await stored(limited(10), fires: 3, store: store)
+        #expect(current.remainingRuns == 7 && current.declaredRemainingRuns == 10)
+        let again = try plan(limited(10), over: [current])
+        #expect(again.isEmpty, "re-applying an unchanged file changes nothing")
+        #expect(again.unchanged.first?.remainingRuns == 7)
+    }
+
+    @Test("a different remaining_runs starts the count afresh; leaving it out lifts the limit")
+    func changedLimit() async throws {
+        let store = try temporaryStore()
+        let current = try await stored(limited(10), fires: 3, store: store)
+        let raised = try #require(try plan(limited(20), over: [current]).updates.first)
+        #expect(raised.remainingRuns == 20 && raised.declaredRemainingRuns == 20)
+        try await store.updateSchedule(raised)
+        #expect(try await store.schedule(id: current.id)?.remainingRuns == 20)
+        let lifted = try #require(try plan(limited(nil), over: [current]).updates.first)
+        #expect(lifted.remainingRuns == nil && lifted.declaredRemainingRuns == nil)
+    }
+
+    @Test("a schedule paused by its last remaining run stays paused when its file says paused: false")
+    func exhaustedStaysPaused() async throws {
+        let store = try temporaryStore()
+        let current = try await stored(limited(2, paused: false), fires: 2, store: store)
+        #expect(current.paused && current.remainingRuns == 0)
+        let again = try plan(limited(2, paused: false), over: [current])
+        #expect(again.isEmpty, "\(again.updates)")
+        let record = try #require(again.unchanged.first)
+        #expect(record.paused && record.pauseNote == "paused after its last remaining run")
+        // A new limit re-arms it, as the file asks.
+        let rearmed = try #require(try plan(limited(5, paused: false), over: [current]).updates.first)
+        #expect(!rearmed.paused && rearmed.remainingRuns == 5)
+    }
+}

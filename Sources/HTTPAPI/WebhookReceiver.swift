@@ -48,8 +48,9 @@ final class RateLimiter: Sendable {
         self.burst = Double(burst)
     }
 
-    /// Takes a token for `key`; when none is left, the whole seconds until one is.
-    func take(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+    /// Takes a token for `key` (with `consume: false`, only checks that one is there); when none is
+    /// left, the whole seconds until one is.
+    func take(_ key: String, consume: Bool = true, now: ContinuousClock.Instant = .now) -> Int? {
         buckets.withLock { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             let elapsed = now - bucket.updated
@@ -58,7 +59,7 @@ final class RateLimiter: Sendable {
             bucket.updated = now
             defer { buckets[key] = bucket }
             guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))) }
-            bucket.tokens -= 1
+            if consume { bucket.tokens -= 1 }
             return nil
         }
     }
@@ -96,12 +97,9 @@ struct WebhookReceiver: Sendable {
         guard let schedule = try await findHook(hook) else {
             throw APIError.notFound("no webhook \"\(hook)\"; schedules with a webhook trigger answer at /hooks/NAME")
         }
-        if let retry = limiter.take(schedule.id) {
-            throw APIError(
-                status: .tooManyRequests,
-                message: "too many requests for this webhook (\(Self.rate(limits)) per second); retry in \(retry) s",
-                headers: [.retryAfter: String(retry)])
-        }
+        // Over the rate: refused before the body is read. Only requests that pass the signature check
+        // take a token, so a stranger's unsigned flood cannot use up the sender's allowance.
+        try checkRate(schedule, consume: false)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBody {
             throw APIError(
                 status: .contentTooLarge,
@@ -120,6 +118,7 @@ struct WebhookReceiver: Sendable {
         }
         let body = Array(buffer.readableBytesView)
         try verify(schedule, headers: request.headers, body: body)
+        try checkRate(schedule, consume: true)
         if schedule.paused {
             throw APIError(
                 status: .conflict,
@@ -163,6 +162,14 @@ struct WebhookReceiver: Sendable {
     }
 
     // MARK: - Checks
+
+    func checkRate(_ schedule: ScheduleRecord, consume: Bool) throws {
+        guard let retry = limiter.take(schedule.id, consume: consume) else { return }
+        throw APIError(
+            status: .tooManyRequests,
+            message: "too many requests for this webhook (\(Self.rate(deps.webhooks)) per second); retry in \(retry) s",
+            headers: [.retryAfter: String(retry)])
+    }
 
     func findHook(_ key: String) async throws -> ScheduleRecord? {
         // The scheduler holds every schedule; the store answers for one not loaded yet.

@@ -254,11 +254,19 @@ struct WebhookTests {
         #expect(try await hooks.daemon.stop() == 0)
     }
 
-    @Test("over the rate: 429 with Retry-After, and nothing stored for the refused requests")
+    @Test(
+        "over the rate: 429 with Retry-After, nothing stored for the refused requests, and bad signatures take no token"
+    )
     func rateLimit() async throws {
         // One request per ten seconds, in bursts of one.
         let hooks = try await Hooks.start(mlflow: nil, arguments: ["--hook-rate", "0.1/s"])
         let secret = hooks.secrets["gh"]!
+        // Requests with a wrong signature take no token: they cannot use up the sender's allowance.
+        for i in 0..<5 {
+            let body = #"{"stranger":\#(i)}"#
+            let answer = try await hooks.post("gh", body: body, headers: Self.github("not-the-secret", body))
+            #expect(answer.status == 401, "\(answer.json)")
+        }
         var statuses: [Int] = []
         var retryAfter: String?
         for i in 0..<6 {

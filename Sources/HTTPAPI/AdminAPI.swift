@@ -120,7 +120,9 @@ public struct AdminAPI: Sendable {
     }
 
     func createSchedule(_ request: Request) async throws -> JSONAnswer {
-        let definition: ScheduleDefinition = try await decode(request)
+        let definition: ScheduleDefinition = try await decode(request) {
+            try Self.refuseUnknown($0, ScheduleDefinition.fields)
+        }
         if let name = definition.name, try await deps.store.schedule(named: name) != nil {
             throw APIError(
                 status: .conflict,
@@ -160,7 +162,7 @@ public struct AdminAPI: Sendable {
 
     func pause(_ key: String, _ request: Request) async throws -> JSONAnswer {
         struct Body: Decodable { var note: String? }
-        let body: Body? = try await decodeOptional(request)
+        let body: Body? = try await decodeOptional(request) { try Self.refuseUnknown($0, ["note"]) }
         var schedule = try await find(key)
         schedule.paused = true
         schedule.pauseNote = body?.note
@@ -186,7 +188,7 @@ public struct AdminAPI: Sendable {
 
     func runNow(_ key: String, _ request: Request) async throws -> JSONAnswer {
         struct Body: Decodable { var input: JSONValue? }
-        let body: Body? = try await decodeOptional(request)
+        let body: Body? = try await decodeOptional(request) { try Self.refuseUnknown($0, ["input"]) }
         let schedule = try await find(key)
         var input = (try? JSONValue(json: Data(schedule.inputJSON.utf8)).objectValue) ?? [:]
         if let extra = body?.input {
@@ -213,7 +215,7 @@ public struct AdminAPI: Sendable {
     /// so that the sender can be switched over without lost deliveries.
     func rotateSecret(_ key: String, _ request: Request) async throws -> JSONAnswer {
         struct Body: Decodable { var grace: String? }
-        let body: Body? = try await decodeOptional(request)
+        let body: Body? = try await decodeOptional(request) { try Self.refuseUnknown($0, ["grace"]) }
         var schedule = try await find(key)
         guard schedule.webhook, let scheme = schedule.webhookScheme else {
             throw APIError.badRequest("schedule \(schedule.name) has no webhook trigger, so no secret")
@@ -254,7 +256,13 @@ public struct AdminAPI: Sendable {
                 case dryRun = "dry_run"
             }
         }
-        let body: Body = try await decode(request)
+        let body: Body = try await decode(request) { value in
+            try Self.refuseUnknown(value, ["schedules", "prune", "dry_run"])
+            for (index, item) in (value["schedules"]?.arrayValue ?? []).enumerated() {
+                try Self.refuseUnknown(item, ["source", "schedule"], at: "schedules[\(index)].")
+                try Self.refuseUnknown(item["schedule"], ScheduleDefinition.fields, at: "schedules[\(index)].schedule.")
+            }
+        }
         let existing = try await deps.store.schedules()
         let plan: SchedulePlan
         switch SchedulePlan.make(
@@ -332,8 +340,10 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    func decode<T: Decodable>(_ request: Request) async throws -> T {
+    /// The body as `T`; `check` sees it first as JSON (to refuse fields `T` would drop).
+    func decode<T: Decodable>(_ request: Request, check: (JSONValue) throws -> Void = { _ in }) async throws -> T {
         let buffer = try await body(request)
+        if let value = try? JSONValue(json: Data(buffer.readableBytesView)) { try check(value) }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -346,14 +356,28 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    func decodeOptional<T: Decodable>(_ request: Request) async throws -> T? {
+    func decodeOptional<T: Decodable>(_ request: Request, check: (JSONValue) throws -> Void = { _ in }) async throws
+        -> T?
+    {
         let buffer = try await body(request)
         guard buffer.readableBytes > 0 else { return nil }
+        if let value = try? JSONValue(json: Data(buffer.readableBytesView)) { try check(value) }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIError.badRequest("the request body is not valid JSON for this route")
         }
+    }
+
+    /// Refuses an object field outside `known`: a misspelt one (`timezone`) would otherwise be dropped
+    /// and its default stored without a word.
+    static func refuseUnknown(_ value: JSONValue?, _ known: Set<String>, at prefix: String = "") throws {
+        guard let object = value?.objectValue else { return }
+        let unknown = object.keys.filter { !known.contains($0) }.sorted()
+        guard let first = unknown.first else { return }
+        throw APIError.badRequest(
+            "unknown field \"\(prefix)\(first)\"\(unknown.count > 1 ? " (and \(unknown.count - 1) more)" : ""); "
+                + "the fields here are \(known.sorted().joined(separator: ", "))")
     }
 
     static func path(_ keys: [any CodingKey]) -> String {

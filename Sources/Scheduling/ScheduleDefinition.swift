@@ -34,7 +34,10 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var pauseNote: String?
     public var remainingRuns: Int?
 
-    enum CodingKeys: String, CodingKey {
+    /// Every field a definition has, as written in JSON (an API body with another one is refused).
+    public static let fields = Set(CodingKeys.allCases.map(\.rawValue))
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused
         case timeZone = "time_zone"
         case webhookScheme = "webhook_scheme"

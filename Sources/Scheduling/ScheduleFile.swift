@@ -45,20 +45,9 @@ public enum ScheduleFile {
         var problems: [WorkflowError.Problem] = []
         for name in names.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "policies.yaml"
         {
-            let url = directory.appendingPathComponent(name)
-            let shown = WorkflowCatalog.display(url)
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-                problems.append(.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text"))
-                continue
-            }
-            switch parse(text, file: shown, defaultName: (name as NSString).deletingPathExtension) {
-            case .failure(let error): problems += error.problems
-            case .success(let entry):
-                if case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows) {
-                    problems += fieldProblems.problems.map { entry.problem($0) }
-                }
-                entries.append(entry)
-            }
+            let (entry, found) = check(directory.appendingPathComponent(name), workflows: workflows)
+            problems += found
+            if let entry { entries.append(entry) }
         }
         var seen: [String: String] = [:]
         for entry in entries {
@@ -73,6 +62,23 @@ public enum ScheduleFile {
         }
         guard problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
         return .success(entries)
+    }
+
+    /// Reads one schedule file and checks it against the loaded workflows.
+    /// - Returns: the schedule when the file parses, and every problem found (none: valid).
+    public static func check(_ url: URL, workflows: Set<String>) -> (Entry?, [WorkflowError.Problem]) {
+        let shown = WorkflowCatalog.display(url)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            return (nil, [.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text")])
+        }
+        switch parse(text, file: shown, defaultName: (url.lastPathComponent as NSString).deletingPathExtension) {
+        case .failure(let error): return (nil, error.problems)
+        case .success(let entry):
+            guard case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows) else {
+                return (entry, [])
+            }
+            return (entry, fieldProblems.problems.map { entry.problem($0) })
+        }
     }
 
     /// Parses one file (no checks against workflows).

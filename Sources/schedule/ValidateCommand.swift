@@ -1,41 +1,50 @@
 import ArgumentParser
 import Foundation
+import Scheduling
 import Workflows
 
 /// `schedule validate`: checks workflow and policy files without a daemon.
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check workflow and policy files (works without a daemon).",
+        abstract: "Check schedule, workflow and policy files (works without a daemon).",
         discussion: """
             PATH is a schedules directory (its workflows/*.yaml and policies.yaml are checked \
             together: node references, scripts, policies, delegations between workflows and their \
-            cycles, route conditions, templates) or one workflow file inside such a directory.
+            cycles, route conditions, templates; then its schedule files *.yaml: cron, time zone, \
+            workflow, triggers, durations), one schedule file in such a directory (checked against \
+            its workflows), or one workflow file in its workflows/ folder.
 
             Every problem is printed on stderr as file:line:column: what is wrong; how to fix it. \
             Exit status: 0 valid, 1 problems found, 2 PATH unusable.
 
               $ schedule validate schedules
-              schedules: 9 workflows, 4 policies, all valid
+              schedules: 9 workflows, 4 policies, 10 schedules, all valid
+              $ schedule validate schedules/nightly_energy.yaml
+              schedules/nightly_energy.yaml: schedule nightly_energy, all valid
               $ schedule validate schedules/workflows/energy.yaml
               schedules/workflows/energy.yaml:12:11: node "collect": next "analyse" is not a node; …
             """
     )
 
-    @Argument(help: "A schedules directory, or a workflow file in its workflows/ folder.")
+    @Argument(help: "A schedules directory, a schedule file in one, or a workflow file in its workflows/ folder.")
     var path: String
 
-    @Flag(help: "Print JSON for scripts: {valid, workflows, policies, problems}.")
+    @Flag(help: "Print JSON for scripts: {valid, workflows, policies, schedules, problems}.")
     var json = false
 
     func run() throws {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            Self.fail("\(path) does not exist; give a schedules directory or a workflow file", status: 2)
+            Self.fail(
+                "\(path) does not exist; give a schedules directory, a schedule file or a workflow file", status: 2)
         }
         let directory: URL
+        /// The workflow files to check (`nil`: all of them; empty: none, only what else is named).
         var only: [URL]?
+        /// The schedule files to check (`nil`: every one in the directory).
+        var scheduleFile: URL?
         if isDirectory.boolValue {
             directory = url
             let workflows = url.appendingPathComponent("workflows")
@@ -46,50 +55,92 @@ struct ValidateCommand: ParsableCommand {
             }
         } else {
             let parent = url.deletingLastPathComponent()
-            directory = parent.lastPathComponent == "workflows" ? parent.deletingLastPathComponent() : parent
-            // policies.yaml alone: only the policies are checked.
-            only = url.lastPathComponent == "policies.yaml" ? [] : [url]
+            if parent.lastPathComponent == "workflows" {
+                directory = parent.deletingLastPathComponent()
+                only = [url]
+            } else if url.lastPathComponent == "policies.yaml" {
+                // policies.yaml alone: only the policies are checked.
+                directory = parent
+                only = []
+            } else {
+                // A schedule file beside workflows/: checked against every workflow there.
+                directory = parent
+                scheduleFile = url
+            }
         }
 
+        var problems: [WorkflowError.Problem] = []
+        var report = Report(valid: false, workflows: [], policies: [], schedules: [], problems: [])
         do {
             let catalog = try WorkflowCatalog.load(directory: directory, only: only)
-            let names =
-                only == nil
+            let workflows = Set(catalog.workflows.keys)
+            report.policies = catalog.policies.keys.sorted()
+            report.workflows =
+                only == nil && scheduleFile == nil
                 ? catalog.workflows.keys.sorted()
-                : catalog.workflows.values.filter {
-                    URL(fileURLWithPath: $0.file).standardizedFileURL.path == url.path || $0.file == path
-                }.map(\.name)
-            if json {
-                print(
-                    Self.encode(
-                        Report(valid: true, workflows: names, policies: catalog.policies.keys.sorted(), problems: [])))
-            } else {
-                let what =
-                    only == nil
-                    ? "\(catalog.workflows.count) workflow\(catalog.workflows.count == 1 ? "" : "s"), \(catalog.policies.count) polic\(catalog.policies.count == 1 ? "y" : "ies")"
-                    : "workflow \(names.joined(separator: ", "))"
-                print("\(path): \(what), all valid")
+                : catalog.workflows.values.filter { workflow in
+                    only?.contains { URL(fileURLWithPath: workflow.file).standardizedFileURL.path == $0.path } ?? false
+                        || workflow.file == path
+                }.map(\.name).sorted()
+            if let scheduleFile {
+                let (entry, found) = ScheduleFile.check(scheduleFile, workflows: workflows)
+                problems += found
+                report.schedules = entry?.definition.name.map { [$0] } ?? []
+            } else if only == nil {
+                switch ScheduleFile.load(directory: directory, workflows: workflows) {
+                case .success(let entries): report.schedules = entries.compactMap(\.definition.name).sorted()
+                case .failure(let error): problems += error.problems
+                }
             }
         } catch {
-            let problems = error.problems.sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
-            if json {
-                print(
-                    Self.encode(
-                        Report(
-                            valid: false, workflows: [], policies: [],
-                            problems: problems.map {
-                                .init(file: $0.file, line: $0.line, column: $0.column, message: $0.message)
-                            })))
-            } else {
-                for problem in problems { FileHandle.standardError.write(Data((problem.description + "\n").utf8)) }
-                let files = Set(problems.map(\.file)).count
-                FileHandle.standardError.write(
-                    Data(
-                        "\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s"); nothing was loaded\n"
-                            .utf8))
-            }
-            throw ExitCode(1)
+            problems += error.problems
         }
+
+        if problems.isEmpty {
+            report.valid = true
+            if json {
+                print(Self.encode(report))
+            } else {
+                let what: String
+                if scheduleFile != nil {
+                    what = "schedule \(report.schedules.joined(separator: ", "))"
+                } else if only == nil {
+                    what = [
+                        Self.count(report.workflows.count, "workflow", "workflows"),
+                        Self.count(report.policies.count, "policy", "policies"),
+                        Self.count(report.schedules.count, "schedule", "schedules"),
+                    ].joined(separator: ", ")
+                } else if only?.isEmpty == true {
+                    what = Self.count(report.policies.count, "policy", "policies")
+                } else {
+                    what = "workflow \(report.workflows.joined(separator: ", "))"
+                }
+                print("\(path): \(what), all valid")
+            }
+            return
+        }
+        problems.sort { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
+        if json {
+            report.problems = problems.map {
+                .init(file: $0.file, line: $0.line, column: $0.column, message: $0.message)
+            }
+            report.workflows = []
+            report.policies = []
+            report.schedules = []
+            print(Self.encode(report))
+        } else {
+            for problem in problems { FileHandle.standardError.write(Data((problem.description + "\n").utf8)) }
+            let files = Set(problems.map(\.file)).count
+            FileHandle.standardError.write(
+                Data(
+                    "\(Self.count(problems.count, "problem", "problems")) in \(Self.count(files, "file", "files")); nothing was loaded\n"
+                        .utf8))
+        }
+        throw ExitCode(1)
+    }
+
+    static func count(_ n: Int, _ one: String, _ many: String) -> String {
+        "\(n) \(n == 1 ? one : many)"
     }
 
     struct Report: Encodable {
@@ -102,6 +153,7 @@ struct ValidateCommand: ParsableCommand {
         var valid: Bool
         var workflows: [String]
         var policies: [String]
+        var schedules: [String]
         var problems: [Problem]
     }
 

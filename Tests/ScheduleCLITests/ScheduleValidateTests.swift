@@ -32,7 +32,7 @@ struct ScheduleValidateTests {
         let root = try directory(["energy": Self.valid])
         let result = try ScheduleBinary.run(["validate", root.path])
         #expect(result.status == 0)
-        #expect(result.stdout == "\(root.path): 1 workflow, 1 policy, all valid\n")
+        #expect(result.stdout == "\(root.path): 1 workflow, 1 policy, 0 schedules, all valid\n")
         #expect(result.stderr.isEmpty)
     }
 
@@ -84,13 +84,44 @@ struct ScheduleValidateTests {
         #expect(problems.map { $0["message"] as? String } == ["nodes must map node ids to their settings"])
     }
 
+    @Test("schedule files are checked with the directory, and one alone against its workflows")
+    func scheduleFiles() throws {
+        let root = try directory(["energy": Self.valid])
+        try "cron: \"0 2 * * *\"\ntime_zone: Europe/Berlin\nworkflow: energy\n".write(
+            to: root.appendingPathComponent("nightly.yaml"), atomically: true, encoding: .utf8)
+        let ok = try ScheduleBinary.run(["validate", root.path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout == "\(root.path): 1 workflow, 1 policy, 1 schedule, all valid\n")
+        let nightly = root.appendingPathComponent("nightly.yaml").path
+        let one = try ScheduleBinary.run(["validate", nightly, "--json"])
+        #expect(one.status == 0, "\(one.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        #expect(report["schedules"] as? [String] == ["nightly"])
+
+        let bad = root.appendingPathComponent("hourly.yaml")
+        try "cron: \"61 * * * *\"\nworkflow: energi\n".write(to: bad, atomically: true, encoding: .utf8)
+        let expected = [
+            #"\#(bad.path):1:7: cron: invalid cron expression "61 * * * *": minute field "61" is out of range 0-59"#,
+            #"\#(bad.path):2:11: workflow: "energi" is not loaded; known: energy"#,
+            "2 problems in 1 file; nothing was loaded",
+        ]
+        for target in [root.path, bad.path] {
+            let result = try ScheduleBinary.run(["validate", target])
+            #expect(result.status == 1)
+            #expect(result.stderr.split(separator: "\n").map(String.init) == expected, "\(target)")
+            #expect(result.stdout.isEmpty)
+        }
+        // The good file alone is still valid.
+        #expect(try ScheduleBinary.run(["validate", nightly]).status == 0)
+    }
+
     @Test("a path that does not exist: exit 2 and what to give instead")
     func missing() throws {
         let result = try ScheduleBinary.run(["validate", "/nonexistent/schedules"])
         #expect(result.status == 2)
         #expect(
             result.stderr
-                == "schedule validate: /nonexistent/schedules does not exist; give a schedules directory or a workflow file\n"
+                == "schedule validate: /nonexistent/schedules does not exist; give a schedules directory, a schedule file or a workflow file\n"
         )
     }
 }

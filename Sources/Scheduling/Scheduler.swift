@@ -361,7 +361,12 @@ public actor Scheduler: Service {
                 scheduleID: schedule.id, workflow: schedule.workflow, trigger: item.trigger, nominalTime: fire.instant,
                 dedupeKey: fire.dedupeKey, queuedAt: now, inputJSON: schedule.inputJSON)
             run.traceID = TraceID.random().mlflowTraceID
-            let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: schedule.jitterSeconds)
+            // Jitter stays before the schedule's next nominal fire (CRON.md §3).
+            var limit = schedule.jitterSeconds
+            if limit > 0, let next = entries[schedule.id]?.expression?.nextFire(afterUnixSeconds: fire.unixSeconds) {
+                limit = max(0, min(limit, Int(next.unixSeconds - fire.unixSeconds) - 1))
+            }
+            let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: limit)
             if jitter > 0 { run.notBefore = fire.instant.addingTimeInterval(Double(jitter)) }
             await applyOverlap(schedule.overlap, to: &run, scheduleID: schedule.id, earlier: &runs, now: now)
             if run.state != .skipped, let remaining = schedule.remainingRuns {

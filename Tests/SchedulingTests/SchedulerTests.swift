@@ -235,6 +235,19 @@ struct SchedulerTests {
         try await h.waitForRuns("the run ran") { $0.first?.state == .succeeded }
     }
 
+    @Test("jitter longer than the gap between fires stays before the next fire")
+    func jitterCapped() async throws {
+        let s = schedule("jc", cron: "* * * * *", jitter: 3600)
+        let h = try await SchedulerHarness.start(schedules: [s])
+        defer { Task { await h.stop() } }
+        try await h.advance(seconds: 60)
+        try await h.waitForRuns("the run is stored") { $0.count == 1 }
+        let run = try #require(try await h.runs().first)
+        let delay = Jitter.delay(scheduleID: s.id, dedupeKey: run.dedupeKey ?? "", limit: 59)
+        #expect((0...59).contains(delay))
+        #expect((run.notBefore ?? Self.t0.addingTimeInterval(60)) == Self.t0.addingTimeInterval(60 + Double(delay)))
+    }
+
     @Test("remaining runs: the schedule pauses itself after its last run, with a note")
     func remainingRuns() async throws {
         let h = try await SchedulerHarness.start(schedules: [schedule("twice", cron: "* * * * *", remaining: 2)])

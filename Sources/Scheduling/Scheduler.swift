@@ -124,6 +124,7 @@ public actor Scheduler: Service {
         } onGracefulShutdown: {
             continuation.yield(.drain)
         }
+        accepting = false
     }
 
     // MARK: - Changes from outside
@@ -208,6 +209,9 @@ public actor Scheduler: Service {
 
     /// Runs going now and waiting for a slot.
     public var load: (running: Int, queued: Int) { (active.count, waiting.count + delayedRuns.count) }
+
+    /// Started (recovery done, schedules loaded) and not stopping: what `/readyz` reports.
+    public var firing: Bool { startedUp && accepting }
 
     // MARK: - The timer
 

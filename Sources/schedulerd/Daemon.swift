@@ -139,10 +139,13 @@ struct Daemon {
                 ready: {
                     do {
                         _ = try await store.runCounts()
-                        return (true, "store answers, scheduler running")
                     } catch {
                         return (false, "the store does not answer: \(error)")
                     }
+                    guard await scheduler.firing else {
+                        return (false, "the scheduler is starting or stopping")
+                    }
+                    return (true, "store answers, scheduler running")
                 }, environment: configuration.environment, webhooks: configuration.webhooks))
         let app = Application(
             router: api.router(),

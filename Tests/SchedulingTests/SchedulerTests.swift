@@ -248,6 +248,14 @@ struct SchedulerTests {
         #expect((run.notBefore ?? Self.t0.addingTimeInterval(60)) == Self.t0.addingTimeInterval(60 + Double(delay)))
     }
 
+    @Test("firing (what /readyz reports) once started, and no longer once stopped")
+    func firing() async throws {
+        let h = try await SchedulerHarness.start(schedules: [schedule("f", cron: "0 0 1 1 *")])
+        try await eventually("the scheduler has started") { await h.scheduler.firing }
+        await h.stop()
+        #expect(await h.scheduler.firing == false)
+    }
+
     @Test("remaining runs: the schedule pauses itself after its last run, with a note")
     func remainingRuns() async throws {
         let h = try await SchedulerHarness.start(schedules: [schedule("twice", cron: "* * * * *", remaining: 2)])

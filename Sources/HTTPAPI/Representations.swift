@@ -1,6 +1,7 @@
 import Cron
 import Foundation
 import ProcessSandbox
+import Scheduling
 import Storage
 import Workflows
 
@@ -26,6 +27,8 @@ enum Representation {
             "timeout": duration(s.timeoutSeconds), "paused": .bool(s.paused),
             "pause_note": s.pauseNote.map { .string($0) } ?? .null,
             "remaining_runs": s.remainingRuns.map { .integer(Int64($0)) } ?? .null,
+            "day_match": .string(s.dayMatch ?? "or"), "dst_gap": .string(s.dstGap ?? "coalesce"),
+            "dst_fold": .string(s.dstFold ?? "first"),
             "source": s.source.map { .string($0) } ?? .null, "created_at": iso(s.createdAt),
             "updated_at": iso(s.updatedAt),
         ]
@@ -44,7 +47,7 @@ enum Representation {
 
     static func fires(_ s: ScheduleRecord, count: Int, now: Date) -> [CronFire] {
         guard !s.paused, let cron = s.cron,
-            let expression = try? CronExpression(cron, options: .init(timeZone: s.timeZone, seed: s.id))
+            let expression = try? CronExpression(cron, options: s.cronOptions)
         else { return [] }
         return Array(expression.fires(after: now).prefix(count))
     }

@@ -33,6 +33,12 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var paused: Bool?
     public var pauseNote: String?
     public var remainingRuns: Int?
+    /// `and`: with both day fields restricted, a day must match both (default `or`).
+    public var dayMatch: String?
+    /// A wall time skipped by spring-forward: `coalesce` (default), `shift`, `skip`.
+    public var dstGap: String?
+    /// A wall time repeated by fall-back: `first` (default), `last`, `both`.
+    public var dstFold: String?
 
     /// Every field a definition has, as written in JSON (an API body with another one is refused).
     public static let fields = Set(CodingKeys.allCases.map(\.rawValue))
@@ -45,6 +51,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         case catchupMode = "catchup_mode"
         case pauseNote = "pause_note"
         case remainingRuns = "remaining_runs"
+        case dayMatch = "day_match"
+        case dstGap = "dst_gap"
+        case dstFold = "dst_fold"
     }
 
     public init(
@@ -52,9 +61,13 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         timeZone: String? = nil, input: JSONValue? = nil, overlap: String? = nil, catchup: String? = nil,
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
         pauseNote: String? = nil, remainingRuns: Int? = nil, webhookScheme: String? = nil,
-        webhookSecretEnv: String? = nil, manual: Bool? = nil
+        webhookSecretEnv: String? = nil, manual: Bool? = nil, dayMatch: String? = nil, dstGap: String? = nil,
+        dstFold: String? = nil
     ) {
         self.manual = manual
+        self.dayMatch = dayMatch
+        self.dstGap = dstGap
+        self.dstFold = dstFold
         self.name = name
         self.cron = cron
         self.webhook = webhook
@@ -130,9 +143,26 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
                 "cannot be combined with \(cron != nil ? "cron" : "webhook: true"); a manual schedule runs only with `schedule run`"
             )
         }
+        func choice<T: RawRepresentable & CaseIterable>(_ field: String, _ text: String?, _: T.Type) -> T?
+        where T.RawValue == String {
+            guard let text else { return nil }
+            if cron == nil { problem(field, "needs a cron expression") }
+            guard let value = T(rawValue: text) else {
+                problem(field, "\"\(text)\" is not allowed; use \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                return nil
+            }
+            return value
+        }
+        let match = choice("day_match", dayMatch, CronExpression.DayMatch.self)
+        let gap = choice("dst_gap", dstGap, CronExpression.GapPolicy.self)
+        let fold = choice("dst_fold", dstFold, CronExpression.FoldPolicy.self)
         if let cron {
             do {
-                _ = try CronExpression(cron, options: .init(timeZone: zone, seed: existing?.id))
+                _ = try CronExpression(
+                    cron,
+                    options: .init(
+                        timeZone: zone, seed: existing?.id, dayMatch: match ?? .or, dstGap: gap ?? .coalesce,
+                        dstFold: fold ?? .first))
             } catch {
                 problem(error.code == .unknownTimeZone ? "time_zone" : "cron", error.description)
             }
@@ -276,6 +306,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
             record.pauseNote = existing.pauseNote
         }
         record.declaredRemainingRuns = remainingRuns
+        record.dayMatch = match?.rawValue
+        record.dstGap = gap?.rawValue
+        record.dstFold = fold?.rawValue
         if existing == nil { record.lastFireSeconds = Int64(now.timeIntervalSince1970.rounded(.down)) }
         record.updatedAt = now
         return .success(Validated(record: record, secret: secret))

@@ -19,12 +19,16 @@ import Yams
 /// timeout: 20m
 /// paused: false
 /// remaining_runs: 10
+/// day_match: and                # both day fields must match (default or)
+/// dst_gap: shift                # coalesce (default), skip
+/// dst_fold: both                # first (default), last
 /// ```
 public enum ScheduleFile {
     static let keys = [
         "name", "cron", "webhook", "manual", "webhook_scheme", "webhook_secret_env", "workflow", "time_zone", "input",
         "overlap",
-        "catchup", "catchup_mode", "jitter", "timeout", "paused", "pause_note", "remaining_runs",
+        "catchup", "catchup_mode", "jitter", "timeout", "paused", "pause_note", "remaining_runs", "day_match",
+        "dst_gap", "dst_fold",
     ]
 
     /// One file read.
@@ -128,6 +132,9 @@ public enum ScheduleFile {
             case "jitter": definition.jitter = text()
             case "timeout": definition.timeout = text()
             case "pause_note": definition.pauseNote = text()
+            case "day_match": definition.dayMatch = text()
+            case "dst_gap": definition.dstGap = text()
+            case "dst_fold": definition.dstFold = text()
             case "webhook", "paused", "manual":
                 guard let flag = value.bool else {
                     problem(value, "\(key) must be true or false")

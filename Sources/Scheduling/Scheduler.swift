@@ -219,7 +219,7 @@ public actor Scheduler: Service {
         generation += 1
         var expression: CronExpression?
         if let cron = schedule.cron {
-            expression = try? CronExpression(cron, options: .init(timeZone: schedule.timeZone, seed: schedule.id))
+            expression = try? CronExpression(cron, options: schedule.cronOptions)
             if expression == nil {
                 logger.error(
                     "schedule has an invalid cron expression; it will not fire",

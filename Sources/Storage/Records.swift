@@ -72,6 +72,10 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     /// The `remaining_runs` its definition gave when last applied: applying the same definition
     /// again keeps the count `remainingRuns` has come down to; a different one starts it afresh.
     public var declaredRemainingRuns: Int?
+    /// The cron overrides (CRON.md), as their names; `nil`: the default (`or`, `coalesce`, `first`).
+    public var dayMatch: String?
+    public var dstGap: String?
+    public var dstFold: String?
     /// The file it was applied from, for `schedule apply`; `nil` for schedules added through the API.
     public var source: String?
     /// The nominal time (Unix seconds) of the latest fire handled; fires after it are due.

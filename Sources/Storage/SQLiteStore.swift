@@ -145,9 +145,12 @@ public final class SQLiteStore: SchedulerStore {
                     """)
         }
         // The remaining-runs count a definition declared, so re-applying an unchanged file keeps the
-        // count the schedule has come down to.
-        migrator.registerMigration("v4: declared remaining runs") { db in
+        // count the schedule has come down to; the per-schedule cron overrides.
+        migrator.registerMigration("v4: declared remaining runs, day match and DST overrides") { db in
             try db.execute(sql: "ALTER TABLE schedule ADD COLUMN remaining_runs_declared INTEGER")
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN day_match TEXT")
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN dst_gap TEXT")
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN dst_fold TEXT")
         }
         return migrator
     }
@@ -227,8 +230,8 @@ public final class SQLiteStore: SchedulerStore {
                         overlap, catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused,
                         pause_note, remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms,
                         webhook_scheme, webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms,
-                        remaining_runs_declared)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        remaining_runs_declared, day_match, dst_gap, dst_fold)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: arguments(s, id: true))
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StorageError(
@@ -245,7 +248,8 @@ public final class SQLiteStore: SchedulerStore {
                         jitter_seconds = ?, timeout_seconds = ?, paused = ?, pause_note = ?, remaining_runs = ?,
                         source = ?, last_fire_seconds = ?, created_at_ms = ?, updated_at_ms = ?,
                         webhook_scheme = ?, webhook_secret_env = ?, webhook_previous_secret = ?,
-                        webhook_previous_until_ms = ?, remaining_runs_declared = ?
+                        webhook_previous_until_ms = ?, remaining_runs_declared = ?,
+                        day_match = ?, dst_gap = ?, dst_fold = ?
                     WHERE id = ?
                     """, arguments: arguments(s, id: false) + [s.id])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -263,6 +267,7 @@ public final class SQLiteStore: SchedulerStore {
             s.catchupWindowSeconds, s.catchupMode.rawValue, s.jitterSeconds, s.timeoutSeconds, s.paused, s.pauseNote,
             s.remainingRuns, s.source, s.lastFireSeconds, ms(s.createdAt), ms(s.updatedAt), s.webhookScheme?.rawValue,
             s.webhookSecretEnv, s.webhookPreviousSecret, ms(s.webhookPreviousUntil), s.declaredRemainingRuns,
+            s.dayMatch, s.dstGap, s.dstFold,
         ]
         return StatementArguments(id ? [s.id] + values : values)
     }
@@ -282,6 +287,9 @@ public final class SQLiteStore: SchedulerStore {
         record.webhookPreviousSecret = row["webhook_previous_secret"]
         record.webhookPreviousUntil = date(row["webhook_previous_until_ms"])
         record.declaredRemainingRuns = row["remaining_runs_declared"]
+        record.dayMatch = row["day_match"]
+        record.dstGap = row["dst_gap"]
+        record.dstFold = row["dst_fold"]
         return record
     }
 

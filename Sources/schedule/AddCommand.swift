@@ -64,6 +64,15 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
     @Option(help: "Pause the schedule after this many runs.")
     var remainingRuns: Int?
 
+    @Option(help: "With both day fields restricted: or (either matches, the default) or and (both must).")
+    var dayMatch: String?
+
+    @Option(help: "A time skipped by spring-forward: coalesce (once, right after the gap; default), shift, skip.")
+    var dstGap: String?
+
+    @Option(help: "A time repeated by fall-back: first (default), last, both.")
+    var dstFold: String?
+
     @Flag(help: "Create it paused.")
     var paused = false
 
@@ -76,7 +85,8 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
                 name: name, cron: cron, webhook: webhook ? true : nil, workflow: workflow, timeZone: timeZone,
                 input: input.isEmpty ? nil : try parseInputs(input), overlap: overlap, catchup: catchup,
                 catchupMode: catchupMode, jitter: jitter, timeout: timeout, paused: paused ? true : nil,
-                remainingRuns: remainingRuns, webhookScheme: webhookScheme, manual: manual ? true : nil)
+                remainingRuns: remainingRuns, webhookScheme: webhookScheme, manual: manual ? true : nil,
+                dayMatch: dayMatch, dstGap: dstGap, dstFold: dstFold)
             let encoder = JSONEncoder()
             let body = try JSONValue(json: encoder.encode(definition))
             let client = DaemonClient()

@@ -153,6 +153,39 @@ struct ScheduleCLIDaemonTests {
         #expect(try await daemon.stop() == 0)
     }
 
+    @Test("add --day-match --dst-gap --dst-fold: stored, shown, and the next fires follow them")
+    func cronOverrides() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        let added = try Self.schedule(
+            [
+                "add", "first_monday", "--cron", "0 9 1-7 * MON", "--tz", "America/New_York", "--day-match", "and",
+                "--dst-gap", "skip", "--dst-fold", "both", "--workflow", "tick",
+            ], daemon: daemon)
+        #expect(added.status == 0, "\(added.stderr)")
+        let shown = try JSONValue(
+            json: Data(try Self.schedule(["show", "first_monday", "--json"], daemon: daemon).stdout.utf8))
+        #expect(shown["day_match"] == "and" && shown["dst_gap"] == "skip" && shown["dst_fold"] == "both")
+        // Every next fire is a Monday in the first seven days (with `or` it would be every day 1-7
+        // and every Monday).
+        let fires = (shown["next_fires"]?.arrayValue ?? []).compactMap(\.stringValue)
+        #expect(!fires.isEmpty)
+        let formatter = ISO8601DateFormatter()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/New_York")!
+        for fire in fires {
+            let date = try #require(formatter.date(from: fire), "\(fire)")
+            #expect(
+                calendar.component(.weekday, from: date) == 2 && calendar.component(.day, from: date) <= 7, "\(fire)")
+        }
+        let bad = try Self.schedule(
+            ["add", "odd", "--cron", "0 9 * * *", "--dst-gap", "later", "--workflow", "tick"], daemon: daemon)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains(#"dst_gap: "later" is not allowed; use coalesce, shift, skip"#), "\(bad.stderr)")
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test("a failing run: --wait shows the failed node and exits 1")
     func failingRun() async throws {
         let daemon = try DaemonProcess(

@@ -1,3 +1,4 @@
+import Cron
 import Foundation
 import Scheduling
 import Storage
@@ -74,5 +75,28 @@ struct SchedulePlanTests {
         // A new limit re-arms it, as the file asks.
         let rearmed = try #require(try plan(limited(5, paused: false), over: [current]).updates.first)
         #expect(!rearmed.paused && rearmed.remainingRuns == 5)
+    }
+
+    @Test("day_match, dst_gap and dst_fold: stored from a file, refused with what is allowed, only with cron")
+    func cronOverrides() throws {
+        let text = "cron: \"0 9 1-7 * MON\"\nworkflow: w\nday_match: and\ndst_gap: skip\ndst_fold: both\n"
+        let entry = try ScheduleFile.parse(text, file: "first_monday.yaml", defaultName: "first_monday").get()
+        let record = try entry.definition.validate(workflows: ["w"], now: Self.now).get().record
+        #expect(record.dayMatch == "and" && record.dstGap == "skip" && record.dstFold == "both")
+        #expect(record.cronOptions.dayMatch == .and && record.cronOptions.dstGap == .skip)
+        // `and`: the first Monday of the month only (2024-01-01 is a Monday; the next is 2024-02-05).
+        let fires = try CronExpression(record.cron ?? "", options: record.cronOptions).fires(after: Self.now)
+        #expect(fires.prefix(2).map(\.iso8601) == ["2024-01-01T09:00:00+00:00", "2024-02-05T09:00:00+00:00"])
+
+        let bad = ScheduleDefinition(name: "x", webhook: true, workflow: "w", dayMatch: "both", dstFold: "second")
+        guard case .failure(let problems) = bad.validate(workflows: ["w"]) else {
+            Issue.record("overrides without cron were accepted")
+            return
+        }
+        #expect(
+            problems.problems.map(\.description) == [
+                "day_match: needs a cron expression", #"day_match: "both" is not allowed; use or, and"#,
+                "dst_fold: needs a cron expression", #"dst_fold: "second" is not allowed; use first, last, both"#,
+            ])
     }
 }

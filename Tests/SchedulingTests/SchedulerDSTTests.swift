@@ -15,6 +15,9 @@ struct SchedulerDSTTests {
         var from: String
         var to: String
         var expected: [String]
+        /// The schedule's overrides (`nil`: the default).
+        var dstGap: String? = nil
+        var dstFold: String? = nil
     }
 
     static let cases: [Case] = [
@@ -41,14 +44,35 @@ struct SchedulerDSTTests {
             cron: "15 2 * * *", zone: "Australia/Lord_Howe", from: "2024-10-05T12:00:00+10:30",
             to: "2024-10-07T03:00:00+11:00",
             expected: ["2024-10-05T15:30:00Z", "2024-10-06T15:15:00Z"]),
+        Case(
+            description: "dst_gap: skip: 02:30 daily does not fire on the spring-forward day",
+            cron: "30 2 * * *", zone: "America/New_York", from: "2024-03-09T12:00:00-05:00",
+            to: "2024-03-11T03:00:00-04:00", expected: ["2024-03-11T06:30:00Z"], dstGap: "skip"),
+        Case(
+            description: "dst_gap: shift: 02:30 daily fires at 03:30 EDT on the spring-forward day",
+            cron: "30 2 * * *", zone: "America/New_York", from: "2024-03-09T12:00:00-05:00",
+            to: "2024-03-11T03:00:00-04:00", expected: ["2024-03-10T07:30:00Z", "2024-03-11T06:30:00Z"],
+            dstGap: "shift"),
+        Case(
+            description: "dst_fold: both: 01:30 daily fires at both occurrences on the fall-back day",
+            cron: "30 1 * * *", zone: "America/New_York", from: "2024-11-02T12:00:00-04:00",
+            to: "2024-11-04T03:00:00-05:00",
+            expected: ["2024-11-03T05:30:00Z", "2024-11-03T06:30:00Z", "2024-11-04T06:30:00Z"], dstFold: "both"),
+        Case(
+            description: "dst_fold: last: 01:30 daily fires at the second occurrence only",
+            cron: "30 1 * * *", zone: "America/New_York", from: "2024-11-02T12:00:00-04:00",
+            to: "2024-11-04T03:00:00-05:00", expected: ["2024-11-03T06:30:00Z", "2024-11-04T06:30:00Z"],
+            dstFold: "last"),
     ]
 
     @Test("walking the clock across the transition gives exactly the listed fires", arguments: cases)
     func walk(_ c: Case) async throws {
         let from = Date.iso(c.from)
-        let schedule = ScheduleRecord(
+        var schedule = ScheduleRecord(
             name: "dst", cron: c.cron, timeZone: c.zone, workflow: "w", overlap: .allow, createdAt: from,
             updatedAt: from)
+        schedule.dstGap = c.dstGap
+        schedule.dstFold = c.dstFold
         let h = try await SchedulerHarness.start(at: from, schedules: [schedule])
         defer { Task { await h.stop() } }
         let end = Date.iso(c.to)

@@ -15,8 +15,9 @@ struct ScheduleCommand: AsyncParsableCommand {
             @hourly @every 1h30m @reboot. A prefix CRON_TZ=Europe/Berlin sets the zone.
 
             The commands that manage schedules talk to the daemon at SCHEDULERD_URL (default \
-            http://127.0.0.1:8088) with the token in SCHEDULERD_TOKEN or <data-dir>/admin.token; \
-            next and validate work offline. Every command takes --json.
+            http://127.0.0.1:8088) with the token in SCHEDULERD_TOKEN or <data-dir>/admin.token, the \
+            data dir being SCHEDULERD_DATA_DIR, else $XDG_STATE_HOME/schedulerd, else \
+            ~/.local/state/schedulerd; next and validate work offline. Every command takes --json.
 
             Examples:
               schedule next "0 2 * * *" --tz America/New_York --count 3

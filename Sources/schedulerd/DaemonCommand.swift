@@ -12,7 +12,13 @@ struct DaemonCommand: AsyncParsableCommand {
             Every option can also be set through its environment variable; a flag wins over the \
             variable. MLflow is configured with MLflow's own variables: MLFLOW_TRACKING_URI (unset: \
             tracing off), MLFLOW_EXPERIMENT_NAME (default schedulerd) or MLFLOW_EXPERIMENT_ID, \
-            MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD.
+            MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_SERVER_CERT_PATH \
+            (a CA bundle), MLFLOW_TRACKING_INSECURE_TLS. A second destination for the spans, any \
+            OTLP/HTTP collector: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, _HEADERS, _CERTIFICATE, _INSECURE.
+
+            Workflows see SCHEDULERD_URL, the daemon's own API (default: the --listen address); \
+            without --data-dir or SCHEDULERD_DATA_DIR the data lives in $XDG_STATE_HOME/schedulerd \
+            or ~/.local/state/schedulerd.
 
             At start the daemon loads and checks <schedules>/workflows/*.yaml and policies.yaml \
             (it refuses to start when they are invalid), applies the schedule files <schedules>/*.yaml, \

@@ -120,8 +120,11 @@ public struct AdminAPI: Sendable {
     }
 
     func createSchedule(_ request: Request) async throws -> JSONAnswer {
-        let definition: ScheduleDefinition = try await decode(request) {
+        var definition: ScheduleDefinition = try await decode(request) {
             try Self.refuseUnknown($0, ScheduleDefinition.fields)
+        }
+        if definition.name == nil, let workflow = definition.workflow, deps.workflows().contains(workflow) {
+            definition.name = try await freeName(after: workflow)
         }
         if let name = definition.name, try await deps.store.schedule(named: name) != nil {
             throw APIError(
@@ -298,6 +301,17 @@ public struct AdminAPI: Sendable {
     }
 
     // MARK: - Runs
+
+    /// A name for a schedule added without one: the workflow's, or with `-2`, `-3`, … when taken.
+    func freeName(after workflow: String) async throws -> String {
+        let base = String(workflow.prefix(56))
+        var n = 1
+        while true {
+            let name = n == 1 ? base : "\(base)-\(n)"
+            if try await deps.store.schedule(named: name) == nil { return name }
+            n += 1
+        }
+    }
 
     func listRuns(_ request: Request) async throws -> JSONAnswer {
         let query = request.uri.queryParameters

@@ -19,8 +19,11 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
               schedule add checkup --manual --workflow diagnostic
             """)
 
-    @Argument(help: "The schedule's name: lowercase letters, digits, _ and -.")
-    var name: String
+    @Argument(
+        help:
+            "The schedule's name: lowercase letters, digits, _ and -. Default: the workflow's name (with -2, -3, … when taken)."
+    )
+    var name: String?
 
     @Option(help: "Cron expression (see `schedule next --help`).")
     var cron: String?

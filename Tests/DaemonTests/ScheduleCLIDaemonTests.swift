@@ -186,6 +186,29 @@ struct ScheduleCLIDaemonTests {
         #expect(try await daemon.stop() == 0)
     }
 
+    @Test("add without a name: named after the workflow, then -2; prints the id")
+    func addWithoutName() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let added = try Self.schedule(["add", "--cron", "0 3 * * *", "--workflow", "tick"], daemon: daemon)
+            #expect(added.status == 0, "\(added.stderr)")
+            ids.append(added.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(ids.allSatisfy { $0.hasPrefix("sch_") }, "\(ids)")
+        for (id, name) in zip(ids, ["tick", "tick-2"]) {
+            let shown = try JSONValue(
+                json: Data(try Self.schedule(["show", id, "--json"], daemon: daemon).stdout.utf8))
+            #expect(shown["name"] == .string(name))
+        }
+        let unknown = try Self.schedule(["add", "--cron", "0 3 * * *", "--workflow", "nope"], daemon: daemon)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("name: is missing"), "\(unknown.stderr)")
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test("a failing run: --wait shows the failed node and exits 1")
     func failingRun() async throws {
         let daemon = try DaemonProcess(

@@ -254,13 +254,15 @@ public struct AdminAPI: Sendable {
             var schedules: [Item]
             var prune: Bool?
             var dryRun: Bool?
+            /// The directory the files are in; pruning stays inside it.
+            var directory: String?
             enum CodingKeys: String, CodingKey {
-                case schedules, prune
+                case schedules, prune, directory
                 case dryRun = "dry_run"
             }
         }
         let body: Body = try await decode(request) { value in
-            try Self.refuseUnknown(value, ["schedules", "prune", "dry_run"])
+            try Self.refuseUnknown(value, ["schedules", "prune", "dry_run", "directory"])
             for (index, item) in (value["schedules"]?.arrayValue ?? []).enumerated() {
                 try Self.refuseUnknown(item, ["source", "schedule"], at: "schedules[\(index)].")
                 try Self.refuseUnknown(item["schedule"], ScheduleDefinition.fields, at: "schedules[\(index)].schedule.")
@@ -270,7 +272,8 @@ public struct AdminAPI: Sendable {
         let plan: SchedulePlan
         switch SchedulePlan.make(
             desired: body.schedules.map { .init(definition: $0.schedule, source: $0.source) }, existing: existing,
-            workflows: deps.workflows(), prune: body.prune ?? false, environment: deps.environment)
+            workflows: deps.workflows(), prune: body.prune ?? false, directory: body.directory,
+            environment: deps.environment)
         {
         case .failure(let problems):
             throw APIError.badRequest(

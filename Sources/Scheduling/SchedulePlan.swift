@@ -2,8 +2,9 @@ import Foundation
 import Storage
 
 /// What `schedule apply` (and the daemon at start) does to make the stored schedules match a set of
-/// definitions: creates, updates, and with pruning deletes the schedules that came from files and
-/// are gone. Schedules added through the API are never pruned.
+/// definitions: creates, updates, and with pruning deletes the schedules that came from files of
+/// the same directory and are gone. Schedules added through the API are never pruned, nor those
+/// applied from another directory.
 public struct SchedulePlan: Sendable {
     public var creates: [ScheduleRecord] = []
     public var updates: [ScheduleRecord] = []
@@ -12,7 +13,7 @@ public struct SchedulePlan: Sendable {
     /// Webhook secrets made for created or updated schedules, by schedule name: shown once.
     public var secrets: [String: String] = [:]
 
-    /// A definition and where it came from (a file name, for pruning).
+    /// A definition and where it came from (its file's path, for pruning).
     public struct Desired: Sendable {
         public var definition: ScheduleDefinition
         public var source: String
@@ -39,10 +40,14 @@ public struct SchedulePlan: Sendable {
 
     /// Computes the plan; nothing is stored.
     /// - Returns: the plan, or every problem in every definition.
-    /// - Parameter environment: the daemon's environment, to check `webhook_secret_env` (`nil`: not checked).
+    /// - Parameters:
+    ///   - directory: the directory the definitions' files are in: pruning deletes only schedules
+    ///     whose file was in it (and those applied before sources were paths); `nil`: every schedule
+    ///     that came from a file.
+    ///   - environment: the daemon's environment, to check `webhook_secret_env` (`nil`: not checked).
     public static func make(
-        desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool, now: Date = Date(),
-        environment: [String: String]? = nil
+        desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool,
+        directory: String? = nil, now: Date = Date(), environment: [String: String]? = nil
     ) -> Result<SchedulePlan, Problems> {
         var plan = SchedulePlan()
         var problems: [Problem] = []
@@ -79,7 +84,11 @@ public struct SchedulePlan: Sendable {
             }
         }
         if prune {
-            plan.deletes = existing.filter { $0.source != nil && !names.contains($0.name) }
+            plan.deletes = existing.filter { record in
+                guard let source = record.source, !names.contains(record.name) else { return false }
+                guard let directory, source.contains("/") else { return true }
+                return (source as NSString).deletingLastPathComponent == directory
+            }
         }
         guard problems.isEmpty else { return .failure(Problems(problems: problems)) }
         return .success(plan)

@@ -12,7 +12,9 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
         discussion: """
             Prints the plan: + created, ~ updated, - deleted, = unchanged. All or nothing: when any \
             file is invalid, nothing changes. --prune deletes schedules that were applied from files \
-            and are no longer there; schedules made with `schedule add` are never pruned.
+            of this directory and are no longer there; schedules made with `schedule add`, and those \
+            applied from another directory (the daemon's own schedules directory included), are \
+            never pruned.
             """)
 
     @Argument(help: "A directory of schedule files (schedules/).")
@@ -35,6 +37,9 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
             else {
                 throw DaemonClient.Failure(description: "\(directory) is not a directory of schedule files", status: 2)
             }
+            // Each schedule remembers its file's full path: --prune deletes only what this directory
+            // applied before, never the schedules of another one.
+            let root = url.absoluteURL.standardizedFileURL.resolvingSymlinksInPath()
             var items: [JSONValue] = []
             var problems: [String] = []
             let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
@@ -47,7 +52,7 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
                 case .failure(let error): problems += error.problems.map(\.description)
                 case .success(let entry):
                     let definition = try JSONValue(json: JSONEncoder().encode(entry.definition))
-                    items.append(["source": .string(name), "schedule": definition])
+                    items.append(["source": .string(root.appendingPathComponent(name).path), "schedule": definition])
                 }
             }
             guard problems.isEmpty else {
@@ -56,7 +61,10 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
             }
             let answer = try await DaemonClient().request(
                 "POST", "/api/v1/apply",
-                body: ["schedules": .array(items), "prune": .bool(prune), "dry_run": .bool(dryRun)])
+                body: [
+                    "schedules": .array(items), "prune": .bool(prune), "dry_run": .bool(dryRun),
+                    "directory": .string(root.path),
+                ])
             if json {
                 print(answer.jsonText)
                 return

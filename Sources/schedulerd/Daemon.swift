@@ -226,12 +226,16 @@ struct Daemon {
         case .success(let loaded): entries = loaded
         }
         let existing = try await store.schedules()
+        // Sources are full paths, so schedules applied from another directory are not pruned here.
+        let root = directory.absoluteURL.standardizedFileURL.resolvingSymlinksInPath()
         let desired = entries.map {
-            SchedulePlan.Desired(definition: $0.definition, source: ($0.file as NSString).lastPathComponent)
+            SchedulePlan.Desired(
+                definition: $0.definition,
+                source: root.appendingPathComponent(($0.file as NSString).lastPathComponent).path)
         }
         switch SchedulePlan.make(
             desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true,
-            environment: ProcessInfo.processInfo.environment)
+            directory: root.path, environment: ProcessInfo.processInfo.environment)
         {
         case .failure(let problems):
             throw DaemonError(description: "the schedule files are not valid:\n\(problems)")

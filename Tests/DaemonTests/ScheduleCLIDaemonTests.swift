@@ -230,7 +230,9 @@ struct ScheduleCLIDaemonTests {
         #expect(try await daemon.stop() == 0)
     }
 
-    @Test("apply: a plan, --dry-run changes nothing, --prune deletes what the files no longer have")
+    @Test(
+        "apply: a plan, --dry-run changes nothing, --prune deletes what the files no longer have, and only what this directory applied"
+    )
     func apply() async throws {
         let daemon = try DaemonProcess(
             schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
@@ -253,14 +255,33 @@ struct ScheduleCLIDaemonTests {
         #expect(try Self.schedule(["apply", dir.path], daemon: daemon).stdout == "~ two\n")
         #expect(try Self.schedule(["apply", dir.path, "--prune"], daemon: daemon).stdout == "- one\n= two\n")
 
+        // Another directory's --prune, and the daemon's own schedules directory applied again (on
+        // SIGHUP and at start), leave the schedules this directory applied alone.
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "apply-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try "cron: \"0 3 * * *\"\nworkflow: tick\n".write(
+            to: other.appendingPathComponent("three.yaml"), atomically: true, encoding: .utf8)
+        #expect(try Self.schedule(["apply", other.path, "--prune"], daemon: daemon).stdout == "+ three\n")
+        daemon.signal(SIGHUP)
+        try await eventually(timeout: .seconds(30), "the reload is logged") {
+            daemon.logText().contains("reloaded the schedules directory")
+        }
+        #expect(try await daemon.stop() == 0)
+        try await daemon.start()
+        let names = try JSONValue(json: Data(try Self.schedule(["list", "--json"], daemon: daemon).stdout.utf8))[
+            "schedules"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+        #expect(names == ["three", "two"])
+
         try "cron: \"99 * * * *\"\nworkflow: tick\n".write(
             to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
         let bad = try Self.schedule(["apply", dir.path], daemon: daemon)
         #expect(bad.status == 1)
+        let badPath = dir.appendingPathComponent("bad.yaml").resolvingSymlinksInPath().path
         #expect(
             bad.stderr
                 == "schedule apply: the schedules are not valid; nothing was applied\n"
-                + "  bad.yaml: cron: invalid cron expression \"99 * * * *\": minute field \"99\" is out of range 0-59\n"
+                + "  \(badPath): cron: invalid cron expression \"99 * * * *\": minute field \"99\" is out of range 0-59\n"
         )
         #expect(try await daemon.stop() == 0)
     }

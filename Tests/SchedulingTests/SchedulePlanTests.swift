@@ -99,4 +99,21 @@ struct SchedulePlanTests {
                 "dst_fold: needs a cron expression", #"dst_fold: "second" is not allowed; use first, last, both"#,
             ])
     }
+
+    @Test("--prune deletes only the schedules applied from the same directory (and older ones without a path)")
+    func pruneStaysInItsDirectory() throws {
+        func record(_ name: String, source: String?) -> ScheduleRecord {
+            ScheduleRecord(name: name, cron: "0 * * * *", workflow: "w", source: source)
+        }
+        let existing = [
+            record("here", source: "/srv/a/here.yaml"), record("there", source: "/srv/b/there.yaml"),
+            record("older", source: "older.yaml"), record("added", source: nil),
+        ]
+        let plan = try SchedulePlan.make(
+            desired: [], existing: existing, workflows: ["w"], prune: true, directory: "/srv/a", now: Self.now
+        ).get()
+        #expect(plan.deletes.map(\.name) == ["here", "older"])
+        let everywhere = try SchedulePlan.make(desired: [], existing: existing, workflows: ["w"], prune: true).get()
+        #expect(everywhere.deletes.map(\.name) == ["here", "there", "older"])
+    }
 }

@@ -172,10 +172,13 @@ struct WebhookReceiver: Sendable {
     }
 
     func findHook(_ key: String) async throws -> ScheduleRecord? {
-        // The scheduler holds every schedule; the store answers for one not loaded yet.
+        // The scheduler holds every schedule once it has loaded them (schedules added later are
+        // installed before their 201); until then the store answers. An unknown hook costs no read.
         var schedule = deps.scheduler.schedule(key)
-        if schedule == nil { schedule = try await deps.store.schedule(named: key) }
-        if schedule == nil, key.hasPrefix("sch_") { schedule = try await deps.store.schedule(id: key) }
+        if schedule == nil, !deps.scheduler.loaded {
+            schedule = try await deps.store.schedule(named: key)
+            if schedule == nil, key.hasPrefix("sch_") { schedule = try await deps.store.schedule(id: key) }
+        }
         guard let schedule, schedule.webhook else { return nil }
         return schedule
     }

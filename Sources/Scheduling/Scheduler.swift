@@ -69,6 +69,8 @@ public actor Scheduler: Service {
     /// schedule's old name finds nothing), kept in step with `entries`: webhooks look a schedule up
     /// on every request, and this answers without waiting for the actor.
     private let lookup = Mutex<(byID: [String: ScheduleRecord], names: [String: String])>(([:], [:]))
+    /// Set once the first load is done: from then on `lookup` holds every stored schedule.
+    private let loadedOnce = Atomic<Bool>(false)
     private var fires = FireHeap()
     private var delayed = FireHeap()
     private var delayedRuns: [String: RunRecord] = [:]
@@ -105,6 +107,7 @@ public actor Scheduler: Service {
         bootSeconds = Int64(clock.now().timeIntervalSince1970.rounded(.down))
         let resumed = try await recover()
         try await reload()
+        loadedOnce.store(true, ordering: .releasing)
         let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
         jobs = continuation
         startedUp = true
@@ -197,6 +200,10 @@ public actor Scheduler: Service {
         }
         return run
     }
+
+    /// True once the scheduler has loaded every stored schedule: a name ``schedule(_:)`` does not
+    /// know is then not stored either.
+    public nonisolated var loaded: Bool { loadedOnce.load(ordering: .acquiring) }
 
     /// A schedule as the scheduler has it, by name or id: what webhooks look up on every request,
     /// without a database read. `nil` for schedules not loaded (yet).

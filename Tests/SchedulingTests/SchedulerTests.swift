@@ -248,10 +248,14 @@ struct SchedulerTests {
         #expect((run.notBefore ?? Self.t0.addingTimeInterval(60)) == Self.t0.addingTimeInterval(60 + Double(delay)))
     }
 
-    @Test("firing (what /readyz reports) once started, and no longer once stopped")
+    @Test("loaded and firing (what /readyz reports) once started, and no longer firing once stopped")
     func firing() async throws {
         let h = try await SchedulerHarness.start(schedules: [schedule("f", cron: "0 0 1 1 *")])
+        #expect(h.scheduler.schedule("f") != nil || !h.scheduler.loaded)
         try await eventually("the scheduler has started") { await h.scheduler.firing }
+        // Loaded: a name it does not know is not stored either (webhooks answer 404 without a read).
+        #expect(h.scheduler.loaded)
+        #expect(h.scheduler.schedule("f")?.name == "f")
         await h.stop()
         #expect(await h.scheduler.firing == false)
     }

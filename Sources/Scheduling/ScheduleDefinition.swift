@@ -299,9 +299,16 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         }
         // Re-applying the same limit keeps the count the schedule has come down to (and the pause
         // its last run brought); a new limit, or none, starts afresh.
+        let exhausted = existing.map { $0.paused && $0.remainingRuns == 0 } ?? false
         if existing == nil || existing?.declaredRemainingRuns != remainingRuns {
             record.remainingRuns = remainingRuns
-        } else if let existing, existing.paused, existing.remainingRuns == 0 {
+            if exhausted && paused == nil {
+                // The pause was the old limit's; like a resume, fires missed meanwhile are not caught up.
+                record.paused = false
+                record.pauseNote = nil
+                record.lastFireSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+            }
+        } else if let existing, exhausted {
             record.paused = true
             record.pauseNote = existing.pauseNote
         }

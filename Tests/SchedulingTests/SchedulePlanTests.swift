@@ -72,9 +72,13 @@ struct SchedulePlanTests {
         #expect(again.isEmpty, "\(again.updates)")
         let record = try #require(again.unchanged.first)
         #expect(record.paused && record.pauseNote == "paused after its last remaining run")
-        // A new limit re-arms it, as the file asks.
-        let rearmed = try #require(try plan(limited(5, paused: false), over: [current]).updates.first)
-        #expect(!rearmed.paused && rearmed.remainingRuns == 5)
+        // A new limit re-arms it, whether or not the file says paused: false.
+        for file in [limited(5, paused: false), limited(5)] {
+            let rearmed = try #require(try plan(file, over: [current]).updates.first)
+            #expect(!rearmed.paused && rearmed.pauseNote == nil && rearmed.remainingRuns == 5)
+        }
+        // Without paused: false, the same limit keeps it paused too.
+        #expect(try plan(limited(2), over: [current]).unchanged.first?.paused == true)
     }
 
     @Test("day_match, dst_gap and dst_fold: stored from a file, refused with what is allowed, only with cron")

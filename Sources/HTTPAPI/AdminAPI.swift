@@ -30,13 +30,18 @@ public struct AdminAPI: Sendable {
         public var environment: [String: String]
         /// Webhook limits.
         public var webhooks: WebhookLimits
+        /// Loads the workflows directory again: asked when a schedule names a workflow not loaded
+        /// (one added since the start, without a SIGHUP).
+        public var reloadWorkflows: @Sendable () async -> Void
 
         public init(
             store: any SchedulerStore, scheduler: Scheduler, workflows: @escaping @Sendable () -> Set<String>,
             token: String, traceURL: @escaping @Sendable (String) -> String?,
             metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String),
-            environment: [String: String] = ProcessInfo.processInfo.environment, webhooks: WebhookLimits = .init()
+            environment: [String: String] = ProcessInfo.processInfo.environment, webhooks: WebhookLimits = .init(),
+            reloadWorkflows: @escaping @Sendable () async -> Void = {}
         ) {
+            self.reloadWorkflows = reloadWorkflows
             self.environment = environment
             self.webhooks = webhooks
             self.store = store
@@ -123,6 +128,7 @@ public struct AdminAPI: Sendable {
         var definition: ScheduleDefinition = try await decode(request) {
             try Self.refuseUnknown($0, ScheduleDefinition.fields)
         }
+        await loadWorkflows(named: [definition.workflow])
         if definition.name == nil, let workflow = definition.workflow, deps.workflows().contains(workflow) {
             definition.name = try await freeName(after: workflow)
         }
@@ -268,6 +274,7 @@ public struct AdminAPI: Sendable {
                 try Self.refuseUnknown(item["schedule"], ScheduleDefinition.fields, at: "schedules[\(index)].schedule.")
             }
         }
+        await loadWorkflows(named: body.schedules.map(\.schedule.workflow))
         let existing = try await deps.store.schedules()
         let plan: SchedulePlan
         switch SchedulePlan.make(
@@ -304,6 +311,15 @@ public struct AdminAPI: Sendable {
     }
 
     // MARK: - Runs
+
+    /// Loads the workflows again when one of these names is not loaded, so a workflow file added
+    /// beside the others is found without a SIGHUP.
+    func loadWorkflows(named names: [String?]) async {
+        let loaded = deps.workflows()
+        if names.contains(where: { $0.map { !$0.isEmpty && !loaded.contains($0) } ?? false }) {
+            await deps.reloadWorkflows()
+        }
+    }
 
     /// A name for a schedule added without one: the workflow's, or with `-2`, `-3`, … when taken.
     func freeName(after workflow: String) async throws -> String {

@@ -146,7 +146,21 @@ struct Daemon {
                         return (false, "the scheduler is starting or stopping")
                     }
                     return (true, "store answers, scheduler running")
-                }, environment: configuration.environment, webhooks: configuration.webhooks))
+                }, environment: configuration.environment, webhooks: configuration.webhooks,
+                reloadWorkflows: { [configuration, logger] in
+                    do {
+                        let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+                        executor.replace(makeRunner(catalog))
+                        names.withLock { $0 = Set(catalog.workflows.keys) }
+                        logger.info(
+                            "loaded the workflows again for a schedule that names a new one",
+                            metadata: ["workflows": .stringConvertible(catalog.workflows.count)])
+                    } catch {
+                        logger.warning(
+                            "a schedule names a workflow not loaded, and the workflows do not load",
+                            metadata: ["error": .string("\(error)")])
+                    }
+                }))
         let app = Application(
             router: api.router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),

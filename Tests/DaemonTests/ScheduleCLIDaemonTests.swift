@@ -209,6 +209,38 @@ struct ScheduleCLIDaemonTests {
         #expect(try await daemon.stop() == 0)
     }
 
+    @Test("a workflow file added after the start is found by add and apply without a SIGHUP; a broken one is not")
+    func newWorkflow() async throws {
+        let directory = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+        let daemon = try DaemonProcess(schedules: directory, mlflow: nil)
+        try await daemon.start()
+        try "name: tock\nentry: mark\nnodes:\n  mark:\n    set: {tocked: true}\n".write(
+            to: directory.appendingPathComponent("workflows/tock.yaml"), atomically: true, encoding: .utf8)
+        let added = try Self.schedule(["add", "later", "--manual", "--workflow", "tock"], daemon: daemon)
+        #expect(added.status == 0, "\(added.stderr)")
+        let run = try Self.schedule(["run", "later", "--wait"], daemon: daemon)
+        #expect(run.status == 0 && run.stdout.hasSuffix("succeeded\n"), "\(run.stdout) \(run.stderr)")
+
+        let files = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "apply-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        try "cron: \"0 4 * * *\"\nworkflow: tack\n".write(
+            to: files.appendingPathComponent("early.yaml"), atomically: true, encoding: .utf8)
+        try "name: tack\nentry: mark\nnodes:\n  mark:\n    set: {tacked: true}\n".write(
+            to: directory.appendingPathComponent("workflows/tack.yaml"), atomically: true, encoding: .utf8)
+        #expect(try Self.schedule(["apply", files.path], daemon: daemon).stdout == "+ early\n")
+
+        // A broken workflow file: the schedule is refused, and what was loaded stays.
+        try "name: tuck\nentry: nowhere\nnodes: {}\n".write(
+            to: directory.appendingPathComponent("workflows/tuck.yaml"), atomically: true, encoding: .utf8)
+        let broken = try Self.schedule(["add", "never", "--manual", "--workflow", "tuck"], daemon: daemon)
+        #expect(broken.status != 0)
+        #expect(broken.stderr.contains(#"workflow: "tuck" is not loaded"#), "\(broken.stderr)")
+        #expect(daemon.logText().contains("the workflows do not load"))
+        #expect(try Self.schedule(["run", "later", "--wait"], daemon: daemon).status == 0)
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test("a failing run: --wait shows the failed node and exits 1")
     func failingRun() async throws {
         let daemon = try DaemonProcess(

@@ -30,16 +30,18 @@ public struct AdminAPI: Sendable {
         public var environment: [String: String]
         /// Webhook limits.
         public var webhooks: WebhookLimits
-        /// Loads the workflows directory again: asked when a schedule names a workflow not loaded
-        /// (one added since the start, without a SIGHUP).
-        public var reloadWorkflows: @Sendable () async -> Void
+        /// Reads the workflows directory again when a schedule names a workflow not loaded (one
+        /// added since the start, without a SIGHUP). Returns the workflows there, or `nil` when they
+        /// do not load or one that is loaded now is gone (SIGHUP checks that against the schedules);
+        /// with `swap`, they also replace the loaded ones.
+        public var reloadWorkflows: @Sendable (_ swap: Bool) async -> Set<String>?
 
         public init(
             store: any SchedulerStore, scheduler: Scheduler, workflows: @escaping @Sendable () -> Set<String>,
             token: String, traceURL: @escaping @Sendable (String) -> String?,
             metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String),
             environment: [String: String] = ProcessInfo.processInfo.environment, webhooks: WebhookLimits = .init(),
-            reloadWorkflows: @escaping @Sendable () async -> Void = {}
+            reloadWorkflows: @escaping @Sendable (_ swap: Bool) async -> Set<String>? = { _ in nil }
         ) {
             self.reloadWorkflows = reloadWorkflows
             self.environment = environment
@@ -128,8 +130,12 @@ public struct AdminAPI: Sendable {
         var definition: ScheduleDefinition = try await decode(request) {
             try Self.refuseUnknown($0, ScheduleDefinition.fields)
         }
-        await loadWorkflows(named: [definition.workflow])
-        if definition.name == nil, let workflow = definition.workflow, deps.workflows().contains(workflow) {
+        let workflows = await loadWorkflows(named: [definition.workflow], swap: true)
+        // Without a name, the workflow's (also when it is not loaded: then the refusal is about the
+        // workflow alone, not a name nobody had to give).
+        if definition.name == nil, let workflow = definition.workflow,
+            workflow.range(of: ScheduleDefinition.namePattern, options: .regularExpression) != nil
+        {
             definition.name = try await freeName(after: workflow)
         }
         if let name = definition.name, try await deps.store.schedule(named: name) != nil {
@@ -139,7 +145,7 @@ public struct AdminAPI: Sendable {
         }
         let record: ScheduleRecord
         let secret: String?
-        switch definition.validate(workflows: deps.workflows(), environment: deps.environment) {
+        switch definition.validate(workflows: workflows, environment: deps.environment) {
         case .failure(let problems): throw Self.invalid(problems.problems)
         case .success(let valid): (record, secret) = (valid.record, valid.secret)
         }
@@ -274,12 +280,13 @@ public struct AdminAPI: Sendable {
                 try Self.refuseUnknown(item["schedule"], ScheduleDefinition.fields, at: "schedules[\(index)].schedule.")
             }
         }
-        await loadWorkflows(named: body.schedules.map(\.schedule.workflow))
+        let workflows = await loadWorkflows(
+            named: body.schedules.map(\.schedule.workflow), swap: !(body.dryRun ?? false))
         let existing = try await deps.store.schedules()
         let plan: SchedulePlan
         switch SchedulePlan.make(
             desired: body.schedules.map { .init(definition: $0.schedule, source: $0.source) }, existing: existing,
-            workflows: deps.workflows(), prune: body.prune ?? false, directory: body.directory,
+            workflows: workflows, prune: body.prune ?? false, directory: body.directory,
             environment: deps.environment)
         {
         case .failure(let problems):
@@ -314,11 +321,14 @@ public struct AdminAPI: Sendable {
 
     /// Loads the workflows again when one of these names is not loaded, so a workflow file added
     /// beside the others is found without a SIGHUP.
-    func loadWorkflows(named names: [String?]) async {
+    /// - Parameter swap: false for a dry run: the names are read, nothing is replaced.
+    /// - Returns: the workflow names to check the schedules against.
+    func loadWorkflows(named names: [String?], swap: Bool) async -> Set<String> {
         let loaded = deps.workflows()
-        if names.contains(where: { $0.map { !$0.isEmpty && !loaded.contains($0) } ?? false }) {
-            await deps.reloadWorkflows()
+        guard names.contains(where: { $0.map { !$0.isEmpty && !loaded.contains($0) } ?? false }) else {
+            return loaded
         }
+        return await deps.reloadWorkflows(swap) ?? loaded
     }
 
     /// A name for a schedule added without one: the workflow's, or with `-2`, `-3`, … when taken.

@@ -300,13 +300,22 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         // Re-applying the same limit keeps the count the schedule has come down to (and the pause
         // its last run brought); a new limit, or none, starts afresh.
         let exhausted = existing.map { $0.paused && $0.remainingRuns == 0 } ?? false
-        if existing == nil || existing?.declaredRemainingRuns != remainingRuns {
+        var declared = existing?.declaredRemainingRuns
+        if declared == nil, let left = existing?.remainingRuns {
+            // Stored before the declared number was kept: taken to be the file's, so an upgrade
+            // neither resets the count nor re-arms a schedule that ran out (a file without one
+            // still lifts the limit).
+            declared = remainingRuns ?? left
+        }
+        if existing == nil || declared != remainingRuns {
             record.remainingRuns = remainingRuns
-            if exhausted && paused == nil {
+            if exhausted {
                 // The pause was the old limit's; like a resume, fires missed meanwhile are not caught up.
-                record.paused = false
-                record.pauseNote = nil
                 record.lastFireSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+                if paused == nil {
+                    record.paused = false
+                    record.pauseNote = nil
+                }
             }
         } else if let existing, exhausted {
             record.paused = true

@@ -42,8 +42,7 @@ public struct SchedulePlan: Sendable {
     /// - Returns: the plan, or every problem in every definition.
     /// - Parameters:
     ///   - directory: the directory the definitions' files are in: pruning deletes only schedules
-    ///     whose file was in it (and those applied before sources were paths); `nil`: every schedule
-    ///     that came from a file.
+    ///     whose file was in it; `nil`: every schedule that came from a file.
     ///   - environment: the daemon's environment, to check `webhook_secret_env` (`nil`: not checked).
     public static func make(
         desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool,
@@ -86,8 +85,10 @@ public struct SchedulePlan: Sendable {
         if prune {
             plan.deletes = existing.filter { record in
                 guard let source = record.source, !names.contains(record.name) else { return false }
-                guard let directory, source.contains("/") else { return true }
-                return (source as NSString).deletingLastPathComponent == directory
+                guard let directory else { return true }
+                // A bare file name was stored before sources were paths: which directory it came
+                // from is unknown, so no directory prunes it (`schedule rm` does).
+                return source.contains("/") && (source as NSString).deletingLastPathComponent == directory
             }
         }
         guard problems.isEmpty else { return .failure(Problems(problems: problems)) }

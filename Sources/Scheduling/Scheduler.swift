@@ -134,13 +134,17 @@ public actor Scheduler: Service {
 
     /// Reads every schedule again (at start, on SIGHUP, after `schedule apply`).
     public func reload() async throws {
+        // A schedule installed while the store is read (an API create or change) is newer than
+        // what the read returns: it is neither overwritten nor forgotten.
+        let before = generation
         let schedules = try await store.schedules()
         var seen: Set<String> = []
         for schedule in schedules {
             seen.insert(schedule.id)
+            if let entry = entries[schedule.id], entry.generation > before { continue }
             install(schedule)
         }
-        for id in entries.keys where !seen.contains(id) { forget(id) }
+        for (id, entry) in entries where !seen.contains(id) && entry.generation <= before { forget(id) }
         wakeup.signal()
     }
 

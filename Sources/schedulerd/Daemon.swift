@@ -147,19 +147,32 @@ struct Daemon {
                     }
                     return (true, "store answers, scheduler running")
                 }, environment: configuration.environment, webhooks: configuration.webhooks,
-                reloadWorkflows: { [configuration, logger] in
+                reloadWorkflows: { [configuration, logger] swap in
+                    let catalog: WorkflowCatalog
                     do {
-                        let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
-                        executor.replace(makeRunner(catalog))
-                        names.withLock { $0 = Set(catalog.workflows.keys) }
-                        logger.info(
-                            "loaded the workflows again for a schedule that names a new one",
-                            metadata: ["workflows": .stringConvertible(catalog.workflows.count)])
+                        catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
                     } catch {
                         logger.warning(
                             "a schedule names a workflow not loaded, and the workflows do not load",
                             metadata: ["error": .string("\(error)")])
+                        return nil
                     }
+                    let found = Set(catalog.workflows.keys)
+                    let gone = names.withLock { $0 }.subtracting(found)
+                    guard gone.isEmpty else {
+                        logger.warning(
+                            "a schedule names a workflow not loaded, but loaded workflows are gone from the directory; send SIGHUP to check the schedules against it",
+                            metadata: ["gone": .string(gone.sorted().joined(separator: ","))])
+                        return nil
+                    }
+                    if swap {
+                        executor.replace(makeRunner(catalog))
+                        names.withLock { $0 = found }
+                        logger.info(
+                            "loaded the workflows again for a schedule that names a new one",
+                            metadata: ["workflows": .stringConvertible(found.count)])
+                    }
+                    return found
                 }))
         let app = Application(
             router: api.router(),

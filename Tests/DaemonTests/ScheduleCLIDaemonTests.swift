@@ -205,7 +205,8 @@ struct ScheduleCLIDaemonTests {
         }
         let unknown = try Self.schedule(["add", "--cron", "0 3 * * *", "--workflow", "nope"], daemon: daemon)
         #expect(unknown.status != 0)
-        #expect(unknown.stderr.contains("name: is missing"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains(#"workflow: "nope" is not loaded"#), "\(unknown.stderr)")
+        #expect(!unknown.stderr.contains("name:"), "\(unknown.stderr)")
         #expect(try await daemon.stop() == 0)
     }
 
@@ -228,7 +229,14 @@ struct ScheduleCLIDaemonTests {
             to: files.appendingPathComponent("early.yaml"), atomically: true, encoding: .utf8)
         try "name: tack\nentry: mark\nnodes:\n  mark:\n    set: {tacked: true}\n".write(
             to: directory.appendingPathComponent("workflows/tack.yaml"), atomically: true, encoding: .utf8)
+        let loads = { daemon.logText().components(separatedBy: "loaded the workflows again").count - 1 }
+        #expect(loads() == 1)
+        // A dry run finds the new workflow too, and replaces nothing.
+        let dry = try Self.schedule(["apply", files.path, "--dry-run"], daemon: daemon)
+        #expect(dry.stdout == "+ early\n(dry run: nothing changed)\n", "\(dry.stderr)")
+        #expect(loads() == 1)
         #expect(try Self.schedule(["apply", files.path], daemon: daemon).stdout == "+ early\n")
+        #expect(loads() == 2)
 
         // A broken workflow file: the schedule is refused, and what was loaded stays.
         try "name: tuck\nentry: nowhere\nnodes: {}\n".write(
@@ -237,6 +245,14 @@ struct ScheduleCLIDaemonTests {
         #expect(broken.status != 0)
         #expect(broken.stderr.contains(#"workflow: "tuck" is not loaded"#), "\(broken.stderr)")
         #expect(daemon.logText().contains("the workflows do not load"))
+        #expect(try Self.schedule(["run", "later", "--wait"], daemon: daemon).status == 0)
+        // A workflow a schedule uses was removed: not taken in behind SIGHUP's checks.
+        for name in ["tuck", "tock"] {
+            try FileManager.default.removeItem(at: directory.appendingPathComponent("workflows/\(name).yaml"))
+        }
+        let typo = try Self.schedule(["add", "typo", "--manual", "--workflow", "tik"], daemon: daemon)
+        #expect(typo.status != 0)
+        #expect(daemon.logText().contains("loaded workflows are gone from the directory"))
         #expect(try Self.schedule(["run", "later", "--wait"], daemon: daemon).status == 0)
         #expect(try await daemon.stop() == 0)
     }

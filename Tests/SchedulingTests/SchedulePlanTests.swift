@@ -10,10 +10,12 @@ import Testing
 struct SchedulePlanTests {
     static let now = Date(timeIntervalSince1970: 1_704_067_200)
 
-    func plan(_ definition: ScheduleDefinition, over existing: [ScheduleRecord]) throws -> SchedulePlan {
+    func plan(_ definition: ScheduleDefinition, over existing: [ScheduleRecord], now: Date = now) throws
+        -> SchedulePlan
+    {
         try SchedulePlan.make(
             desired: [.init(definition: definition, source: "limited.yaml")], existing: existing, workflows: ["w"],
-            prune: true, now: Self.now
+            prune: true, now: now
         ).get()
     }
 
@@ -74,11 +76,31 @@ struct SchedulePlanTests {
         #expect(record.paused && record.pauseNote == "paused after its last remaining run")
         // A new limit re-arms it, whether or not the file says paused: false.
         for file in [limited(5, paused: false), limited(5)] {
-            let rearmed = try #require(try plan(file, over: [current]).updates.first)
+            let later = Self.now.addingTimeInterval(86_400)
+            let rearmed = try #require(try plan(file, over: [current], now: later).updates.first)
             #expect(!rearmed.paused && rearmed.pauseNote == nil && rearmed.remainingRuns == 5)
+            // Fires missed while it was paused are not caught up.
+            #expect(current.lastFireSeconds ?? 0 < Int64(later.timeIntervalSince1970))
+            #expect(rearmed.lastFireSeconds == Int64(later.timeIntervalSince1970))
         }
         // Without paused: false, the same limit keeps it paused too.
         #expect(try plan(limited(2), over: [current]).unchanged.first?.paused == true)
+    }
+
+    @Test("schedules stored before the declared number was kept: the count and a run-out pause survive the upgrade")
+    func storedBeforeDeclared() async throws {
+        let store = try temporaryStore()
+        var counting = try await stored(limited(10), fires: 3, store: store)
+        var ranOut = counting
+        counting.declaredRemainingRuns = nil
+        ranOut.declaredRemainingRuns = nil
+        ranOut.remainingRuns = 0
+        ranOut.paused = true
+        #expect(try plan(limited(10), over: [counting]).updates.first?.remainingRuns == 7)
+        let still = try plan(limited(10, paused: false), over: [ranOut])
+        #expect(still.updates.first.map { $0.paused && $0.remainingRuns == 0 } == true, "\(still)")
+        // Removing the number lifts the limit, as for any schedule.
+        #expect(try plan(limited(nil), over: [counting]).updates.first.map { $0.remainingRuns == nil } == true)
     }
 
     @Test("day_match, dst_gap and dst_fold: stored from a file, refused with what is allowed, only with cron")
@@ -104,7 +126,7 @@ struct SchedulePlanTests {
             ])
     }
 
-    @Test("--prune deletes only the schedules applied from the same directory (and older ones without a path)")
+    @Test("--prune deletes only the schedules applied from the same directory (never older ones without a path)")
     func pruneStaysInItsDirectory() throws {
         func record(_ name: String, source: String?) -> ScheduleRecord {
             ScheduleRecord(name: name, cron: "0 * * * *", workflow: "w", source: source)
@@ -116,7 +138,7 @@ struct SchedulePlanTests {
         let plan = try SchedulePlan.make(
             desired: [], existing: existing, workflows: ["w"], prune: true, directory: "/srv/a", now: Self.now
         ).get()
-        #expect(plan.deletes.map(\.name) == ["here", "older"])
+        #expect(plan.deletes.map(\.name) == ["here"])
         let everywhere = try SchedulePlan.make(desired: [], existing: existing, workflows: ["w"], prune: true).get()
         #expect(everywhere.deletes.map(\.name) == ["here", "there", "older"])
     }

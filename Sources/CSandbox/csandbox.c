@@ -177,8 +177,10 @@ int csb_signal_tree(pid_t root, int signal, int min_depth) {
     enum { capacity = 4096 };
     static __thread pid_t tree[capacity];
     static __thread int depth[capacity];
+    static __thread pid_t group[capacity];
     int count = 0;
     tree[count] = root;
+    group[count] = 0;
     depth[count++] = 0;
     for (int scanned = 0; scanned < count && count < capacity; scanned++) {
         DIR *proc = opendir("/proc");
@@ -191,14 +193,36 @@ int csb_signal_tree(pid_t root, int signal, int min_depth) {
             pid_t parent, pgrp;
             if (read_stat((pid_t)pid, &parent, &pgrp) == 0 && parent == tree[scanned]) {
                 tree[count] = (pid_t)pid;
+                group[count] = pgrp;
                 depth[count++] = depth[scanned] + 1;
             }
         }
         closedir(proc);
     }
     int signalled = 0;
-    // Deepest first, so that a parent does not respawn what it is about to lose.
-    for (int i = count - 1; i >= 0; i--)
-        if (depth[i] >= min_depth && kill(tree[i], signal) == 0) signalled++;
+    // The process group of each process at min_depth gets the signal in one kill, so no member sees
+    // another die first: a shell waiting on a child would otherwise see the child end and exit before
+    // its trap runs. With bubblewrap that is the session its init made (pid 1 there ignores a signal
+    // it has no handler for); never the group of root or of this process.
+    pid_t root_parent, root_group = 0;
+    if (read_stat(root, &root_parent, &root_group) != 0) root_group = 0;
+    pid_t own_group = getpgrp();
+    #define CSB_GROUP_REACHED(i) \
+        (depth[i] == min_depth && group[i] > 0 && group[i] != root_group && group[i] != own_group)
+    for (int i = 0; i < count; i++) {
+        if (!CSB_GROUP_REACHED(i)) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = CSB_GROUP_REACHED(j) && group[j] == group[i];
+        if (!seen && kill(-group[i], signal) == 0) signalled++;
+    }
+    // Then, deepest first (so that a parent does not respawn what it is about to lose), every one
+    // at min_depth or deeper outside those groups.
+    for (int i = count - 1; i >= 0; i--) {
+        if (depth[i] < min_depth) continue;
+        int reached = 0;
+        for (int j = 0; j < count && !reached; j++) reached = CSB_GROUP_REACHED(j) && group[j] == group[i];
+        if (!reached && kill(tree[i], signal) == 0) signalled++;
+    }
+    #undef CSB_GROUP_REACHED
     return signalled;
 }

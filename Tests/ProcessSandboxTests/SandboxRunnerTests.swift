@@ -109,14 +109,16 @@ extension SandboxTests {
                 echo "grandchild $!" >&2
                 sleep 300
                 """)
-            var policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(1))
+            // Long enough for the script to start on a busy machine; the bound shows the 300 s sleeps
+            // were not waited for.
+            var policy = SandboxPolicy(name: "short", timeout: .seconds(3), grace: .seconds(1))
             policy.maxOutputBytes = 4096
             let record = await runner().run(ScriptExecution(script: path, policy: policy))
             #expect(record.timedOut)
             #expect(record.signal == SIGTERM)
-            #expect(record.timeout == .seconds(1))
-            #expect(record.duration >= .seconds(1) && record.duration < .seconds(3))
-            #expect(record.failure?.hasPrefix("timed out after 1.0 seconds") == true)
+            #expect(record.timeout == .seconds(3))
+            #expect(record.duration >= .seconds(3) && record.duration < .seconds(15))
+            #expect(record.failure?.hasPrefix("timed out after 3.0 seconds") == true)
             let line = try #require(text(record.stderr).split(separator: "\n").first { $0.hasPrefix("grandchild ") })
             let grandchild = try #require(Int32(line.dropFirst("grandchild ".count)))
             // SIGKILL is delivered; the kernel may take a moment to finish the exit. Within the grace period:
@@ -347,10 +349,11 @@ extension SandboxTests {
             var sandbox = try await isolated()
             sandbox.environment["SCHEDULERD_TOKEN"] = "admin-s3cr3t"
             let path = try script("#!/bin/sh\nenv >&2\nsleep 300 &\nsleep 300\n")
-            let policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(1))
+            // Long enough for bubblewrap and the script to start on a busy machine.
+            let policy = SandboxPolicy(name: "short", timeout: .seconds(5), grace: .seconds(1))
             let record = await sandbox.run(ScriptExecution(script: path, policy: policy))
             #expect(record.timedOut)
-            #expect(record.duration < .seconds(4))
+            #expect(record.duration < .seconds(20))
             #expect(!text(record.stderr).contains("admin-s3cr3t"))
             #expect(text(record.stderr).contains("SCHEDULERD_INPUT="))
         }
@@ -360,11 +363,13 @@ extension SandboxTests {
             let sandbox = try await isolated()
             let path = try script(
                 "#!/bin/sh\ntrap 'echo \"got TERM\" >&2; exit 7' TERM\nsleep 300 &\nwait\n")
-            let policy = SandboxPolicy(name: "short", timeout: .seconds(1), grace: .seconds(3))
+            // The timeout leaves bubblewrap and the shell time to set the trap on a busy machine; the
+            // grace is long, so ending well before it means the script exited on SIGTERM.
+            let policy = SandboxPolicy(name: "short", timeout: .seconds(5), grace: .seconds(30))
             let record = await sandbox.run(ScriptExecution(script: path, policy: policy))
             #expect(record.timedOut)
             #expect(text(record.stderr).contains("got TERM"))
-            #expect(record.duration < .seconds(3))
+            #expect(record.duration < .seconds(25))
         }
 
         @Test("a policy that requires bubblewrap fails clearly where it is not used")

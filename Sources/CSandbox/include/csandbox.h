@@ -44,9 +44,10 @@ int csb_become_subreaper(void);
 /// subreaper), waiting up to 200 ms for killed ones to finish exiting. Returns how many were reaped.
 int csb_reap_group(pid_t group);
 
-/// Signals the descendants of `root` at `min_depth` or deeper (found through /proc; root is depth 0),
-/// deepest first. With bubblewrap (outer process, then its init in the new pid namespace), depth 2 is
-/// the script: it gets SIGTERM and can clean up before the namespace is torn down.
+/// Signals the descendants of `root` at `min_depth` or deeper (found through /proc; root is depth 0):
+/// the process group of each one at `min_depth` in one kill, then the rest deepest first.
+/// With bubblewrap (outer process, then its init in the new pid namespace), depth 2 is the script:
+/// it gets SIGTERM and can clean up before the namespace is torn down.
 int csb_signal_tree(pid_t root, int signal, int min_depth);
 
 /// A pipe whose ends close on exec. Returns 0 or errno.

@@ -95,6 +95,8 @@ public func readLine(_ handle: FileHandle) -> Data {
 public final class FixtureProcess: Sendable {
     public let port: Int
     let process: Process
+    /// The fixture's stdin: it ends when this closes, so it never outlives the test process.
+    let lifeline = Pipe()
 
     /// Starts `Tests/Fixtures/<script>` with `arguments` (off the cooperative pool).
     public static func start(script: String, arguments: [String] = []) async throws -> FixtureProcess {
@@ -112,7 +114,10 @@ public final class FixtureProcess: Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
+        process.standardInput = lifeline
         try process.run()
+        // Stopped at exit too: a test that keeps its fixture to the end never releases it.
+        Reaper.shared.track(process.processIdentifier)
         let line = readLine(out.fileHandleForReading)
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         else {
@@ -122,5 +127,8 @@ public final class FixtureProcess: Sendable {
         self.port = port
     }
 
-    deinit { process.terminate() }
+    deinit {
+        Reaper.shared.untrack(process.processIdentifier)
+        process.terminate()
+    }
 }

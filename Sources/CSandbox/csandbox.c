@@ -172,12 +172,19 @@ int csb_reap_group(pid_t group) {
     return reaped;
 }
 
+static int in_groups(pid_t group, const pid_t *groups, int count) {
+    for (int i = 0; i < count; i++)
+        if (groups[i] == group) return 1;
+    return 0;
+}
+
 int csb_signal_tree(pid_t root, int signal, int min_depth) {
     // Collect the descendants of `root` breadth-first from the parent links in /proc.
     enum { capacity = 4096 };
     static __thread pid_t tree[capacity];
     static __thread int depth[capacity];
     static __thread pid_t group[capacity];
+    static __thread pid_t whole[capacity];
     int count = 0;
     tree[count] = root;
     group[count] = 0;
@@ -207,22 +214,17 @@ int csb_signal_tree(pid_t root, int signal, int min_depth) {
     pid_t root_parent, root_group = 0;
     if (read_stat(root, &root_parent, &root_group) != 0) root_group = 0;
     pid_t own_group = getpgrp();
-    #define CSB_GROUP_REACHED(i) \
-        (depth[i] == min_depth && group[i] > 0 && group[i] != root_group && group[i] != own_group)
+    int leaders = 0;  // groups signalled whole: each distinct group of a process at min_depth
     for (int i = 0; i < count; i++) {
-        if (!CSB_GROUP_REACHED(i)) continue;
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = CSB_GROUP_REACHED(j) && group[j] == group[i];
-        if (!seen && kill(-group[i], signal) == 0) signalled++;
+        if (depth[i] != min_depth || group[i] <= 0 || group[i] == root_group || group[i] == own_group) continue;
+        if (in_groups(group[i], whole, leaders)) continue;
+        whole[leaders++] = group[i];
+        if (kill(-group[i], signal) == 0) signalled++;
     }
     // Then, deepest first (so that a parent does not respawn what it is about to lose), every one
     // at min_depth or deeper outside those groups.
-    for (int i = count - 1; i >= 0; i--) {
-        if (depth[i] < min_depth) continue;
-        int reached = 0;
-        for (int j = 0; j < count && !reached; j++) reached = CSB_GROUP_REACHED(j) && group[j] == group[i];
-        if (!reached && kill(tree[i], signal) == 0) signalled++;
-    }
-    #undef CSB_GROUP_REACHED
+    for (int i = count - 1; i >= 0; i--)
+        if (depth[i] >= min_depth && !in_groups(group[i], whole, leaders) && kill(tree[i], signal) == 0)
+            signalled++;
     return signalled;
 }

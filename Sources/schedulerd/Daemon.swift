@@ -117,6 +117,11 @@ struct Daemon {
             logger: Logger(label: "schedulerd.scheduler"))
 
         let names = Mutex(Set(catalog.workflows.keys))
+        /// Runs from now on use these workflows (SIGHUP, or a schedule naming a new one).
+        let adopt: @Sendable (WorkflowCatalog) -> Void = { catalog in
+            executor.replace(makeRunner(catalog))
+            names.withLock { $0 = Set(catalog.workflows.keys) }
+        }
         let trackingURI = tracing.trackingURI
         let api = AdminAPI(
             .init(
@@ -166,8 +171,7 @@ struct Daemon {
                         return nil
                     }
                     if swap {
-                        executor.replace(makeRunner(catalog))
-                        names.withLock { $0 = found }
+                        adopt(catalog)
                         logger.info(
                             "loaded the workflows again for a schedule that names a new one",
                             metadata: ["workflows": .stringConvertible(found.count)])
@@ -195,8 +199,7 @@ struct Daemon {
                     let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
                     try await Self.applyScheduleFiles(
                         directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
-                    executor.replace(makeRunner(catalog))
-                    names.withLock { $0 = Set(catalog.workflows.keys) }
+                    adopt(catalog)
                     try await scheduler.reload()
                     logger.info(
                         "reloaded the schedules directory",

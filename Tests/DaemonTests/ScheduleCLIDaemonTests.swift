@@ -6,6 +6,14 @@ import Workflows
 /// The built `schedule` CLI against a running daemon, as a user types it.
 @Suite("schedule talks to schedulerd", .serialized)
 struct ScheduleCLIDaemonTests {
+    /// A started daemon without MLflow whose schedules directory has only the `tick` workflow.
+    static func tickDaemon() async throws -> DaemonProcess {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start()
+        return daemon
+    }
+
     static func schedule(_ arguments: [String], daemon: DaemonProcess?, url: String? = nil) throws -> ProcessOutput {
         var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         if let daemon {
@@ -49,9 +57,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("add --webhook prints the URL and the secret once; secret rotate prints a new one and the grace period")
     func webhookCommands() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         let added = try Self.schedule(
             ["add", "push", "--webhook", "--webhook-scheme", "token", "--workflow", "tick"], daemon: daemon)
         #expect(added.status == 0, "\(added.stderr)")
@@ -82,9 +88,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("add, list, show, run --wait, runs, pause, resume, rm, with plain and --json output")
     func lifecycle() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         let added = try Self.schedule(
             [
                 "add", "nightly", "--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--workflow", "tick", "--input",
@@ -128,9 +132,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("add --manual: listed as manual with no next fire, runs when asked; --manual with --cron is refused")
     func manual() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         let added = try Self.schedule(["add", "checkup", "--manual", "--workflow", "tick"], daemon: daemon)
         #expect(added.status == 0, "\(added.stderr)")
         let row = try Self.schedule(["list"], daemon: daemon).stdout.split(separator: "\n").first {
@@ -155,9 +157,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("add --day-match --dst-gap --dst-fold: stored, shown, and the next fires follow them")
     func cronOverrides() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         let added = try Self.schedule(
             [
                 "add", "first_monday", "--cron", "0 9 1-7 * MON", "--tz", "America/New_York", "--day-match", "and",
@@ -188,9 +188,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("add without a name: named after the workflow, then -2; prints the id")
     func addWithoutName() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         var ids: [String] = []
         for _ in 0..<2 {
             let added = try Self.schedule(["add", "--cron", "0 3 * * *", "--workflow", "tick"], daemon: daemon)
@@ -282,9 +280,7 @@ struct ScheduleCLIDaemonTests {
         "apply: a plan, --dry-run changes nothing, --prune deletes what the files no longer have, and only what this directory applied"
     )
     func apply() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apply-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "cron: \"0 1 * * *\"\nworkflow: tick\n".write(
@@ -345,9 +341,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("/metrics: Prometheus text with fires, runs by state, lateness and the queue")
     func metrics() async throws {
-        let daemon = try DaemonProcess(
-            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
-        try await daemon.start()
+        let daemon = try await Self.tickDaemon()
         _ = try await daemon.request(
             "POST", "/api/v1/schedules", body: #"{"name":"s","cron":"* * * * * *","workflow":"tick"}"#)
         try await eventually("a run finished") {

@@ -180,6 +180,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FuzzTests",
+            dependencies: [
+                "HTTPAPI", "Scheduling", "Storage", "Workflows", "ProcessSandbox", "SchedulerTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ScheduleCLITests",
             dependencies: ["schedule", "Cron", "SchedulerTesting"],
             swiftSettings: swiftSettings

@@ -297,7 +297,7 @@ struct WebhookReceiver: Sendable {
         func refuse(_ message: String) -> APIError { APIError(status: .unauthorized, message: message) }
         switch schedule.webhookScheme ?? .github {
         case .github:
-            guard let header = headers[HTTPField.Name("X-Hub-Signature-256")!] else {
+            guard let header = headers[.hubSignature] else {
                 throw refuse("missing X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>")
             }
             guard header.hasPrefix("sha256="), let given = WebhookSecret.unhex(String(header.dropFirst(7))),
@@ -311,21 +311,19 @@ struct WebhookReceiver: Sendable {
             }
             guard valid else { throw refuse("the signature does not match the body") }
         case .standard:
-            guard let id = headers[HTTPField.Name("webhook-id")!],
-                let stamp = headers[HTTPField.Name("webhook-timestamp")!],
-                let signatures = headers[HTTPField.Name("webhook-signature")!]
+            guard let id = headers[.webhookID],
+                let stamp = headers[.webhookTimestamp],
+                let signatures = headers[.webhookSignature]
             else {
                 throw refuse("missing webhook-id, webhook-timestamp or webhook-signature (Standard Webhooks)")
             }
             guard let seconds = Int64(stamp) else { throw refuse("webhook-timestamp must be whole Unix seconds") }
-            let skew = Date().timeIntervalSince1970 - Double(seconds)
-            let tolerance = deps.webhooks.timestampTolerance
-            if skew > tolerance {
-                throw refuse("webhook-timestamp is \(Int(skew)) s old; at most \(Int(tolerance)) s is accepted")
-            }
-            if -skew > tolerance {
-                throw refuse(
-                    "webhook-timestamp is \(Int(-skew)) s in the future; at most \(Int(tolerance)) s is accepted")
+            switch Self.timestampSkew(seconds, now: Date(), tolerance: deps.webhooks.timestampTolerance) {
+            case .within: break
+            case .stale(let age, let tolerance):
+                throw refuse("webhook-timestamp is \(age) s old; at most \(tolerance) s is accepted")
+            case .future(let ahead, let tolerance):
+                throw refuse("webhook-timestamp is \(ahead) s in the future; at most \(tolerance) s is accepted")
             }
             let signed = Array("\(id).\(stamp).".utf8) + body
             let given = signatures.split(separator: " ").compactMap { item -> Data? in
@@ -342,13 +340,38 @@ struct WebhookReceiver: Sendable {
             var token: String?
             if let authorization = headers[.authorization], authorization.hasPrefix("Bearer ") {
                 token = String(authorization.dropFirst(7))
-            } else if let gitlab = headers[HTTPField.Name("X-Gitlab-Token")!] {
+            } else if let gitlab = headers[.gitlabToken] {
                 token = gitlab
             }
             guard let token else { throw refuse("missing Authorization: Bearer <token> or X-Gitlab-Token") }
             let valid = secrets.contains { WebhookSecret.tokenMatches(token, stored: $0) }
             guard valid else { throw refuse("the token is not valid for this webhook") }
         }
+    }
+
+    /// Where a Standard Webhooks timestamp lies against the daemon's clock, in whole seconds.
+    enum TimestampSkew: Equatable {
+        case within
+        /// `age` seconds in the past (clamped to `Int64.max`), more than `tolerance`.
+        case stale(age: Int64, tolerance: Int64)
+        /// `ahead` seconds in the future (clamped), more than `tolerance`.
+        case future(ahead: Int64, tolerance: Int64)
+    }
+
+    /// Compares a sender's `webhook-timestamp` with `now` in integers with checked arithmetic, so any
+    /// timestamp (`Int64.min` included) is an answer and never a trap.
+    static func timestampSkew(_ seconds: Int64, now: Date, tolerance: TimeInterval) -> TimestampSkew {
+        let nowSeconds = Int64(clamping: Int(now.timeIntervalSince1970.rounded(.down)))
+        let allowed = tolerance.isFinite ? Int64(clamping: Int(max(0, min(tolerance, 1e15)))) : 0
+        let (skew, overflow) = nowSeconds.subtractingReportingOverflow(seconds)
+        if overflow {
+            // Only a timestamp near Int64.min or Int64.max gets here: the far past or far future.
+            return seconds < 0
+                ? .stale(age: .max, tolerance: allowed) : .future(ahead: .max, tolerance: allowed)
+        }
+        if skew > allowed { return .stale(age: skew, tolerance: allowed) }
+        if skew < -allowed { return .future(ahead: skew == .min ? .max : -skew, tolerance: allowed) }
+        return .within
     }
 
     // MARK: - Answers
@@ -380,4 +403,17 @@ struct WebhookReceiver: Sendable {
         }
         return nil
     }
+}
+
+extension HTTPField.Name {
+    /// GitHub's signature header: `sha256=` and the hex HMAC-SHA256 of the body.
+    static let hubSignature = Self("X-Hub-Signature-256")!
+    /// Standard Webhooks' message id, also the delivery id.
+    static let webhookID = Self("webhook-id")!
+    /// Standard Webhooks' Unix seconds of sending.
+    static let webhookTimestamp = Self("webhook-timestamp")!
+    /// Standard Webhooks' space-separated `v1,<base64>` signatures.
+    static let webhookSignature = Self("webhook-signature")!
+    /// GitLab's shared token.
+    static let gitlabToken = Self("X-Gitlab-Token")!
 }

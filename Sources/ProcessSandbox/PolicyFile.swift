@@ -105,19 +105,21 @@ public enum PolicyFile {
                 switch key {
                 case "timeout", "grace":
                     guard let seconds = duration(value.string), seconds > 0 else {
-                        fail("\"\(value.string ?? "")\" is not a duration; use 90s, 5m or 1h30m")
+                        fail("\"\(value.string ?? "")\" is not a duration from 1s to 3650d; use 90s, 5m or 1h30m")
                         continue
                     }
                     if key == "timeout" { policy.timeout = .seconds(seconds) } else { policy.grace = .seconds(seconds) }
                 case "cpu":
                     guard let seconds = duration(value.string), seconds > 0 else {
-                        fail("\"\(value.string ?? "")\" is not a duration; use 90s, 5m or 1h30m")
+                        fail("\"\(value.string ?? "")\" is not a duration from 1s to 3650d; use 90s, 5m or 1h30m")
                         continue
                     }
                     policy.cpuSeconds = seconds
                 case "memory", "file_size", "max_output":
                     guard let bytes = size(value.string), bytes > 0 else {
-                        fail("\"\(value.string ?? "")\" is not a size; use bytes or 512KiB, 100MiB, 2GiB")
+                        fail(
+                            "\"\(value.string ?? "")\" is not a size from 1 byte to 1TiB; use bytes or 512KiB, 100MiB, 2GiB"
+                        )
                         continue
                     }
                     switch key {
@@ -170,7 +172,7 @@ public enum PolicyFile {
                             guard let bytes = size(ruleValue.string) else {
                                 problem(
                                     ruleValue,
-                                    "\(subject).max_bytes \"\(ruleValue.string ?? "")\" is not a size; use bytes or 512KiB, 100MiB"
+                                    "\(subject).max_bytes \"\(ruleValue.string ?? "")\" is not a size from 0 to 1TiB; use bytes or 512KiB, 100MiB"
                                 )
                                 continue
                             }
@@ -207,7 +209,11 @@ public enum PolicyFile {
         return Int(duration.components.seconds)
     }
 
-    /// Bytes in `1024`, `512KiB`, `100MiB`, `2GiB` (also KB/MB/GB as powers of 1000).
+    /// The largest size a policy takes: 1 TiB.
+    package static let maximumSize = 1 << 40
+
+    /// Bytes in `1024`, `512KiB`, `100MiB`, `2GiB` (also KB/MB/GB as powers of 1000); `nil` past
+    /// ``maximumSize``.
     static func size(_ text: String?) -> Int? {
         guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         let digits = text.prefix(while: { $0.isASCII && $0.isNumber })
@@ -217,6 +223,7 @@ public enum PolicyFile {
             "GB": 1_000_000_000,
         ]
         guard let unit = units[text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)] else { return nil }
-        return n * unit
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: unit)
+        return overflow || bytes > maximumSize ? nil : bytes
     }
 }

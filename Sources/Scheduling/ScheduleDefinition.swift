@@ -236,14 +236,20 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         func seconds(_ field: String, _ text: String?, default value: Int?, allowZero: Bool, max: Int) -> Int? {
             guard let text else { return value }
             guard let duration = DurationText.parse(text) else {
-                problem(field, "\"\(text)\" is not a duration; use 30s, 5m, 1h30m (no sign)")
+                problem(
+                    field,
+                    "\"\(text)\" is not a duration from \(allowZero ? "0s" : "1s") to \(DurationText.format(.seconds(max))); use 30s, 5m, 1h30m (no sign)"
+                )
                 return value
             }
-            let whole = Int(duration.components.seconds)
+            let whole = DurationText.wholeSeconds(duration)
             if !allowZero && whole <= 0 {
                 problem(field, "\"\(text)\" must be at least 1s")
             } else if whole > max {
-                problem(field, "\"\(text)\" is longer than the limit, \(DurationText.format(.seconds(max)))")
+                problem(
+                    field,
+                    "\"\(text)\" is longer than the limit; allowed: \(allowZero ? "0s" : "1s") to \(DurationText.format(.seconds(max)))"
+                )
             }
             return whole
         }

@@ -46,9 +46,21 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     let root: Node
     public let description: String
 
+    /// The longest condition accepted, in characters; longer ones would only be unreadable, and the
+    /// bound keeps evaluating a long `and` chain well within the stack.
+    public static let maximumLength = 4096
+
+    /// How deep parentheses, `not` and lists may nest.
+    public static let maximumNesting = 64
+
     /// Parses a condition.
     /// - Throws: ``ParseError`` with the offset of the first problem.
     public init(_ text: String) throws(ParseError) {
+        guard text.count <= Self.maximumLength else {
+            throw ParseError(
+                offset: Self.maximumLength,
+                message: "is \(text.count) characters long; a condition has at most \(Self.maximumLength)")
+        }
         var parser = Parser(text: text)
         self.root = try parser.parseAll()
         self.description = text
@@ -117,7 +129,9 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
                     throw EvaluationError(
                         message: "\(describe(a)) is \(left.typeWithArticle); `in` a string needs a string on the left")
                 }
-                found = text.contains(needle)
+                // The standard library's search: Foundation's `contains` traps on some strings with NUL
+                // (a haystack "ü" and a needle "ü\0"), and the needle can be what a webhook sent.
+                found = text.firstRange(of: needle) != nil
             case .object(let members):
                 guard let key = left.stringValue else {
                     throw EvaluationError(
@@ -183,6 +197,18 @@ extension Condition {
         var position = 0
         var token: Token = .end
         var tokenStart = 0
+        /// How many `(`, `[` and `not` enclose the current token.
+        var nesting = 0
+
+        /// Enters one more level of nesting, or refuses past ``Condition/maximumNesting``.
+        mutating func enter() throws(ParseError) {
+            nesting += 1
+            guard nesting <= Condition.maximumNesting else {
+                throw ParseError(
+                    offset: tokenStart,
+                    message: "nests deeper than \(Condition.maximumNesting) levels at \(tokenStart + 1)")
+            }
+        }
 
         init(text: String) {
             self.characters = Array(text)
@@ -218,6 +244,8 @@ extension Condition {
 
         mutating func parseNot() throws(ParseError) -> Node {
             if token == .word("not") {
+                try enter()
+                defer { nesting -= 1 }
                 try advance()
                 return .not(try parseNot())
             }
@@ -256,12 +284,16 @@ extension Condition {
                 try advance()
                 return .literal(.string(text))
             case .symbol("("):
+                try enter()
+                defer { nesting -= 1 }
                 try advance()
                 let inner = try parseOr()
                 guard token == .symbol(")") else { throw unexpected("`)` to close the `(` at \(start + 1)") }
                 try advance()
                 return inner
             case .symbol("["):
+                try enter()
+                defer { nesting -= 1 }
                 try advance()
                 var items: [Node] = []
                 while token != .symbol("]") {

@@ -593,7 +593,7 @@ public enum WorkflowFile {
             guard let value = DurationText.parse(text), allowZero || value > .zero else {
                 problem(
                     node,
-                    "\(subject) \"\(text)\" is not a \(allowZero ? "" : "positive ")duration; use 500ms, 90s, 5m or 1h30m"
+                    "\(subject) \"\(text)\" is not a duration from \(allowZero ? "0s" : "1ms") to 3650d; use 500ms, 90s, 5m or 1h30m"
                 )
                 return nil
             }

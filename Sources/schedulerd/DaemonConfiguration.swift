@@ -103,15 +103,16 @@ struct DaemonConfiguration: Sendable {
             throw DaemonError(description: "max runs \(maxRuns) must be from 1 to 10000")
         }
         let grace = pick(flags.shutdownGrace, "SCHEDULERD_SHUTDOWN_GRACE") ?? "30s"
-        guard let graceDuration = DurationText.parse(grace) else {
-            throw DaemonError(description: "shutdown grace \"\(grace)\" is not a duration; use 30s, 5m")
+        guard let graceDuration = DurationText.parse(grace), graceDuration <= .seconds(86_400) else {
+            throw DaemonError(
+                description: "shutdown grace \"\(grace)\" must be a duration from 0s to 24h, like 30s or 5m")
         }
         shutdownGrace = graceDuration
         let retentionText = pick(flags.retention, "SCHEDULERD_RETENTION") ?? "30d"
         guard let retention = DurationText.parse(retentionText), retention >= RunPruner.minimumRetention else {
             throw DaemonError(
                 description:
-                    "retention \"\(retentionText)\" must be a duration of at least 72h (webhook deliveries are deduplicated that long), like 30d"
+                    "retention \"\(retentionText)\" must be a duration from 72h (webhook deliveries are deduplicated that long) to 3650d, like 30d"
             )
         }
         self.retention = retention
@@ -135,8 +136,10 @@ struct DaemonConfiguration: Sendable {
     static func bytes(_ text: String) -> Int? {
         let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("KB", 1 << 10), ("MB", 1 << 20), ("B", 1)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            return Int(text.dropLast(suffix.count)).map { $0 * factor }
+            guard let n = Int(text.dropLast(suffix.count)), n >= 0 else { return nil }
+            let (product, overflow) = n.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : product
         }
-        return Int(text)
+        return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 }

@@ -47,7 +47,19 @@ struct DaemonBadInputTests {
         Case(
             description: "negative duration", method: "POST", path: "/api/v1/schedules",
             body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick","jitter":"-5s"}"#, status: 400,
-            message: #"jitter: "-5s" is not a duration; use 30s, 5m, 1h30m (no sign)"#),
+            message: #"jitter: "-5s" is not a duration from 0s to 1d; use 30s, 5m, 1h30m (no sign)"#),
+        Case(
+            description: "a duration whose parts overflow a 64-bit sum", method: "POST", path: "/api/v1/schedules",
+            body:
+                #"{"name":"x","cron":"0 2 * * *","workflow":"tick","timeout":"\#(String(repeating: "999999999d", count: 100))"}"#,
+            status: 400,
+            message:
+                #"timeout: "\#(String(repeating: "999999999d", count: 100))" is not a duration from 1s to 7d; use 30s, 5m, 1h30m (no sign)"#
+        ),
+        Case(
+            description: "a duration past the limit", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick","catchup":"31d"}"#, status: 400,
+            message: #"catchup: "31d" is longer than the limit; allowed: 0s to 30d"#),
         Case(
             description: "malformed JSON", method: "POST", path: "/api/v1/schedules", body: #"{"name": "x", "cron": "#,
             status: 400, message: "the request body is not valid JSON"),
@@ -136,8 +148,8 @@ struct DaemonSettingsTests {
     @Test(
         "a bad setting exits 2 with one line that says what is allowed",
         arguments: [
-            (["--retention", "24h"], [:], "retention \"24h\" must be a duration of at least 72h"),
-            ([], ["SCHEDULERD_RETENTION": "soon"], "retention \"soon\" must be a duration of at least 72h"),
+            (["--retention", "24h"], [:], "retention \"24h\" must be a duration from 72h"),
+            ([], ["SCHEDULERD_RETENTION": "soon"], "retention \"soon\" must be a duration from 72h"),
             (["--max-runs", "0"], [:], "max runs 0 must be from 1 to 10000"),
             (["--listen", "8088"], [:], "listen address \"8088\" must be HOST:PORT"),
         ])

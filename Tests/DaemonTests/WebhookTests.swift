@@ -142,6 +142,7 @@ struct WebhookTests {
             var body: String
             var headers: [String: String]
             var contentType: String? = "application/json"
+            var query = ""
             var status: Int
             var message: String
             /// The end of the message only (it names a measured number of seconds first).
@@ -178,6 +179,18 @@ struct WebhookTests {
                 description: "standard: future timestamp", hook: "std", body: body,
                 headers: Self.standard(std, body, timestamp: now + 600), status: 401,
                 message: " s in the future; at most 300 s is accepted", suffix: true),
+            Case(
+                description: "standard: a timestamp of Int64.min, before any secret is checked", hook: "std",
+                body: "{}",
+                headers: [
+                    "webhook-id": "msg_1", "webhook-timestamp": "-9223372036854775808", "webhook-signature": "v1,AAAA",
+                ], status: 401,
+                message: "webhook-timestamp is 9223372036854775807 s old; at most 300 s is accepted"),
+            Case(
+                description: "standard: a timestamp of Int64.max", hook: "std", body: "{}",
+                headers: [
+                    "webhook-id": "msg_1", "webhook-timestamp": "9223372036854775807", "webhook-signature": "v1,AAAA",
+                ], status: 401, message: " s in the future; at most 300 s is accepted", suffix: true),
             Case(
                 description: "standard: missing headers", hook: "std", body: body, headers: [:], status: 401,
                 message: "missing webhook-id, webhook-timestamp or webhook-signature (Standard Webhooks)"),
@@ -217,12 +230,20 @@ struct WebhookTests {
                 headers: [:], contentType: "text/plain", status: 413,
                 message: "the body is 1048577 bytes; webhooks take at most 1048576"),
             Case(
+                description: "a signed ?wait= whose parts overflow a 64-bit sum", hook: "gh", body: body,
+                headers: Self.github(gh, body), query: "?wait=" + String(repeating: "999999999d", count: 100),
+                status: 400,
+                message:
+                    "wait \"\(String(repeating: "999999999d", count: 100))\" must be a duration from 1s to 1m, like 30s"
+            ),
+            Case(
                 description: "a delivery id with a space", hook: "gh", body: body,
                 headers: Self.github(gh, body).merging(["X-GitHub-Delivery": "a b"]) { a, _ in a }, status: 400,
                 message: "x-github-delivery must be 1-200 printable characters without spaces"),
         ]
         for c in cases {
-            let answer = try await hooks.post(c.hook, body: c.body, headers: c.headers, contentType: c.contentType)
+            let answer = try await hooks.post(
+                c.hook, body: c.body, headers: c.headers, contentType: c.contentType, query: c.query)
             #expect(answer.status == c.status, "\(c.description): \(answer.json)")
             let message = answer.json["error"]?["message"]?.stringValue ?? ""
             #expect(c.suffix ? message.hasSuffix(c.message) : message == c.message, "\(c.description): \(message)")

@@ -71,8 +71,8 @@ struct PolicyFileTests {
         } catch {
             #expect(
                 error.problems.map(\.description) == [
-                    #"schedules/policies.yaml:3:14: policy "analysis": timeout "5x" is not a duration; use 90s, 5m or 1h30m"#,
-                    #"schedules/policies.yaml:4:13: policy "analysis": memory "lots" is not a size; use bytes or 512KiB, 100MiB, 2GiB"#,
+                    #"schedules/policies.yaml:3:14: policy "analysis": timeout "5x" is not a duration from 1s to 3650d; use 90s, 5m or 1h30m"#,
+                    #"schedules/policies.yaml:4:13: policy "analysis": memory "lots" is not a size from 1 byte to 1TiB; use bytes or 512KiB, 100MiB, 2GiB"#,
                     #"schedules/policies.yaml:5:14: policy "analysis": network "maybe" must be true or false"#,
                     #"schedules/policies.yaml:6:16: policy "analysis": isolation "strict" is not allowed; use auto or required"#,
                     #"schedules/policies.yaml:7:5: policy "analysis": unknown key "colour"; allowed: timeout, grace, memory, cpu, open_files, processes, file_size, max_output, network, env, isolation, artifacts"#,

@@ -50,7 +50,7 @@ struct ScheduleValidateTests {
         let policies = root.appendingPathComponent("policies.yaml").path
         #expect(
             result.stderr.split(separator: "\n").map(String.init) == [
-                #"\#(policies):3:14: policy "analysis": timeout "5x" is not a duration; use 90s, 5m or 1h30m"#,
+                #"\#(policies):3:14: policy "analysis": timeout "5x" is not a duration from 1s to 3650d; use 90s, 5m or 1h30m"#,
                 #"\#(file):5:13: node "start": script "scripts/missing.sh" does not exist in \#(root.path)"#,
                 #"\#(file):6:13: node "start": policy "heavy" is not in policies.yaml; known: default"#,
                 #"\#(file):7:11: node "start": next "finish" is not a node; use one of start or end"#,

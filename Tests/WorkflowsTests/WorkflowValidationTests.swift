@@ -129,8 +129,8 @@ struct WorkflowValidationTests {
                     "name: a\nentry: one\ntimeout: -5s\nnodes:\n  one:\n    set: {x: 1}\n    timeout: 10 minutes\n    retry: {attempts: 0, backoff: 1s}\n"
             ],
             expected: [
-                #"a.yaml:3:10: timeout "-5s" is not a positive duration; use 500ms, 90s, 5m or 1h30m"#,
-                #"a.yaml:7:14: node "one": timeout "10 minutes" is not a positive duration; use 500ms, 90s, 5m or 1h30m"#,
+                #"a.yaml:3:10: timeout "-5s" is not a duration from 1ms to 3650d; use 500ms, 90s, 5m or 1h30m"#,
+                #"a.yaml:7:14: node "one": timeout "10 minutes" is not a duration from 1ms to 3650d; use 500ms, 90s, 5m or 1h30m"#,
                 #"a.yaml:8:23: node "one": retry attempts "0" must be a whole number from 1 to 100"#,
             ]),
         Case(

@@ -1,4 +1,4 @@
-/// Fire resolution across UTC-offset changes (CRON.md, "Time zones and DST").
+/// Fire resolution across UTC-offset changes (docs/cron.md, "Time zones and daylight saving").
 ///
 /// Real time is cut into segments of constant offset. Inside a segment, wall time and UTC map one to
 /// one, so the search for a matching wall time is a plain field search. At the edges:

@@ -2,7 +2,7 @@ import Foundation
 
 /// A parsed cron expression in a time zone, able to say exactly when it fires.
 ///
-/// The dialect and the time-zone rules are those of CRON.md: 5 or 6 fields (seconds first), names,
+/// The dialect and the time-zone rules are those of `docs/cron.md`: 5 or 6 fields (seconds first), names,
 /// lists, wrapping ranges, steps, `?`, `L`, `L-n`, `nW`, `LW`, `nL`, `n#k`, Jenkins `H`, macros including
 /// `@every` and `@reboot`, and `CRON_TZ=`/`TZ=` prefixes. Schedules whose hours cover the whole day
 /// follow real time across DST changes; all others are anchored to the wall clock (a time skipped by
@@ -14,9 +14,19 @@ import Foundation
 /// let fire = nightly.nextFire(after: .now)   // fire?.iso8601, fire?.dedupeKey, fire?.dst
 /// ```
 public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
-    /// How day-of-month and day-of-week combine when both are restricted.
+    /// How day-of-month and day-of-week combine.
+    ///
+    /// The default is Vixie cron's rule, which cronie (most Linux machines' cron), macOS cron and
+    /// most cron libraries share: a day field is a *wildcard* when it is `*` or `?` or begins with `*`
+    /// (`*/2`, `*,15`). When neither day field is a wildcard, a day matches if either field matches
+    /// (`0 0 1,15 * MON` fires on the 1st, the 15th and every Monday); otherwise both must match
+    /// (`0 0 */2 * MON` fires on odd-numbered days that are Mondays). `1,*` does not begin with `*`.
     public enum DayMatch: String, Sendable, Hashable, CaseIterable {
-        /// A day matches when either field matches (Vixie cron, POSIX). The default.
+        /// Vixie cron's rule, described above. The default.
+        case vixie
+        /// A day matches when either field matches whenever both narrow the days, even when one
+        /// begins with `*` (`*/2`): the reading before Vixie's rule was followed. Fields that are
+        /// exactly `*` or `?` still match every day.
         case or
         /// A day matches only when both fields match.
         case and
@@ -53,7 +63,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         public var dstFold: FoldPolicy
 
         public init(
-            timeZone: String = "UTC", seed: String? = nil, dayMatch: DayMatch = .or, dstGap: GapPolicy = .coalesce,
+            timeZone: String = "UTC", seed: String? = nil, dayMatch: DayMatch = .vixie, dstGap: GapPolicy = .coalesce,
             dstFold: FoldPolicy = .first
         ) {
             self.timeZone = timeZone
@@ -138,6 +148,15 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     public var description: String { text }
 
     public static func == (a: CronExpression, b: CronExpression) -> Bool { a.text == b.text && a.options == b.options }
+
+    /// True when the default day rule (``DayMatch/vixie``) and ``DayMatch/or`` read this expression
+    /// differently: both day fields narrow the days and at least one of them begins with `*`
+    /// (`0 0 */2 * 1`). Such a schedule stored before the default became Vixie's rule fires on other
+    /// days now, unless its `day_match` is `or`.
+    public var dayRuleDiffersFromOr: Bool {
+        guard case .calendar(let spec) = kind else { return false }
+        return spec.dayOfMonthRestricted && spec.dayOfWeekRestricted && (spec.dayOfMonthStar || spec.dayOfWeekStar)
+    }
 
     /// `@reboot`: fires once each time the daemon starts, never on the clock.
     public var isReboot: Bool { if case .reboot = kind { true } else { false } }

@@ -1,6 +1,10 @@
-/// Turns cron text into a ``CronExpression/Kind``. The dialect is described in CRON.md: 5 or 6
+/// Turns cron text into a ``CronExpression/Kind``. The dialect is described in `docs/cron.md`: 5 or 6
 /// fields, names, lists, ranges (wrapping when start > end), steps, `?`, `L`, `L-n`, `nW`, `LW`, `nL`,
 /// `n#k`, Jenkins `H` forms, macros and `CRON_TZ=`/`TZ=` prefixes.
+///
+/// The day rule is Vixie cron's: a day field is a wildcard when it is `*` or `?` or begins with `*`
+/// (`*/2`, `*,15`; not `1,*`). When neither day field is a wildcard a day matches if either field
+/// matches; otherwise both must match. ``CronExpression/DayMatch`` can ask for another rule.
 struct CronParser {
     enum Field: Int, CaseIterable {
         case second, minute, hour, dayOfMonth, month, dayOfWeek
@@ -133,6 +137,8 @@ struct CronParser {
             }
         }
         let restricted = text != "*" && text != "?"
+        // Vixie cron reads a day field as a wildcard when its first character is `*`.
+        let star = text == "?" || text.hasPrefix("*")
         for item in items where text != "?" {
             guard !item.isEmpty else {
                 throw fieldError(.syntax, field, text, column, item: nil, "has an empty list item")
@@ -146,12 +152,14 @@ struct CronParser {
         case .dayOfMonth:
             spec.daysOfMonth = set
             spec.dayOfMonthRestricted = restricted
+            spec.dayOfMonthStar = star
         case .month: spec.months = set
         case .dayOfWeek:
             // 7 is Sunday too.
             if set.contains(7) { set.bits &= ~(UInt64(1) << 7); set.insert(0) }
             spec.daysOfWeek = set
             spec.dayOfWeekRestricted = restricted
+            spec.dayOfWeekStar = star
         }
     }
 

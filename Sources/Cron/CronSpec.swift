@@ -19,11 +19,24 @@ struct CronSpec: Sendable, Hashable {
     /// Bit `w * 5 + (k - 1)`: `w#k`, the k-th such weekday of the month.
     var nthWeekdays = FieldSet()
 
-    /// Day-of-month is something other than `*` or `?`.
+    /// Day-of-month is something other than `*` or `?`: it narrows the days.
     var dayOfMonthRestricted = false
-    /// Day-of-week is something other than `*` or `?`.
+    /// Day-of-week is something other than `*` or `?`: it narrows the days.
     var dayOfWeekRestricted = false
-    var dayMatch: CronExpression.DayMatch = .or
+    /// Day-of-month is `?` or begins with `*`: a wildcard for Vixie's day rule.
+    var dayOfMonthStar = true
+    /// Day-of-week is `?` or begins with `*`: a wildcard for Vixie's day rule.
+    var dayOfWeekStar = true
+    var dayMatch: CronExpression.DayMatch = .vixie
+
+    /// Whether a day matches when either day field matches (rather than both), by ``dayMatch``.
+    var eitherDayMatches: Bool {
+        switch dayMatch {
+        case .vixie: !dayOfMonthStar && !dayOfWeekStar
+        case .or: dayOfMonthRestricted && dayOfWeekRestricted
+        case .and: false
+        }
+    }
 
     /// Every hour of the day can fire: the schedule follows real time across DST changes.
     var isIntervalLike: Bool { hours.bits == 0xFF_FFFF }
@@ -95,13 +108,10 @@ struct CronSpec: Sendable, Hashable {
             }
         }
 
-        let days: UInt64
-        switch (dayOfMonthRestricted, dayOfWeekRestricted) {
-        case (true, true): days = dayMatch == .or ? dom | dow : dom & dow
-        case (true, false): days = dom
-        default: days = dow
-        }
-        return days & inMonth
+        // A field that does not narrow the days matches all of them.
+        if !dayOfMonthRestricted { dom = inMonth }
+        if !dayOfWeekRestricted { dow = inMonth }
+        return (eitherDayMatches ? dom | dow : dom & dow) & inMonth
     }
 
     /// The weekday (Monday–Friday) nearest to day `n`, never leaving the month (Quartz `nW`).

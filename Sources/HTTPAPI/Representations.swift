@@ -27,7 +27,7 @@ enum Representation {
             "timeout": duration(s.timeoutSeconds), "paused": .bool(s.paused),
             "pause_note": s.pauseNote.map { .string($0) } ?? .null,
             "remaining_runs": s.remainingRuns.map { .integer(Int64($0)) } ?? .null,
-            "day_match": .string(s.dayMatch ?? "or"), "dst_gap": .string(s.dstGap ?? "coalesce"),
+            "day_match": .string(s.dayMatch ?? "vixie"), "dst_gap": .string(s.dstGap ?? "coalesce"),
             "dst_fold": .string(s.dstFold ?? "first"),
             "source": s.source.map { .string($0) } ?? .null, "created_at": iso(s.createdAt),
             "updated_at": iso(s.updatedAt),

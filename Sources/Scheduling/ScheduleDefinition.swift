@@ -161,7 +161,7 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
                 _ = try CronExpression(
                     cron,
                     options: .init(
-                        timeZone: zone, seed: existing?.id, dayMatch: match ?? .or, dstGap: gap ?? .coalesce,
+                        timeZone: zone, seed: existing?.id, dayMatch: match ?? .vixie, dstGap: gap ?? .coalesce,
                         dstFold: fold ?? .first))
             } catch {
                 problem(error.code == .unknownTimeZone ? "time_zone" : "cron", error.description)

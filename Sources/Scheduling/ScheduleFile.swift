@@ -19,7 +19,7 @@ import Yams
 /// timeout: 20m
 /// paused: false
 /// remaining_runs: 10
-/// day_match: and                # both day fields must match (default or)
+/// day_match: and                # both day fields must match (default vixie; or: either)
 /// dst_gap: shift                # coalesce (default), skip
 /// dst_fold: both                # first (default), last
 /// ```

@@ -7,7 +7,7 @@ extension ScheduleRecord {
     public var cronOptions: CronExpression.Options {
         CronExpression.Options(
             timeZone: timeZone, seed: id,
-            dayMatch: dayMatch.flatMap(CronExpression.DayMatch.init(rawValue:)) ?? .or,
+            dayMatch: dayMatch.flatMap(CronExpression.DayMatch.init(rawValue:)) ?? .vixie,
             dstGap: dstGap.flatMap(CronExpression.GapPolicy.init(rawValue:)) ?? .coalesce,
             dstFold: dstFold.flatMap(CronExpression.FoldPolicy.init(rawValue:)) ?? .first)
     }

@@ -376,7 +376,7 @@ public actor Scheduler: Service {
                 scheduleID: schedule.id, workflow: schedule.workflow, trigger: item.trigger, nominalTime: fire.instant,
                 dedupeKey: fire.dedupeKey, queuedAt: now, inputJSON: schedule.inputJSON)
             run.traceID = TraceID.random().mlflowTraceID
-            // Jitter stays before the schedule's next nominal fire (CRON.md §3).
+            // Jitter stays before the schedule's next nominal fire (docs/cron.md, "Time zones and daylight saving").
             var limit = schedule.jitterSeconds
             if limit > 0, let next = entries[schedule.id]?.expression?.nextFire(afterUnixSeconds: fire.unixSeconds) {
                 limit = max(0, min(limit, Int(next.unixSeconds - fire.unixSeconds) - 1))

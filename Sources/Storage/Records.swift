@@ -72,7 +72,7 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     /// The `remaining_runs` its definition gave when last applied: applying the same definition
     /// again keeps the count `remainingRuns` has come down to; a different one starts it afresh.
     public var declaredRemainingRuns: Int?
-    /// The cron overrides (CRON.md), as their names; `nil`: the default (`or`, `coalesce`, `first`).
+    /// The cron overrides (`docs/cron.md`), as their names; `nil`: the default (`vixie`, `coalesce`, `first`).
     public var dayMatch: String?
     public var dstGap: String?
     public var dstFold: String?

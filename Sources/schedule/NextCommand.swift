@@ -20,8 +20,11 @@ struct NextCommand: ParsableCommand {
             by spring-forward fires once right after the gap (--dst-gap shift keeps the minutes, skip \
             drops it) and a repeated time fires once, at its first occurrence (--dst-fold last|both).
 
-            When both day-of-month and day-of-week are restricted, a day matches if either matches \
-            (--day-match and requires both). --json prints each fire with its UTC instant, nominal \
+            Days follow Vixie cron and cronie: a day field that is * or ? or begins with * (*/2, *,15) \
+            is a wildcard; when neither day field is one, a day matches if either field matches, \
+            otherwise both must match (0 0 */2 * MON: odd days that are Mondays). --day-match or \
+            reads a restricted field that begins with * as restricted (either matches), and requires \
+            both. --json prints each fire with its UTC instant, nominal \
             wall time, dedupe key and DST marker.
             """
     )
@@ -41,8 +44,8 @@ struct NextCommand: ParsableCommand {
     @Option(help: "Seed for H values (a schedule's id). Default: the expression text.")
     var seed: String?
 
-    @Option(help: "How day-of-month and day-of-week combine when both are set: or, and.")
-    var dayMatch = "or"
+    @Option(help: "How day-of-month and day-of-week combine: vixie (the default, as cronie), or, and.")
+    var dayMatch = "vixie"
 
     @Option(help: "Wall times skipped by spring-forward: coalesce (fire once after the gap), shift, skip.")
     var dstGap = "coalesce"

@@ -82,20 +82,36 @@ struct ValidateCommand: ParsableCommand {
                     only?.contains { URL(fileURLWithPath: workflow.file).standardizedFileURL.path == $0.path } ?? false
                         || workflow.file == path
                 }.map(\.name).sorted()
+            var entries: [ScheduleFile.Entry] = []
             if let scheduleFile {
                 let (entry, found) = ScheduleFile.check(scheduleFile, workflows: workflows)
                 problems += found
                 report.schedules = entry?.definition.name.map { [$0] } ?? []
+                entries = entry.map { [$0] } ?? []
             } else if only == nil {
                 switch ScheduleFile.load(directory: directory, workflows: workflows) {
-                case .success(let entries): report.schedules = entries.compactMap(\.definition.name).sorted()
+                case .success(let loaded):
+                    report.schedules = loaded.compactMap(\.definition.name).sorted()
+                    entries = loaded
                 case .failure(let error): problems += error.problems
                 }
+            }
+            report.warnings = entries.compactMap { entry -> String? in
+                let definition = entry.definition
+                guard let cron = definition.cron,
+                    let change = DayRuleNotice.change(
+                        name: definition.name ?? entry.file, cron: cron, timeZone: definition.timeZone ?? "UTC",
+                        dayMatch: definition.dayMatch)
+                else { return nil }
+                return "\(entry.file): warning: \(change)"
             }
         } catch {
             problems += error.problems
         }
 
+        if !json {
+            for warning in report.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        }
         if problems.isEmpty {
             report.valid = true
             if json {
@@ -155,6 +171,9 @@ struct ValidateCommand: ParsableCommand {
         var policies: [String]
         var schedules: [String]
         var problems: [Problem]
+        /// What is valid but probably not meant: schedules that fire on other days under Vixie cron's
+        /// day rule than they did before it became the default.
+        var warnings: [String] = []
     }
 
     static func encode(_ report: Report) -> String {

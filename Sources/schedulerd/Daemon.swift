@@ -52,6 +52,17 @@ struct Daemon {
         }
         try await Self.applyScheduleFiles(
             directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
+        // Schedules that fire on other days under Vixie cron's day rule than under the old reading.
+        for schedule in try await store.schedules() {
+            guard let change = DayRuleNotice.change(for: schedule) else { continue }
+            logger.warning(
+                "a day field that begins with * is now a wildcard for the day rule; this schedule fires on other days",
+                metadata: [
+                    "schedule": .string(change.name), "cron": .string(change.expression),
+                    "next_fire": .string(change.newNext), "next_fire_before": .string(change.oldNext),
+                    "keep_old_meaning": "day_match: or",
+                ])
+        }
 
         // Tracing.
         let tracing: MLflowTracingConfiguration

@@ -255,15 +255,20 @@ fileprivate struct DayRule: Sendable {
     var lastWeekdays = Set<Int>()
     /// `w#k` as `w * 10 + k`.
     var nth = Set<Int>()
-    var and = false
+    /// A day field that is `?` or begins with `*`: a wildcard for Vixie cron's day rule.
+    var domStar = true
+    var dowStar = true
+    var match: CronExpression.DayMatch = .vixie
 
     init() {}
 
-    init(dom: FieldPart, dow: FieldPart, and: Bool) {
+    init(dom: FieldPart, dow: FieldPart, match: CronExpression.DayMatch) {
         (domRestricted, days, lastOffsets) = (dom.restricted, dom.values, dom.lastOffsets)
         (nearestWeekdays, lastWeekdayOfMonth) = (dom.nearestWeekdays, dom.lastWeekdayOfMonth)
         (dowRestricted, weekdays) = (dow.restricted, Set(dow.values.map { $0 % 7 }))
-        (lastWeekdays, nth, self.and) = (dow.lastWeekdays, dow.nth, and)
+        (lastWeekdays, nth, self.match) = (dow.lastWeekdays, dow.nth, match)
+        domStar = dom.text == "?" || dom.text.hasPrefix("*")
+        dowStar = dow.text == "?" || dow.text.hasPrefix("*")
     }
 
     func matches(_ w: Wall) -> Bool {
@@ -295,12 +300,16 @@ fileprivate struct DayRule: Sendable {
                 weekdays.contains(w.weekday) || (lastWeekdays.contains(w.weekday) && w.day + 7 > length)
                 || nth.contains(w.weekday * 10 + (w.day - 1) / 7 + 1)
         }
-        switch (domRestricted, dowRestricted) {
-        case (true, true): return and ? dom && dow : dom || dow
-        case (true, false): return dom
-        case (false, true): return dow
-        case (false, false): return true
+        // Written as the rule reads: either field, or both (a field that narrows nothing is true).
+        if !domRestricted { dom = true }
+        if !dowRestricted { dow = true }
+        let either: Bool
+        switch match {
+        case .vixie: either = !domStar && !dowStar
+        case .or: either = domRestricted && dowRestricted
+        case .and: either = false
         }
+        return either ? dom || dow : dom && dow
     }
 }
 
@@ -554,7 +563,7 @@ fileprivate struct ExpressionGenerator {
 
     mutating func options(zone: String) -> (CronExpression.Options, prefix: String) {
         var options = CronExpression.Options(timeZone: zone)
-        options.dayMatch = rng.chance(0.3) ? .and : .or
+        options.dayMatch = rng.chance(0.5) ? .vixie : (rng.chance(0.5) ? .and : .or)
         options.dstGap = rng.chance(0.6) ? .coalesce : (rng.chance(0.5) ? .shift : .skip)
         options.dstFold = rng.chance(0.6) ? .first : (rng.chance(0.5) ? .last : .both)
         if rng.chance(0.2) { options.seed = "job-\(rng.int(0...9999))" }
@@ -617,13 +626,15 @@ fileprivate struct ExpressionGenerator {
             switch macro {
             case "@yearly", "@annually", "@monthly":
                 model.day.domRestricted = true
+                model.day.domStar = false
                 model.day.days = [1]
             case "@weekly":
                 model.day.dowRestricted = true
+                model.day.dowStar = false
                 model.day.weekdays = [0]
             default: break
             }
-            model.day.and = options.dayMatch == .and
+            model.day.match = options.dayMatch
             return Generated(
                 text: lead + prefix + macro + trail, options: options, zone: zone, model: .calendar(model))
         }
@@ -651,7 +662,7 @@ fileprivate struct ExpressionGenerator {
         model.minutes = parts[.minute]!.values
         model.hours = parts[.hour]!.values
         model.months = parts[.month]!.values
-        model.day = DayRule(dom: parts[.dayOfMonth]!, dow: parts[.dayOfWeek]!, and: options.dayMatch == .and)
+        model.day = DayRule(dom: parts[.dayOfMonth]!, dow: parts[.dayOfWeek]!, match: options.dayMatch)
 
         var fields: [String] = []
         var hItems: [(field: FieldKind, item: String)] = []
@@ -1080,10 +1091,10 @@ struct CronPropertyTests {
             let dow = generator.field(.dayOfWeek, starChance: 0.15)
             let month = generator.field(.month, starChance: 0.6)
             var options = CronExpression.Options()
-            options.dayMatch = generator.rng.chance(0.5) ? .and : .or
+            options.dayMatch = generator.rng.pick(CronExpression.DayMatch.allCases)
             var model = CalendarModel()
             (model.minutes, model.hours, model.months) = ([0], [0], month.values)
-            model.day = DayRule(dom: dom, dow: dow, and: options.dayMatch == .and)
+            model.day = DayRule(dom: dom, dow: dow, match: options.dayMatch)
             var g = Generated(
                 text: "0 0 \(dom.text) \(month.text) \(dow.text)", options: options, zone: "UTC",
                 model: .calendar(model),

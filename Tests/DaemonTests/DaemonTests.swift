@@ -140,4 +140,22 @@ struct DaemonTests {
         #expect(run.state == .succeeded, "\(run.error ?? "")")
         #expect(daemon.logText().contains("stopping: no new fires; waiting for running runs"))
     }
+
+    @Test("a stored schedule whose days change under Vixie cron's rule: one warning at start naming it and the fix")
+    func dayRuleWarning() async throws {
+        let directory = try schedulesDirectory(
+            workflows: ["tick": Self.tick],
+            schedules: [
+                "odd_mondays": "cron: \"0 0 */2 * 1\"\nworkflow: tick\n",
+                "kept": "cron: \"0 0 */2 * 1\"\nworkflow: tick\nday_match: or\n",
+                "daily": "cron: \"0 0 * * *\"\nworkflow: tick\n",
+            ])
+        let daemon = try DaemonProcess(schedules: directory, mlflow: nil)
+        try await daemon.start()
+        let warnings = daemon.logText().split(separator: "\n").filter { $0.contains("day_match: or") }
+        #expect(warnings.count == 1, "\(daemon.logText())")
+        let line = String(warnings.first ?? "")
+        #expect(line.contains("odd_mondays") && line.contains("0 0 */2 * 1") && line.contains("next_fire"), "\(line)")
+        #expect(try await daemon.stop() == 0)
+    }
 }

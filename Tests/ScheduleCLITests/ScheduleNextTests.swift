@@ -37,6 +37,23 @@ struct ScheduleNextTests {
         #expect(r.stderr.isEmpty)
     }
 
+    @Test(
+        "a day field that begins with * is a wildcard (Vixie cron, cronie): the vectors in UTC and New York",
+        arguments: [
+            ("0 0 */2 * 1", "2024-12-31T23:59", "2025-01-13T00:00", "2025-01-01T00:00"),
+            ("0 0 15 * */3", "2024-12-31T23:59", "2025-01-15T00:00", "2025-01-01T00:00"),
+            ("30 2 L */3 */2", "2024-10-25T20:47", "2024-10-31T02:30", "2024-10-26T02:30"),
+        ])
+    func vixieDayRule(_ expression: String, _ after: String, _ vixie: String, _ or: String) throws {
+        for zone in ["UTC", "America/New_York"] {
+            let r = try ScheduleBinary.run(["next", expression, "--tz", zone, "--after", after])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.hasPrefix(vixie + ":00"), "\(zone): \(r.stdout)")
+            let old = try ScheduleBinary.run(["next", expression, "--tz", zone, "--after", after, "--day-match", "or"])
+            #expect(old.stdout.hasPrefix(or + ":00"), "\(zone): \(old.stdout)")
+        }
+    }
+
     @Test("UTC fires print with +00:00, and the default is one fire after now")
     func defaults() throws {
         let r = try ScheduleBinary.run(["next", "* * * * *"])

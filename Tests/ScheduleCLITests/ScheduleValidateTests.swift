@@ -36,6 +36,28 @@ struct ScheduleValidateTests {
         #expect(result.stderr.isEmpty)
     }
 
+    @Test("a schedule whose days change under Vixie cron's rule: valid, with one warning naming the way back")
+    func dayRuleWarning() throws {
+        let root = try directory(["energy": Self.valid])
+        try "cron: \"0 0 */2 * 1\"\nworkflow: energy\n".write(
+            to: root.appendingPathComponent("odd_mondays.yaml"), atomically: true, encoding: .utf8)
+        try "cron: \"0 0 */2 * 1\"\nworkflow: energy\nday_match: or\n".write(
+            to: root.appendingPathComponent("kept.yaml"), atomically: true, encoding: .utf8)
+        try "cron: \"0 0 1,15 * 1\"\nworkflow: energy\n".write(
+            to: root.appendingPathComponent("plain.yaml"), atomically: true, encoding: .utf8)
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stderr.split(separator: "\n")
+        #expect(warnings.count == 1, "\(result.stderr)")
+        let warning = String(warnings.first ?? "")
+        #expect(warning.hasPrefix("\(root.path)/odd_mondays.yaml: warning: schedule odd_mondays: \"0 0 */2 * 1\""))
+        #expect(warning.contains("set day_match: or to keep the old meaning"), "\(warning)")
+        #expect(warning.contains("(was "), "\(warning)")
+        let json = try ScheduleBinary.run(["validate", root.path, "--json"])
+        #expect(json.stdout.contains("odd_mondays"), "\(json.stdout)")
+        #expect(json.stdout.contains("\"warnings\""), "\(json.stdout)")
+    }
+
     @Test("every problem on stderr as file:line:column, a count, exit 1")
     func problems() throws {
         let root = try directory(

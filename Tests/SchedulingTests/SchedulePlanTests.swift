@@ -121,7 +121,7 @@ struct SchedulePlanTests {
         }
         #expect(
             problems.problems.map(\.description) == [
-                "day_match: needs a cron expression", #"day_match: "both" is not allowed; use or, and"#,
+                "day_match: needs a cron expression", #"day_match: "both" is not allowed; use vixie, or, and"#,
                 "dst_fold: needs a cron expression", #"dst_fold: "second" is not allowed; use first, last, both"#,
             ])
     }

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,8 @@ typedef struct {
     unsigned char *data;
     size_t length;
     size_t capacity;
+    size_t max;  // 0: no limit
+    int over;    // set when the body passed max
 } buffer;
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -23,6 +26,10 @@ static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 static size_t on_body(char *ptr, size_t size, size_t count, void *context) {
     buffer *b = context;
     size_t n = size * count;
+    if (b->max && (n > b->max || b->length > b->max - n)) {
+        b->over = 1;
+        return 0;  // makes curl fail with a write error; the message says why
+    }
     if (b->length + n + 1 > b->capacity) {
         size_t capacity = b->capacity ? b->capacity * 2 : 4096;
         while (capacity < b->length + n + 1) capacity *= 2;
@@ -79,6 +86,7 @@ int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_resp
     CURL *easy = handle->easy;
     curl_easy_reset(easy);  // keeps the connection cache, forgets the previous request's options
     buffer body = {0};
+    body.max = request->max_body;
     struct curl_slist *headers = NULL;
     for (size_t i = 0; i < request->header_count; i++) {
         struct curl_slist *next = curl_slist_append(headers, request->headers[i]);
@@ -126,7 +134,11 @@ int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_resp
     CURLcode code = curl_easy_perform(easy);
     curl_slist_free_all(headers);
     if (code != CURLE_OK) {
-        if (!response->error[0]) strncpy(response->error, curl_easy_strerror(code), sizeof(response->error) - 1);
+        if (body.over) {
+            snprintf(response->error, sizeof(response->error), "the response body is over %zu bytes", body.max);
+        } else if (!response->error[0]) {
+            strncpy(response->error, curl_easy_strerror(code), sizeof(response->error) - 1);
+        }
         free(body.data);
         free(response->retry_after);
         response->retry_after = NULL;

@@ -61,7 +61,7 @@ enum Representation {
             "error": r.error.map { .string($0) } ?? .null,
         ]
         if let started = r.startedAt, let finished = r.finishedAt {
-            value["duration_ms"] = .integer(Int64((finished.timeIntervalSince(started) * 1000).rounded()))
+            value["duration_ms"] = .integer(Int64(saturating: (finished.timeIntervalSince(started) * 1000).rounded()))
         }
         if let trace = r.traceID, let url = traceURL?(trace) { value["trace_url"] = .string(url) }
         if detail {

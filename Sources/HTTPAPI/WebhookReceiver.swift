@@ -218,7 +218,10 @@ struct WebhookReceiver: Sendable {
         case .json:
             guard !body.isEmpty else { throw APIError.badRequest("the body is empty; a JSON content type needs JSON") }
             do {
-                return try JSONValue(json: Data(body))
+                return try JSONValue(json: Data(body), maxDepth: JSONValue.maximumInputDepth)
+            } catch let error as JSONSyntaxError where error.message.hasPrefix("nested deeper") {
+                throw APIError.badRequest(
+                    "the body nests deeper than \(JSONValue.maximumInputDepth) levels; flatten it")
             } catch {
                 throw APIError.badRequest("the body is not valid JSON (the content type says it is)")
             }

@@ -40,28 +40,37 @@ package final class CurlTransport: @unchecked Sendable {
 
     deinit { ccurl_close(handle) }
 
-    /// Sends a request and waits for the answer (any status) or a transport failure.
+    /// The largest response body kept by default: 64 MiB. A longer answer fails the request instead
+    /// of filling the daemon's memory.
+    package static let defaultMaxResponseBody = 64 << 20
+
+    /// Sends a request and waits for the answer (any status) or a transport failure; a response body
+    /// over `maxResponseBody` bytes is a failure.
     package func perform(
         method: String, url: String, headers: [(String, String)], body: [UInt8] = [],
-        timeout: Duration = .seconds(30)
+        timeout: Duration = .seconds(30), maxResponseBody: Int = defaultMaxResponseBody
     ) async -> Result<Response, Failure> {
         await withCheckedContinuation { continuation in
             queue.async {
                 continuation.resume(
                     returning: self.performBlocking(
-                        method: method, url: url, headers: headers, body: body, timeout: timeout))
+                        method: method, url: url, headers: headers, body: body, timeout: timeout,
+                        maxResponseBody: maxResponseBody))
             }
         }
     }
 
     private func performBlocking(
-        method: String, url: String, headers: [(String, String)], body: [UInt8], timeout: Duration
+        method: String, url: String, headers: [(String, String)], body: [UInt8], timeout: Duration,
+        maxResponseBody: Int
     ) -> Result<Response, Failure> {
         guard let handle else { return .failure(Failure(message: "libcurl could not be initialised")) }
         let lines = headers.map { strdup("\($0.0): \($0.1)") }
         defer { lines.forEach { free($0) } }
-        let milliseconds =
-            Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        // Clamped: a timeout of more than a day is as good as none for one request.
+        let milliseconds = Int(
+            min(timeout, .seconds(86_400)).components.seconds * 1000
+                + max(0, timeout.components.attoseconds) / 1_000_000_000_000_000)
         var response = ccurl_response()
         let code: Int32 = method.withCString { cMethod in
             url.withCString { cURL in
@@ -72,7 +81,7 @@ package final class CurlTransport: @unchecked Sendable {
                                 method: cMethod, url: cURL, headers: cHeaders.baseAddress, header_count: cHeaders.count,
                                 body: cBody.baseAddress, body_length: cBody.count, timeout_ms: milliseconds,
                                 connect_timeout_ms: min(milliseconds, 10_000), insecure: tls.insecure ? 1 : 0,
-                                ca_path: cCA)
+                                ca_path: cCA, max_body: max(0, maxResponseBody))
                             return ccurl_perform(handle, &request, &response)
                         }
                     }

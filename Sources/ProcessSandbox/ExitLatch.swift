@@ -38,7 +38,10 @@ final class ExitLatch: Sendable {
                 return
             }
             let (seconds, attoseconds) = limit.components
-            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            // Saturating: a limit too long to count in nanoseconds (centuries) waits as long as dispatch
+            // can; a negative one not at all.
+            let (whole, overflow) = Int(clamping: max(0, seconds)).multipliedReportingOverflow(by: 1_000_000_000)
+            let nanoseconds = overflow ? Int.max / 2 : whole &+ Int(max(0, attoseconds) / 1_000_000_000)
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
                 let waiter = self.state.withLock { $0.waiters.removeValue(forKey: token) }
                 waiter?.resume(returning: false)

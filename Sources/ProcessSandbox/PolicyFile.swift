@@ -128,7 +128,7 @@ public enum PolicyFile {
                     default: policy.maxOutputBytes = bytes
                     }
                 case "open_files", "processes":
-                    guard let n = value.int, n > 0, n <= 1_000_000 else {
+                    guard let n = value.integer, n > 0, n <= 1_000_000 else {
                         fail("\"\(value.string ?? "")\" must be a whole number from 1 to 1000000")
                         continue
                     }
@@ -163,7 +163,7 @@ public enum PolicyFile {
                     for (ruleKey, ruleValue) in rules {
                         switch ruleKey.string ?? "" {
                         case "max_count":
-                            guard let n = ruleValue.int, n >= 0 else {
+                            guard let n = ruleValue.integer, n >= 0 else {
                                 problem(ruleValue, "\(subject).max_count must be a whole number, 0 or more")
                                 continue
                             }

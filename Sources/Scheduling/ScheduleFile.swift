@@ -146,7 +146,7 @@ public enum ScheduleFile {
                 default: definition.paused = flag
                 }
             case "remaining_runs":
-                guard let n = value.int else {
+                guard let n = value.integer else {
                     problem(value, "remaining_runs must be a whole number")
                     continue
                 }

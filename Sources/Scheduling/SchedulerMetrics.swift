@@ -50,12 +50,12 @@ public struct SchedulerMetrics: Sendable {
     }
 
     func lateness(seconds: Double) {
-        latenessTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        latenessTimer.recordNanoseconds(Int64(saturating: max(0, seconds) * 1e9))
     }
 
     func finished(state: RunState, seconds: Double?) {
         runs[state]?.increment()
-        if let seconds { durationTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9)) }
+        if let seconds { durationTimer.recordNanoseconds(Int64(saturating: max(0, seconds) * 1e9)) }
     }
 
     func load(running: Int, queued: Int) {

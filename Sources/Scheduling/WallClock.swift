@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// The wall clock the scheduler fires by, injected so that tests move time instead of sleeping.
 public protocol WallClock: Sendable {
@@ -22,7 +23,7 @@ public struct SystemWallClock: WallClock {
     public func sleep(until deadline: Date) async throws {
         let seconds = deadline.timeIntervalSinceNow
         guard seconds > 0 else { return }
-        let duration = min(Duration.nanoseconds(Int64(seconds * 1e9)), Self.maximumSleep)
+        let duration = min(Duration.nanoseconds(Int64(saturating: seconds * 1e9)), Self.maximumSleep)
         try await Task.sleep(for: duration, tolerance: .zero)
     }
 }

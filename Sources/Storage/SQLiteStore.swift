@@ -281,7 +281,7 @@ public final class SQLiteStore: SchedulerStore {
             catchupMode: CatchupMode(rawValue: row["catchup_mode"]) ?? .latest, jitterSeconds: row["jitter_seconds"],
             timeoutSeconds: row["timeout_seconds"], paused: row["paused"], pauseNote: row["pause_note"],
             remainingRuns: row["remaining_runs"], source: row["source"], lastFireSeconds: row["last_fire_seconds"],
-            createdAt: date(row["created_at_ms"])!, updatedAt: date(row["updated_at_ms"])!)
+            createdAt: date(row["created_at_ms"]) ?? Date(), updatedAt: date(row["updated_at_ms"]) ?? Date())
         record.webhookScheme = (row["webhook_scheme"] as String?).flatMap(WebhookScheme.init(rawValue:))
         record.webhookSecretEnv = row["webhook_secret_env"]
         record.webhookPreviousSecret = row["webhook_previous_secret"]
@@ -398,7 +398,7 @@ public final class SQLiteStore: SchedulerStore {
 
     public func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
         let finalStates = RunState.allCases.filter(\.isFinal).map(\.rawValue)
-        let cutoffMs = Int64((cutoff.timeIntervalSince1970 * 1000).rounded(.down))
+        let cutoffMs = Int64(saturating: (cutoff.timeIntervalSince1970 * 1000).rounded(.down))
         // Run ids sort by creation time, and a run is made before it ends: the primary key bounds the scan.
         let bound = SortableID.lowest("run", at: cutoff)
         return try await write { db in
@@ -470,11 +470,11 @@ public final class SQLiteStore: SchedulerStore {
     // MARK: - Helpers
 
     static func ms(_ date: Date?) -> Int64? {
-        date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        date.map { Int64(saturating: ($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 
     static func ms(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
+        Int64(saturating: (date.timeIntervalSince1970 * 1000).rounded())
     }
 
     static func date(_ ms: Int64?) -> Date? {

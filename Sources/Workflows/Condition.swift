@@ -333,7 +333,9 @@ extension Condition {
             case .word(let text) where !["and", "or", "not", "in"].contains(text):
                 guard let path = StatePath(text) else {
                     throw ParseError(
-                        offset: start, message: "\"\(text)\" is not a state path (like report.score or items[0])")
+                        offset: start,
+                        message: "\"\(text)\" is not a state path (like report.score or items[0], an index up to 99999)"
+                    )
                 }
                 try advance()
                 return .path(path)

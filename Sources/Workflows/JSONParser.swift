@@ -15,13 +15,15 @@ struct JSONParser {
 
     private let bytes: [UInt8]
     private var index = 0
+    private var depthLimit = Self.maxDepth
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    static func parse(_ bytes: [UInt8], maxDepth: Int = maxDepth) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes)
+        parser.depthLimit = maxDepth
         parser.skipSpace()
         let value = try parser.value(depth: 0)
         parser.skipSpace()
@@ -46,7 +48,7 @@ struct JSONParser {
     }
 
     private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+        guard depth < depthLimit else { throw error("nested deeper than \(depthLimit) levels") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object(depth: depth)

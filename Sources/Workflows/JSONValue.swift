@@ -141,6 +141,18 @@ extension JSONValue: Codable {
         self = try JSONParser.parse(Array(json))
     }
 
+    /// Parses JSON text that may nest at most `maxDepth` levels (fewer than the parser's own 512),
+    /// for values that will be stored inside others and read back: a webhook payload becomes
+    /// `trigger.payload` of a run's state, two levels further down.
+    /// - Throws: ``JSONSyntaxError`` when the bytes are not JSON or nest deeper.
+    public init(json: Data, maxDepth: Int) throws {
+        self = try JSONParser.parse(Array(json), maxDepth: min(maxDepth, JSONParser.maxDepth))
+    }
+
+    /// How deep a value sent from outside may nest, leaving room for the levels the daemon adds
+    /// around it.
+    public static let maximumInputDepth = 500
+
     /// Compact JSON with sorted keys: stable, so spans and stored records compare byte for byte.
     public var jsonText: String {
         var bytes: [UInt8] = []

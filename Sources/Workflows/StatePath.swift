@@ -1,5 +1,7 @@
 /// A path into the state: `report.summary`, `items[0].name`. Names are letters, digits and `_`
-/// (not starting with a digit), or `-` inside a name; `[n]` indexes an array.
+/// (not starting with a digit), or `-` inside a name; `[n]` indexes an array, from 0 to
+/// ``maximumIndex``. Writing past an array's end pads it with `null`s, so the bound on the index is
+/// also the bound on what one write can allocate.
 public struct StatePath: Sendable, Hashable, CustomStringConvertible {
     public enum Step: Sendable, Hashable {
         case key(String)
@@ -8,6 +10,9 @@ public struct StatePath: Sendable, Hashable, CustomStringConvertible {
 
     public var steps: [Step]
     public let description: String
+
+    /// The largest index a path may hold: 99,999 (five digits).
+    public static let maximumIndex = 99_999
 
     /// Parses a path.
     /// - Returns: `nil` when `text` is not a path.
@@ -28,10 +33,12 @@ public struct StatePath: Sendable, Hashable, CustomStringConvertible {
                 if rest.isEmpty { return nil }
             } else if rest.first == "[" {
                 let digits = rest.dropFirst().prefix { $0.isASCII && $0.isNumber }
-                guard !digits.isEmpty, digits.count < 10, rest.dropFirst(1 + digits.count).first == "]" else {
+                guard !digits.isEmpty, digits.count <= 5, let index = Int(digits),
+                    rest.dropFirst(1 + digits.count).first == "]"
+                else {
                     return nil
                 }
-                steps.append(.index(Int(digits)!))
+                steps.append(.index(index))
                 rest = rest.dropFirst(2 + digits.count)
             } else {
                 return nil

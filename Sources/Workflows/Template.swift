@@ -88,7 +88,9 @@ public struct Template: Sendable, Hashable {
             let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             guard let path = StatePath(inner) else {
                 throw ParseError(
-                    message: "\"{{ \(inner) }}\" must hold a state path like {{ report.summary }} or {{ items[0] }}")
+                    message:
+                        "\"{{ \(inner) }}\" must hold a state path like {{ report.summary }} or {{ items[0] }} (an index up to 99999)"
+                )
             }
             pieces.append(.path(path))
             rest = rest[close.upperBound...]

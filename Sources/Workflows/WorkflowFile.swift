@@ -97,8 +97,8 @@ public enum WorkflowFile {
             if scalar.style == .plain {
                 if node.null != nil { return .null }
                 if let flag = node.bool { return .bool(flag) }
-                if let n = node.int { return .integer(Int64(n)) }
-                if let x = node.float, x.isFinite { return .number(x) }
+                if let n = node.integer { return .integer(Int64(n)) }
+                if let x = node.number, x.isFinite { return .number(x) }
             }
             return .string(scalar.string)
         case .sequence(let sequence): return .array(sequence.map(json))
@@ -192,7 +192,7 @@ public enum WorkflowFile {
                 workflow.timeout = duration(timeout, "timeout")
             }
             if let steps = value("max_steps") {
-                if let n = steps.int, n >= 1, n <= 100_000 {
+                if let n = steps.integer, n >= 1, n <= 100_000 {
                     workflow.maxSteps = n
                 } else {
                     problem(
@@ -519,7 +519,10 @@ public enum WorkflowFile {
             var assignments: [(StatePath, Template)] = []
             for (key, value) in pairs {
                 guard let path = StatePath(key.string ?? "") else {
-                    problem(key, "node \"\(id)\": \"\(key.string ?? "")\" is not a state path (like report.status)")
+                    problem(
+                        key,
+                        "node \"\(id)\": \"\(key.string ?? "")\" is not a state path (like report.status or items[0], an index up to 99999)"
+                    )
                     continue
                 }
                 if let template = template(value, "node \"\(id)\": set \(path)") {
@@ -566,7 +569,7 @@ public enum WorkflowFile {
             for (key, value) in fields {
                 switch key.string ?? "" {
                 case "attempts":
-                    if let n = value.int, n >= 1, n <= 100 {
+                    if let n = value.integer, n >= 1, n <= 100 {
                         retry.attempts = n
                     } else {
                         problem(

@@ -31,7 +31,8 @@ struct FileFuzzTests {
         "cron: ", "timeout: ", "jitter: ", "catchup: ", "remaining_runs: ", "retry: {attempts: ", "backoff: ",
         "max_backoff: ", "max_steps: ", "memory: ", "cpu: ", "processes: ", "open_files: ", "max_count: ",
         "max_bytes: ", "999999999d", "999999999999GiB", "99999999999KiB", "3651d", "1h30m", "250ms", "*/0",
-        "0 0 31 2 *", "@every 0s", "@every 999999999h", "H(0-999999999)/3", "L-99999", "5#9", "time_zone: ",
+        "0 0 31 2 *", "@every 0s", "1:0:0:0:0:0:0:0:0:0:0", "-1:0:0:0:0:0:0:0:0:0:0:0", "12:30", "@every 999999999h",
+        "H(0-999999999)/3", "L-99999", "5#9", "time_zone: ",
         "Mars/Olympus", "next: ", "when: ", "{{ a.b[99999999999999999999] }}", "{{", "exists(", "((((((((((",
     ]
 
@@ -97,6 +98,42 @@ struct FileFuzzTests {
                 return Self.check(error.problems.map { ($0.line, $0.column, $0.message) })
             }
         }
+    }
+
+    /// Yams reads YAML 1.1's base-60 integers with arithmetic that traps past `Int.max`; the files are
+    /// read without it, so these stay strings (or are refused where a number is needed).
+    @Test("a base-60 number past Int.max in any numeric field: a string or a problem, not a trap")
+    func sexagesimal() throws {
+        let huge = "1:0:0:0:0:0:0:0:0:0:0"
+        let schedule = ScheduleFile.parse(
+            "cron: '0 2 * * *'\nworkflow: w\nremaining_runs: \(huge)\ninput: {x: \(huge), t: 12:30}\n", file: "s.yaml",
+            defaultName: "s")
+        guard case .failure(let error) = schedule else {
+            Issue.record("remaining_runs \(huge) was accepted")
+            return
+        }
+        #expect(error.problems.map(\.message).contains { $0.contains("remaining_runs") }, "\(error.problems)")
+        guard
+            case .success(let entry) = ScheduleFile.parse(
+                "cron: '0 2 * * *'\nworkflow: w\ninput: {x: \(huge), t: 12:30}\n", file: "s.yaml", defaultName: "s")
+        else {
+            Issue.record("an input with base-60 text was refused")
+            return
+        }
+        #expect(entry.definition.input == ["x": .string(huge), "t": "12:30"])
+        #expect(throws: PolicyFileError.self) {
+            try PolicyFile.parse("policies:\n  p:\n    processes: \(huge)\n", file: "policies.yaml")
+        }
+        let context = WorkflowFile.Context(directory: Self.schedules, policies: ["default": .default])
+        #expect(throws: WorkflowError.self) {
+            try WorkflowFile.parse(
+                "name: w\nentry: a\nmax_steps: \(huge)\nstate: {x: \(huge)}\nnodes:\n  a:\n    set: {y: \(huge)}\n",
+                file: "w.yaml", context: context)
+        }
+        let workflow = try WorkflowFile.parse(
+            "name: w\nentry: a\nstate: {x: \(huge)}\nnodes:\n  a:\n    set: {y: \(huge)}\n    retry: {attempts: 2}\n",
+            file: "w.yaml", context: context)
+        #expect(workflow.name == "w")
     }
 
     @Test("deeply nested YAML is refused with a problem, not a stack overflow")

@@ -138,10 +138,25 @@ struct HTTPFuzzTests {
                 .post, "/api/v1/schedules/automation_builder/secret/rotate", #"{"grace":"\#(huge)"}"#)
             #expect(rotateStatus == .badRequest, "\(rotated)")
             #expect(rotated["error"]?["message"]?.stringValue?.contains("up to 30d") == true, "\(rotated)")
+            // A payload nested so deep that the run's state (two levels more) could not be read back
+            // is refused at the door; one within the limit is accepted.
+            let (tokenStatus, token) = try await client.admin(
+                .post, "/api/v1/schedules",
+                #"{"name":"deep","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#)
+            #expect(tokenStatus == .created)
+            let secret = token["webhook_secret"]?.stringValue ?? ""
+            for (depth, expected) in [(505, HTTPResponse.Status.badRequest), (490, .accepted)] {
+                let body = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+                let response = try await client.execute(
+                    uri: "/hooks/deep", method: .post,
+                    headers: [.contentType: "application/json", .authorization: "Bearer \(secret)"],
+                    body: ByteBuffer(string: body))
+                #expect(response.status == expected, "depth \(depth): \(String(buffer: response.body))")
+            }
             // The daemon still answers.
             let (listStatus, list) = try await client.admin(.get, "/api/v1/schedules")
             #expect(listStatus == .ok)
-            #expect(list["schedules"]?.arrayValue?.count == 1)
+            #expect(list["schedules"]?.arrayValue?.count == 2)
         }
     }
 

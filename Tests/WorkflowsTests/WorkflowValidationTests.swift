@@ -148,8 +148,8 @@ struct WorkflowValidationTests {
                 "a": "name: a\nentry: one\nnodes:\n  one:\n    set: {\"a..b\": 1, c: \"{{ x + 1 }}\"}\n"
             ],
             expected: [
-                #"a.yaml:5:11: node "one": "a..b" is not a state path (like report.status)"#,
-                #"a.yaml:5:25: node "one": set c: "{{ x + 1 }}" must hold a state path like {{ report.summary }} or {{ items[0] }}"#,
+                #"a.yaml:5:11: node "one": "a..b" is not a state path (like report.status or items[0], an index up to 99999)"#,
+                #"a.yaml:5:25: node "one": set c: "{{ x + 1 }}" must hold a state path like {{ report.summary }} or {{ items[0] }} (an index up to 99999)"#,
             ]),
         Case(
             description: "an http node without url, a GET with a body, a bad method",

@@ -23,6 +23,7 @@ typedef struct {
     long connect_timeout_ms;
     int insecure;              // skip certificate and host verification
     const char *ca_path;       // a CA bundle file, or NULL for the system's
+    size_t max_body;           // the largest response body kept; a longer one fails the request (0: no limit)
 } ccurl_request;
 
 /// One request's outcome. On success `status` is the HTTP status and `body` the response body

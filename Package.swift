@@ -181,8 +181,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FuzzTests",
+            dependencies: ["Scheduling", "Workflows", "ProcessSandbox", "SchedulerTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Scheduling", "Storage", "Workflows", "ProcessSandbox", "SchedulerTesting",
+                "HTTPAPI", "Scheduling", "Storage", "Workflows", "SchedulerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -67,7 +67,8 @@ public struct AdminAPI: Sendable {
     /// The router with every route.
     public func router() -> Router<DaemonRequestContext> {
         let router = Router(context: DaemonRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        let routes = RouteTable()
+        router.add(middleware: ErrorMiddleware(routes: routes))
         router.get("healthz") { _, _ in JSONAnswer(["status": "ok"]) }
         router.get("readyz") { _, _ in
             let (ready, detail) = await deps.ready()
@@ -103,6 +104,10 @@ public struct AdminAPI: Sendable {
         api.post("apply") { request, _ in try await apply(request) }
         api.get("runs") { request, _ in try await listRuns(request) }
         api.get("runs/:id") { _, context in try await showRun(try context.parameters.require("id")) }
+        api.post("runs/:id/cancel") { request, context in
+            try await cancelRun(try context.parameters.require("id"), request)
+        }
+        routes.load(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }
 
@@ -112,10 +117,14 @@ public struct AdminAPI: Sendable {
         let schedules = try await deps.store.schedules()
         let latest = try await deps.store.latestRuns()
         let now = Date()
+        let workflows = deps.workflows()
         return JSONAnswer([
             "schedules": .array(
                 schedules.map { schedule in
                     var value = Representation.schedule(schedule, nextFires: 1, now: now)
+                    if let problem = Self.problem(schedule, workflows: workflows) {
+                        value["problem"] = .string(problem)
+                    }
                     value["last_run"] =
                         latest[schedule.id].map {
                             .object(Representation.run($0, traceURL: deps.traceURL, detail: false))
@@ -163,6 +172,7 @@ public struct AdminAPI: Sendable {
     func showSchedule(_ key: String) async throws -> JSONAnswer {
         let schedule = try await find(key)
         var value = Representation.schedule(schedule, nextFires: 5)
+        if let problem = Self.problem(schedule, workflows: deps.workflows()) { value["problem"] = .string(problem) }
         let runs = try await deps.store.runs(scheduleID: schedule.id, limit: 10, before: nil)
         value["runs"] = .array(runs.map { .object(Representation.run($0, traceURL: deps.traceURL, detail: false)) })
         return JSONAnswer(.object(value))
@@ -178,6 +188,10 @@ public struct AdminAPI: Sendable {
     func pause(_ key: String, _ request: Request) async throws -> JSONAnswer {
         struct Body: Decodable { var note: String? }
         let body: Body? = try await decodeOptional(request) { try Self.refuseUnknown($0, ["note"]) }
+        let noteLimit = ScheduleDefinition.textLimits["pause_note"] ?? 1024
+        if let note = body?.note, note.count > noteLimit {
+            throw APIError.badRequest("note is \(note.count) characters long; at most \(noteLimit) are allowed")
+        }
         var schedule = try await find(key)
         schedule.paused = true
         schedule.pauseNote = body?.note
@@ -189,7 +203,13 @@ public struct AdminAPI: Sendable {
 
     func resume(_ key: String) async throws -> JSONAnswer {
         var schedule = try await find(key)
-        guard schedule.paused else { return JSONAnswer(.object(Representation.schedule(schedule, nextFires: 1))) }
+        guard schedule.paused else {
+            // Nothing to do, and the answer says so: `"resumed": false`.
+            var value = Representation.schedule(schedule, nextFires: 1)
+            value["resumed"] = false
+            value["message"] = .string("schedule \(schedule.name) was not paused")
+            return JSONAnswer(.object(value))
+        }
         schedule.paused = false
         schedule.pauseNote = nil
         // Fires while paused are not caught up: the schedule starts again from now.
@@ -198,7 +218,9 @@ public struct AdminAPI: Sendable {
         schedule.updatedAt = Date()
         try await deps.store.updateSchedule(schedule)
         try await deps.scheduler.scheduleChanged(id: schedule.id)
-        return JSONAnswer(.object(Representation.schedule(schedule, nextFires: 1)))
+        var value = Representation.schedule(schedule, nextFires: 1)
+        value["resumed"] = true
+        return JSONAnswer(.object(value))
     }
 
     func runNow(_ key: String, _ request: Request) async throws -> JSONAnswer {
@@ -357,6 +379,28 @@ public struct AdminAPI: Sendable {
         ])
     }
 
+    /// Cancels a running or queued run: 202 while a running one is being stopped, 200 for a queued
+    /// one (stored `cancelled` at once), 409 for a run that ended already.
+    func cancelRun(_ id: String, _ request: Request) async throws -> JSONAnswer {
+        struct Body: Decodable { var reason: String? }
+        let body: Body? = try await decodeOptional(request) { try Self.refuseUnknown($0, ["reason"]) }
+        if let reason = body?.reason, reason.count > 1024 {
+            throw APIError.badRequest("reason is \(reason.count) characters long; at most 1024 are allowed")
+        }
+        let reason = "cancelled through the API" + (body?.reason.map { ": \($0)" } ?? "")
+        switch try await deps.scheduler.cancel(runID: id, reason: reason) {
+        case .cancelling:
+            return JSONAnswer(["run_id": .string(id), "state": "cancelling"], status: .accepted)
+        case .cancelledBeforeStart:
+            return JSONAnswer(["run_id": .string(id), "state": "cancelled"])
+        case .alreadyFinished(let state):
+            throw APIError(
+                status: .conflict, message: "run \(id) already ended (\(state.rawValue)); there is nothing to cancel")
+        case .notFound:
+            throw APIError.notFound("no run with id \(id.prefix(200))")
+        }
+    }
+
     func showRun(_ id: String) async throws -> JSONAnswer {
         guard let run = try await deps.store.run(id: id) else {
             throw APIError.notFound("no run with id \(id)")
@@ -366,11 +410,19 @@ public struct AdminAPI: Sendable {
 
     // MARK: - Helpers
 
+    /// What keeps a stored schedule from running, as `list`, `show` and the API say it: its workflow
+    /// is not loaded (its file was deleted or broke, and SIGHUP read the directory without it).
+    public static func problem(_ schedule: ScheduleRecord, workflows: Set<String>) -> String? {
+        workflows.contains(schedule.workflow) ? nil : "workflow \"\(schedule.workflow)\" is not loaded"
+    }
+
     /// A schedule by id or by name.
     func find(_ key: String) async throws -> ScheduleRecord {
         if let schedule = try await deps.store.schedule(id: key) { return schedule }
         if let schedule = try await deps.store.schedule(named: key) { return schedule }
-        throw APIError.notFound("no schedule with id or name \"\(key)\"")
+        let names = try await deps.store.schedules().map(\.name)
+        let hint = Suggestion.phrase(key, among: names).map { "; " + $0 } ?? ""
+        throw APIError.notFound("no schedule with id or name \"\(key.prefix(200))\"\(hint)")
     }
 
     /// The request body, up to ``maxBody`` bytes.

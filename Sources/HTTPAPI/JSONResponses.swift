@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Scheduling
+import Synchronization
 import Workflows
 
 /// The request context of the daemon's routes: Hummingbird's basics and the connection, so that a
@@ -82,6 +83,9 @@ struct APIError: Error, ResponseGenerator {
 /// Turns thrown ``APIError``s into their responses, and anything else into a 500 that says what failed
 /// without internals.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes, to answer a known path asked with another method 405 instead of 404.
+    var routes: RouteTable?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
@@ -102,6 +106,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return response
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty,
+                !allowed.contains(request.method.rawValue)
+            {
+                var headers = HTTPFields()
+                headers[.allow] = allowed.joined(separator: ", ")
+                return try APIError(
+                    status: .methodNotAllowed,
+                    message:
+                        "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(allowed.joined(separator: " or "))",
+                    headers: headers
+                )
+                .response(from: request, context: context)
+            }
             return try APIError(status: error.status, message: error.body ?? "\(error.status.reasonPhrase)")
                 .response(from: request, context: context)
         } catch {
@@ -121,8 +138,8 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "),
-            WebhookSecret.constantTimeEqual(Array(header.dropFirst(7).utf8), Array(token.utf8))
+        guard let given = bearerToken(header),
+            WebhookSecret.constantTimeEqual(Array(given.utf8), Array(token.utf8))
         else {
             throw APIError(
                 status: .unauthorized,
@@ -131,5 +148,48 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
                     : "the bearer token is not valid")
         }
         return try await next(request, context)
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, or `nil` for another scheme. The scheme
+/// is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` are the same.
+func bearerToken(_ header: String) -> String? {
+    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+    let token = parts[1].drop { $0 == " " }
+    return token.isEmpty ? nil : String(token)
+}
+
+/// The methods each route path answers, filled in once the routes are registered: a known path
+/// asked with another method gets 405 and `Allow` (RFC 9110 §15.5.6), not 404.
+final class RouteTable: Sendable {
+    private let table = Mutex<[(segments: [Substring], methods: [String])]>([])
+
+    /// Takes the routes of `router` (paths like `/hooks/:hook`; `:name` matches one segment).
+    func load(_ routes: [(path: String, method: String)]) {
+        var byPath: [String: Set<String>] = [:]
+        for route in routes { byPath[route.path, default: []].insert(route.method) }
+        table.withLock { table in
+            table = byPath.map { (Self.segments($0.key), $0.value.sorted()) }
+        }
+    }
+
+    /// The methods a path answers, sorted; empty for a path no route has.
+    func methods(for path: String) -> [String] {
+        let asked = Self.segments(path)
+        return table.withLock { table in
+            var methods: Set<String> = []
+            for route in table where route.segments.count == asked.count {
+                let matches = zip(route.segments, asked).allSatisfy { pattern, segment in
+                    pattern.hasPrefix(":") || pattern.hasPrefix("{") || pattern == segment
+                }
+                if matches { methods.formUnion(route.methods) }
+            }
+            return methods.sorted()
+        }
+    }
+
+    private static func segments(_ path: String) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
     }
 }

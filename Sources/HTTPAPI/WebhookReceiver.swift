@@ -126,6 +126,13 @@ struct WebhookReceiver: Sendable {
                     "schedule \(schedule.name) is paused\(schedule.pauseNote.map { " (\($0))" } ?? ""); resume it to accept deliveries"
             )
         }
+        if kind == .form, Self.isJSONSentAsCurlForm(body, contentType: request.headers[.contentType]) {
+            throw APIError(
+                status: .unsupportedMediaType,
+                message:
+                    "the body is JSON but its content type is application/x-www-form-urlencoded (curl -d sends that "
+                    + "unless told otherwise); send Content-Type: application/json")
+        }
         let payload = try Self.decodePayload(body, kind: kind)
         let deliveryID = try Self.deliveryID(request.headers)
         let wait = try waitDuration(request)
@@ -250,6 +257,20 @@ struct WebhookReceiver: Sendable {
         }
     }
 
+    /// True when the content type is exactly `application/x-www-form-urlencoded` (what `curl -d`
+    /// sends by default, without parameters) and the body is a JSON object or list that is not a
+    /// form: some `&`-separated part has no `=`. Read as a form, `{"message":"hi"}` would become one
+    /// key with an empty value and the run would "succeed" on nonsense.
+    static func isJSONSentAsCurlForm(_ body: [UInt8], contentType: String?) -> Bool {
+        guard contentType == "application/x-www-form-urlencoded",
+            let first = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }),
+            first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        else { return false }
+        let pairs = body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true)
+        guard pairs.contains(where: { !$0.contains(UInt8(ascii: "=")) }) else { return false }
+        return (try? JSONValue(json: Data(body), maxDepth: JSONValue.maximumInputDepth)) != nil
+    }
+
     static func formDecode(_ text: Substring) -> String? {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
@@ -341,8 +362,8 @@ struct WebhookReceiver: Sendable {
             guard valid else { throw refuse("no signature in webhook-signature matches id.timestamp.body") }
         case .token:
             var token: String?
-            if let authorization = headers[.authorization], authorization.hasPrefix("Bearer ") {
-                token = String(authorization.dropFirst(7))
+            if let authorization = headers[.authorization].flatMap(bearerToken) {
+                token = authorization
             } else if let gitlab = headers[.gitlabToken] {
                 token = gitlab
             }

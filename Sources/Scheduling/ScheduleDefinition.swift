@@ -113,6 +113,17 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     /// Environment variable names: what `webhook_secret_env` may be.
     static let environmentNamePattern = #"^[A-Za-z_][A-Za-z0-9_]{0,127}$"#
 
+    /// The longest text each field takes, in characters: long enough for any real value, short
+    /// enough that nobody stores 100 KB in a cron expression.
+    public static let textLimits: [String: Int] = [
+        "name": 64, "cron": 1024, "time_zone": 64, "workflow": 128, "webhook_scheme": 32,
+        "webhook_secret_env": 128, "overlap": 32, "catchup": 64, "catchup_mode": 32, "jitter": 64, "timeout": 64,
+        "pause_note": 1024, "day_match": 32, "dst_gap": 32, "dst_fold": 32,
+    ]
+
+    /// The largest `input`, in bytes of JSON: 64 KiB.
+    public static let inputLimit = 64 << 10
+
     /// Checks every field and builds the record to store.
     /// - Parameters:
     ///   - workflows: the names of the workflows the daemon has loaded.
@@ -126,6 +137,22 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     ) -> Result<Validated, Problems> {
         var problems: [Problem] = []
         func problem(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
+
+        // Text over its limit is refused before anything else reads it (or quotes it back).
+        let texts: [(String, String?)] = [
+            ("name", name), ("cron", cron), ("time_zone", timeZone), ("workflow", workflow),
+            ("webhook_scheme", webhookScheme), ("webhook_secret_env", webhookSecretEnv), ("overlap", overlap),
+            ("catchup", catchup), ("catchup_mode", catchupMode), ("jitter", jitter), ("timeout", timeout),
+            ("pause_note", pauseNote), ("day_match", dayMatch), ("dst_gap", dstGap), ("dst_fold", dstFold),
+        ]
+        for (field, text) in texts {
+            guard let text, let limit = Self.textLimits[field], text.count > limit else { continue }
+            problem(field, "is \(text.count) characters long; at most \(limit) are allowed")
+        }
+        if let input, input.jsonText.utf8.count > Self.inputLimit {
+            problem("input", "is \(input.jsonText.utf8.count) bytes as JSON; at most \(Self.inputLimit) are allowed")
+        }
+        guard problems.isEmpty else { return .failure(Problems(problems: problems)) }
 
         let name = name ?? ""
         if name.range(of: Self.namePattern, options: .regularExpression) == nil {

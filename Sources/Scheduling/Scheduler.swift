@@ -80,6 +80,8 @@ public actor Scheduler: Service {
     private var active: [String: Active] = [:]
     private var inFlight: [String: Set<String>] = [:]
     private var buffered: [String: RunRecord] = [:]
+    /// Runs cancelled on request while running, and why: their outcome says so.
+    private var cancelReasons: [String: String] = [:]
     private var jobs: AsyncStream<Job>.Continuation?
     private let wakeup = Wakeup()
     private let idle = Wakeup()
@@ -196,6 +198,8 @@ public actor Scheduler: Service {
             forgetBuffered(run)
             return nil
         }
+        // Every admitted fire counts under its trigger, as cron fires do when they are stored.
+        configuration.metrics.fired(trigger: run.trigger)
         if run.state == .queued && !isBuffered(run) {
             enqueue(run)
             // The timer loop stores the start of every run admitted meanwhile in one transaction and
@@ -203,6 +207,41 @@ public actor Scheduler: Service {
             if !starting.isEmpty { wakeup.signal() }
         }
         return run
+    }
+
+    /// What ``cancel(runID:reason:)`` did.
+    public enum CancelOutcome: Sendable, Equatable {
+        /// The run was running: its task is cancelled, which kills its scripts' process groups and
+        /// ends its trace; it ends `cancelled` with the reason as its error.
+        case cancelling
+        /// The run was waiting: it is stored `cancelled` and will not start.
+        case cancelledBeforeStart
+        /// The run had ended already, in this state.
+        case alreadyFinished(RunState)
+        /// No run has this id.
+        case notFound
+    }
+
+    /// Cancels a run that is running or waiting to start. Its slot, and its schedule's overlap slot,
+    /// free up as with any run that ends.
+    public func cancel(runID id: String, reason: String) async throws -> CancelOutcome {
+        if let running = active[id] {
+            cancelReasons[id] = reason
+            running.signal.fire()
+            logger.info("cancelling a running run on request", metadata: ["run_id": .string(id)])
+            return .cancelling
+        }
+        guard let stored = try await store.run(id: id) else { return .notFound }
+        if stored.state.isFinal { return .alreadyFinished(stored.state) }
+        if let running = active[id] {
+            // It started while the store was read.
+            cancelReasons[id] = reason
+            running.signal.fire()
+            return .cancelling
+        }
+        await dropQueued(id, scheduleID: stored.scheduleID ?? "", error: reason + " before it started")
+        logger.info("cancelled a queued run on request", metadata: ["run_id": .string(id)])
+        return .cancelledBeforeStart
     }
 
     /// True once the scheduler has loaded every stored schedule: a name ``schedule(_:)`` does not
@@ -519,15 +558,17 @@ public actor Scheduler: Service {
         }
     }
 
-    /// A queued run that will not start (its schedule's newer fire replaced it): stored as cancelled.
-    private func dropQueued(_ id: String, scheduleID: String) async {
+    /// A queued run that will not start (its schedule's newer fire replaced it, or it was cancelled on
+    /// request): stored as cancelled.
+    private func dropQueued(_ id: String, scheduleID: String, error: String = Scheduler.replaced) async {
         waiting.remove(id: id)
         delayedRuns.removeValue(forKey: id)
         if buffered[scheduleID]?.id == id { buffered.removeValue(forKey: scheduleID) }
         inFlight[scheduleID]?.remove(id)
         try? await journal.write([
-            .finished(id: id, state: .cancelled, at: clock.now(), outputJSON: nil, error: Self.replaced, nodesJSON: nil)
+            .finished(id: id, state: .cancelled, at: clock.now(), outputJSON: nil, error: error, nodesJSON: nil)
         ])
+        if active.isEmpty { idle.signal() }
     }
 
     private func execute(_ run: RunRecord, _ signal: Signal) async {
@@ -571,6 +612,11 @@ public actor Scheduler: Service {
     /// A run ended: its slot goes to the next queued run, and its end and the next run's start are
     /// stored in one transaction.
     private func finished(_ run: RunRecord, _ outcome: RunOutcome) async {
+        var outcome = outcome
+        if let reason = cancelReasons.removeValue(forKey: run.id) {
+            outcome.state = .cancelled
+            outcome.error = reason
+        }
         logger.info(
             "run finished",
             metadata: [

@@ -4,7 +4,8 @@ import Storage
 
 /// The scheduler's metrics, through swift-metrics with an injected factory (the daemon passes a
 /// Prometheus one; tests pass none):
-/// - `schedulerd_fires_total{trigger}`: fires stored (cron, catchup, reboot; skipped ones included);
+/// - `schedulerd_fires_total{trigger}`: fires stored under their trigger (cron, catchup, reboot,
+///   manual, webhook; skipped ones included, a repeated webhook delivery not);
 /// - `schedulerd_fire_lateness_seconds`: from a fire's time (plus its jitter) to its run's start;
 /// - `schedulerd_runs_total{state}` and `schedulerd_run_duration_seconds`: finished runs;
 /// - `schedulerd_runs_running`, `schedulerd_queue_depth`: runs going, runs waiting for a slot.

@@ -31,9 +31,10 @@ struct ListCommand: AsyncParsableCommand, DaemonCommandRunner {
                     Table.text(s["workflow"]),
                     s["paused"] == true ? "paused" : Table.time(s["next_fires"]?.arrayValue?.first),
                     s["last_run"].map { Table.text($0["state"]) } ?? "-",
+                    s["problem"]?.stringValue ?? "",
                 ]
             }
-            print(Table.render(["NAME", "TRIGGER", "ZONE", "WORKFLOW", "NEXT FIRE", "LAST"], rows))
+            print(Table.render(["NAME", "TRIGGER", "ZONE", "WORKFLOW", "NEXT FIRE", "LAST", "PROBLEM"], rows))
         }
     }
 }
@@ -67,6 +68,7 @@ struct ShowCommand: AsyncParsableCommand, DaemonCommandRunner {
                 print("  \(label.padding(toLength: 15, withPad: " ", startingAt: 0))\(Table.text(s[key]))")
             }
             if s["paused"] == true { print("  paused         \(Table.text(s["pause_note"]))") }
+            if let problem = s["problem"]?.stringValue { print("  PROBLEM        \(problem)") }
             let fires = s["next_fires"]?.arrayValue ?? []
             if !fires.isEmpty {
                 print("next fires:")

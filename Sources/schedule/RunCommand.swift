@@ -116,3 +116,53 @@ struct RunsCommand: AsyncParsableCommand, DaemonCommandRunner {
         }
     }
 }
+
+/// `schedule cancel`: stops a running run, or drops a queued one.
+struct CancelCommand: AsyncParsableCommand, DaemonCommandRunner {
+    static let commandName = "cancel"
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a running or queued run.",
+        discussion: """
+            A running run's scripts are killed with their whole process group and its trace ends as \
+            cancelled; a queued run is stored as cancelled and never starts. Either way the schedule's \
+            overlap slot frees up. Cancelling a run that already ended says so and exits 1. With \
+            --wait, waits until a running run has stopped.
+
+              schedule cancel run_01J9Z3K7E8V2Q4W6Y8A0B2C4D6 --reason "wrong input"
+            """)
+
+    @Argument(help: "The run's id (from schedule runs, or the answer of schedule run).")
+    var run: String
+
+    @Option(help: "Why, kept in the run's error.")
+    var reason: String?
+
+    @Flag(help: "Wait until the run has stopped.")
+    var wait = false
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() async throws {
+        await Self.guarded {
+            let client = DaemonClient()
+            let body: JSONValue = reason.map { ["reason": .string($0)] } ?? .object([:])
+            var answer = try await client.request("POST", "/api/v1/runs/\(Path.escape(run))/cancel", body: body)
+            if wait && answer["state"] == "cancelling" {
+                while true {
+                    answer = try await client.request("GET", "/api/v1/runs/\(Path.escape(run))")
+                    if !["queued", "running"].contains(Table.text(answer["state"])) { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            if json {
+                print(answer.jsonText)
+            } else if answer["state"] == "cancelling" {
+                print("cancelling \(run): its scripts are being stopped")
+            } else {
+                print("cancelled \(run)")
+            }
+        }
+    }
+}

@@ -65,7 +65,13 @@ struct ResumeCommand: AsyncParsableCommand, DaemonCommandRunner {
             let answer = try await DaemonClient().request(
                 "POST", "/api/v1/schedules/\(Path.escape(schedule))/resume", body: .object([:]))
             let next = answer["next_fires"]?.arrayValue?.first.map { "; next fire \(Table.text($0))" } ?? ""
-            print(json ? answer.jsonText : "resumed \(Table.text(answer["name"]))\(next)")
+            if json {
+                print(answer.jsonText)
+            } else if answer["resumed"] == false {
+                print("\(Table.text(answer["name"])) was not paused; nothing changed\(next)")
+            } else {
+                print("resumed \(Table.text(answer["name"]))\(next)")
+            }
         }
     }
 }

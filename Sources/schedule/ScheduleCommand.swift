@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Scheduling
 
 /// `schedule`: the command-line client of schedulerd.
 @main
@@ -29,8 +31,34 @@ struct ScheduleCommand: AsyncParsableCommand {
             """,
         subcommands: [
             AddCommand.self, ListCommand.self, ShowCommand.self, RemoveCommand.self, PauseCommand.self,
-            ResumeCommand.self, RunCommand.self, RunsCommand.self, ApplyCommand.self, ValidateCommand.self,
+            ResumeCommand.self, RunCommand.self, CancelCommand.self, RunsCommand.self, ApplyCommand.self,
+            ValidateCommand.self,
             NextCommand.self, SecretCommand.self,
         ]
     )
+
+    /// Parses and runs the command; a first word that is no command gets the closest ones as a
+    /// suggestion (`schedule lst` → did you mean "list"?) instead of a bare "unexpected argument".
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        if let first = arguments.first, !first.hasPrefix("-"), !names.contains(first) {
+            let hint = Suggestion.phrase(first, among: names).map { "; " + $0 } ?? ""
+            FileHandle.standardError.write(
+                Data(
+                    "error: \"\(first)\" is not a schedule command\(hint)\nthe commands: \(names.dropLast().joined(separator: ", ")); see schedule --help\n"
+                        .utf8))
+            Foundation.exit(64)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -34,6 +34,18 @@ struct Daemon {
             throw DaemonError(
                 description: "cannot prepare the data directory \(data.path): \(error.localizedDescription)")
         }
+        // Scripts run as another user (nobody, under root) must pass every folder down to work/;
+        // otherwise every script of every run would fail to enter its folder. Said now, once.
+        if let user = SandboxRunner(environment: [:], workRoot: data).runAs,
+            let blocked = SandboxRunner.unreachableFolder(
+                on: data.appendingPathComponent("work"), uid: user.uid, gid: user.gid)
+        {
+            throw DaemonError(
+                description:
+                    "scripts run as uid \(user.uid), which cannot pass \(blocked.path) (mode \(blocked.mode)) to reach "
+                    + "\(data.appendingPathComponent("work").path); use a data directory outside it "
+                    + "(--data-dir), or let others pass with chmod o+x \(blocked.path)")
+        }
         let token = try configuration.token ?? Self.token(in: data)
         let store: SQLiteStore
         do {
@@ -115,6 +127,24 @@ struct Daemon {
             descriptor: .init(
                 metricName: "schedulerd_trace_export_failed", unitName: "requests",
                 helpText: "Export requests that failed (each is retried)."))
+        let scheduleProblems = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_schedule_problems", unitName: "schedules",
+                helpText: "Schedules that cannot run: their workflow is not loaded."))
+        /// Warns once per schedule whose workflow is not loaded, and counts them (start and SIGHUP).
+        let checkWorkflows: @Sendable (Set<String>) async -> Void = { [logger] loaded in
+            let schedules = (try? await store.schedules()) ?? []
+            var count = 0
+            for schedule in schedules {
+                guard let problem = AdminAPI.problem(schedule, workflows: loaded) else { continue }
+                count += 1
+                logger.warning(
+                    "a schedule cannot run: \(problem); restore the workflow file or remove the schedule",
+                    metadata: ["schedule": .string(schedule.name), "workflow": .string(schedule.workflow)])
+            }
+            scheduleProblems.set(Double(count))
+        }
+        await checkWorkflows(Set(catalog.workflows.keys))
         let spansDropped = registry.makeGauge(
             descriptor: .init(
                 metricName: "schedulerd_trace_dropped", unitName: "spans",
@@ -212,6 +242,7 @@ struct Daemon {
                         directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
                     adopt(catalog)
                     try await scheduler.reload()
+                    await checkWorkflows(Set(catalog.workflows.keys))
                     logger.info(
                         "reloaded the schedules directory",
                         metadata: ["workflows": .stringConvertible(catalog.workflows.count)])

@@ -49,13 +49,15 @@ struct DaemonBadInputTests {
             body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick","jitter":"-5s"}"#, status: 400,
             message: #"jitter: "-5s" is not a duration from 0s to 1d; use 30s, 5m, 1h30m (no sign)"#),
         Case(
-            description: "a duration whose parts overflow a 64-bit sum", method: "POST", path: "/api/v1/schedules",
+            description: "a duration whose parts would overflow a 64-bit sum: refused for its length", method: "POST",
+            path: "/api/v1/schedules",
             body:
                 #"{"name":"x","cron":"0 2 * * *","workflow":"tick","timeout":"\#(String(repeating: "999999999d", count: 100))"}"#,
-            status: 400,
-            message:
-                #"timeout: "\#(String(repeating: "999999999d", count: 100))" is not a duration from 1s to 7d; use 30s, 5m, 1h30m (no sign)"#
-        ),
+            status: 400, message: "timeout: is 1000 characters long; at most 64 are allowed"),
+        Case(
+            description: "a 100 KB cron expression", method: "POST", path: "/api/v1/schedules",
+            body: #"{"name":"x","cron":"\#(String(repeating: "1,", count: 50_000))1 * * * *","workflow":"tick"}"#,
+            status: 400, message: "cron: is 100009 characters long; at most 1024 are allowed"),
         Case(
             description: "a duration past the limit", method: "POST", path: "/api/v1/schedules",
             body: #"{"name":"x","cron":"0 2 * * *","workflow":"tick","catchup":"31d"}"#, status: 400,
@@ -165,5 +167,28 @@ struct DaemonSettingsTests {
         #expect(result.stderr.hasPrefix("schedulerd: ") && result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: data.path), "nothing is created")
+    }
+
+    @Test("as root, a data directory below a folder the scripts' user cannot pass: refused at start, naming it")
+    func unreachableWorkFolder() throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "closed-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: parent.path)
+        let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+        let result = try runProcess(
+            DaemonProcess.productsDirectory.appendingPathComponent("schedulerd"),
+            ["--data-dir", parent.appendingPathComponent("data").path, "--schedules", schedules.path],
+            environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "SCHEDULERD_LISTEN": "127.0.0.1:1"])
+        if geteuid() == 0 {
+            #expect(result.status != 0, "\(result.stderr)")
+            #expect(
+                result.stderr.contains("which cannot pass \(parent.path) (mode 700)")
+                    && result.stderr.contains("chmod o+x \(parent.path)"), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        } else {
+            // Scripts run as the daemon's own user, who can pass its own folder: no refusal for this.
+            #expect(!result.stderr.contains("cannot pass"), "\(result.stderr)")
+        }
     }
 }

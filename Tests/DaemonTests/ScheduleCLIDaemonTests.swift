@@ -357,4 +357,91 @@ struct ScheduleCLIDaemonTests {
         #expect(try await daemon.request("GET", "/readyz", authorized: false).status == 200)
         #expect(try await daemon.stop() == 0)
     }
+
+    @Test("manners: resume on a running schedule says so, a mistyped name gets the closest, a mistyped command too")
+    func manners() async throws {
+        let daemon = try await Self.tickDaemon()
+        _ = try await daemon.request(
+            "POST", "/api/v1/schedules", body: #"{"name":"nightly","cron":"0 2 * * *","workflow":"tick"}"#)
+        let resumed = try Self.schedule(["resume", "nightly"], daemon: daemon)
+        #expect(resumed.status == 0)
+        #expect(resumed.stdout.hasPrefix("nightly was not paused; nothing changed"), "\(resumed.stdout)")
+        let typo = try Self.schedule(["show", "nighlty"], daemon: daemon)
+        #expect(typo.status != 0)
+        #expect(
+            typo.stderr.contains(#"no schedule with id or name "nighlty"; did you mean "nightly"?"#), "\(typo.stderr)")
+        let command = try Self.schedule(["lst"], daemon: daemon)
+        #expect(command.status == 64)
+        #expect(command.stderr.hasPrefix(#"error: "lst" is not a schedule command; did you mean "list"?"#))
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("schedule cancel: a running run stops and ends cancelled; cancelling it again says it ended")
+    func cancel() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(
+                workflows: ["slow": DaemonTests.slow], scripts: ["scripts/slow.sh": DaemonTests.slowScript]),
+            mlflow: nil)
+        try await daemon.start()
+        _ = try await daemon.request(
+            "POST", "/api/v1/schedules", body: #"{"name":"slow","manual":true,"workflow":"slow"}"#)
+        let started = try await daemon.request("POST", "/api/v1/schedules/slow/run", body: "{}")
+        let id = try #require(started.json["run_id"]?.stringValue)
+        try await eventually("the run is running") {
+            try await daemon.request("GET", "/api/v1/runs/\(id)").json["state"] == "running"
+        }
+        let cancel = try Self.schedule(["cancel", id, "--wait", "--reason", "testing"], daemon: daemon)
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout == "cancelled \(id)\n")
+        let run = try await daemon.request("GET", "/api/v1/runs/\(id)").json
+        #expect(run["state"] == "cancelled")
+        #expect(run["error"] == "cancelled through the API: testing")
+        let again = try Self.schedule(["cancel", id], daemon: daemon)
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("already ended (cancelled)"), "\(again.stderr)")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("a schedule whose workflow file is deleted: SIGHUP warns, list shows the problem, /metrics counts it")
+    func deletedWorkflow() async throws {
+        let directory = try schedulesDirectory(workflows: [
+            "tick": DaemonTests.tick,
+            "extra": DaemonTests.tick.replacingOccurrences(of: "name: tick", with: "name: extra"),
+        ])
+        let daemon = try DaemonProcess(schedules: directory, mlflow: nil)
+        try await daemon.start()
+        let created = try await daemon.request(
+            "POST", "/api/v1/schedules", body: #"{"name":"orphan","cron":"0 2 * * *","workflow":"extra"}"#)
+        #expect(created.status == 201, "\(created.json)")
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("workflows/extra.yaml"))
+        daemon.signal(SIGHUP)
+        try await eventually(timeout: .seconds(30), "the reload warns about orphan") {
+            daemon.logText().contains(#"a schedule cannot run: workflow "extra" is not loaded"#)
+        }
+        let list = try Self.schedule(["list"], daemon: daemon)
+        #expect(list.stdout.contains(#"workflow "extra" is not loaded"#), "\(list.stdout)")
+        let metrics = try await daemon.request("GET", "/metrics", authorized: false)
+        #expect((metrics.json.stringValue ?? "").contains("schedulerd_schedule_problems_schedules 1"), "\(metrics.json)")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test("/metrics counts every admitted fire under its trigger: webhook and manual too")
+    func firesByTrigger() async throws {
+        let daemon = try await Self.tickDaemon()
+        let created = try await daemon.request(
+            "POST", "/api/v1/schedules",
+            body: #"{"name":"hook","webhook":true,"webhook_scheme":"token","workflow":"tick","overlap":"allow"}"#)
+        let secret = try #require(created.json["webhook_secret"]?.stringValue)
+        for _ in 0..<3 {
+            let answer = try await daemon.send(
+                "POST", "/hooks/hook", body: Data("{}".utf8),
+                headers: ["Authorization": "Bearer \(secret)", "Content-Type": "application/json"])
+            #expect(answer.status == 202)
+        }
+        for _ in 0..<2 { _ = try await daemon.request("POST", "/api/v1/schedules/hook/run", body: "{}") }
+        let metrics = try await daemon.request("GET", "/metrics", authorized: false).json.stringValue ?? ""
+        #expect(metrics.contains(#"schedulerd_fires_total{trigger="webhook"} 3"#), "\(metrics)")
+        #expect(metrics.contains(#"schedulerd_fires_total{trigger="manual"} 2"#), "\(metrics)")
+        #expect(try await daemon.stop() == 0)
+    }
 }

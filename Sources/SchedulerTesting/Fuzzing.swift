@@ -1,39 +1,37 @@
 import Foundation
-import SchedulerTesting
-import Testing
 
 /// Settings shared by the fuzz suites, from the environment so that a failure reproduces:
 /// `FUZZ_SEED` (decimal or `0x…`), `FUZZ_ITERATIONS` (inputs per test; default 3,000) and
 /// `FUZZ_SECONDS` (each test stops making new inputs after this many seconds; default 20).
-enum FuzzConfig {
+public enum FuzzConfig {
     static let environment = ProcessInfo.processInfo.environment
 
-    static let seed: UInt64 = {
+    public static let seed: UInt64 = {
         guard let text = environment["FUZZ_SEED"] else { return 0x5C4E_D00D_2026_1204 }
         return text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) ?? 0 : UInt64(text) ?? 0
     }()
 
-    static let iterations: Int = environment["FUZZ_ITERATIONS"].flatMap { Int($0) }.map { max(1, $0) } ?? 3000
+    public static let iterations: Int = environment["FUZZ_ITERATIONS"].flatMap { Int($0) }.map { max(1, $0) } ?? 3000
 
-    static let seconds: Double = environment["FUZZ_SECONDS"].flatMap { Double($0) }.map { max(1, $0) } ?? 20
+    public static let seconds: Double = environment["FUZZ_SECONDS"].flatMap { Double($0) }.map { max(1, $0) } ?? 20
 }
 
 /// Makes hostile text: mutations of valid inputs (a corpus), with tokens from a dictionary, the
 /// numbers that break arithmetic, odd Unicode, and long repetitions.
-struct Mutator {
+public struct Mutator {
     var rng: SplitMix64
     let corpus: [String]
     let dictionary: [String]
 
     /// - Parameter salt: told apart from other tests' mutators, all seeded from ``FuzzConfig/seed``.
-    init(salt: UInt64, corpus: [String], dictionary: [String]) {
+    public init(salt: UInt64, corpus: [String], dictionary: [String]) {
         rng = SplitMix64(seed: SplitMix64.mix(FuzzConfig.seed, salt))
         self.corpus = corpus
         self.dictionary = dictionary + Self.numbers + Self.oddText
     }
 
     /// Numbers at and past every integer boundary, and things that look like numbers.
-    static let numbers = [
+    public static let numbers = [
         "0", "-0", "-1", "1", "+1", "9", "59", "60", "61", "999999999", "1000000000", "2147483647", "2147483648",
         "-2147483649", "4294967296", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
         "-9223372036854775809", "18446744073709551616", "99999999999999999999999999", "1e308", "1e309", "-1e309",
@@ -41,20 +39,20 @@ struct Mutator {
     ]
 
     /// Text that breaks assumptions about characters.
-    static let oddText = [
+    public static let oddText = [
         "", " ", "\t", "\n", "\r\n", "\0", "\u{7F}", "\u{85}", "\u{A0}", "\u{2028}", "\u{200B}", "\u{FEFF}", "\u{FFFD}",
         "\u{301}", "\u{1F468}\u{200D}\u{1F469}", "ß", "İ", "\\", "\"", "'", "{", "}", "[", "]", ":", ",", "#", "&",
         "*", "|", ">", "%", "%00", "%zz", "{{", "}}", "${", "$(", "../", "/", "<script>", "\u{10FFFF}",
     ]
 
-    mutating func pick<T>(_ items: [T]) -> T { rng.pick(items) }
+    public mutating func pick<T>(_ items: [T]) -> T { rng.pick(items) }
 
-    mutating func chance(_ p: Double) -> Bool { rng.chance(p) }
+    public mutating func chance(_ p: Double) -> Bool { rng.chance(p) }
 
-    mutating func int(_ range: ClosedRange<Int>) -> Int { rng.int(range) }
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { rng.int(range) }
 
     /// A new input: a corpus entry changed one to six times, sometimes made very long.
-    mutating func next() -> String {
+    public mutating func next() -> String {
         var text = Array(pick(corpus).unicodeScalars)
         for _ in 0..<int(1...6) { mutate(&text) }
         var result = String(String.UnicodeScalarView(text))
@@ -100,7 +98,9 @@ struct Mutator {
 /// ``FuzzCrashReport`` slot first, stopping early when ``FuzzConfig/seconds`` have passed. A case that
 /// fails names the test, the seed and the input; a crash prints the input before the process ends.
 /// `body` returns `nil` when the input was handled as it must be, or what was wrong.
-func fuzz(
+/// - Throws: ``TestFailure`` naming the seed and up to ten failing inputs, or when the time allowed
+///   ran out before a hundred inputs were tried (a bound in time must not hide an empty test).
+public func fuzz(
     _ label: String, iterations: Int = FuzzConfig.iterations, make: () -> String,
     _ body: (String) async throws -> String?
 ) async throws {
@@ -118,7 +118,11 @@ func fuzz(
         }
         tried += 1
     }
-    #expect(failures.isEmpty, "\(label), FUZZ_SEED=\(FuzzConfig.seed): \(failures.joined(separator: "\n"))")
-    // A bound in time must not hide that almost nothing was tried.
-    #expect(tried >= min(iterations, 100) || !failures.isEmpty, "\(label): only \(tried) inputs in the time allowed")
+    if !failures.isEmpty {
+        throw TestFailure(
+            description: "\(label), FUZZ_SEED=\(FuzzConfig.seed): \(failures.joined(separator: "\n"))")
+    }
+    if tried < min(iterations, 100) {
+        throw TestFailure(description: "\(label): only \(tried) inputs in the time allowed")
+    }
 }

@@ -73,3 +73,29 @@ stop_mlflow() {
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Runs "$@" in the background and returns its exit status once it has exited. Every SIGINT or SIGTERM
+# this shell gets is passed on as SIGTERM: schedulerd stops gracefully on the first (running runs
+# finish) and cancels its running runs on the second. This shell never returns before the process
+# has exited, so what an EXIT trap stops afterwards (MLflow) outlives it.
+run_until_exit() {
+    local child="" requested=0
+    # Set before the process starts, so that no signal finds this shell without the trap.
+    trap 'requested=$((requested + 1)); if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi' INT TERM
+    "$@" &
+    child=$!
+    local i
+    for ((i = 0; i < requested; i++)); do kill -TERM "$child" 2>/dev/null || true; done
+    local status=0
+    while :; do
+        if wait "$child"; then status=0; else status=$?; fi
+        kill -0 "$child" 2>/dev/null || break
+    done
+    # A wait cut short by a signal just as the process ended: collect its own status.
+    if wait "$child" 2>/dev/null; then status=0; else
+        local again=$?
+        [ "$again" -ne 127 ] && status=$again
+    fi
+    trap - INT TERM
+    return "$status"
+}

@@ -35,15 +35,20 @@ public struct AdminAPI: Sendable {
         /// do not load or one that is loaded now is gone (SIGHUP checks that against the schedules);
         /// with `swap`, they also replace the loaded ones.
         public var reloadWorkflows: @Sendable (_ swap: Bool) async -> Set<String>?
+        /// True while the daemon stops: running runs finish, and meanwhile the API is read-only and
+        /// webhooks are asked to come back (503 with `Retry-After`).
+        public var stopping: @Sendable () -> Bool
 
         public init(
             store: any SchedulerStore, scheduler: Scheduler, workflows: @escaping @Sendable () -> Set<String>,
             token: String, traceURL: @escaping @Sendable (String) -> String?,
             metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String),
             environment: [String: String] = ProcessInfo.processInfo.environment, webhooks: WebhookLimits = .init(),
-            reloadWorkflows: @escaping @Sendable (_ swap: Bool) async -> Set<String>? = { _ in nil }
+            reloadWorkflows: @escaping @Sendable (_ swap: Bool) async -> Set<String>? = { _ in nil },
+            stopping: @escaping @Sendable () -> Bool = { false }
         ) {
             self.reloadWorkflows = reloadWorkflows
+            self.stopping = stopping
             self.environment = environment
             self.webhooks = webhooks
             self.store = store
@@ -87,6 +92,7 @@ public struct AdminAPI: Sendable {
             try await hooks.receive(request, hook: try context.parameters.require("hook"))
         }
         let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(token: deps.token))
+            .add(middleware: StoppingMiddleware(stopping: deps.stopping))
         api.get("schedules") { _, _ in try await listSchedules() }
         api.post("schedules") { request, _ in try await createSchedule(request) }
         api.get("schedules/:id") { _, context in try await showSchedule(try context.parameters.require("id")) }

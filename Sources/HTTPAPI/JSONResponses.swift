@@ -193,3 +193,28 @@ final class RouteTable: Sendable {
         path.split(separator: "/", omittingEmptySubsequences: true)
     }
 }
+
+/// While the daemon stops, the admin API answers reads as usual (so `schedule run --wait` sees its
+/// run end) and refuses changes with 503 and `Retry-After`: nothing new may start, and a change
+/// accepted now could be lost with the process.
+struct StoppingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let stopping: @Sendable () -> Bool
+
+    /// Seconds a client is asked to wait before it tries again: about one restart.
+    static var retryAfter: String { "30" }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if stopping() && request.method != .get && request.method != .head {
+            var headers = HTTPFields()
+            headers[.retryAfter] = Self.retryAfter
+            throw APIError(
+                status: .serviceUnavailable,
+                message:
+                    "schedulerd is stopping: running runs finish, and no changes are taken meanwhile; send this again once it has restarted",
+                headers: headers)
+        }
+        return try await next(request, context)
+    }
+}

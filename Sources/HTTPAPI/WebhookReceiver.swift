@@ -94,6 +94,14 @@ struct WebhookReceiver: Sendable {
 
     func receive(_ request: Request, hook: String) async throws -> JSONAnswer {
         let limits = deps.webhooks
+        if deps.stopping() {
+            var headers = HTTPFields()
+            headers[.retryAfter] = StoppingMiddleware<DaemonRequestContext>.retryAfter
+            throw APIError(
+                status: .serviceUnavailable,
+                message: "schedulerd is stopping; send the delivery again after Retry-After seconds",
+                headers: headers, closeConnection: true)
+        }
         guard let schedule = try await findHook(hook) else {
             throw APIError.notFound("no webhook \"\(hook)\"; schedules with a webhook trigger answer at /hooks/NAME")
         }

@@ -45,6 +45,9 @@ public struct MLflowTracingConfiguration: Sendable {
     public var limits: TruncationLimits
     /// `service.name` of the OTLP resource; default `schedulerd`.
     public var serviceName: String
+    /// On a graceful stop, how long the exporter keeps delivering what is spooled before it exits
+    /// (less when every destination is unreachable); default 10 s. What is left waits in the spool.
+    public var shutdownDelivery: Duration = .seconds(10)
 
     public init(
         trackingURI: URL?, spoolPath: String, experimentName: String = "schedulerd", experimentID: String? = nil,

@@ -54,6 +54,8 @@ public final class TraceExporter: Service, Sendable {
     /// `MLFLOW_EXPERIMENT_NAME` after the first export).
     public var experimentID: String? { resolved.withLock { $0 } ?? configuration.experimentID }
     private let writerIdle = Mutex(true)
+    /// Destinations in an outage (their last request failed): a stop does not wait on them.
+    private let unavailable = Mutex<Set<String>>([])
 
     /// Opens (or creates) the spool. With no tracking URI, tracing is off: said once in the log, and
     /// ``tracer`` records nothing.
@@ -106,8 +108,11 @@ public final class TraceExporter: Service, Sendable {
         return s
     }
 
-    /// Runs until the task is cancelled or a graceful shutdown is requested; then writes what is still
-    /// in memory to the spool and tries once more to deliver it.
+    /// Runs until the task is cancelled or a graceful shutdown is requested. On a graceful shutdown
+    /// (which the daemon asks for after its runs have ended) it keeps delivering for up to
+    /// ``MLflowTracingConfiguration/shutdownDelivery``, stopping early when the spool is empty or
+    /// every destination is unreachable; then it writes what is still in memory to the spool and
+    /// logs how many spans wait there for the next start.
     public func run() async throws {
         guard let inbox, let spool, !destinations.isEmpty else {
             try? await gracefulShutdown()
@@ -118,17 +123,41 @@ public final class TraceExporter: Service, Sendable {
             for destination in self.destinations {
                 group.addTask { await self.sendLoop(destination, spool) }
             }
-            group.addTask {
-                try? await gracefulShutdown()
-                inbox.finish()
-                self.wakeSender.finish()
-                self.collectorWakeSender.finish()
+            do {
+                try await gracefulShutdown()
+                await self.deliverBeforeExit(inbox, spool)
+            } catch {
+                // Cancelled rather than asked to stop: no time to deliver.
             }
-            await group.next()
+            inbox.finish()
+            self.wakeSender.finish()
+            self.collectorWakeSender.finish()
             group.cancelAll()
         }
         // Whatever ended meanwhile reaches the spool, so it is delivered after the next start.
         await writeBatch(inbox.drain(), spool)
+        let left = spool.totals.count
+        if left > 0 {
+            logger.warning(
+                "stopped with spans not delivered; they are sent after the next start",
+                metadata: ["spans": "\(left)", "spool": "\(spool.path)"])
+        } else {
+            logger.info("stopped with every span delivered", metadata: ["spool": "\(spool.path)"])
+        }
+    }
+
+    /// Delivers what is spooled, until nothing is left, every destination is in an outage, or
+    /// ``MLflowTracingConfiguration/shutdownDelivery`` has passed.
+    private func deliverBeforeExit(_ inbox: SpanInbox, _ spool: SpanSpool) async {
+        let deadline = ContinuousClock.now + configuration.shutdownDelivery
+        while ContinuousClock.now < deadline {
+            if inbox.isEmpty && writerIdle.withLock({ $0 }) && spool.totals.count == 0 { return }
+            if unavailable.withLock({ $0.count }) == destinations.count { return }
+            wakeSender.yield()
+            collectorWakeSender.yield()
+            try? await Task.sleep(for: .milliseconds(5))
+            if Task.isCancelled { return }
+        }
     }
 
     /// Waits until every span ended so far is delivered (or moved to the dead-letter table), or the
@@ -217,6 +246,7 @@ public final class TraceExporter: Service, Sendable {
         /// must act.
         func fail(_ reason: String, after: Duration? = nil, refused: Bool = false) async {
             stats.withLock { $0.failedRequests += 1 }
+            unavailable.withLock { _ = $0.insert(destination.name) }
             if outage == nil {
                 outage = Outage(since: .now, reason: reason)
                 let metadata: Logger.Metadata = [
@@ -263,6 +293,7 @@ public final class TraceExporter: Service, Sendable {
             switch await deliver(rows, to: destination, experimentID: experimentID, spool) {
             case .delivered:
                 backoff.reset()
+                unavailable.withLock { _ = $0.remove(destination.name) }
                 if let ended = outage {
                     outage = nil
                     let seconds = (ContinuousClock.now - ended.since).components.seconds

@@ -86,6 +86,10 @@ public actor Scheduler: Service {
     private let wakeup = Wakeup()
     private let idle = Wakeup()
     private var accepting = true
+    /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
+    private let stoppingFlag = Atomic<Bool>(false)
+    /// Runs that were running when the stop began.
+    private var runningAtStop = 0
     private var generation = 0
     private var startedUp = false
     /// When this scheduler started (Unix seconds): fires before it fell in a downtime.
@@ -262,6 +266,22 @@ public actor Scheduler: Service {
 
     /// Started (recovery done, schedules loaded) and not stopping: what `/readyz` reports.
     public var firing: Bool { startedUp && accepting }
+
+    /// True from the moment a graceful stop begins: the API then takes no changes and webhooks are
+    /// told to come back later, while running runs finish.
+    public nonisolated var stopping: Bool { stoppingFlag.load(ordering: .relaxed) }
+
+    /// How many runs were running when the stop began (0 before a stop).
+    public var runsAtStop: Int { runningAtStop }
+
+    /// Ends the grace period now: running runs are cancelled (their scripts killed, their traces
+    /// closed) instead of being waited for. What a second SIGTERM or Ctrl-C does.
+    public func hurry() {
+        guard stopping, !active.isEmpty else { return }
+        logger.warning(
+            "asked again to stop: cancelling running runs now", metadata: ["running": .stringConvertible(active.count)])
+        for run in active.values { run.signal.fire() }
+    }
 
     // MARK: - The timer
 
@@ -681,10 +701,12 @@ public actor Scheduler: Service {
 
     private func drain() async {
         accepting = false
+        stoppingFlag.store(true, ordering: .relaxed)
         wakeup.signal()
         // Runs given a slot whose start the timer loop has not stored yet: they start now (the timer
         // loop ends with `accepting`), so that every run counted in `active` ends.
         await launchStarting()
+        runningAtStop = active.count
         logger.info(
             "stopping: no new fires; waiting for running runs",
             metadata: [

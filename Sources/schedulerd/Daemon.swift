@@ -218,7 +218,7 @@ struct Daemon {
                             metadata: ["workflows": .stringConvertible(found.count)])
                     }
                     return found
-                }))
+                }, stopping: { scheduler.stopping }))
         let app = Application(
             router: api.router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
@@ -253,10 +253,16 @@ struct Daemon {
                 }
             })
 
+        // Services stop in the reverse of this order, each after the one before it has ended: the
+        // scheduler first (no new fires; running runs finish within the grace), the listener after
+        // it (so /readyz says 503, reads and `--wait` clients get answers meanwhile), the exporter
+        // last (it delivers what the runs left in the spool).
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: exporter), .init(service: scheduler), .init(service: app), .init(service: hangup),
+                    .init(service: exporter), .init(service: app),
+                    .init(service: LingerAfterDrain(scheduler: scheduler)), .init(service: scheduler),
+                    .init(service: hangup),
                     .init(
                         service: RunPruner(
                             store: store, retention: configuration.retention,
@@ -265,6 +271,18 @@ struct Daemon {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        // A second SIGTERM or Ctrl-C while stopping cancels the running runs instead of waiting.
+        let hurry = Task { [logger] in
+            var signals = 0
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                signals += 1
+                if signals >= 2 {
+                    logger.notice("a second stop signal: not waiting for running runs")
+                    await scheduler.hurry()
+                }
+            }
+        }
+        defer { hurry.cancel() }
         try await group.run()
         logger.info("stopped")
     }
@@ -341,5 +359,17 @@ struct HangupService: Service {
             logger.info("SIGHUP: reloading the schedules directory")
             await reload()
         }
+    }
+}
+
+/// Keeps the listener up for a moment after the scheduler has drained, when runs were running at
+/// the stop: a client polling for its run's end (`schedule run --wait`) then reads it before the
+/// listener closes.
+struct LingerAfterDrain: Service {
+    let scheduler: Scheduler
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        if await scheduler.runsAtStop > 0 { try? await Task.sleep(for: .seconds(1)) }
     }
 }

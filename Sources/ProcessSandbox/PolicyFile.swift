@@ -57,10 +57,9 @@ public enum PolicyFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
+            let syntax = YAMLSyntaxProblem(error)
             throw PolicyFileError(problems: [
-                .init(
-                    file: file, line: 1, column: 1,
-                    message: "is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+                .init(file: file, line: syntax.line, column: syntax.column, message: syntax.description)
             ])
         }
         var policies = ["default": SandboxPolicy.default]

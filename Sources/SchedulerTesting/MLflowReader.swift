@@ -40,6 +40,8 @@ public struct MLflowReader: Sendable {
         public var state: String
         public var tags: [String: String]
         public var spans: [Span]
+        /// What the trace list's Request column shows: MLflow's preview of the root span's inputs.
+        public var requestPreview: String?
 
         public func span(named name: String) -> Span? { spans.first { $0.name == name } }
         public var root: Span? { spans.first { $0.parentSpanID == nil } }
@@ -85,7 +87,8 @@ public struct MLflowReader: Sendable {
         let info = trace["trace_info"] as? [String: Any] ?? [:]
         let spans = (trace["spans"] as? [[String: Any]] ?? []).map(Self.span)
         return Trace(
-            state: info["state"] as? String ?? "", tags: info["tags"] as? [String: String] ?? [:], spans: spans)
+            state: info["state"] as? String ?? "", tags: info["tags"] as? [String: String] ?? [:], spans: spans,
+            requestPreview: info["request_preview"] as? String)
     }
 
     /// Trace ids (`tr-…`) in an experiment matching an MLflow filter like `tags.schedule_id = 'x'`.

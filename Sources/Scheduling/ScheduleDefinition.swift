@@ -192,6 +192,18 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
                         dstFold: fold ?? .first))
             } catch {
                 problem(error.code == .unknownTimeZone ? "time_zone" : "cron", error.description)
+                if error.code == .unknownTimeZone && timeZone != nil {
+                    // An unknown zone hides no problem of the expression itself: read it in UTC too.
+                    do {
+                        _ = try CronExpression(
+                            cron,
+                            options: .init(
+                                timeZone: "UTC", seed: existing?.id, dayMatch: match ?? .vixie,
+                                dstGap: gap ?? .coalesce, dstFold: fold ?? .first))
+                    } catch  where error.code != .unknownTimeZone {
+                        problem("cron", error.description)
+                    } catch {}
+                }
             }
         } else {
             if !isWebhook && manual != true {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSandbox
 import Workflows
 import Yams
 
@@ -75,18 +76,27 @@ public enum ScheduleFile {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             return (nil, [.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text")])
         }
-        switch parse(text, file: shown, defaultName: (url.lastPathComponent as NSString).deletingPathExtension) {
-        case .failure(let error): return (nil, error.problems)
-        case .success(let entry):
-            guard case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows) else {
-                return (entry, [])
-            }
-            return (entry, fieldProblems.problems.map { entry.problem($0) })
+        let (entry, problems) = read(
+            text, file: shown, defaultName: (url.lastPathComponent as NSString).deletingPathExtension)
+        guard let entry else { return (nil, problems) }
+        // A key the file gets wrong hides no other field's problem: the fields that were read are
+        // checked too.
+        guard case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows) else {
+            return (entry, problems)
         }
+        return (entry, problems + fieldProblems.problems.map { entry.problem($0) })
     }
 
     /// Parses one file (no checks against workflows).
     public static func parse(_ text: String, file: String, defaultName: String) -> Result<Entry, WorkflowError> {
+        let (entry, problems) = read(text, file: file, defaultName: defaultName)
+        guard let entry, problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
+        return .success(entry)
+    }
+
+    /// Parses one file: the schedule as far as it could be read (`nil` when the file is no YAML
+    /// mapping), and the problems with its keys and values.
+    static func read(_ text: String, file: String, defaultName: String) -> (Entry?, [WorkflowError.Problem]) {
         var problems: [WorkflowError.Problem] = []
         func problem(_ node: Yams.Node?, _ message: String) {
             problems.append(
@@ -96,16 +106,11 @@ public enum ScheduleFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            let summary = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""
-            return .failure(
-                WorkflowError.invalid([.init(file: file, line: 1, column: 1, message: "is not valid YAML: \(summary)")])
-            )
+            let syntax = YAMLSyntaxProblem(error)
+            return (nil, [.init(file: file, line: syntax.line, column: syntax.column, message: syntax.description)])
         }
         guard let root, let fields = root.mapping else {
-            return .failure(
-                WorkflowError.invalid([
-                    .init(file: file, line: 1, column: 1, message: "must be a mapping with cron and workflow")
-                ]))
+            return (nil, [.init(file: file, line: 1, column: 1, message: "must be a mapping with cron and workflow")])
         }
         var definition = ScheduleDefinition(name: defaultName)
         var marks: [String: (line: Int, column: Int)] = [:]
@@ -156,8 +161,7 @@ public enum ScheduleFile {
                 problem(keyNode, "unknown key \"\(key)\"; allowed: \(keys.joined(separator: ", "))")
             }
         }
-        guard problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
-        return .success(Entry(definition: definition, file: file, marks: marks))
+        return (Entry(definition: definition, file: file, marks: marks), problems)
     }
 }
 

@@ -124,28 +124,14 @@ public enum WorkflowFile {
             let root: Yams.Node?
             do {
                 root = try Yams.compose(yaml: text)
-            } catch let error as YamlError {
-                var line = 1
-                var column = 1
-                var message = String(describing: error)
-                switch error {
-                case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-                    (line, column, message) = (mark.line, mark.column, problem)
-                case .composer(_, let problem, let mark, _):
-                    (line, column, message) = (mark.line, mark.column, problem)
-                case .duplicatedKeysInMapping(let duplicates, let context):
-                    let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-                    (line, column) = (context.mark.line, context.mark.column)
-                    message = "\(keys) appears more than once in the mapping here; node ids and keys must be unique"
-                    problems.append(.init(file: file, line: line, column: column, message: message))
-                    return nil
-                default: break
-                }
-                problems.append(
-                    .init(file: file, line: line, column: column, message: "is not valid YAML: \(message)"))
-                return nil
             } catch {
-                problems.append(.init(file: file, line: 1, column: 1, message: "is not valid YAML: \(error)"))
+                let syntax = YAMLSyntaxProblem(error)
+                var message = syntax.description
+                if let error = error as? YamlError, case .duplicatedKeysInMapping = error {
+                    // Said as it is, not as a syntax error: node ids and keys must be unique.
+                    message = syntax.message.replacingOccurrences(of: "keys must", with: "node ids and keys must")
+                }
+                problems.append(.init(file: file, line: syntax.line, column: syntax.column, message: message))
                 return nil
             }
             guard let root, let top = root.mapping else {
@@ -240,19 +226,23 @@ public enum WorkflowFile {
 
         mutating func checkGraph(_ workflow: Workflow, nodes: Yams.Node.Mapping) {
             let known = Set(nodes.compactMap { $0.key.string })
+            var unknownTargets = false
             for id in workflow.nodeOrder {
                 guard let node = workflow.nodes[id] else { continue }
                 let body = nodes.first { $0.key.string == id }?.value
                 for target in node.successors where !known.contains(target) {
                     let at = body?.mapping?.first { ["next", "route", "default"].contains($0.key.string ?? "") }?.value
+                    let hint = Suggestion.phrase(target, among: workflow.nodeOrder + ["end"]).map { " (\($0))" } ?? ""
                     problem(
                         at ?? body,
-                        "node \"\(id)\": next \"\(target)\" is not a node; use one of \(list(workflow.nodeOrder)) or end"
+                        "node \"\(id)\": next \"\(target)\" is not a node\(hint); use one of \(list(workflow.nodeOrder)) or end"
                     )
+                    unknownTargets = true
                 }
             }
-            // Reachability from the entry.
-            guard workflow.nodes[workflow.entry] != nil else { return }
+            // Reachability from the entry; not judged when a next names no node, since nodes after
+            // the misspelt name only look unreachable.
+            guard workflow.nodes[workflow.entry] != nil, !unknownTargets else { return }
             var seen: Set<String> = [workflow.entry]
             var queue = [workflow.entry]
             while let id = queue.popLast() {

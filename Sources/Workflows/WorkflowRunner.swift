@@ -104,7 +104,7 @@ public struct WorkflowRunner: Sendable {
         root.setTraceTag("workflow", workflow.type)
         root.setTraceTag("run_id", request.runID)
         for (key, value) in request.tags.sorted(by: { $0.key < $1.key }) { root.setTraceTag(key, value) }
-        root.setInputs(json: JSONValue.object(initial).jsonText)
+        root.setInputs(json: Self.rootInputs(initial))
         observe?(
             .started(
                 RunStart(
@@ -152,6 +152,17 @@ public struct WorkflowRunner: Sendable {
         return RunResult(
             status: status, state: finalState, nodes: execution.records, traceID: root.traceID?.mlflowTraceID,
             error: error, startedAt: startedAt, duration: duration)
+    }
+
+    /// The run's whole initial state as its root span's inputs, with `trigger` (a webhook's payload,
+    /// headers and delivery id) written first: MLflow's trace list previews a trace by the start of
+    /// its root's inputs, so it shows what started the run rather than a workflow default.
+    static func rootInputs(_ state: [String: JSONValue]) -> String {
+        guard let trigger = state["trigger"] else { return JSONValue.object(state).jsonText }
+        var rest = state
+        rest.removeValue(forKey: "trigger")
+        let head = #"{"trigger":"# + trigger.jsonText
+        return rest.isEmpty ? head + "}" : head + "," + JSONValue.object(rest).jsonText.dropFirst()
     }
 
     // MARK: - The graph

@@ -71,9 +71,12 @@ struct ValidateCommand: ParsableCommand {
 
         var problems: [WorkflowError.Problem] = []
         var report = Report(valid: false, workflows: [], policies: [], schedules: [], problems: [])
+        // Every independent problem in one pass: schedule files are checked even when a workflow
+        // file is broken, against the names the workflow files declare.
+        var workflows: Set<String>
         do {
             let catalog = try WorkflowCatalog.load(directory: directory, only: only)
-            let workflows = Set(catalog.workflows.keys)
+            workflows = Set(catalog.workflows.keys)
             report.policies = catalog.policies.keys.sorted()
             report.workflows =
                 only == nil && scheduleFile == nil
@@ -82,6 +85,11 @@ struct ValidateCommand: ParsableCommand {
                     only?.contains { URL(fileURLWithPath: workflow.file).standardizedFileURL.path == $0.path } ?? false
                         || workflow.file == path
                 }.map(\.name).sorted()
+        } catch {
+            problems += error.problems
+            workflows = Self.declaredWorkflows(in: directory)
+        }
+        do {
             var entries: [ScheduleFile.Entry] = []
             if let scheduleFile {
                 let (entry, found) = ScheduleFile.check(scheduleFile, workflows: workflows)
@@ -105,8 +113,6 @@ struct ValidateCommand: ParsableCommand {
                 else { return nil }
                 return "\(entry.file): warning: \(change)"
             }
-        } catch {
-            problems += error.problems
         }
 
         if !json {
@@ -157,6 +163,25 @@ struct ValidateCommand: ParsableCommand {
 
     static func count(_ n: Int, _ one: String, _ many: String) -> String {
         "\(n) \(n == 1 ? one : many)"
+    }
+
+    /// The workflow names the files in `<directory>/workflows` declare (`name:`, else the file name),
+    /// read without checking them: what schedule files are checked against when a workflow file
+    /// does not load, so that its problem hides no other.
+    static func declaredWorkflows(in directory: URL) -> Set<String> {
+        let folder = directory.appendingPathComponent("workflows")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var names: Set<String> = []
+        for file in files where file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+            let text = (try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)) ?? ""
+            let declared = text.split(separator: "\n").lazy.compactMap { line -> String? in
+                guard line.hasPrefix("name:") else { return nil }
+                let value = line.dropFirst(5).split(separator: "#").first?.trimmingCharacters(in: .whitespaces) ?? ""
+                return value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            }.first
+            names.insert(declared.flatMap { $0.isEmpty ? nil : $0 } ?? (file as NSString).deletingPathExtension)
+        }
+        return names
     }
 
     struct Report: Encodable {

@@ -97,6 +97,10 @@ struct WebhookTests {
                 return trace?.state == "OK"
             }
             #expect(trace?.tags["trigger"] == "webhook")
+            // The trace list's Request column starts with what the sender posted.
+            let preview = trace?.requestPreview ?? ""
+            #expect(preview.hasPrefix(#"{"trigger":{"#), "\(preview)")
+            #expect(preview.contains(hook == "tok" ? #""y":"two words""# : #""action":"opened""#), "\(preview)")
             #expect(trace?.tags["schedule_id"] == hooks.ids[hook])
             #expect(trace?.tags["run_id"] == runID)
             #expect(trace?.tags["delivery_id"] == (delivery ?? runID))

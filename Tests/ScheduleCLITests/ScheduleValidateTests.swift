@@ -146,4 +146,50 @@ struct ScheduleValidateTests {
                 == "schedule validate: /nonexistent/schedules does not exist; give a schedules directory, a schedule file or a workflow file\n"
         )
     }
+
+    @Test("one pass: a broken workflow hides no schedule file, an unknown key no bad timeout, a bad zone no bad cron")
+    func onePass() throws {
+        let root = try directory([
+            "energy": Self.valid,
+            "broken": "name: broken\nentry: start\nnodes:\n  start:\n    script: scripts/missing.sh\n",
+        ])
+        let files = [
+            "a": "cron: \"0 2 * * *\"\nworkflow: energy\ncolour: blue\ntimeout: 5x\n",
+            "b": "cron: \"61 * * * *\"\nworkflow: energy\ntime_zone: Mars/Olympus\n",
+            "c": "cron: \"0 2 * * *\"\nworkflow: broken\njitter: soon\n",
+        ]
+        for (name, text) in files {
+            try text.write(to: root.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        func has(_ file: String, _ fragment: String) -> Bool {
+            lines.contains { $0.hasPrefix("\(root.path)/\(file)") && $0.contains(fragment) }
+        }
+        #expect(has("workflows/broken.yaml", "missing.sh"), "\(result.stderr)")
+        #expect(has("a.yaml:3:1", #"unknown key "colour""#), "\(result.stderr)")
+        #expect(has("a.yaml:4:10", #"timeout: "5x" is not a duration"#), "\(result.stderr)")
+        #expect(has("b.yaml", "time_zone: unknown time zone"), "\(result.stderr)")
+        #expect(has("b.yaml", #"minute field "61" is out of range"#), "\(result.stderr)")
+        #expect(has("c.yaml", #"jitter: "soon" is not a duration"#), "\(result.stderr)")
+        // The schedule naming the broken workflow is not also told that it is not loaded.
+        #expect(!lines.contains { $0.contains(#""broken" is not loaded"#) }, "\(result.stderr)")
+    }
+
+    @Test("a YAML syntax error: its own line and column, said once")
+    func yamlSyntax() throws {
+        let root = try directory(["energy": Self.valid])
+        let file = root.appendingPathComponent("broken.yaml")
+        try "cron: \"0 2 * * *\"\nworkflow: energy\ninput: {a: 1\ntimeout: 5m\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 1)
+        let problems = result.stderr.split(separator: "\n").filter { $0.hasPrefix(file.path) }
+        #expect(problems.count == 1, "\(result.stderr)")
+        let line = String(problems.first ?? "")
+        #expect(line.hasPrefix("\(file.path):4:") || line.hasPrefix("\(file.path):5:"), "\(line)")
+        #expect(
+            line.contains(": is not valid YAML: ") && !line.contains("scanner") && !line.contains("error:"), "\(line)")
+    }
 }

@@ -4,10 +4,9 @@ A GET answers like MLflow's experiment lookup (experiment 7), so it can stand in
 With a certificate and key file after the log file, it serves HTTPS."""
 import gzip
 import json
-import os
 import ssl
 import sys
-import threading
+from fixture_server import serve
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -45,8 +44,4 @@ if len(sys.argv) > 3:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(sys.argv[2], sys.argv[3])
     server.socket = context.wrap_socket(server.socket, server_side=True)
-print(server.server_address[1], flush=True)
-# The test process holds this process's stdin open; when that process ends, even killed, the read
-# returns and this server ends too.
-threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-server.serve_forever()
+serve(server)

@@ -2,11 +2,10 @@
 on, except that a POST to /v1/traces that MLflow accepted is answered 400, as when a request that
 timed out at the client was committed and its re-send refused. Usage: refusing_proxy.py UPSTREAM.
 Prints its port."""
-import os
 import sys
-import threading
 import urllib.error
 import urllib.request
+from fixture_server import serve
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UPSTREAM = sys.argv[1].rstrip("/")
@@ -41,8 +40,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-# The test process holds this process's stdin open; when that process ends, even killed, the read
-# returns and this server ends too.
-threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-server.serve_forever()
+serve(server)

@@ -1,9 +1,7 @@
 """A server for tests that answers GET /?bytes=N with a body of N bytes ("x" repeated), sent in
 chunks so that the client sees it arrive over time. Prints its port."""
-import os
-import sys
-import threading
 import urllib.parse
+from fixture_server import serve
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -29,7 +27,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-# Ends with the test process, which holds this process's stdin.
-threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-server.serve_forever()
+serve(server)

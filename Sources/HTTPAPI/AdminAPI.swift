@@ -7,7 +7,7 @@ import Storage
 import Synchronization
 import Workflows
 
-/// The daemon's HTTP interface (DESIGN.md §6): health, readiness and metrics without a token; the admin
+/// The daemon's HTTP interface (the README's "Admin API"): health, readiness and metrics without a token; the admin
 /// API under `/api/v1` with `Authorization: Bearer <token>`. Every answer is JSON; every error is
 /// `{"error": {"message": …}}` with a status that says what kind of problem it is, and a request
 /// that is refused changes nothing.

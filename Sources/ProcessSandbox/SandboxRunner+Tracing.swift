@@ -9,7 +9,7 @@ public struct SandboxFailure: Error, CustomStringConvertible, Sendable {
 
 extension SandboxRunner {
     /// Runs the script inside a TOOL span named after the script file, a child of the current span,
-    /// carrying the execution record's attributes (MLFLOW.md, "Sandbox span"). A failure marks the
+    /// carrying the execution record's attributes (docs/traces.md, "Sandbox spans"). A failure marks the
     /// span ERROR with the `exception` event.
     public func run(_ execution: ScriptExecution, tracer: MLflowTracer) async -> ExecutionRecord {
         let name = URL(fileURLWithPath: execution.script).lastPathComponent

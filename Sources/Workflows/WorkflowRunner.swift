@@ -7,7 +7,7 @@ import Tracing
 
 /// Runs workflows in this process, each run one MLflow trace: a root span tagged with the trigger,
 /// a span per node attempt, a TOOL span per script or HTTP request, an AGENT span per delegation with
-/// the sub-workflow nested inside (DESIGN.md §7, MLFLOW.md).
+/// the sub-workflow nested inside (docs/traces.md).
 ///
 /// State semantics:
 /// - a run starts from the workflow's `state` with the request's input merged over it;

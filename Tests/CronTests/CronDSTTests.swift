@@ -3,7 +3,7 @@ import Testing
 
 @testable import Cron
 
-@Suite("Time zones and DST: the CRON.md rules and vectors")
+@Suite("Time zones and DST: the docs/cron.md rules and vectors")
 struct CronDSTTests {
     struct Vector: CustomTestStringConvertible, Sendable {
         var expression: String
@@ -14,7 +14,7 @@ struct CronDSTTests {
         var testDescription: String { "\(expression) in \(zone) after \(after)" }
     }
 
-    /// The table in CRON.md, "Test vectors (America/New_York, 2024; expected UTC)".
+    /// The table in docs/cron.md, "Vectors (America/New_York, 2024)".
     static let cronMD: [Vector] = [
         Vector(
             expression: "30 2 * * *", zone: "America/New_York", after: "2024-03-09T12:00",
@@ -39,7 +39,7 @@ struct CronDSTTests {
             ]),
     ]
 
-    /// The zones CRON.md names, at their 2024 transitions (checked against the system tz database).
+    /// The zones docs/cron.md names, at their 2024 transitions (checked against the system tz database).
     static let zones: [Vector] = [
         // Midnight transitions: the midnight fire moves to the transition instant; a repeated midnight fires once.
         Vector(
@@ -134,10 +134,10 @@ struct CronDSTTests {
             fires: ["2024-11-03T05:00:00Z", "2024-11-03T07:00:00Z", "2024-11-04T06:00:00Z"]),
     ]
 
-    @Test("CRON.md vectors", arguments: cronMD)
+    @Test("docs/cron.md vectors", arguments: cronMD)
     func cronMDVectors(_ v: Vector) throws { try check(v) }
 
-    @Test("zones CRON.md names", arguments: zones)
+    @Test("zones docs/cron.md names", arguments: zones)
     func zoneVectors(_ v: Vector) throws { try check(v) }
 
     @Test("overrides and merges", arguments: overrides)

@@ -4,10 +4,10 @@ import Testing
 
 @testable import Cron
 
-// Property tests for the cron engine (CRON.md): thousands of random expressions covering every element
+// Property tests for the cron engine (docs/cron.md): thousands of random expressions covering every element
 // of the dialect, evaluated in zones with unusual DST rules from start instants biased towards DST
 // transitions, checked against an oracle that shares no code with the module. The oracle computes wall
-// times with Foundation's `Calendar` and decides what should fire from CRON.md's rules.
+// times with Foundation's `Calendar` and decides what should fire from docs/cron.md's rules.
 //
 // Everything random comes from a seeded SplitMix64, so every failure message carries the case seed,
 // expression, options, zone and start instant needed to reproduce it. Set `CRON_PROPERTY_SEED` (decimal or
@@ -220,7 +220,7 @@ fileprivate struct Wall: Hashable, Comparable, CustomStringConvertible {
     static func < (a: Wall, b: Wall) -> Bool { a.localSeconds < b.localSeconds }
 }
 
-// MARK: - The model of an expression (what CRON.md says it matches)
+// MARK: - The model of an expression (what docs/cron.md says it matches)
 
 fileprivate enum FieldKind: Int, CaseIterable, Sendable {
     case second, minute, hour, dayOfMonth, month, dayOfWeek
@@ -320,7 +320,7 @@ fileprivate struct CalendarModel: Sendable {
     var months = Set<Int>()
     var day = DayRule()
 
-    /// CRON.md rule 1: the expanded hour set is all 24 hours.
+    /// docs/cron.md rule 1: the expanded hour set is all 24 hours.
     var isIntervalLike: Bool { hours.count == 24 }
 
     func dayMatches(_ w: Wall) -> Bool { months.contains(w.month) && day.matches(w) }
@@ -479,7 +479,7 @@ fileprivate struct ExpressionGenerator {
             part.values.formUnion(Self.sequence(f, a, b, step: n))
             return text(f, a) + "-" + text(f, b) + "/\(n)"
         case 70..<76:
-            // `a/n`: a to the field's maximum. In day-of-week, CRON.md's maximum is 7 (Sunday) while the
+            // `a/n`: a to the field's maximum. In day-of-week, docs/cron.md's maximum is 7 (Sunday) while the
             // module stops at 6; that disagreement has its own test below, so only unambiguous cases here.
             let n = step(f)
             var a = value(f)
@@ -1174,7 +1174,7 @@ struct CronPropertyTests {
     }
 
     @Test(
-        "day-of-week a/n runs to the field's maximum, 7 (Sunday), as CRON.md says",
+        "day-of-week a/n runs to the field's maximum, 7 (Sunday), as docs/cron.md says",
         arguments: [
             ("1/2", [0, 1, 3, 5]), ("0/7", [0]), ("7/2", [0]), ("5/2", [0, 5]), ("3/4", [0, 3]), ("4/2", [4, 6]),
         ])
@@ -1273,7 +1273,7 @@ fileprivate struct ExpectedFire: Equatable, CustomStringConvertible {
     }
 }
 
-/// The fires in `(start, end)` according to CRON.md, from wall times computed with Foundation minute by
+/// The fires in `(start, end)` according to docs/cron.md, from wall times computed with Foundation minute by
 /// minute. Whole days and hours that cannot match are skipped, but never across an offset change.
 fileprivate func expectedFires(
     _ model: CalendarModel, _ options: CronExpression.Options, _ zone: FoundationZone, after start: Int64,

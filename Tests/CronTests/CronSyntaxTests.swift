@@ -3,7 +3,7 @@ import Testing
 
 @testable import Cron
 
-@Suite("Cron syntax: every element of the dialect fires where CRON.md says")
+@Suite("Cron syntax: every element of the dialect fires where docs/cron.md says")
 struct CronSyntaxTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var expression: String

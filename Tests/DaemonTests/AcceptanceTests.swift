@@ -612,7 +612,7 @@ struct SpanRecord: Sendable, Equatable {
     var outputs: JSONValue
     var events: [Event]
 
-    /// The sandbox attributes MLFLOW.md promises that this span lacks (no exit code after a timeout).
+    /// The sandbox attributes docs/traces.md promises that this span lacks (no exit code after a timeout).
     var missingSandboxAttributes: [String] {
         ["exit_code", "duration_ms", "timed_out", "policy_name", "artifact_count", "rejected_count"].filter {
             attributes[$0] == nil && ($0 != "exit_code" || attributes["timed_out"] == .bool(false))

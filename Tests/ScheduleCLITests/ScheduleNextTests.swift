@@ -27,7 +27,7 @@ struct ScheduleBinary {
 
 @Suite("schedule next, run as a process")
 struct ScheduleNextTests {
-    @Test("the DESIGN.md example prints exactly two ISO 8601 lines")
+    @Test("the README example prints exactly two ISO 8601 lines")
     func designExample() throws {
         let r = try ScheduleBinary.run([
             "next", "30 2 * * *", "--tz", "America/New_York", "--after", "2024-03-09T12:00:00-05:00", "--count", "2",

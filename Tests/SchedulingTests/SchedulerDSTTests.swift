@@ -5,7 +5,7 @@ import Storage
 import Testing
 
 /// DST days run through the scheduler: walking the clock across the transition in small steps gives
-/// exactly the fires CRON.md lists, each once.
+/// exactly the fires docs/cron.md lists, each once.
 @Suite("Scheduler across DST transitions")
 struct SchedulerDSTTests {
     struct Case: Sendable, CustomStringConvertible {

@@ -297,7 +297,7 @@ struct WebhookReceiver: Sendable {
 
     func waitDuration(_ request: Request) throws -> Duration? {
         guard let text = request.uri.queryParameters["wait"].map(String.init) else { return nil }
-        guard let duration = DurationText.parse(text), duration > .zero, duration <= deps.webhooks.maxWait else {
+        guard let duration = DurationText.parse(text), duration >= .seconds(1), duration <= deps.webhooks.maxWait else {
             throw APIError.badRequest(
                 "wait \"\(text)\" must be a duration from 1s to \(DurationText.format(deps.webhooks.maxWait)), like 30s"
             )

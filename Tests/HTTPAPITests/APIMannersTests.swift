@@ -90,6 +90,24 @@ struct APIMannersTests {
         }
     }
 
+    @Test("?wait= below a second is refused with the range its message names")
+    func waitRange() async throws {
+        let api = try await InProcessAPI.start()
+        try await api.test { client in
+            let (_, created) = try await client.admin(
+                .post, "/api/v1/schedules", #"{"name":"tok","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#
+            )
+            let secret = created["webhook_secret"]?.stringValue ?? ""
+            let response = try await client.execute(
+                uri: "/hooks/tok?wait=500ms", method: .post,
+                headers: [.authorization: "Bearer \(secret)", .contentType: "application/json"],
+                body: ByteBuffer(string: "{}"))
+            #expect(response.status == .badRequest)
+            #expect(Self.message(response) == #"wait "500ms" must be a duration from 1s to 1m, like 30s"#)
+            #expect(try await api.store.runs(scheduleID: nil, limit: 10, before: nil).isEmpty)
+        }
+    }
+
     @Test("resume on a schedule that is not paused says so; on a paused one it resumes")
     func resumeNotPaused() async throws {
         let api = try await InProcessAPI.start()

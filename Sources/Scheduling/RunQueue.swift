@@ -27,11 +27,6 @@ struct RunQueue {
         return run
     }
 
-    /// Whether the run with this id waits here.
-    func contains(id: String) -> Bool {
-        items[head...].contains { $0.id == id }
-    }
-
     /// Removes the run with this id, wherever it waits.
     mutating func remove(id: String) {
         guard let index = items[head...].firstIndex(where: { $0.id == id }) else { return }

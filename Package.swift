@@ -4,6 +4,7 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -54,10 +55,9 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Scheduling", "Storage", "Workflows", "Cron", "MLflowTracing",
+                "Scheduling", "Storage", "Workflows", "Cron", "ProcessSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "MLflowTracing", "Scheduling",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -181,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["Scheduling", "Workflows", "ProcessSandbox", "SchedulerTesting"],
+            dependencies: ["Scheduling", "Storage", "Workflows", "ProcessSandbox", "SchedulerTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -198,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScheduleCLITests",
-            dependencies: ["schedule", "Cron", "SchedulerTesting"],
+            dependencies: ["schedule", "SchedulerTesting"],
             swiftSettings: swiftSettings
         ),
     ]

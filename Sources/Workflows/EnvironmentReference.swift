@@ -5,7 +5,7 @@ enum EnvironmentReference {
     static func names(in text: String) -> [String] {
         var names: [String] = []
         var rest = Substring(text)
-        while let open = rest.range(of: "${") {
+        while let open = rest.firstRange(of: "${") {
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
             names.append(String(rest[open.upperBound..<close]))
             rest = rest[rest.index(after: close)...]
@@ -19,7 +19,7 @@ enum EnvironmentReference {
         guard text.contains("${") else { return text }
         var result = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "${"), let close = rest[open.upperBound...].firstIndex(of: "}") {
+        while let open = rest.firstRange(of: "${"), let close = rest[open.upperBound...].firstIndex(of: "}") {
             result += rest[..<open.lowerBound]
             let name = String(rest[open.upperBound..<close])
             guard let value = environment[name] else { throw Missing(name: name) }

@@ -421,7 +421,8 @@ struct ScheduleCLIDaemonTests {
         let list = try Self.schedule(["list"], daemon: daemon)
         #expect(list.stdout.contains(#"workflow "extra" is not loaded"#), "\(list.stdout)")
         let metrics = try await daemon.request("GET", "/metrics", authorized: false)
-        #expect((metrics.json.stringValue ?? "").contains("schedulerd_schedule_problems_schedules 1"), "\(metrics.json)")
+        let text = metrics.json.stringValue ?? ""
+        #expect(text.contains("schedulerd_schedule_problems_schedules 1"), "\(text)")
         #expect(try await daemon.stop() == 0)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import ProcessSandbox
 import SchedulerTesting
 import Scheduling
+import Storage
 import Testing
 import Workflows
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SchedulerTesting
 import Testing
 import Tracing

@@ -2,6 +2,7 @@ import Foundation
 import MLflowTracing
 import SchedulerTesting
 import Testing
+import Tracing
 
 @testable import Workflows
 

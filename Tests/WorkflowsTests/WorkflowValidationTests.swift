@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSandbox
 import Testing
 
 @testable import Workflows

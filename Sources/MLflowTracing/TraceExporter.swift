@@ -428,8 +428,8 @@ enum ExportDestination: Sendable {
     }
 }
 
-/// Capped exponential backoff with full jitter: 0.25 s, 0.5 s, 1 s, … up to `maximum`, each wait a
-/// random point between half the step and the step.
+/// Capped exponential backoff with equal jitter: 0.25 s, 0.5 s, 1 s, … up to `maximum`, each wait
+/// half the step plus a random part of the other half (so never less than half the step).
 struct Backoff {
     var maximum: Duration
     var step: Duration = .milliseconds(250)

@@ -375,11 +375,6 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         return .success(Validated(record: record, secret: secret))
     }
 
-    /// A secret (the admin token): 32 random bytes, hex.
-    package static func secret() -> String {
-        WebhookSecret.make(.github)
-    }
-
     /// True when storing `record` over `existing` changes what the schedule does.
     public static func differs(_ record: ScheduleRecord, from existing: ScheduleRecord) -> Bool {
         var a = record

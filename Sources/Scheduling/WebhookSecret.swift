@@ -8,8 +8,7 @@ public enum WebhookSecret {
     /// A new secret for `scheme`, as the sender is given it: 32 random bytes as hex for `github` and
     /// `token`, `whsec_` and 32 random bytes in base64 for `standard`.
     public static func make(_ scheme: WebhookScheme) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let bytes = randomBytes(32)
         switch scheme {
         case .github, .token: return hex(bytes)
         case .standard: return "whsec_" + Data(bytes).base64EncodedString()
@@ -54,6 +53,17 @@ public enum WebhookSecret {
             difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
         }
         return difference == 0
+    }
+
+    /// `count` bytes from the system's secure random source.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// A new admin token for the API: 32 random bytes, hex (what `<data-dir>/admin.token` holds).
+    public static func adminToken() -> String {
+        hex(randomBytes(32))
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -63,7 +63,8 @@ struct Daemon {
                 description: "the workflow files in \(configuration.schedulesDirectory.path) are not valid:\n\(error)")
         }
         try await Self.applyScheduleFiles(
-            directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
+            directory: configuration.schedulesDirectory, catalog: catalog, store: store,
+            environment: configuration.environment, logger: logger)
         // Schedules that fire on other days under Vixie cron's day rule than under the old reading.
         for schedule in try await store.schedules() {
             guard let change = DayRuleNotice.change(for: schedule) else { continue }
@@ -239,7 +240,8 @@ struct Daemon {
                 do {
                     let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
                     try await Self.applyScheduleFiles(
-                        directory: configuration.schedulesDirectory, catalog: catalog, store: store, logger: logger)
+                        directory: configuration.schedulesDirectory, catalog: catalog, store: store,
+                        environment: configuration.environment, logger: logger)
                     adopt(catalog)
                     try await scheduler.reload()
                     await checkWorkflows(Set(catalog.workflows.keys))
@@ -294,7 +296,7 @@ struct Daemon {
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if !token.isEmpty { return token }
         }
-        let token = ScheduleDefinition.secret()
+        let token = WebhookSecret.adminToken()
         guard
             FileManager.default.createFile(
                 atPath: file.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
@@ -306,9 +308,11 @@ struct Daemon {
 
     /// Makes the stored schedules match `<schedules>/*.yaml`: creates and updates them, deletes the
     /// ones that came from files that are gone. Schedules added through the API stay.
-    static func applyScheduleFiles(directory: URL, catalog: WorkflowCatalog, store: SQLiteStore, logger: Logger)
-        async throws
-    {
+    /// - Parameter environment: the daemon's environment (`webhook_secret_env` is checked in it), the
+    ///   same one the webhooks read their secrets from.
+    static func applyScheduleFiles(
+        directory: URL, catalog: WorkflowCatalog, store: SQLiteStore, environment: [String: String], logger: Logger
+    ) async throws {
         let entries: [ScheduleFile.Entry]
         switch ScheduleFile.load(directory: directory, workflows: Set(catalog.workflows.keys)) {
         case .failure(let error):
@@ -325,7 +329,7 @@ struct Daemon {
         }
         switch SchedulePlan.make(
             desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true,
-            directory: root.path, environment: ProcessInfo.processInfo.environment)
+            directory: root.path, environment: environment)
         {
         case .failure(let problems):
             throw DaemonError(description: "the schedule files are not valid:\n\(problems)")

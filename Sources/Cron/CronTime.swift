@@ -1,4 +1,5 @@
 import Foundation
+
 /// Reading instants written by people: ISO 8601 with or without an offset, and plain dates.
 public enum CronTime {
     /// Parses `2024-03-09T12:00:00-05:00`, `2024-03-09T17:00:00Z`, `2024-03-09T12:00` or `2024-03-09`

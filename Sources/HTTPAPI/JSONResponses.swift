@@ -79,6 +79,14 @@ struct APIError: Error, ResponseGenerator {
     static func badRequest(_ message: String, problems: [JSONValue] = []) -> APIError {
         APIError(status: .badRequest, message: message, problems: problems)
     }
+
+    /// 503 with `Retry-After: 30` (about one restart) while the daemon stops.
+    static func stopping(_ message: String, closeConnection: Bool = false) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "30"
+        return APIError(
+            status: .serviceUnavailable, message: message, headers: headers, closeConnection: closeConnection)
+    }
 }
 
 /// Turns thrown ``APIError``s into their responses, and anything else into a 500 that says what failed
@@ -201,20 +209,13 @@ final class RouteTable: Sendable {
 struct StoppingMiddleware<Context: RequestContext>: RouterMiddleware {
     let stopping: @Sendable () -> Bool
 
-    /// Seconds a client is asked to wait before it tries again: about one restart.
-    static var retryAfter: String { "30" }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         if stopping() && request.method != .get && request.method != .head {
-            var headers = HTTPFields()
-            headers[.retryAfter] = Self.retryAfter
-            throw APIError(
-                status: .serviceUnavailable,
-                message:
-                    "schedulerd is stopping: running runs finish, and no changes are taken meanwhile; send this again once it has restarted",
-                headers: headers)
+            throw APIError.stopping(
+                "schedulerd is stopping: running runs finish, and no changes are taken meanwhile; send this again once it has restarted"
+            )
         }
         return try await next(request, context)
     }

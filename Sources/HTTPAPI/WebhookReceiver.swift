@@ -95,12 +95,8 @@ struct WebhookReceiver: Sendable {
     func receive(_ request: Request, hook: String) async throws -> JSONAnswer {
         let limits = deps.webhooks
         if deps.stopping() {
-            var headers = HTTPFields()
-            headers[.retryAfter] = StoppingMiddleware<DaemonRequestContext>.retryAfter
-            throw APIError(
-                status: .serviceUnavailable,
-                message: "schedulerd is stopping; send the delivery again after Retry-After seconds",
-                headers: headers, closeConnection: true)
+            throw APIError.stopping(
+                "schedulerd is stopping; send the delivery again after Retry-After seconds", closeConnection: true)
         }
         guard let schedule = try await findHook(hook) else {
             throw APIError.notFound("no webhook \"\(hook)\"; schedules with a webhook trigger answer at /hooks/NAME")
@@ -234,7 +230,7 @@ struct WebhookReceiver: Sendable {
             guard !body.isEmpty else { throw APIError.badRequest("the body is empty; a JSON content type needs JSON") }
             do {
                 return try JSONValue(json: Data(body), maxDepth: JSONValue.maximumInputDepth)
-            } catch let error as JSONSyntaxError where error.message.hasPrefix("nested deeper") {
+            } catch let error as JSONSyntaxError where error.tooDeep {
                 throw APIError.badRequest(
                     "the body nests deeper than \(JSONValue.maximumInputDepth) levels; flatten it")
             } catch {

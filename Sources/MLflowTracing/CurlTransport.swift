@@ -68,9 +68,8 @@ package final class CurlTransport: @unchecked Sendable {
         let lines = headers.map { strdup("\($0.0): \($0.1)") }
         defer { lines.forEach { free($0) } }
         // Clamped: a timeout of more than a day is as good as none for one request.
-        let milliseconds = Int(
-            min(timeout, .seconds(86_400)).components.seconds * 1000
-                + max(0, timeout.components.attoseconds) / 1_000_000_000_000_000)
+        let capped = min(max(timeout, .zero), .seconds(86_400)).components
+        let milliseconds = Int(capped.seconds * 1000 + capped.attoseconds / 1_000_000_000_000_000)
         var response = ccurl_response()
         let code: Int32 = method.withCString { cMethod in
             url.withCString { cURL in

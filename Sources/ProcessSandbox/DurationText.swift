@@ -14,8 +14,8 @@ package enum DurationText {
     /// ``maximum`` in milliseconds, the unit the parser adds up in.
     private static let maximumMilliseconds: Int64 = 3650 * 86_400_000
 
-    /// How a message names the allowed range when a field has no limit of its own.
-    package static let allowedRange = "from 0s to 3650d"
+    /// ``maximum`` as messages show it: `3650d`.
+    package static var maximumText: String { format(maximum) }
 
     /// Parses a duration; `nil` when the text is not one (empty, an unknown unit, a sign, a number of
     /// over nine digits in one part) or when it is longer than ``maximum``.

@@ -104,13 +104,17 @@ public enum PolicyFile {
                 switch key {
                 case "timeout", "grace":
                     guard let seconds = duration(value.string), seconds > 0 else {
-                        fail("\"\(value.string ?? "")\" is not a duration from 1s to 3650d; use 90s, 5m or 1h30m")
+                        fail(
+                            "\"\(value.string ?? "")\" is not a duration from 1s to \(DurationText.maximumText); use 90s, 5m or 1h30m"
+                        )
                         continue
                     }
                     if key == "timeout" { policy.timeout = .seconds(seconds) } else { policy.grace = .seconds(seconds) }
                 case "cpu":
                     guard let seconds = duration(value.string), seconds > 0 else {
-                        fail("\"\(value.string ?? "")\" is not a duration from 1s to 3650d; use 90s, 5m or 1h30m")
+                        fail(
+                            "\"\(value.string ?? "")\" is not a duration from 1s to \(DurationText.maximumText); use 90s, 5m or 1h30m"
+                        )
                         continue
                     }
                     policy.cpuSeconds = seconds

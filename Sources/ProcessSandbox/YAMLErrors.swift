@@ -8,8 +8,13 @@ package struct YAMLSyntaxProblem: Sendable {
     package var column: Int
     package var message: String
 
+    /// True for keys that appear twice in a mapping: said as it is, not as a syntax error.
+    package var duplicateKeys = false
+
     /// Reads what Yams threw; an error without a place is put at 1:1 with its first line.
-    package init(_ error: any Error) {
+    /// - Parameter keys: what the file's mapping keys are, for the duplicate-keys message
+    ///   (a workflow file's are `node ids and keys`).
+    package init(_ error: any Error, keys: String = "keys") {
         (line, column) = (1, 1)
         message = String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
         guard let error = error as? YamlError else { return }
@@ -18,14 +23,15 @@ package struct YAMLSyntaxProblem: Sendable {
             .composer(_, let problem, let mark, _):
             (line, column, message) = (max(1, mark.line), max(1, mark.column), problem)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            let names = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
             (line, column) = (max(1, context.mark.line), max(1, context.mark.column))
-            message = "\(keys) appears more than once in the mapping here; keys must be unique"
+            message = "\(names) appears more than once in the mapping here; \(keys) must be unique"
+            duplicateKeys = true
         default:
             break
         }
     }
 
-    /// `is not valid YAML: <why>`.
-    package var description: String { "is not valid YAML: \(message)" }
+    /// `is not valid YAML: <why>`, or for duplicate keys what is duplicated.
+    package var description: String { duplicateKeys ? message : "is not valid YAML: \(message)" }
 }

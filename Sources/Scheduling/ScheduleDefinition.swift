@@ -184,22 +184,21 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
         let gap = choice("dst_gap", dstGap, CronExpression.GapPolicy.self)
         let fold = choice("dst_fold", dstFold, CronExpression.FoldPolicy.self)
         if let cron {
-            do {
+            func read(in zone: String) throws(CronError) {
                 _ = try CronExpression(
                     cron,
                     options: .init(
                         timeZone: zone, seed: existing?.id, dayMatch: match ?? .vixie, dstGap: gap ?? .coalesce,
                         dstFold: fold ?? .first))
+            }
+            do {
+                try read(in: zone)
             } catch {
                 problem(error.code == .unknownTimeZone ? "time_zone" : "cron", error.description)
+                // An unknown zone hides no problem of the expression itself: read it in UTC too.
                 if error.code == .unknownTimeZone && timeZone != nil {
-                    // An unknown zone hides no problem of the expression itself: read it in UTC too.
                     do {
-                        _ = try CronExpression(
-                            cron,
-                            options: .init(
-                                timeZone: "UTC", seed: existing?.id, dayMatch: match ?? .vixie,
-                                dstGap: gap ?? .coalesce, dstFold: fold ?? .first))
+                        try read(in: "UTC")
                     } catch  where error.code != .unknownTimeZone {
                         problem("cron", error.description)
                     } catch {}

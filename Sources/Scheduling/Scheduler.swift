@@ -88,8 +88,6 @@ public actor Scheduler: Service {
     private var accepting = true
     /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
     private let stoppingFlag = Atomic<Bool>(false)
-    /// Runs that were running when the stop began.
-    private var runningAtStop = 0
     private var generation = 0
     private var startedUp = false
     /// When this scheduler started (Unix seconds): fires before it fell in a downtime.
@@ -229,20 +227,19 @@ public actor Scheduler: Service {
     /// Cancels a run that is running or waiting to start. Its slot, and its schedule's overlap slot,
     /// free up as with any run that ends.
     public func cancel(runID id: String, reason: String) async throws -> CancelOutcome {
-        if let running = active[id] {
+        /// Stops a run in `active`: its outcome will carry `reason`.
+        func stopRunning() -> CancelOutcome? {
+            guard let running = active[id] else { return nil }
             cancelReasons[id] = reason
             running.signal.fire()
             logger.info("cancelling a running run on request", metadata: ["run_id": .string(id)])
             return .cancelling
         }
+        if let outcome = stopRunning() { return outcome }
         guard let stored = try await store.run(id: id) else { return .notFound }
         if stored.state.isFinal { return .alreadyFinished(stored.state) }
-        if let running = active[id] {
-            // It started while the store was read.
-            cancelReasons[id] = reason
-            running.signal.fire()
-            return .cancelling
-        }
+        // It may have started while the store was read.
+        if let outcome = stopRunning() { return outcome }
         await dropQueued(id, scheduleID: stored.scheduleID ?? "", error: reason + " before it started")
         logger.info("cancelled a queued run on request", metadata: ["run_id": .string(id)])
         return .cancelledBeforeStart
@@ -272,7 +269,7 @@ public actor Scheduler: Service {
     public nonisolated var stopping: Bool { stoppingFlag.load(ordering: .relaxed) }
 
     /// How many runs were running when the stop began (0 before a stop).
-    public var runsAtStop: Int { runningAtStop }
+    public private(set) var runsAtStop = 0
 
     /// Ends the grace period now: running runs are cancelled (their scripts killed, their traces
     /// closed) instead of being waited for. What a second SIGTERM or Ctrl-C does.
@@ -588,7 +585,6 @@ public actor Scheduler: Service {
         try? await journal.write([
             .finished(id: id, state: .cancelled, at: clock.now(), outputJSON: nil, error: error, nodesJSON: nil)
         ])
-        if active.isEmpty { idle.signal() }
     }
 
     private func execute(_ run: RunRecord, _ signal: Signal) async {
@@ -706,7 +702,7 @@ public actor Scheduler: Service {
         // Runs given a slot whose start the timer loop has not stored yet: they start now (the timer
         // loop ends with `accepting`), so that every run counted in `active` ends.
         await launchStarting()
-        runningAtStop = active.count
+        runsAtStop = active.count
         logger.info(
             "stopping: no new fires; waiting for running runs",
             metadata: [

@@ -334,7 +334,8 @@ extension Condition {
                 guard let path = StatePath(text) else {
                     throw ParseError(
                         offset: start,
-                        message: "\"\(text)\" is not a state path (like report.score or items[0], an index up to 99999)"
+                        message:
+                            "\"\(text)\" is not a state path (like report.score or items[0], an index up to \(StatePath.maximumIndex))"
                     )
                 }
                 try advance()

@@ -4,6 +4,8 @@ import Foundation
 public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public var offset: Int
+    /// True when the bytes may well be JSON but nest deeper than the limit the parser was given.
+    public var tooDeep = false
     public var description: String { "\(message) at byte \(offset)" }
 }
 
@@ -48,7 +50,11 @@ struct JSONParser {
     }
 
     private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < depthLimit else { throw error("nested deeper than \(depthLimit) levels") }
+        guard depth < depthLimit else {
+            var tooDeep = error("nested deeper than \(depthLimit) levels")
+            tooDeep.tooDeep = true
+            throw tooDeep
+        }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object(depth: depth)

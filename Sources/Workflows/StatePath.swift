@@ -33,7 +33,7 @@ public struct StatePath: Sendable, Hashable, CustomStringConvertible {
                 if rest.isEmpty { return nil }
             } else if rest.first == "[" {
                 let digits = rest.dropFirst().prefix { $0.isASCII && $0.isNumber }
-                guard !digits.isEmpty, digits.count <= 5, let index = Int(digits),
+                guard !digits.isEmpty, digits.count <= 9, let index = Int(digits), index <= Self.maximumIndex,
                     rest.dropFirst(1 + digits.count).first == "]"
                 else {
                     return nil

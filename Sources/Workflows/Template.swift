@@ -89,7 +89,7 @@ public struct Template: Sendable, Hashable {
             guard let path = StatePath(inner) else {
                 throw ParseError(
                     message:
-                        "\"{{ \(inner) }}\" must hold a state path like {{ report.summary }} or {{ items[0] }} (an index up to 99999)"
+                        "\"{{ \(inner) }}\" must hold a state path like {{ report.summary }} or {{ items[0] }} (an index up to \(StatePath.maximumIndex))"
                 )
             }
             pieces.append(.path(path))

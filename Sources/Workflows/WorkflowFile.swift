@@ -125,13 +125,9 @@ public enum WorkflowFile {
             do {
                 root = try Yams.compose(yaml: text)
             } catch {
-                let syntax = YAMLSyntaxProblem(error)
-                var message = syntax.description
-                if let error = error as? YamlError, case .duplicatedKeysInMapping = error {
-                    // Said as it is, not as a syntax error: node ids and keys must be unique.
-                    message = syntax.message.replacingOccurrences(of: "keys must", with: "node ids and keys must")
-                }
-                problems.append(.init(file: file, line: syntax.line, column: syntax.column, message: message))
+                let syntax = YAMLSyntaxProblem(error, keys: "node ids and keys")
+                problems.append(
+                    .init(file: file, line: syntax.line, column: syntax.column, message: syntax.description))
                 return nil
             }
             guard let root, let top = root.mapping else {
@@ -511,7 +507,7 @@ public enum WorkflowFile {
                 guard let path = StatePath(key.string ?? "") else {
                     problem(
                         key,
-                        "node \"\(id)\": \"\(key.string ?? "")\" is not a state path (like report.status or items[0], an index up to 99999)"
+                        "node \"\(id)\": \"\(key.string ?? "")\" is not a state path (like report.status or items[0], an index up to \(StatePath.maximumIndex))"
                     )
                     continue
                 }
@@ -586,7 +582,7 @@ public enum WorkflowFile {
             guard let value = DurationText.parse(text), allowZero || value > .zero else {
                 problem(
                     node,
-                    "\(subject) \"\(text)\" is not a duration from \(allowZero ? "0s" : "1ms") to 3650d; use 500ms, 90s, 5m or 1h30m"
+                    "\(subject) \"\(text)\" is not a duration from \(allowZero ? "0s" : "1ms") to \(DurationText.maximumText); use 500ms, 90s, 5m or 1h30m"
                 )
                 return nil
             }

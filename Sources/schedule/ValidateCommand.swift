@@ -89,30 +89,28 @@ struct ValidateCommand: ParsableCommand {
             problems += error.problems
             workflows = Self.declaredWorkflows(in: directory)
         }
-        do {
-            var entries: [ScheduleFile.Entry] = []
-            if let scheduleFile {
-                let (entry, found) = ScheduleFile.check(scheduleFile, workflows: workflows)
-                problems += found
-                report.schedules = entry?.definition.name.map { [$0] } ?? []
-                entries = entry.map { [$0] } ?? []
-            } else if only == nil {
-                switch ScheduleFile.load(directory: directory, workflows: workflows) {
-                case .success(let loaded):
-                    report.schedules = loaded.compactMap(\.definition.name).sorted()
-                    entries = loaded
-                case .failure(let error): problems += error.problems
-                }
+        var entries: [ScheduleFile.Entry] = []
+        if let scheduleFile {
+            let (entry, found) = ScheduleFile.check(scheduleFile, workflows: workflows)
+            problems += found
+            report.schedules = entry?.definition.name.map { [$0] } ?? []
+            entries = entry.map { [$0] } ?? []
+        } else if only == nil {
+            switch ScheduleFile.load(directory: directory, workflows: workflows) {
+            case .success(let loaded):
+                report.schedules = loaded.compactMap(\.definition.name).sorted()
+                entries = loaded
+            case .failure(let error): problems += error.problems
             }
-            report.warnings = entries.compactMap { entry -> String? in
-                let definition = entry.definition
-                guard let cron = definition.cron,
-                    let change = DayRuleNotice.change(
-                        name: definition.name ?? entry.file, cron: cron, timeZone: definition.timeZone ?? "UTC",
-                        dayMatch: definition.dayMatch)
-                else { return nil }
-                return "\(entry.file): warning: \(change)"
-            }
+        }
+        report.warnings = entries.compactMap { entry -> String? in
+            let definition = entry.definition
+            guard let cron = definition.cron,
+                let change = DayRuleNotice.change(
+                    name: definition.name ?? entry.file, cron: cron, timeZone: definition.timeZone ?? "UTC",
+                    dayMatch: definition.dayMatch)
+            else { return nil }
+            return "\(entry.file): warning: \(change)"
         }
 
         if !json {

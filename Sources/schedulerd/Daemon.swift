@@ -66,7 +66,8 @@ struct Daemon {
             directory: configuration.schedulesDirectory, catalog: catalog, store: store,
             environment: configuration.environment, logger: logger)
         // Schedules that fire on other days under Vixie cron's day rule than under the old reading.
-        for schedule in try await store.schedules() {
+        let storedSchedules = try await store.schedules()
+        for schedule in storedSchedules {
             guard let change = DayRuleNotice.change(for: schedule) else { continue }
             logger.warning(
                 "a day field that begins with * is now a wildcard for the day rule; this schedule fires on other days",
@@ -133,8 +134,7 @@ struct Daemon {
                 metricName: "schedulerd_schedule_problems", unitName: "schedules",
                 helpText: "Schedules that cannot run: their workflow is not loaded."))
         /// Warns once per schedule whose workflow is not loaded, and counts them (start and SIGHUP).
-        let checkWorkflows: @Sendable (Set<String>) async -> Void = { [logger] loaded in
-            let schedules = (try? await store.schedules()) ?? []
+        let checkWorkflows: @Sendable (Set<String>, [ScheduleRecord]) -> Void = { [logger] loaded, schedules in
             var count = 0
             for schedule in schedules {
                 guard let problem = AdminAPI.problem(schedule, workflows: loaded) else { continue }
@@ -145,7 +145,7 @@ struct Daemon {
             }
             scheduleProblems.set(Double(count))
         }
-        await checkWorkflows(Set(catalog.workflows.keys))
+        checkWorkflows(Set(catalog.workflows.keys), storedSchedules)
         let spansDropped = registry.makeGauge(
             descriptor: .init(
                 metricName: "schedulerd_trace_dropped", unitName: "spans",
@@ -244,7 +244,7 @@ struct Daemon {
                         environment: configuration.environment, logger: logger)
                     adopt(catalog)
                     try await scheduler.reload()
-                    await checkWorkflows(Set(catalog.workflows.keys))
+                    checkWorkflows(Set(catalog.workflows.keys), try await store.schedules())
                     logger.info(
                         "reloaded the schedules directory",
                         metadata: ["workflows": .stringConvertible(catalog.workflows.count)])

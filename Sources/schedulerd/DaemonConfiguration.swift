@@ -112,7 +112,7 @@ struct DaemonConfiguration: Sendable {
         guard let retention = DurationText.parse(retentionText), retention >= RunPruner.minimumRetention else {
             throw DaemonError(
                 description:
-                    "retention \"\(retentionText)\" must be a duration from 72h (webhook deliveries are deduplicated that long) to 3650d, like 30d"
+                    "retention \"\(retentionText)\" must be a duration from 72h (webhook deliveries are deduplicated that long) to \(DurationText.maximumText), like 30d"
             )
         }
         self.retention = retention

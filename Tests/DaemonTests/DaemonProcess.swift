@@ -103,6 +103,21 @@ final class DaemonProcess: @unchecked Sendable {
                 .merging(authorized ? ["Authorization": "Bearer \(token ?? self.token)"] : [:]) { a, _ in a })
     }
 
+    /// Adds a manual schedule `name` of `workflow`, runs it, and returns the run's id once it runs.
+    func startManualRun(_ name: String, workflow: String) async throws -> String {
+        let created = try await request(
+            "POST", "/api/v1/schedules", body: #"{"name":"\#(name)","manual":true,"workflow":"\#(workflow)"}"#)
+        guard created.status == 201 else { throw TestFailure(description: "\(name) not created: \(created.json)") }
+        let started = try await request("POST", "/api/v1/schedules/\(name)/run", body: "{}")
+        guard let id = started.json["run_id"]?.stringValue else {
+            throw TestFailure(description: "\(name) did not start: \(started.json)")
+        }
+        try await eventually("run \(id) is running") {
+            try await self.request("GET", "/api/v1/runs/\(id)").json["state"] == "running"
+        }
+        return id
+    }
+
     /// One HTTP request with exactly these headers and body bytes; also the answer's headers.
     func send(_ method: String, _ path: String, body: Data?, headers: [String: String]) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)

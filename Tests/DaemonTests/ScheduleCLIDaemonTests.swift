@@ -383,13 +383,7 @@ struct ScheduleCLIDaemonTests {
                 workflows: ["slow": DaemonTests.slow], scripts: ["scripts/slow.sh": DaemonTests.slowScript]),
             mlflow: nil)
         try await daemon.start()
-        _ = try await daemon.request(
-            "POST", "/api/v1/schedules", body: #"{"name":"slow","manual":true,"workflow":"slow"}"#)
-        let started = try await daemon.request("POST", "/api/v1/schedules/slow/run", body: "{}")
-        let id = try #require(started.json["run_id"]?.stringValue)
-        try await eventually("the run is running") {
-            try await daemon.request("GET", "/api/v1/runs/\(id)").json["state"] == "running"
-        }
+        let id = try await daemon.startManualRun("slow", workflow: "slow")
         let cancel = try Self.schedule(["cancel", id, "--wait", "--reason", "testing"], daemon: daemon)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout == "cancelled \(id)\n")

@@ -92,13 +92,7 @@ struct StopTests {
                 workflows: ["slow": DaemonTests.slow], scripts: ["scripts/slow.sh": long]),
             mlflow: nil)
         try await daemon.start()
-        _ = try await daemon.request(
-            "POST", "/api/v1/schedules", body: #"{"name":"long","manual":true,"workflow":"slow"}"#)
-        let started = try await daemon.request("POST", "/api/v1/schedules/long/run", body: "{}")
-        let id = try #require(started.json["run_id"]?.stringValue)
-        try await eventually("the run is running") {
-            try await daemon.request("GET", "/api/v1/runs/\(id)").json["state"] == "running"
-        }
+        let id = try await daemon.startManualRun("long", workflow: "slow")
         daemon.signal(SIGTERM)
         try await eventually("the stop began") {
             (try await daemon.request("GET", "/readyz", authorized: false)).status == 503

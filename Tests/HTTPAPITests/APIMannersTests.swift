@@ -31,11 +31,7 @@ struct APIMannersTests {
                 uri: "/api/v1/schedules", method: .get, headers: [.authorization: "Basic \(InProcessAPI.token)"])
             #expect(basic.status == .unauthorized)
             // The token scheme of a webhook, too.
-            let (status, created) = try await client.admin(
-                .post, "/api/v1/schedules", #"{"name":"tok","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#
-            )
-            #expect(status == .created)
-            let secret = created["webhook_secret"]?.stringValue ?? ""
+            let secret = try await client.tokenHook("tok")
             let hook = try await client.execute(
                 uri: "/hooks/tok", method: .post,
                 headers: [.authorization: "bearer \(secret)", .contentType: "application/json"],
@@ -67,11 +63,7 @@ struct APIMannersTests {
     func curlForm() async throws {
         let api = try await InProcessAPI.start()
         try await api.test { client in
-            let (status, created) = try await client.admin(
-                .post, "/api/v1/schedules", #"{"name":"tok","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#
-            )
-            #expect(status == .created)
-            let secret = created["webhook_secret"]?.stringValue ?? ""
+            let secret = try await client.tokenHook("tok")
             func post(_ body: String, _ type: String) async throws -> TestResponse {
                 try await client.execute(
                     uri: "/hooks/tok", method: .post,
@@ -94,10 +86,7 @@ struct APIMannersTests {
     func waitRange() async throws {
         let api = try await InProcessAPI.start()
         try await api.test { client in
-            let (_, created) = try await client.admin(
-                .post, "/api/v1/schedules", #"{"name":"tok","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#
-            )
-            let secret = created["webhook_secret"]?.stringValue ?? ""
+            let secret = try await client.tokenHook("tok")
             let response = try await client.execute(
                 uri: "/hooks/tok?wait=500ms", method: .post,
                 headers: [.authorization: "Bearer \(secret)", .contentType: "application/json"],

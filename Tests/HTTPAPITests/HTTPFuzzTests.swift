@@ -71,11 +71,7 @@ struct HTTPFuzzTests {
             #expect(rotated["error"]?["message"]?.stringValue?.contains("up to 30d") == true, "\(rotated)")
             // A payload nested so deep that the run's state (two levels more) could not be read back
             // is refused at the door; one within the limit is accepted.
-            let (tokenStatus, token) = try await client.admin(
-                .post, "/api/v1/schedules",
-                #"{"name":"deep","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#)
-            #expect(tokenStatus == .created)
-            let secret = token["webhook_secret"]?.stringValue ?? ""
+            let secret = try await client.tokenHook("deep")
             for (depth, expected) in [(505, HTTPResponse.Status.badRequest), (490, .accepted)] {
                 let body = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
                 let response = try await client.execute(

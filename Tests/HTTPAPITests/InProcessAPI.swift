@@ -76,6 +76,15 @@ struct InProcessAPI {
 }
 
 extension TestClientProtocol {
+    /// Creates a webhook schedule of the `token` scheme running `tick`, and returns its token.
+    func tokenHook(_ name: String) async throws -> String {
+        let (status, created) = try await admin(
+            .post, "/api/v1/schedules",
+            #"{"name":"\#(name)","workflow":"tick","webhook":true,"webhook_scheme":"token"}"#)
+        try #require(status == .created, "\(created)")
+        return try #require(created["webhook_secret"]?.stringValue)
+    }
+
     /// A request with the admin token, a JSON body, and the answer as JSON.
     func admin(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> (
         HTTPResponse.Status, JSONValue

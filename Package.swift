@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "schedule", targets: ["schedule"]),
         .executable(name: "schedulerd", targets: ["schedulerd"]),
         .library(name: "Cron", targets: ["Cron"]),
+        .library(name: "Support", targets: ["Support"]),
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
         .library(name: "Workflows", targets: ["Workflows"]),
@@ -36,26 +37,30 @@ let package = Package(
     ],
     targets: [
         .target(name: "Cron", swiftSettings: swiftSettings),
+        .target(
+            name: "Support",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSandbox"),
         .target(
             name: "ProcessSandbox",
             dependencies: [
-                "CSandbox", "MLflowTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "Yams", package: "Yams"),
+                "CSandbox", "Support", .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Storage",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Support", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Scheduling", "Storage", "Workflows", "Cron", "ProcessSandbox",
+                "Scheduling", "Storage", "Workflows", "Cron", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -67,7 +72,7 @@ let package = Package(
         .target(
             name: "Scheduling",
             dependencies: [
-                "Cron", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox",
+                "Cron", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -79,7 +84,7 @@ let package = Package(
         .target(
             name: "Workflows",
             dependencies: [
-                "MLflowTracing", "ProcessSandbox",
+                "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -109,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "schedulerd",
             dependencies: [
-                "HTTPAPI", "Scheduling", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox",
+                "HTTPAPI", "Scheduling", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "schedule",
             dependencies: [
-                "Cron", "Workflows", "Scheduling", "MLflowTracing",
+                "Cron", "Workflows", "Scheduling", "MLflowTracing", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -131,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "ProcessSandboxTests",
             dependencies: [
-                "ProcessSandbox", "MLflowTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
+                "ProcessSandbox",
             ],
             swiftSettings: swiftSettings
         ),
@@ -182,13 +187,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["Scheduling", "Storage", "Workflows", "ProcessSandbox", "SchedulerTesting"],
+            dependencies: ["Scheduling", "Storage", "Workflows", "ProcessSandbox", "Support", "SchedulerTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Scheduling", "Storage", "Workflows", "SchedulerTesting",
+                "HTTPAPI", "Scheduling", "Storage", "Workflows", "Support", "SchedulerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

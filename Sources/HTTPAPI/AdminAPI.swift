@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
-import ProcessSandbox
 import Scheduling
 import Storage
+import Support
 import Synchronization
 import Workflows
 

@@ -1,8 +1,8 @@
 import Cron
 import Foundation
-import ProcessSandbox
 import Scheduling
 import Storage
+import Support
 import Workflows
 
 /// How schedules and runs look in the API's JSON.

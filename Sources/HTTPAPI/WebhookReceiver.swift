@@ -2,9 +2,9 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
-import ProcessSandbox
 import Scheduling
 import Storage
+import Support
 import Synchronization
 import Workflows
 

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Yams
 
 /// Every problem found in a policies file, each with its file, line and column, what is wrong and what

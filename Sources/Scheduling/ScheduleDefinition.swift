@@ -1,7 +1,7 @@
 import Cron
 import Foundation
-import ProcessSandbox
 import Storage
+import Support
 import Workflows
 
 /// A schedule as people write it (the API's JSON body, a `schedules/*.yaml` file, `schedule add`

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessSandbox
+import Support
 import Workflows
 import Yams
 

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Storage
+import Support
 
 /// The scheduler's metrics, through swift-metrics with an injected factory (the daemon passes a
 /// Prometheus one; tests pass none):

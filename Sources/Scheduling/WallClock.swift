@@ -1,5 +1,6 @@
 import Foundation
 import Storage
+import Support
 
 /// The wall clock the scheduler fires by, injected so that tests move time instead of sleeping.
 public protocol WallClock: Sendable {

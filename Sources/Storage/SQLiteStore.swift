@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Support
 
 /// The embedded store: one SQLite file (`<data-dir>/schedulerd.sqlite`) in WAL mode with foreign
 /// keys and a busy timeout. GRDB runs every statement on its own threads, so callers never block the

@@ -1,4 +1,5 @@
 import ProcessSandbox
+import Support
 
 /// Why a node attempt failed. MLflow shows the type name before the message
 /// (`ScriptFailed: exited with status 3: no data for 2024-03-10`), so each cause has its own type.

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessSandbox
+import Support
 import Yams
 
 /// Reads one workflow file (`schedules/workflows/*.yaml`):

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import Support
 import Workflows
 
 /// `schedule`: the command-line client of schedulerd.

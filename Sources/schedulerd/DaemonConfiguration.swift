@@ -3,6 +3,7 @@ import HTTPAPI
 import Logging
 import ProcessSandbox
 import Scheduling
+import Support
 
 /// Why the daemon cannot start, in words for an operator.
 struct DaemonError: Error, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSandbox
 import SchedulerTesting
+import Support
 import Testing
 
 /// Durations come from webhooks' `?wait=`, the admin API, schedule, workflow and policy files and the

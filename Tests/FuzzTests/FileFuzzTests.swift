@@ -3,6 +3,7 @@ import ProcessSandbox
 import SchedulerTesting
 import Scheduling
 import Storage
+import Support
 import Testing
 import Workflows
 

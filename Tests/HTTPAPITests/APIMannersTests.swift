@@ -6,6 +6,7 @@ import HummingbirdTesting
 import SchedulerTesting
 import Scheduling
 import Storage
+import Support
 import Testing
 import Workflows
 

@@ -1,9 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-import Tracing
 
-@testable import MLflowTracing
 @testable import ProcessSandbox
 
 /// Writes an executable script into a fresh directory.
@@ -386,8 +384,8 @@ extension SandboxTests {
 }
 
 extension SandboxTests {
-    @Suite("Artifacts and the TOOL span")
-    struct ArtifactAndSpanTests {
+    @Suite("Artifacts")
+    struct ArtifactTests {
         @Test("artifacts are checked: counts match, a symlink to /etc/passwd and a bad extension are rejected")
         func artifacts() async throws {
             let path = try script(
@@ -431,48 +429,7 @@ extension SandboxTests {
             #expect(record.artifacts.count == 3)
             #expect(record.rejectedArtifacts.map(\.reason) == ["more than 3 artifacts", "more than 3 artifacts"])
         }
-
-        @Test("the TOOL span carries the record's attributes, cut to their limits, and the failure")
-        func span() async throws {
-            let sink = RecordingSink()
-            let tracer = MLflowTracer(sink: sink, limits: TruncationLimits())
-            let path = try script(
-                "#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\\\0' 'o'\necho 'bad meter' >&2\nexit 2\n",
-                name: "collect.sh")
-            let record = await tracer.withSpan("collect") { _ in
-                await runner().run(ScriptExecution(script: path), tracer: tracer)
-            }
-            #expect(record.exitCode == 2)
-            let spans = sink.all
-            let tool = try #require(spans.first { $0.name == "collect.sh" })
-            let node = try #require(spans.first { $0.name == "collect" })
-            #expect(tool.parentSpanID == node.spanID)
-            func value(_ key: String) -> SpanAttribute? { tool.attributes[key] }
-            #expect(value("mlflow.spanType") == .string("TOOL"))
-            #expect(value("exit_code") == .int64(2))
-            #expect(value("timed_out") == .bool(false))
-            #expect(value("timeout_s") == .double(60))
-            #expect(value("policy_name") == .string("default"))
-            #expect(value("stdout_bytes") == .int64(10_000))
-            #expect(value("stderr_bytes") == .int64(10))
-            #expect(value("artifact_count") == .int64(0))
-            #expect(value("rejected_count") == .int64(0))
-            #expect(value("isolation") == .string("rlimit"))
-            guard case .string(let stdout) = value("stdout") else { throw SandboxFailure(description: "no stdout") }
-            #expect(stdout.utf8.count <= 4096 && stdout.hasSuffix(" bytes]"))
-            #expect(value("stderr") == .string("bad meter\n"))
-            #expect(tool.status?.code == .error)
-            #expect(tool.status?.message == "SandboxFailure: exited with status 2: bad meter")
-            #expect(tool.events.first?.name == "exception")
-        }
     }
-}
-
-/// Keeps ended spans in memory.
-final class RecordingSink: SpanSink, Sendable {
-    private let spans = Mutex<[FinishedSpan]>([])
-    func submit(_ span: FinishedSpan) { spans.withLock { $0.append(span) } }
-    var all: [FinishedSpan] { spans.withLock { $0 } }
 }
 
 extension SandboxTests {

@@ -1,5 +1,6 @@
 import Foundation
 import MLflowTracing
+import ProcessSandbox
 import Tracing
 
 /// A failed script execution, as the TOOL span's exception shows it.

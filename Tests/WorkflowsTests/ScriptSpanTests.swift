@@ -12,7 +12,9 @@ struct ScriptSpanTests {
     func span() async throws {
         let fixture = try WorkflowFixture(
             workflows: [:],
-            scripts: ["collect.sh": "#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\\\0' 'o'\necho 'bad meter' >&2\nexit 2\n"])
+            scripts: [
+                "collect.sh": "#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\\\0' 'o'\necho 'bad meter' >&2\nexit 2\n"
+            ])
         let recorder = SpanRecorder()
         let tracer = recorder.tracer
         let sandbox = SandboxRunner(

@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "schedulerd", targets: ["schedulerd"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "Support", targets: ["Support"]),
+        .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
         .library(name: "Workflows", targets: ["Workflows"]),
@@ -45,6 +46,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSandbox"),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(
             name: "ProcessSandbox",
             dependencies: [
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "Workflows",
             dependencies: [
-                "MLflowTracing", "ProcessSandbox", "Support",
+                "HTTPClient", "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -94,7 +96,7 @@ let package = Package(
         .target(
             name: "MLflowTracing",
             dependencies: [
-                "CZlib", "CCurl",
+                "CZlib", "HTTPClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "schedulerd",
             dependencies: [
-                "HTTPAPI", "Scheduling", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "Support",
+                "HTTPAPI", "HTTPClient", "Scheduling", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,12 +129,14 @@ let package = Package(
         .executableTarget(
             name: "schedule",
             dependencies: [
-                "Cron", "Workflows", "Scheduling", "MLflowTracing", "Support",
+                "Cron", "HTTPClient", "Workflows", "Scheduling", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CronTests", dependencies: ["Cron", "SchedulerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "SchedulerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessSandboxTests",
             dependencies: [
@@ -153,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "MLflowTracingTests",
             dependencies: [
-                "MLflowTracing", "SchedulerTesting", "trace-probe",
+                "HTTPClient", "MLflowTracing", "SchedulerTesting", "trace-probe",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,13 +2,19 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+// The easy handle runs inside its own multi handle: the multi keeps the connection cache between
+// requests, and its poll can be woken from another thread, which is how a cancellation stops a
+// transfer at once instead of at libcurl's next progress callback.
 struct ccurl_handle {
     CURL *easy;
+    CURLM *multi;
+    atomic_int cancelled;
 };
 
 typedef struct {
@@ -68,17 +74,69 @@ ccurl_handle *ccurl_open(void) {
     ccurl_handle *handle = calloc(1, sizeof(ccurl_handle));
     if (!handle) return NULL;
     handle->easy = curl_easy_init();
-    if (!handle->easy) {
+    handle->multi = curl_multi_init();
+    if (!handle->easy || !handle->multi) {
+        if (handle->easy) curl_easy_cleanup(handle->easy);
+        if (handle->multi) curl_multi_cleanup(handle->multi);
         free(handle);
         return NULL;
     }
+    atomic_init(&handle->cancelled, 0);
     return handle;
 }
 
 void ccurl_close(ccurl_handle *handle) {
     if (!handle) return;
+    curl_multi_cleanup(handle->multi);
     curl_easy_cleanup(handle->easy);
     free(handle);
+}
+
+void ccurl_arm(ccurl_handle *handle) { atomic_store(&handle->cancelled, 0); }
+
+void ccurl_cancel(ccurl_handle *handle) {
+    atomic_store(&handle->cancelled, 1);
+    curl_multi_wakeup(handle->multi);
+}
+
+// Drives the transfer until it ends or is cancelled. Returns the transfer's result, or
+// CCURL_CANCELLED.
+static int run_transfer(ccurl_handle *handle, long *new_connections) {
+    CURLMcode added = curl_multi_add_handle(handle->multi, handle->easy);
+    if (added != CURLM_OK) return CURLE_FAILED_INIT;
+    int running = 1;
+    int result = CURLE_OK;
+    while (running) {
+        if (atomic_load(&handle->cancelled)) {
+            result = CCURL_CANCELLED;
+            break;
+        }
+        CURLMcode code = curl_multi_perform(handle->multi, &running);
+        if (code != CURLM_OK) {
+            result = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running) break;
+        // Wakes on socket activity, on ccurl_cancel, or after a second at most (libcurl's own timers,
+        // such as the request timeout, are honoured within that wait).
+        code = curl_multi_poll(handle->multi, NULL, 0, 1000, NULL);
+        if (code != CURLM_OK) {
+            result = CURLE_FAILED_INIT;
+            break;
+        }
+    }
+    if (result == CURLE_OK) {
+        int queued = 0;
+        CURLMsg *message;
+        result = CURLE_FAILED_INIT;
+        while ((message = curl_multi_info_read(handle->multi, &queued))) {
+            if (message->msg == CURLMSG_DONE && message->easy_handle == handle->easy) result = message->data.result;
+        }
+    }
+    curl_multi_remove_handle(handle->multi, handle->easy);
+    long opened = 0;
+    if (curl_easy_getinfo(handle->easy, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK) *new_connections = opened;
+    return result;
 }
 
 int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_response *response) {
@@ -131,13 +189,16 @@ int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_resp
         if (strcmp(request->method, "POST") != 0) curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request->method);
     }
 
-    CURLcode code = curl_easy_perform(easy);
+    int code = run_transfer(handle, &response->new_connections);
     curl_slist_free_all(headers);
     if (code != CURLE_OK) {
-        if (body.over) {
+        if (code == CCURL_CANCELLED) {
+            strncpy(response->error, "the request was cancelled", sizeof(response->error) - 1);
+        } else if (body.over) {
             snprintf(response->error, sizeof(response->error), "the response body is over %zu bytes", body.max);
+            code = CCURL_TOO_LARGE;
         } else if (!response->error[0]) {
-            strncpy(response->error, curl_easy_strerror(code), sizeof(response->error) - 1);
+            strncpy(response->error, curl_easy_strerror((CURLcode)code), sizeof(response->error) - 1);
         }
         free(body.data);
         free(response->retry_after);

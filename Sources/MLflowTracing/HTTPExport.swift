@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// What became of one export request.
 enum ExportResult: Sendable, Equatable {
@@ -23,7 +24,7 @@ enum HTTPExport {
     }
 
     static func post(
-        _ request: Request, body: [UInt8], gzipThreshold: Int, transport: CurlTransport, label: String
+        _ request: Request, body: [UInt8], gzipThreshold: Int, client: HTTPClient, label: String
     ) async -> ExportResult {
         var headers = request.headers
         headers.append(("Content-Type", "application/json"))
@@ -32,10 +33,11 @@ enum HTTPExport {
             headers.append(("Content-Encoding", "gzip"))
             payload = compressed
         }
-        let response: CurlTransport.Response
-        switch await transport.perform(method: "POST", url: request.url, headers: headers, body: payload) {
-        case .success(let answer): response = answer
-        case .failure(let failure): return .retry(reason: "cannot reach \(label): \(failure.message)", after: nil)
+        let response: HTTPClient.Response
+        do {
+            response = try await client.perform(method: "POST", url: request.url, headers: headers, body: payload)
+        } catch {
+            return .retry(reason: "cannot reach \(label): \(error.message)", after: nil)
         }
         let status = response.status
         switch status {
@@ -64,12 +66,12 @@ enum HTTPExport {
 struct OTLPCollector: Sendable {
     let endpoint: URL
     let headers: [String: String]
-    let transport: CurlTransport
+    let client: HTTPClient
 
     init(endpoint: URL, headers: [String: String], tls: TLSOptions = TLSOptions()) {
         self.endpoint = endpoint
         self.headers = headers
-        self.transport = CurlTransport(tls: tls, label: "otlp")
+        self.client = HTTPClient(tls: tls, label: "otlp")
     }
 
     var label: String {
@@ -84,6 +86,6 @@ struct OTLPCollector: Sendable {
             method: "POST", url: endpoint.absoluteString,
             headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         return await HTTPExport.post(
-            request, body: body, gzipThreshold: gzipThreshold, transport: transport, label: label)
+            request, body: body, gzipThreshold: gzipThreshold, client: client, label: label)
     }
 }

@@ -1,17 +1,18 @@
 import Foundation
+import HTTPClient
 
 /// The few MLflow REST calls the exporter needs: experiment resolution and `POST /v1/traces`.
 struct MLflowClient: Sendable {
     let base: String
     let authentication: MLflowTracingConfiguration.Authentication?
-    let transport: CurlTransport
+    let client: HTTPClient
 
     init(trackingURI: URL, authentication: MLflowTracingConfiguration.Authentication?, tls: TLSOptions = TLSOptions()) {
         var base = trackingURI.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
         self.authentication = authentication
-        self.transport = CurlTransport(tls: tls, label: "mlflow")
+        self.client = HTTPClient(tls: tls, label: "mlflow")
     }
 
     /// Where to point people in messages: the tracking URI without credentials.
@@ -41,7 +42,7 @@ struct MLflowClient: Sendable {
         var request = request("/v1/traces", method: "POST")
         request.headers.append(("x-mlflow-experiment-id", experimentID))
         return await HTTPExport.post(
-            request, body: body, gzipThreshold: gzipThreshold, transport: transport, label: "MLflow at \(displayURI)")
+            request, body: body, gzipThreshold: gzipThreshold, client: client, label: "MLflow at \(displayURI)")
     }
 
     /// Whether MLflow already stores every span of `spanIDs` (16 hex digits each) in the trace
@@ -103,15 +104,15 @@ struct MLflowClient: Sendable {
     }
 
     private func json(_ request: HTTPExport.Request) async throws(MLflowTracingError) -> (Int, [String: Any]?) {
-        switch await transport.perform(
-            method: request.method, url: request.url, headers: request.headers, body: request.body)
-        {
-        case .success(let response):
-            let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-            return (response.status, object)
-        case .failure(let failure):
-            throw MLflowTracingError(.unavailable, "cannot reach MLflow at \(displayURI): \(failure.message)")
+        let response: HTTPClient.Response
+        do {
+            response = try await client.perform(
+                method: request.method, url: request.url, headers: request.headers, body: request.body)
+        } catch {
+            throw MLflowTracingError(.unavailable, "cannot reach MLflow at \(displayURI): \(error.message)")
         }
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        return (response.status, object)
     }
 
     private static func checkActive(_ experiment: [String: Any], label: String) throws(MLflowTracingError) {

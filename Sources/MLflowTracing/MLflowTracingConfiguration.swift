@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// Everything the tracer and its exporter need. The executables build it from flags and the
 /// environment (``init(environment:dataDirectory:)``); libraries never read the environment.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import MLflowTracing
 import Tracing
 
@@ -57,21 +58,22 @@ extension WorkflowRunner {
         span.setAttribute("url.full", .string(Self.redact(urlText)))
         let clock = ContinuousClock()
         let began = clock.now
-        let transport = CurlTransport(tls: configuration.tls, label: "node")
-        let answer = await transport.perform(
-            method: request.method, url: urlText, headers: headers, body: body,
-            timeout: node.timeout.map { min($0, configuration.httpTimeout) } ?? configuration.httpTimeout)
+        let answer: Result<HTTPClient.Response, HTTPClientError>
+        do {
+            answer = .success(
+                try await http.perform(
+                    method: request.method, url: urlText, headers: headers, body: body,
+                    timeout: node.timeout.map { min($0, configuration.httpTimeout) } ?? configuration.httpTimeout))
+        } catch {
+            answer = .failure(error)
+        }
         span.setAttribute("duration_ms", .int64(Int64(Self.milliseconds(clock.now - began))))
         defer { span.end() }
         do {
-            let response: CurlTransport.Response
-            switch answer {
-            case .failure(let failure):
-                throw HTTPRequestFailed(
+            let response = try answer.mapError { failure in
+                HTTPRequestFailed(
                     description: "\(request.method) \(host)\(path) failed: \(Self.redact(failure.message))")
-            case .success(let ok):
-                response = ok
-            }
+            }.get()
             span.setAttribute("http.response.status_code", .int64(Int64(response.status)))
             span.setAttribute("http.response.body.size", .int64(Int64(response.body.count)))
             let text = String(decoding: response.body, as: UTF8.self)

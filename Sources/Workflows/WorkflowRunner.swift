@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Logging
 import MLflowTracing
 import ProcessSandbox
@@ -38,7 +39,8 @@ public struct WorkflowRunner: Sendable {
         public var artifactsDirectory: URL?
         /// The limit for one HTTP request when the node sets no timeout.
         public var httpTimeout: Duration
-        /// TLS for HTTP nodes.
+        /// How `http` nodes verify HTTPS servers (the daemon's `--http-ca-bundle`); the default uses
+        /// the system's CAs.
         public var tls: TLSOptions
 
         public init(
@@ -56,6 +58,8 @@ public struct WorkflowRunner: Sendable {
     public let catalog: WorkflowCatalog
     public let tracer: MLflowTracer
     let configuration: Configuration
+    /// Sends the `http` nodes' requests, keeping connections to their servers alive between runs.
+    let http: HTTPClient
     let registry: NodeRegistry
     let logger: Logger
 
@@ -66,6 +70,7 @@ public struct WorkflowRunner: Sendable {
         self.catalog = catalog
         self.tracer = tracer
         self.configuration = configuration
+        self.http = HTTPClient(tls: configuration.tls, label: "node")
         self.registry = registry
         self.logger = logger
     }

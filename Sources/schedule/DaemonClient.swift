@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MLflowTracing
+import HTTPClient
 import Workflows
 
 /// Talks to the daemon's admin API: finds it through `SCHEDULERD_URL` and the token through
@@ -9,7 +9,7 @@ struct DaemonClient {
     let base: String
     let token: String?
     let tokenSource: String
-    let transport = CurlTransport(tls: TLSOptions(), label: "cli")
+    let client = HTTPClient(label: "cli")
 
     /// A failure to report on stderr.
     struct Failure: Error, CustomStringConvertible {
@@ -50,34 +50,34 @@ struct DaemonClient {
             bytes = Array(body.jsonText.utf8)
             headers.append(("Content-Type", "application/json"))
         }
-        let answer = await transport.perform(
-            method: method, url: base + path, headers: headers, body: bytes, timeout: .seconds(60))
-        switch answer {
-        case .failure(let failure):
+        let response: HTTPClient.Response
+        do {
+            response = try await client.perform(
+                method: method, url: base + path, headers: headers, body: bytes, timeout: .seconds(60))
+        } catch {
             throw Failure(
                 description:
-                    "cannot reach schedulerd at \(base) (\(failure.message)); start it with `schedulerd` "
+                    "cannot reach schedulerd at \(base) (\(error.message)); start it with `schedulerd` "
                     + "(scripts/run starts it with the examples), or set SCHEDULERD_URL to where it listens",
                 status: 3)
-        case .success(let response):
-            let value = (try? JSONValue(json: Data(response.body))) ?? .null
-            guard (200..<300).contains(response.status) else {
-                var message = value["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
-                // Problems with files (apply) are listed one per line, after the message.
-                for problem in value["error"]?["problems"]?.arrayValue ?? [] where problem["source"] != nil {
-                    message +=
-                        "\n  \(Table.text(problem["source"])): \(Table.text(problem["field"])): \(Table.text(problem["message"]))"
-                }
-                if response.status == 401 {
-                    message +=
-                        token == nil
-                        ? " (no token: set SCHEDULERD_TOKEN, or make \(tokenSource) readable)"
-                        : " (token from \(tokenSource))"
-                }
-                throw Failure(description: message, status: response.status == 404 ? 4 : 1)
-            }
-            return value
         }
+        let value = (try? JSONValue(json: Data(response.body))) ?? .null
+        guard (200..<300).contains(response.status) else {
+            var message = value["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+            // Problems with files (apply) are listed one per line, after the message.
+            for problem in value["error"]?["problems"]?.arrayValue ?? [] where problem["source"] != nil {
+                message +=
+                    "\n  \(Table.text(problem["source"])): \(Table.text(problem["field"])): \(Table.text(problem["message"]))"
+            }
+            if response.status == 401 {
+                message +=
+                    token == nil
+                    ? " (no token: set SCHEDULERD_TOKEN, or make \(tokenSource) readable)"
+                    : " (token from \(tokenSource))"
+            }
+            throw Failure(description: message, status: response.status == 404 ? 4 : 1)
+        }
+        return value
     }
 }
 

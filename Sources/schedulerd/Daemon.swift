@@ -1,5 +1,6 @@
 import Foundation
 import HTTPAPI
+import HTTPClient
 import Hummingbird
 import Logging
 import MLflowTracing
@@ -103,7 +104,8 @@ struct Daemon {
             bubblewrap: bubblewrap)
         let runnerConfiguration = WorkflowRunner.Configuration(
             sandbox: sandbox, environment: configuration.environment,
-            artifactsDirectory: data.appendingPathComponent("artifacts"))
+            artifactsDirectory: data.appendingPathComponent("artifacts"),
+            tls: TLSOptions(caPath: configuration.httpCABundle))
         let makeRunner: @Sendable (WorkflowCatalog) -> WorkflowRunner = { catalog in
             WorkflowRunner(
                 catalog: catalog, tracer: exporter.tracer, configuration: runnerConfiguration,

@@ -65,6 +65,12 @@ struct DaemonCommand: AsyncParsableCommand {
     )
     var retention: String?
 
+    @Option(
+        help:
+            "A PEM bundle of CA certificates that http nodes verify HTTPS servers with, instead of the system's. [SCHEDULERD_HTTP_CA_BUNDLE]"
+    )
+    var httpCABundle: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -72,7 +78,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 flags: .init(
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
-                    retention: retention),
+                    retention: retention, httpCABundle: httpCABundle),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

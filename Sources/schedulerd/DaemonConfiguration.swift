@@ -22,6 +22,7 @@ struct DaemonConfiguration: Sendable {
         var hookMaxBody: String?
         var hookRate: String?
         var retention: String?
+        var httpCABundle: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -40,6 +41,9 @@ struct DaemonConfiguration: Sendable {
     var shutdownGrace: Duration
     /// `--retention`, `SCHEDULERD_RETENTION`; default 30 days, at least 72 hours.
     var retention: Duration
+    /// `--http-ca-bundle`, `SCHEDULERD_HTTP_CA_BUNDLE`: the CA bundle `http` nodes verify HTTPS servers
+    /// with; `nil`: the system's CAs.
+    var httpCABundle: String?
     /// `--hook-max-body` (`SCHEDULERD_HOOK_MAX_BODY`, default 1MiB) and `--hook-rate`
     /// (`SCHEDULERD_HOOK_RATE`, default 50/s, bursts of twice that).
     var webhooks: WebhookLimits
@@ -117,6 +121,17 @@ struct DaemonConfiguration: Sendable {
             )
         }
         self.retention = retention
+        httpCABundle = pick(flags.httpCABundle, "SCHEDULERD_HTTP_CA_BUNDLE")
+        var isFolder: ObjCBool = false
+        if let bundle = httpCABundle,
+            !FileManager.default.fileExists(atPath: bundle, isDirectory: &isFolder) || isFolder.boolValue
+                || !FileManager.default.isReadableFile(atPath: bundle)
+        {
+            throw DaemonError(
+                description:
+                    "the CA bundle for http nodes \"\(bundle)\" is not a readable file; give a PEM file of CA certificates, or leave SCHEDULERD_HTTP_CA_BUNDLE unset to use the system's"
+            )
+        }
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

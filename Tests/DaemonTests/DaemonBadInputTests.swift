@@ -152,6 +152,11 @@ struct DaemonSettingsTests {
         arguments: [
             (["--retention", "24h"], [:], "retention \"24h\" must be a duration from 72h"),
             ([], ["SCHEDULERD_RETENTION": "soon"], "retention \"soon\" must be a duration from 72h"),
+            (
+                ["--http-ca-bundle", "/nonexistent/ca.pem"], [:],
+                "the CA bundle for http nodes \"/nonexistent/ca.pem\" is not a readable file"
+            ),
+            ([], ["SCHEDULERD_HTTP_CA_BUNDLE": "/etc"], "the CA bundle for http nodes \"/etc\" is not a readable file"),
             (["--max-runs", "0"], [:], "max runs 0 must be from 1 to 10000"),
             (["--listen", "8088"], [:], "listen address \"8088\" must be HOST:PORT"),
         ])

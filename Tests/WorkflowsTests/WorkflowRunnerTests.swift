@@ -326,6 +326,30 @@ struct WorkflowRunnerTests {
         #expect(posted.state["found"]?["experiments"]?.arrayValue?.count == 1)
     }
 
+    @Test(
+        "a run's timeout shorter than the HTTP timeout aborts the request in flight",
+        .timeLimit(.minutes(1)))
+    func httpAbortedByRunTimeout() async throws {
+        let server = try await FixtureProcess.start(script: "http_client_server.py")
+        let clock = ContinuousClock()
+        let began = clock.now
+        let (result, spans) = try await run(
+            """
+            name: stuck
+            entry: get
+            nodes:
+              get:
+                http:
+                  url: "http://127.0.0.1:\(server.port)/hang"
+            """, timeout: .milliseconds(500))
+        #expect(result.status == .timedOut)
+        // Well under the HTTP timeout of 30 s: the transfer was aborted, not waited out (the bound is
+        // loose because a 2-core machine may be busy with other suites).
+        #expect(clock.now - began < .seconds(20))
+        let tool = try #require(spans.first { $0.name == "GET 127.0.0.1/hang" })
+        #expect(tool.isError)
+    }
+
     @Test("inputs and outputs over the limit are cut with the marker")
     func truncation() async throws {
         let big = String(repeating: "x", count: 200_000)

@@ -34,15 +34,33 @@ typedef struct {
     unsigned char *body;
     size_t body_length;
     char *retry_after;         // the Retry-After header value, malloc'd, or NULL
+    long new_connections;      // connections this request opened (0 when it reused one)
     char error[256];
 } ccurl_response;
 
-/// A reusable connection (keep-alive); not thread-safe: one request at a time.
+/// A reusable connection (keep-alive): one request at a time; only ccurl_cancel may be called from
+/// another thread while a request runs.
 ccurl_handle *ccurl_open(void);
 void ccurl_close(ccurl_handle *handle);
 
-/// Performs the request, blocking. Returns 0 when an HTTP answer arrived (any status).
+/// Clears an earlier cancellation, so that the next request on the handle runs. Call it before
+/// handing the handle to a request whose cancellation may then come at any moment.
+void ccurl_arm(ccurl_handle *handle);
+
+/// Aborts the request running on the handle, or the next one if none runs yet: ccurl_perform returns
+/// CCURL_CANCELLED at once. Safe to call from any thread.
+void ccurl_cancel(ccurl_handle *handle);
+
+/// ccurl_perform's result when ccurl_cancel stopped the request.
+#define CCURL_CANCELLED (-2)
+/// ccurl_perform's result when the response body passed the request's max_body.
+#define CCURL_TOO_LARGE (-3)
+
+/// Performs the request, blocking. Returns 0 when an HTTP answer arrived (any status), CCURL_CANCELLED
+/// when it was cancelled, CCURL_TOO_LARGE when the body passed max_body, another non-zero value on a
+/// transport failure.
 int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_response *response);
+
 
 void ccurl_free(ccurl_response *response);
 

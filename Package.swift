@@ -139,9 +139,7 @@ let package = Package(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "SchedulerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessSandboxTests",
-            dependencies: [
-                "ProcessSandbox",
-            ],
+            dependencies: ["ProcessSandbox", "Support"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -166,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "WorkflowsTests",
             dependencies: [
-                "Workflows", "SchedulerTesting", "MLflowTracing", "ProcessSandbox",
+                "Workflows", "SchedulerTesting", "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],

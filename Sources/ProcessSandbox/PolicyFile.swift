@@ -5,16 +5,12 @@ import Yams
 /// Every problem found in a policies file, each with its file, line and column, what is wrong and what
 /// is allowed. Nothing from an invalid file is used.
 public struct PolicyFileError: Error, Sendable, CustomStringConvertible {
-    public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        public var file: String
-        public var line: Int
-        public var column: Int
-        public var message: String
-        /// `schedules/policies.yaml:7:14: policy "analysis": timeout "5x" is not a duration; …`
-        public var description: String { "\(file):\(line):\(column): \(message)" }
-    }
+    /// `schedules/policies.yaml:7:14: policy "analysis": timeout "5x" is not a duration; …`
+    public typealias Problem = FileProblem
 
+    /// Every problem, in the order found.
     public var problems: [Problem]
+    /// The problems, one per line.
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
@@ -50,18 +46,12 @@ public enum PolicyFile {
     /// - Throws: ``PolicyFileError`` listing every problem.
     public static func parse(_ text: String, file: String) throws(PolicyFileError) -> [String: SandboxPolicy] {
         var problems: [PolicyFileError.Problem] = []
-        func problem(_ node: Node?, _ message: String) {
-            problems.append(
-                .init(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message))
-        }
+        func problem(_ node: Node?, _ message: String) { problems.append(FileProblem(file: file, at: node, message)) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            let syntax = YAMLSyntaxProblem(error)
-            throw PolicyFileError(problems: [
-                .init(file: file, line: syntax.line, column: syntax.column, message: syntax.description)
-            ])
+            throw PolicyFileError(problems: [FileProblem(file: file, syntax: error)])
         }
         var policies = ["default": SandboxPolicy.default]
         guard let root else { return policies }

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessSandbox
+import Support
 
 /// The workflows a runner can run, with the sandbox policies their scripts use, read and checked
 /// together from a schedules directory: `workflows/*.yaml` and `policies.yaml`.

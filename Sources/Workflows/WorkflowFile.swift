@@ -117,8 +117,7 @@ public enum WorkflowFile {
         var problems: [WorkflowError.Problem] = []
 
         mutating func problem(_ node: Yams.Node?, _ message: String) {
-            problems.append(
-                .init(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message))
+            problems.append(FileProblem(file: file, at: node, message))
         }
 
         mutating func read(_ text: String) -> Workflow? {
@@ -126,9 +125,7 @@ public enum WorkflowFile {
             do {
                 root = try Yams.compose(yaml: text)
             } catch {
-                let syntax = YAMLSyntaxProblem(error, keys: "node ids and keys")
-                problems.append(
-                    .init(file: file, line: syntax.line, column: syntax.column, message: syntax.description))
+                problems.append(FileProblem(file: file, syntax: error, keys: "node ids and keys"))
                 return nil
             }
             guard let root, let top = root.mapping else {

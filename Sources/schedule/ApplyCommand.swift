@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import Support
 import Workflows
 
 /// `schedule apply DIR`: makes the daemon's schedules match the schedule files in a directory.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import Support
 import Workflows
 
 /// `schedule validate`: checks workflow and policy files without a daemon.

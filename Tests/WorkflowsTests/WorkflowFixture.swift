@@ -3,6 +3,7 @@ import Logging
 import MLflowTracing
 import ProcessSandbox
 import SchedulerTesting
+import Support
 
 @testable import Workflows
 

@@ -1,99 +1,6 @@
 import CSandbox
 import Foundation
 
-/// One script to run.
-public struct ScriptExecution: Sendable {
-    /// The executable (a script with a `#!` line, or a binary).
-    public var script: String
-    public var arguments: [String]
-    /// The node's state, as JSON: on stdin and in `$SCHEDULERD_INPUT`.
-    public var state: Data
-    /// The trigger payload, written to a read-only file named by `$SCHEDULERD_PAYLOAD`; never put in a
-    /// command line or a shell string.
-    public var payload: Data?
-    public var policy: SandboxPolicy
-    /// Where accepted artifacts are moved (the run's artifact folder in the data dir); the execution's
-    /// own folder is then deleted. `nil` leaves everything in the execution's folder.
-    public var artifactDestination: URL?
-    /// A folder the script reads beside its own (the schedules directory, with its sample data).
-    /// Under bubblewrap the view of `/` already shows it, except below `/tmp`, which the sandbox
-    /// replaces: then it is bound read-only. `nil`: the script's own folder only.
-    public var readableFolder: String?
-
-    public init(
-        script: String, arguments: [String] = [], state: Data = Data("{}".utf8), payload: Data? = nil,
-        policy: SandboxPolicy = .default
-    ) {
-        self.script = script
-        self.arguments = arguments
-        self.state = state
-        self.payload = payload
-        self.policy = policy
-    }
-}
-
-/// A file the script left in `$SCHEDULERD_ARTIFACTS`.
-public struct Artifact: Sendable, Hashable {
-    public var name: String
-    public var bytes: Int
-    /// Where it is now: the destination folder, or the execution directory.
-    public var path: String
-}
-
-/// A file that was not accepted as an artifact, and why.
-public struct RejectedArtifact: Sendable, Hashable {
-    public var name: String
-    public var reason: String
-}
-
-/// What happened when a script ran.
-public struct ExecutionRecord: Sendable {
-    /// The exit code, when the script exited by itself.
-    public var exitCode: Int32?
-    /// The signal that ended it, when one did.
-    public var signal: Int32?
-    public var timedOut: Bool
-    public var duration: Duration
-    public var policyName: String
-    public var timeout: Duration
-    public var stdout: CapturedOutput
-    public var stderr: CapturedOutput
-    /// Peak resident memory of the script and its waited-for descendants, KiB.
-    public var maxRSSKB: Int
-    /// User + system CPU time, ms.
-    public var cpuMs: Int
-    /// `rlimit` (resource limits only) or `bwrap`.
-    public var isolation: String
-    /// The state update the script returned, when it succeeded: the bytes of one JSON object (`{}` when
-    /// the script wrote nothing).
-    public var outputJSON: Data?
-    /// Why the execution failed, in one line, when it did.
-    public var failure: String?
-    /// True when the caller cancelled the execution (its task was cancelled) before the script ended.
-    public var cancelled = false
-    public var artifacts: [Artifact] = []
-    public var rejectedArtifacts: [RejectedArtifact] = []
-
-    public var succeeded: Bool { failure == nil }
-
-    /// ``outputJSON`` decoded with `JSONSerialization` (numbers and booleans as `Double`).
-    public var output: [String: any Sendable]? {
-        guard let outputJSON, let object = try? JSONSerialization.jsonObject(with: outputJSON) as? [String: Any]
-        else { return nil }
-        return object.mapValues { Self.sendable($0) }
-    }
-
-    private static func sendable(_ value: Any) -> any Sendable {
-        switch value {
-        case let dictionary as [String: Any]: return dictionary.mapValues { sendable($0) }
-        case let array as [Any]: return array.map { sendable($0) }
-        case let string as String: return string
-        case let number as NSNumber: return number.doubleValue
-        default: return String(describing: value)
-        }
-    }
-}
-
 /// Runs scripts under a ``SandboxPolicy``: in their own session and process group, with resource limits,
 /// a scrubbed environment, a private work directory, and the state passed as JSON on stdin and in a
 /// file. With bubblewrap, also in their own namespaces: a read-only view of the system, a private
@@ -118,41 +25,6 @@ public struct SandboxRunner: Sendable {
         self.workRoot = workRoot
         self.bubblewrap = bubblewrap
         self.runAs = geteuid() == 0 ? (65534, 65534) : nil
-    }
-
-    /// Whether bubblewrap can isolate a process here (it may be missing, or blocked by seccomp or a
-    /// lack of user namespaces in a container). Returns the path, or why not, in one line.
-    /// - Parameter workRoot: where the probe's directory is made; scripts' user (`nobody` under root)
-    ///   must be able to reach it, so give the runner's own work root (default: the temporary folder).
-    public static func probeBubblewrap(at path: String = "/usr/bin/bwrap", workRoot: URL? = nil) async -> Result<
-        String, ProbeFailure
-    > {
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            return .failure(ProbeFailure(reason: "\(path) is not installed (Debian package bubblewrap)"))
-        }
-        let probeRoot = (workRoot ?? FileManager.default.temporaryDirectory).appendingPathComponent(
-            "bwrap-probe-\(UUID().uuidString)")
-        // Passable (not listable) by the scripts' user whatever the process's umask.
-        try? FileManager.default.createDirectory(
-            at: probeRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-        let runner = SandboxRunner(environment: [:], workRoot: probeRoot, bubblewrap: path)
-        var policy = SandboxPolicy(name: "probe", timeout: .seconds(10), grace: .seconds(1))
-        policy.isolation = .required
-        let record = await runner.run(ScriptExecution(script: "/bin/true", policy: policy))
-        try? FileManager.default.removeItem(at: runner.workRoot)
-        if record.exitCode == 0 { return .success(path) }
-        let detail = String(decoding: record.stderr.head.prefix(300), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        return .failure(
-            ProbeFailure(
-                reason:
-                    "\(path) cannot create namespaces here: \(detail.isEmpty ? record.failure ?? "unknown error" : detail)"
-            ))
-    }
-
-    public struct ProbeFailure: Error, Sendable, CustomStringConvertible {
-        public var reason: String
-        public var description: String { reason }
     }
 
     public func run(_ execution: ScriptExecution) async -> ExecutionRecord {
@@ -335,33 +207,6 @@ public struct SandboxRunner: Sendable {
         // With the artifacts moved out, nothing in the execution's folder is needed any more.
         if execution.artifactDestination != nil { try? FileManager.default.removeItem(at: directory) }
         return record
-    }
-
-    /// bubblewrap's command line: a read-only view of `/`, private `/tmp`, `/proc` and `/dev`, the
-    /// execution directory writable, every namespace unshared (the network only when the policy
-    /// forbids it), no capabilities, and only the given environment.
-    static func bubblewrapArguments(
-        _ bubblewrap: String, execution: ScriptExecution, environment: [String: String], directory: URL, work: URL
-    ) -> [String] {
-        var arguments = [
-            bubblewrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
-        ]
-        if execution.policy.network { arguments.append("--share-net") }
-        for (key, value) in environment.sorted(by: { $0.key < $1.key }) {
-            arguments += ["--setenv", key, value]
-        }
-        arguments += [
-            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--bind", directory.path, directory.path,
-        ]
-        // The script's own folder and the folder it reads, in case they live under /tmp, which the
-        // sandbox replaces.
-        let folder = URL(fileURLWithPath: execution.script).deletingLastPathComponent().path
-        if let readable = execution.readableFolder, readable != folder {
-            arguments += ["--ro-bind", readable, readable]
-        }
-        arguments += ["--ro-bind", folder, folder, "--chdir", work.path, "--", execution.script]
-        return arguments + execution.arguments
     }
 
     /// Checks what the script left in its artifacts folder: regular files only (a symlink, even to a

@@ -28,6 +28,23 @@ public struct NodeRegistry: Sendable {
 
     /// The registered kind names.
     public var kinds: Set<String> { Set(handlers.keys) }
+
+    /// The Swift node kinds this build of schedulerd runs (none yet), beside the `script`, `http`,
+    /// `workflow`, `route` and `set` nodes. The daemon's runner calls their handlers, and the daemon
+    /// and `schedule validate` check workflow files against their names.
+    ///
+    /// To add a kind, write its handler in its own file in this module and register it here:
+    ///
+    /// ```swift
+    /// registry.register("word_count") { invocation in
+    ///     let text = invocation.state["text"]?.stringValue ?? ""
+    ///     return ["words": .integer(Int64(text.split(separator: " ").count))]
+    /// }
+    /// ```
+    public static var builtIn: NodeRegistry {
+        let registry = NodeRegistry()
+        return registry
+    }
 }
 
 /// What a Swift node sees.

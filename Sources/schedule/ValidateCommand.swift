@@ -76,7 +76,8 @@ struct ValidateCommand: ParsableCommand {
         // file is broken, against the names the workflow files declare.
         var workflows: Set<String>
         do {
-            let catalog = try WorkflowCatalog.load(directory: directory, only: only)
+            let catalog = try WorkflowCatalog.load(
+                directory: directory, nodeKinds: NodeRegistry.builtIn.kinds, only: only)
             workflows = Set(catalog.workflows.keys)
             report.policies = catalog.policies.keys.sorted()
             report.workflows =

@@ -16,6 +16,9 @@ import Workflows
 /// Wires the store, the tracer, the runner, the scheduler and the HTTP server into one `ServiceGroup`.
 struct Daemon {
     let configuration: DaemonConfiguration
+    /// The node kinds implemented in Swift (``NodeRegistry/builtIn``): workflow files are checked
+    /// against their names and the runner calls their handlers.
+    var nodes: NodeRegistry = .builtIn
     let logger = Logger(label: "schedulerd")
 
     func run() async throws {
@@ -58,7 +61,7 @@ struct Daemon {
         // Workflows and schedules: refuse to start on invalid files, saying every problem.
         let catalog: WorkflowCatalog
         do {
-            catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+            catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
         } catch {
             throw DaemonError(
                 description: "the workflow files in \(configuration.schedulesDirectory.path) are not valid:\n\(error)")
@@ -106,9 +109,9 @@ struct Daemon {
             sandbox: sandbox, environment: configuration.environment,
             artifactsDirectory: data.appendingPathComponent("artifacts"),
             tls: TLSOptions(caPath: configuration.httpCABundle))
-        let makeRunner: @Sendable (WorkflowCatalog) -> WorkflowRunner = { catalog in
+        let makeRunner: @Sendable (WorkflowCatalog) -> WorkflowRunner = { [nodes] catalog in
             WorkflowRunner(
-                catalog: catalog, tracer: exporter.tracer, configuration: runnerConfiguration,
+                catalog: catalog, tracer: exporter.tracer, configuration: runnerConfiguration, registry: nodes,
                 logger: Logger(label: "schedulerd.workflows"))
         }
         let executor = WorkflowRunExecutor(runner: makeRunner(catalog))
@@ -196,10 +199,11 @@ struct Daemon {
                     }
                     return (true, "store answers, scheduler running")
                 }, environment: configuration.environment, webhooks: configuration.webhooks,
-                reloadWorkflows: { [configuration, logger] swap in
+                reloadWorkflows: { [configuration, logger, nodes] swap in
                     let catalog: WorkflowCatalog
                     do {
-                        catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+                        catalog = try WorkflowCatalog.load(
+                            directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
                     } catch {
                         logger.warning(
                             "a schedule names a workflow not loaded, and the workflows do not load",
@@ -238,9 +242,10 @@ struct Daemon {
 
         let hangup = HangupService(
             logger: logger,
-            reload: { [configuration, logger] in
+            reload: { [configuration, logger, nodes] in
                 do {
-                    let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+                    let catalog = try WorkflowCatalog.load(
+                        directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
                     try await Self.applyScheduleFiles(
                         directory: configuration.schedulesDirectory, catalog: catalog, store: store,
                         environment: configuration.environment, logger: logger)

@@ -40,7 +40,7 @@ extension CronExpression {
             }
             if low < high, let nominal = spec.nextMatch(atOrAfter: low, before: high) {
                 let instant = nominal - segment.offset
-                if best == nil || instant < best!.unixSeconds {
+                if best.map({ instant < $0.unixSeconds }) ?? true {
                     best = fire(
                         instant, nominal: nominal, segment, dst: foldMarker(nominal, segment),
                         intervalLike: !wallAnchored)
@@ -81,7 +81,7 @@ extension CronExpression {
             {
                 let gap = (start: segment.start + before, end: segment.start + segment.offset)
                 if options.dstGap == .coalesce {
-                    if best == nil || segment.start >= best!.unixSeconds,
+                    if best.map({ segment.start >= $0.unixSeconds }) ?? true,
                         let nominal = spec.nextMatch(atOrAfter: gap.start, before: gap.end)
                     {
                         best = fire(
@@ -90,7 +90,7 @@ extension CronExpression {
                 } else {
                     let top = min(gap.end - 1, u + before)
                     if top >= gap.start, let nominal = spec.previousMatch(atOrBefore: top, notBefore: gap.start),
-                        best == nil || nominal - before >= best!.unixSeconds
+                        best.map({ nominal - before >= $0.unixSeconds }) ?? true
                     {
                         best = fire(
                             nominal - before, nominal: nominal, segment, dst: .gapShifted, intervalLike: !wallAnchored)

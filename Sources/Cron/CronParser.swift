@@ -67,11 +67,11 @@ struct CronParser {
             if macro == "@reboot" || macro == "@every" || Self.macros[macro] != nil {
                 let arguments = words.dropFirst()
                 if macro == "@every" {
-                    guard arguments.count == 1 else {
+                    guard arguments.count == 1, let argument = arguments.first else {
                         throw error(
                             .invalidDuration, "@every takes one duration, like @every 90s, @every 15m or @every 1h30m")
                     }
-                    return .every(seconds: try Self.duration(String(arguments.first!), expression: expression))
+                    return .every(seconds: try Self.duration(String(argument), expression: expression))
                 }
                 guard arguments.isEmpty else {
                     throw error(
@@ -79,7 +79,7 @@ struct CronParser {
                         "\(words[0]) takes no fields, found \(CronError.quote(arguments.joined(separator: " ")))")
                 }
                 if macro == "@reboot" { return .reboot }
-                return try parse(Substring(Self.macros[macro]!), column: offset)
+                if let fields = Self.macros[macro] { return try parse(Substring(fields), column: offset) }
             }
             throw error(.unknownMacro, "unknown macro \(CronError.quote(words[0])); allowed: \(Self.macroList)")
         }

@@ -42,7 +42,7 @@ public enum CronTime {
                 if literal(".") || literal(",") {
                     let frac = s.prefix(while: { $0.isASCII && $0.isNumber })
                     guard !frac.isEmpty, frac.count <= 9 else { throw invalid }
-                    fraction = Double("0." + frac)!
+                    fraction = Double("0." + frac) ?? 0
                     s = s.dropFirst(frac.count)
                 }
             }

@@ -56,7 +56,7 @@ final class ZoneRules: Sendable {
         }
     }
 
-    static let utc = named("UTC")!
+    static let utc = named("UTC") ?? ZoneRules(identifier: "UTC", zone: .gmt)
 
     /// Whether `name` may be handed to Foundation: letters, digits and `_ / + -` only (tz database
     /// names), and a `GMT`/`UTC` offset form only when strictly `GMT±h[h][:mm]`.

@@ -387,8 +387,8 @@ public final class TraceExporter: Service, Sendable {
                 return .delivered
             }
             let half = traces.count / 2
-            let first = traces[..<half].flatMap { byTrace[$0]! }
-            let second = traces[half...].flatMap { byTrace[$0]! }
+            let first = traces[..<half].flatMap { byTrace[$0] ?? [] }
+            let second = traces[half...].flatMap { byTrace[$0] ?? [] }
             let a = await deliver(first, to: destination, experimentID: experimentID, spool)
             guard a == .delivered else { return a }
             return await deliver(second, to: destination, experimentID: experimentID, spool)

@@ -334,6 +334,10 @@ public struct SandboxRunner: Sendable {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         pointers.append(nil)
         defer { pointers.forEach { free($0) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        return pointers.withUnsafeBufferPointer { buffer in
+            // Never empty (it ends with nil), so it has a base address.
+            guard let base = buffer.baseAddress else { preconditionFailure("an empty argument vector") }
+            return body(base)
+        }
     }
 }

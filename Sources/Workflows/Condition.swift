@@ -255,14 +255,17 @@ extension Condition {
         mutating func parseComparison() throws(ParseError) -> Node {
             let left = try parsePrimary()
             let op: Operator
-            switch token {
-            case .symbol(let s) where Operator(rawValue: s) != nil: op = Operator(rawValue: s)!
-            case .word("in"): op = .isIn
-            case .word("not"):
-                try advance()
-                guard token == .word("in") else { throw unexpected("`in` after `not`") }
-                op = .notIn
-            default: return left
+            if case .symbol(let s) = token, let symbolic = Operator(rawValue: s) {
+                op = symbolic
+            } else {
+                switch token {
+                case .word("in"): op = .isIn
+                case .word("not"):
+                    try advance()
+                    guard token == .word("in") else { throw unexpected("`in` after `not`") }
+                    op = .notIn
+                default: return left
+                }
             }
             try advance()
             let right = try parsePrimary()

@@ -105,7 +105,7 @@ public struct Template: Sendable, Hashable {
         case .whole(let path): [path]
         case .text(let pieces): pieces.compactMap { if case .path(let p) = $0 { p } else { nil } }
         case .array(let parts): parts.flatMap(paths)
-        case .object(let parts): parts.keys.sorted().flatMap { paths(parts[$0]!) }
+        case .object(let parts): parts.sorted { $0.key < $1.key }.flatMap { paths($0.value) }
         }
     }
 

@@ -36,15 +36,16 @@ extension WorkflowFile.Reader {
             id: id, kind: .set([]), next: .end, retry: .init(), timeout: nil, continueOnError: false, append: [],
             description: value("description")?.scalar?.string, line: idNode.mark?.line ?? 1,
             column: idNode.mark?.column ?? 1)
-        switch kindKey {
-        case "": break
-        case "script": node.kind = readScript(id, value(kindKey)!, policy: value("policy"), args: value("args"))
-        case "http": node.kind = readHTTP(id, value(kindKey)!)
-        case "workflow":
-            node.kind = readDelegation(id, value(kindKey)!, input: value("input"), output: value("output"))
-        case "route": node.kind = readRoute(id, value(kindKey)!, defaultNode: value("default"), body: body)
-        case "set": node.kind = readSet(id, value(kindKey)!)
-        default: node.kind = readSwift(id, value(kindKey)!, with: value("with"))
+        if !kindKey.isEmpty, let kindNode = value(kindKey) {
+            switch kindKey {
+            case "script": node.kind = readScript(id, kindNode, policy: value("policy"), args: value("args"))
+            case "http": node.kind = readHTTP(id, kindNode)
+            case "workflow":
+                node.kind = readDelegation(id, kindNode, input: value("input"), output: value("output"))
+            case "route": node.kind = readRoute(id, kindNode, defaultNode: value("default"), body: body)
+            case "set": node.kind = readSet(id, kindNode)
+            default: node.kind = readSwift(id, kindNode, with: value("with"))
+            }
         }
         if let next = value("next") {
             if kindKey == "route" {
@@ -109,7 +110,7 @@ extension WorkflowFile.Reader {
         var arguments: [String] = []
         if let args {
             if let items = args.sequence, items.allSatisfy({ $0.scalar != nil }) {
-                arguments = items.map { $0.scalar!.string }
+                arguments = items.compactMap { $0.scalar?.string }
             } else {
                 problem(args, "node \"\(id)\": args must be a list of constant strings")
             }

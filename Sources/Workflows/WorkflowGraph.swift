@@ -16,7 +16,7 @@ enum WorkflowGraph {
                 }
                 worst = max(worst, d)
             }
-            if reachedByAll, best == nil || worst < best!.distance { best = (id, worst) }
+            if reachedByAll, best.map({ worst < $0.distance }) ?? true { best = (id, worst) }
         }
         return best?.node
     }
@@ -28,8 +28,9 @@ enum WorkflowGraph {
         while index < queue.count {
             let id = queue[index]
             index += 1
+            let here = distances[id] ?? 0  // every queued node has its distance
             for next in workflow.nodes[id]?.successors ?? [] where distances[next] == nil {
-                distances[next] = distances[id]! + 1
+                distances[next] = here + 1
                 queue.append(next)
             }
         }

@@ -3,7 +3,7 @@ import MLflowTracing
 
 /// A ``TraceExporter`` running against a real MLflow server, with its own experiment and spool, its
 /// logs captured.
-public struct RunningExporter: Sendable {
+public struct RunningExporter: Stoppable {
     public let exporter: TraceExporter
     public let task: Task<Void, any Error>
     public let experiment: String

@@ -17,144 +17,146 @@ struct MLflowExportTests {
     func tree() async throws {
         let server = try await MLflowTestServer.shared()
         let running = try RunningExporter.start(uri: server.uri)
-        defer { Task { await running.stop() } }
-        let tracer = running.tracer
+        try await stopping(running) { running in
+            let tracer = running.tracer
 
-        var traceID: TraceID?
-        do {
-            try await tracer.withSpan("energy_analysis") { root in
-                traceID = root.traceID
-                root.setSpanType(.chain)
-                root.setTraceName("energy_analysis")
-                root.setTraceTag("trigger", "cron")
-                root.setTraceTag("schedule_id", "nightly")
-                root.setTraceTag("workflow", "energy_analysis")
-                root.setTraceTag("run_id", "run-1")
-                root.setInputs(json: #"{"day":"2024-01-01"}"#)
-                await tracer.withSpan("collect") { node in
-                    node.setSpanType(.chain)
-                    node.setInputs(json: #"{"day":"2024-01-01"}"#)
-                    tracer.withSpan("collect.py") { tool in
-                        tool.setSpanType(.tool)
-                        tool.setAttribute("exit_code", .int64(0))
-                        tool.setAttribute("duration_ms", .int64(12))
-                        tool.setAttribute("timed_out", .bool(false))
-                        tool.setAttribute("policy_name", .string("default"))
-                        tool.setAttribute("stdout", .string("{\"kwh\": 12.5}"))
+            var traceID: TraceID?
+            do {
+                try await tracer.withSpan("energy_analysis") { root in
+                    traceID = root.traceID
+                    root.setSpanType(.chain)
+                    root.setTraceName("energy_analysis")
+                    root.setTraceTag("trigger", "cron")
+                    root.setTraceTag("schedule_id", "nightly")
+                    root.setTraceTag("workflow", "energy_analysis")
+                    root.setTraceTag("run_id", "run-1")
+                    root.setInputs(json: #"{"day":"2024-01-01"}"#)
+                    await tracer.withSpan("collect") { node in
+                        node.setSpanType(.chain)
+                        node.setInputs(json: #"{"day":"2024-01-01"}"#)
+                        tracer.withSpan("collect.py") { tool in
+                            tool.setSpanType(.tool)
+                            tool.setAttribute("exit_code", .int64(0))
+                            tool.setAttribute("duration_ms", .int64(12))
+                            tool.setAttribute("timed_out", .bool(false))
+                            tool.setAttribute("policy_name", .string("default"))
+                            tool.setAttribute("stdout", .string("{\"kwh\": 12.5}"))
+                        }
+                        node.setOutputs(json: #"{"kwh":12.5}"#)
                     }
-                    node.setOutputs(json: #"{"kwh":12.5}"#)
-                }
-                tracer.withSpan("ds_team") { agent in
-                    agent.setSpanType(.agent)
-                    agent.setAttribute("delegation.from", .string("energy_analysis"))
-                    agent.setAttribute("delegation.to", .string("team_analysis"))
-                    tracer.withSpan("team_analysis") { sub in
-                        sub.setSpanType(.chain)
-                        tracer.withSpan("behavioral") { $0.setSpanType(.chain) }
+                    tracer.withSpan("ds_team") { agent in
+                        agent.setSpanType(.agent)
+                        agent.setAttribute("delegation.from", .string("energy_analysis"))
+                        agent.setAttribute("delegation.to", .string("team_analysis"))
+                        tracer.withSpan("team_analysis") { sub in
+                            sub.setSpanType(.chain)
+                            tracer.withSpan("behavioral") { $0.setSpanType(.chain) }
+                        }
+                    }
+                    try tracer.withSpan("report") { node in
+                        node.setSpanType(.chain)
+                        throw ReportError()
                     }
                 }
-                try tracer.withSpan("report") { node in
-                    node.setSpanType(.chain)
-                    throw ReportError()
-                }
+                Issue.record("the report node should have thrown")
+            } catch is ReportError {}
+
+            try await running.flush()
+            let reader = MLflowReader(uri: server.uri)
+            let id = try #require(traceID)
+            let trace = try #require(try await reader.trace(id.mlflowTraceID))
+            #expect(trace.state == "ERROR")
+            #expect(trace.tags["trigger"] == "cron")
+            #expect(trace.tags["schedule_id"] == "nightly")
+            #expect(trace.tags["workflow"] == "energy_analysis")
+            #expect(trace.tags["run_id"] == "run-1")
+            #expect(trace.tags["mlflow.traceName"] == "energy_analysis")
+            #expect(trace.spans.count == 7)
+
+            let root = try #require(trace.root)
+            #expect(root.name == "energy_analysis")
+            #expect(root.string("mlflow.spanType") == "CHAIN")
+            #expect((root.json("mlflow.spanInputs") as? [String: Any])?["day"] as? String == "2024-01-01")
+            #expect(root.statusCode == "STATUS_CODE_ERROR")
+
+            func child(_ name: String, of parent: MLflowReader.Span) throws -> MLflowReader.Span {
+                try #require(trace.children(of: parent).first { $0.name == name }, "\(name) under \(parent.name)")
             }
-            Issue.record("the report node should have thrown")
-        } catch is ReportError {}
+            let collect = try child("collect", of: root)
+            let tool = try child("collect.py", of: collect)
+            let agent = try child("ds_team", of: root)
+            let sub = try child("team_analysis", of: agent)
+            let behavioral = try child("behavioral", of: sub)
+            let report = try child("report", of: root)
+            #expect(trace.children(of: root).map(\.name).sorted() == ["collect", "ds_team", "report"])
 
-        try await running.flush()
-        let reader = MLflowReader(uri: server.uri)
-        let id = try #require(traceID)
-        let trace = try #require(try await reader.trace(id.mlflowTraceID))
-        #expect(trace.state == "ERROR")
-        #expect(trace.tags["trigger"] == "cron")
-        #expect(trace.tags["schedule_id"] == "nightly")
-        #expect(trace.tags["workflow"] == "energy_analysis")
-        #expect(trace.tags["run_id"] == "run-1")
-        #expect(trace.tags["mlflow.traceName"] == "energy_analysis")
-        #expect(trace.spans.count == 7)
-
-        let root = try #require(trace.root)
-        #expect(root.name == "energy_analysis")
-        #expect(root.string("mlflow.spanType") == "CHAIN")
-        #expect((root.json("mlflow.spanInputs") as? [String: Any])?["day"] as? String == "2024-01-01")
-        #expect(root.statusCode == "STATUS_CODE_ERROR")
-
-        func child(_ name: String, of parent: MLflowReader.Span) throws -> MLflowReader.Span {
-            try #require(trace.children(of: parent).first { $0.name == name }, "\(name) under \(parent.name)")
+            #expect(collect.string("mlflow.spanType") == "CHAIN")
+            #expect((collect.json("mlflow.spanOutputs") as? [String: Any])?["kwh"] as? Double == 12.5)
+            #expect(tool.string("mlflow.spanType") == "TOOL")
+            #expect(tool.int("exit_code") == 0)
+            #expect(tool.int("duration_ms") == 12)
+            #expect(tool.bool("timed_out") == false)
+            #expect(tool.string("policy_name") == "default")
+            #expect(agent.string("mlflow.spanType") == "AGENT")
+            #expect(agent.string("delegation.to") == "team_analysis")
+            #expect(behavioral.string("mlflow.spanType") == "CHAIN")
+            for span in [collect, tool, agent, sub, behavioral] {
+                #expect(span.statusCode == "STATUS_CODE_OK", "\(span.name)")
+                #expect(span.events.isEmpty)
+            }
+            #expect(report.statusCode == "STATUS_CODE_ERROR")
+            #expect(report.statusMessage == "ReportError: the report template is missing")
+            let exception = try #require(report.events.first { $0.name == "exception" })
+            #expect(exception.attributes["exception.type"] as? String == "ReportError")
+            #expect(exception.attributes["exception.message"] as? String == "the report template is missing")
+            #expect(tool.startNanos >= collect.startNanos && tool.endNanos <= collect.endNanos)
         }
-        let collect = try child("collect", of: root)
-        let tool = try child("collect.py", of: collect)
-        let agent = try child("ds_team", of: root)
-        let sub = try child("team_analysis", of: agent)
-        let behavioral = try child("behavioral", of: sub)
-        let report = try child("report", of: root)
-        #expect(trace.children(of: root).map(\.name).sorted() == ["collect", "ds_team", "report"])
-
-        #expect(collect.string("mlflow.spanType") == "CHAIN")
-        #expect((collect.json("mlflow.spanOutputs") as? [String: Any])?["kwh"] as? Double == 12.5)
-        #expect(tool.string("mlflow.spanType") == "TOOL")
-        #expect(tool.int("exit_code") == 0)
-        #expect(tool.int("duration_ms") == 12)
-        #expect(tool.bool("timed_out") == false)
-        #expect(tool.string("policy_name") == "default")
-        #expect(agent.string("mlflow.spanType") == "AGENT")
-        #expect(agent.string("delegation.to") == "team_analysis")
-        #expect(behavioral.string("mlflow.spanType") == "CHAIN")
-        for span in [collect, tool, agent, sub, behavioral] {
-            #expect(span.statusCode == "STATUS_CODE_OK", "\(span.name)")
-            #expect(span.events.isEmpty)
-        }
-        #expect(report.statusCode == "STATUS_CODE_ERROR")
-        #expect(report.statusMessage == "ReportError: the report template is missing")
-        let exception = try #require(report.events.first { $0.name == "exception" })
-        #expect(exception.attributes["exception.type"] as? String == "ReportError")
-        #expect(exception.attributes["exception.message"] as? String == "the report template is missing")
-        #expect(tool.startNanos >= collect.startNanos && tool.endNanos <= collect.endNanos)
     }
 
     @Test("200 concurrent tasks of 20 spans each: 200 traces, each with exactly its own 20 spans")
     func concurrentTraces() async throws {
         let server = try await MLflowTestServer.shared()
         let running = try RunningExporter.start(uri: server.uri)
-        defer { Task { await running.stop() } }
-        let tracer = running.tracer
+        try await stopping(running) { running in
+            let tracer = running.tracer
 
-        let ids = await withTaskGroup(of: (Int, TraceID?).self) { group in
-            for task in 0..<200 {
-                group.addTask {
-                    await tracer.withSpan("task-\(task)") { root in
-                        root.setTraceTag("task", "\(task)")
-                        for node in 0..<19 {
-                            await tracer.withSpan("task-\(task)-node-\(node)") { span in
-                                span.setAttribute("task", .int64(Int64(task)))
-                                await Task.yield()
+            let ids = await withTaskGroup(of: (Int, TraceID?).self) { group in
+                for task in 0..<200 {
+                    group.addTask {
+                        await tracer.withSpan("task-\(task)") { root in
+                            root.setTraceTag("task", "\(task)")
+                            for node in 0..<19 {
+                                await tracer.withSpan("task-\(task)-node-\(node)") { span in
+                                    span.setAttribute("task", .int64(Int64(task)))
+                                    await Task.yield()
+                                }
                             }
+                            return (task, root.traceID)
                         }
-                        return (task, root.traceID)
                     }
                 }
+                var ids: [Int: TraceID] = [:]
+                for await (task, id) in group { ids[task] = id }
+                return ids
             }
-            var ids: [Int: TraceID] = [:]
-            for await (task, id) in group { ids[task] = id }
-            return ids
-        }
-        #expect(Set(ids.values).count == 200)
-        try await running.flush()
+            #expect(Set(ids.values).count == 200)
+            try await running.flush()
 
-        let reader = MLflowReader(uri: server.uri)
-        let experimentID = try await reader.experimentID(named: running.experiment)
-        let found = try await reader.search(experimentID: experimentID)
-        #expect(found.count == 200)
-        for (task, id) in ids {
-            let trace = try #require(try await reader.trace(id.mlflowTraceID))
-            #expect(trace.spans.count == 20, "task \(task)")
-            #expect(
-                trace.spans.allSatisfy {
-                    $0.name.hasPrefix("task-\(task)")
-                        && ($0.name == "task-\(task)" || $0.name.hasPrefix("task-\(task)-"))
-                })
-            #expect(trace.tags["task"] == "\(task)")
-            #expect(trace.state == "OK")
+            let reader = MLflowReader(uri: server.uri)
+            let experimentID = try await reader.experimentID(named: running.experiment)
+            let found = try await reader.search(experimentID: experimentID)
+            #expect(found.count == 200)
+            for (task, id) in ids {
+                let trace = try #require(try await reader.trace(id.mlflowTraceID))
+                #expect(trace.spans.count == 20, "task \(task)")
+                #expect(
+                    trace.spans.allSatisfy {
+                        $0.name.hasPrefix("task-\(task)")
+                            && ($0.name == "task-\(task)" || $0.name.hasPrefix("task-\(task)-"))
+                    })
+                #expect(trace.tags["task"] == "\(task)")
+                #expect(trace.state == "OK")
+            }
         }
     }
 
@@ -183,14 +185,15 @@ struct MLflowExportTests {
         _ = try await spool.append(rows, maxCount: 1000, maxBytes: 1 << 20)
 
         let running = try RunningExporter.start(uri: server.uri, spoolPath: spoolPath)
-        defer { Task { await running.stop() } }
-        try await running.flush()
-        #expect(try spool.deadLetterCount() == 1)
-        #expect(running.exporter.statistics.deadLettered == 1)
-        #expect(running.logs.matching(.error, "MLflow refused a trace").count == 1)
-        let reader = MLflowReader(uri: server.uri)
-        for id in good {
-            #expect(try await reader.trace(id.mlflowTraceID)?.spans.count == 1)
+        try await stopping(running) { running in
+            try await running.flush()
+            #expect(try spool.deadLetterCount() == 1)
+            #expect(running.exporter.statistics.deadLettered == 1)
+            #expect(running.logs.matching(.error, "MLflow refused a trace").count == 1)
+            let reader = MLflowReader(uri: server.uri)
+            for id in good {
+                #expect(try await reader.trace(id.mlflowTraceID)?.spans.count == 1)
+            }
         }
     }
 
@@ -199,23 +202,24 @@ struct MLflowExportTests {
         let server = try await MLflowTestServer.shared()
         let proxy = try await FixtureProcess.start(script: "refusing_proxy.py", arguments: [server.uri.absoluteString])
         let running = try RunningExporter.start(uri: URL(string: "http://127.0.0.1:\(proxy.port)")!)
-        defer { Task { await running.stop() } }
-        var ids: [TraceID] = []
-        for i in 0..<3 {
-            ids.append(
-                running.tracer.withSpan("stored-\(i)") { root in
-                    running.tracer.withSpan("child") { _ in }
-                    return root.traceID!
-                })
-        }
-        try await running.flush()
-        let statistics = running.exporter.statistics
-        #expect(statistics.delivered == 6, "\(statistics)")
-        #expect(statistics.deadLettered == 0)
-        #expect(running.logs.matching(.notice, "MLflow refused spans it already stores").count >= 1)
-        let reader = MLflowReader(uri: server.uri)
-        for id in ids {
-            #expect(try await reader.trace(id.mlflowTraceID)?.spans.count == 2)
+        try await stopping(running) { running in
+            var ids: [TraceID] = []
+            for i in 0..<3 {
+                ids.append(
+                    running.tracer.withSpan("stored-\(i)") { root in
+                        running.tracer.withSpan("child") { _ in }
+                        return root.traceID!
+                    })
+            }
+            try await running.flush()
+            let statistics = running.exporter.statistics
+            #expect(statistics.delivered == 6, "\(statistics)")
+            #expect(statistics.deadLettered == 0)
+            #expect(running.logs.matching(.notice, "MLflow refused spans it already stores").count >= 1)
+            let reader = MLflowReader(uri: server.uri)
+            for id in ids {
+                #expect(try await reader.trace(id.mlflowTraceID)?.spans.count == 2)
+            }
         }
     }
 
@@ -224,42 +228,43 @@ struct MLflowExportTests {
         let server = try MLflowTestServer()
         try await server.start()  // stopped below; the test process's exit stops it if the test fails first
         let running = try RunningExporter.start(uri: server.uri)
-        defer { Task { await running.stop() } }
-        let tracer = running.tracer
+        try await stopping(running) { running in
+            let tracer = running.tracer
 
-        // One trace while MLflow is up, so the experiment is resolved before the outage.
-        tracer.withSpan("before") { _ in }
-        try await running.flush()
+            // One trace while MLflow is up, so the experiment is resolved before the outage.
+            tracer.withSpan("before") { _ in }
+            try await running.flush()
 
-        await server.stop()
-        var ids: [TraceID] = []
-        for i in 0..<50 {
-            let id = await tracer.withSpan("outage-\(i)") { root -> TraceID? in
-                for j in 0..<4 { await tracer.withSpan("outage-\(i)-\(j)") { _ in } }
-                return root.traceID
+            await server.stop()
+            var ids: [TraceID] = []
+            for i in 0..<50 {
+                let id = await tracer.withSpan("outage-\(i)") { root -> TraceID? in
+                    for j in 0..<4 { await tracer.withSpan("outage-\(i)-\(j)") { _ in } }
+                    return root.traceID
+                }
+                ids.append(try #require(id))
             }
-            ids.append(try #require(id))
-        }
-        try await eventually("the exporter notices the outage") {
-            !running.logs.matching(.warning, "MLflow is unavailable").isEmpty
-        }
-        // Every span reaches the spool (the writer may still be at it when the warning appears); none
-        // can have been delivered.
-        #expect(await running.exporter.flushToSpool(timeout: .seconds(30)))
-        #expect(running.exporter.statistics.pending == 250)
+            try await eventually("the exporter notices the outage") {
+                !running.logs.matching(.warning, "MLflow is unavailable").isEmpty
+            }
+            // Every span reaches the spool (the writer may still be at it when the warning appears); none
+            // can have been delivered.
+            #expect(await running.exporter.flushToSpool(timeout: .seconds(30)))
+            #expect(running.exporter.statistics.pending == 250)
 
-        try await server.start()
-        try await running.flush(timeout: .seconds(90))
-        let reader = MLflowReader(uri: server.uri)
-        for id in ids {
-            let trace = try #require(try await reader.trace(id.mlflowTraceID))
-            #expect(trace.spans.count == 5)
-            #expect(Set(trace.spans.map(\.spanID)).count == 5)
-            #expect(trace.state == "OK")
+            try await server.start()
+            try await running.flush(timeout: .seconds(90))
+            let reader = MLflowReader(uri: server.uri)
+            for id in ids {
+                let trace = try #require(try await reader.trace(id.mlflowTraceID))
+                #expect(trace.spans.count == 5)
+                #expect(Set(trace.spans.map(\.spanID)).count == 5)
+                #expect(trace.state == "OK")
+            }
+            #expect(running.logs.matching(.warning, "MLflow is unavailable").count == 1)
+            #expect(running.logs.matching(.info, "MLflow is reachable again").count == 1)
+            await server.stop()
         }
-        #expect(running.logs.matching(.warning, "MLflow is unavailable").count == 1)
-        #expect(running.logs.matching(.info, "MLflow is reachable again").count == 1)
-        await server.stop()
     }
 
     @Test("without a tracking URI tracing is off, said once, and spans record nothing")
@@ -290,27 +295,28 @@ struct OTLPCollectorTests {
             $0.otlpEndpoint = configuration.otlpEndpoint
             $0.otlpHeaders = configuration.otlpHeaders
         }
-        defer { Task { await running.stop() } }
-        let id = running.tracer.withSpan("twice") { root in
-            running.tracer.withSpan("child") { _ in }
-            return root.traceID
+        try await stopping(running) { running in
+            let id = running.tracer.withSpan("twice") { root in
+                running.tracer.withSpan("child") { _ in }
+                return root.traceID
+            }
+            try await running.flush()
+            let statistics = running.exporter.statistics
+            #expect(
+                statistics.delivered == 2,
+                "\(statistics); logs: \(running.logs.all.filter { $0.level >= .warning }.map { "\($0.message) \($0.metadata)" })"
+            )
+            #expect(statistics.deliveredToCollector == 2)
+            #expect(statistics.pending == 0)
+            #expect(collector.spanNames.sorted() == ["child", "twice"])
+            let request = try #require(collector.requests.first)
+            #expect(request.path == "/v1/traces")
+            #expect(request.headers["x-team"] == "analysis")
+            #expect(request.headers["authorization"] == "Bearer abc")
+            #expect(request.headers["content-type"] == "application/json")
+            let traceID = try #require(id)
+            #expect(try await MLflowReader(uri: server.uri).trace(traceID.mlflowTraceID)?.spans.count == 2)
         }
-        try await running.flush()
-        let statistics = running.exporter.statistics
-        #expect(
-            statistics.delivered == 2,
-            "\(statistics); logs: \(running.logs.all.filter { $0.level >= .warning }.map { "\($0.message) \($0.metadata)" })"
-        )
-        #expect(statistics.deliveredToCollector == 2)
-        #expect(statistics.pending == 0)
-        #expect(collector.spanNames.sorted() == ["child", "twice"])
-        let request = try #require(collector.requests.first)
-        #expect(request.path == "/v1/traces")
-        #expect(request.headers["x-team"] == "analysis")
-        #expect(request.headers["authorization"] == "Bearer abc")
-        #expect(request.headers["content-type"] == "application/json")
-        let traceID = try #require(id)
-        #expect(try await MLflowReader(uri: server.uri).trace(traceID.mlflowTraceID)?.spans.count == 2)
     }
 }
 
@@ -368,27 +374,31 @@ struct TLSTests {
     func certificate() async throws {
         let collector = try await RecordingCollector.start(tls: true)
         let verified = try await export(to: collector, tls: TLSOptions(caPath: collector.certificatePath))
-        defer { Task { await verified.stop() } }
-        try await verified.flush()
-        #expect(collector.spanNames == ["over tls"])
+        try await stopping(verified) { verified in
+            try await verified.flush()
+            #expect(collector.spanNames == ["over tls"])
 
-        let unverified = try await export(to: collector, tls: TLSOptions())
-        defer { Task { await unverified.stop() } }
-        try await eventually("the certificate is refused") {
-            !unverified.logs.matching(.warning, "The OTLP collector is unavailable").isEmpty
+            let unverified = try await export(to: collector, tls: TLSOptions())
+            try await stopping(unverified) { unverified in
+                try await eventually("the certificate is refused") {
+                    !unverified.logs.matching(.warning, "The OTLP collector is unavailable").isEmpty
+                }
+                let warning = try #require(
+                    unverified.logs.matching(.warning, "The OTLP collector is unavailable").first)
+                #expect(warning.metadata["reason"]?.lowercased().contains("certificate") == true)
+                #expect(unverified.exporter.statistics.deliveredToCollector == 0)
+            }
         }
-        let warning = try #require(unverified.logs.matching(.warning, "The OTLP collector is unavailable").first)
-        #expect(warning.metadata["reason"]?.lowercased().contains("certificate") == true)
-        #expect(unverified.exporter.statistics.deliveredToCollector == 0)
     }
 
     @Test("MLFLOW_TRACKING_INSECURE_TLS-style insecure mode skips verification")
     func insecure() async throws {
         let collector = try await RecordingCollector.start(tls: true)
         let running = try await export(to: collector, tls: TLSOptions(insecure: true))
-        defer { Task { await running.stop() } }
-        try await running.flush()
-        #expect(collector.spanNames == ["over tls"])
+        try await stopping(running) { running in
+            try await running.flush()
+            #expect(collector.spanNames == ["over tls"])
+        }
     }
 
     @Test("the TLS variables are read as MLflow's and OpenTelemetry's clients read them")
@@ -423,12 +433,13 @@ struct AuthenticationTests {
             environment: credentials.merging(["MLFLOW_TRACKING_URI": uri.absoluteString]) { a, _ in a },
             dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path)
         let running = try RunningExporter.start(uri: uri) { $0.authentication = configuration.authentication }
-        defer { Task { await running.stop() } }
-        running.tracer.withSpan("with credentials") { _ in }
-        try await running.flush()
-        let requests = fake.requests
-        #expect(requests.contains { $0.path.hasPrefix("/api/2.0/mlflow/experiments/get-by-name") })
-        #expect(requests.contains { $0.path == "/v1/traces" && $0.headers["x-mlflow-experiment-id"] == "7" })
-        #expect(!requests.isEmpty && requests.allSatisfy { $0.headers["authorization"] == expected })
+        try await stopping(running) { running in
+            running.tracer.withSpan("with credentials") { _ in }
+            try await running.flush()
+            let requests = fake.requests
+            #expect(requests.contains { $0.path.hasPrefix("/api/2.0/mlflow/experiments/get-by-name") })
+            #expect(requests.contains { $0.path == "/v1/traces" && $0.headers["x-mlflow-experiment-id"] == "7" })
+            #expect(!requests.isEmpty && requests.allSatisfy { $0.headers["authorization"] == expected })
+        }
     }
 }

@@ -36,14 +36,15 @@ struct SpoolDurabilityTests {
         #expect(ids.count == 10)
 
         let running = try RunningExporter.start(uri: server.uri, spoolPath: spoolPath)
-        defer { Task { await running.stop() } }
-        #expect(running.exporter.statistics.pending == 30)
-        try await running.flush()
-        let reader = MLflowReader(uri: server.uri)
-        for id in ids {
-            let trace = try #require(try await reader.trace(id))
-            #expect(trace.spans.count == 3)
-            #expect(trace.state == "OK")
+        try await stopping(running) { running in
+            #expect(running.exporter.statistics.pending == 30)
+            try await running.flush()
+            let reader = MLflowReader(uri: server.uri)
+            for id in ids {
+                let trace = try #require(try await reader.trace(id))
+                #expect(trace.spans.count == 3)
+                #expect(trace.state == "OK")
+            }
         }
     }
 
@@ -56,24 +57,25 @@ struct SpoolDurabilityTests {
         {
             $0.spoolMaxSpans = 100
         }
-        defer { Task { await running.stop() } }
-        var names: [String] = []
-        for i in 0..<250 {
-            running.tracer.withSpan("span-\(i)") { _ in }
-            names.append("span-\(i)")
+        try await stopping(running) { running in
+            var names: [String] = []
+            for i in 0..<250 {
+                running.tracer.withSpan("span-\(i)") { _ in }
+                names.append("span-\(i)")
+            }
+            #expect(await running.exporter.flushToSpool(timeout: .seconds(60)))
+            let statistics = running.exporter.statistics
+            #expect(statistics.pending == 100)
+            #expect(statistics.dropped == 150)
+            #expect(!running.logs.matching(.warning, "trace spool full").isEmpty)
+            // The newest 100 remain.
+            let spool = try SpanSpool(path: spoolPath)
+            let rows = try await spool.oldest(maxSpans: 1000, maxBytes: 1 << 30)
+            let kept = rows.map { String(decoding: $0.payload, as: UTF8.self) }
+            #expect(kept.count == 100)
+            #expect(kept.first?.contains("\"span-150\"") == true)
+            #expect(kept.last?.contains("\"span-249\"") == true)
         }
-        #expect(await running.exporter.flushToSpool(timeout: .seconds(60)))
-        let statistics = running.exporter.statistics
-        #expect(statistics.pending == 100)
-        #expect(statistics.dropped == 150)
-        #expect(!running.logs.matching(.warning, "trace spool full").isEmpty)
-        // The newest 100 remain.
-        let spool = try SpanSpool(path: spoolPath)
-        let rows = try await spool.oldest(maxSpans: 1000, maxBytes: 1 << 30)
-        let kept = rows.map { String(decoding: $0.payload, as: UTF8.self) }
-        #expect(kept.count == 100)
-        #expect(kept.first?.contains("\"span-150\"") == true)
-        #expect(kept.last?.contains("\"span-249\"") == true)
     }
 }
 

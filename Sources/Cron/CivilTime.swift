@@ -63,13 +63,30 @@ enum CivilTime {
 
 /// A wall-clock date and time without a zone, to the second.
 public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The year of the proleptic Gregorian calendar, written as is (`2024`); ``CronExpression`` only
+    /// computes with years 1 to 9999.
     public var year: Int
+    /// The month, 1 (January) to 12 (December).
     public var month: Int
+    /// The day of the month, 1 to the month's length (28 to 31).
     public var day: Int
+    /// The hour on a 24-hour clock, 0 to 23.
     public var hour: Int
+    /// The minute, 0 to 59.
     public var minute: Int
+    /// The second, 0 to 59; there are no leap seconds.
     public var second: Int
 
+    /// A wall time from its fields. Nothing is checked or normalised: pass values inside the ranges the
+    /// properties give (`month` 1…12, `day` within the month, …), or comparisons and matches are
+    /// meaningless.
+    /// - Parameters:
+    ///   - year: the Gregorian year.
+    ///   - month: 1 to 12.
+    ///   - day: 1 to the month's length.
+    ///   - hour: 0 to 23; midnight when left out.
+    ///   - minute: 0 to 59; 0 when left out.
+    ///   - second: 0 to 59; 0 when left out.
     public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
         self.year = year
         self.month = month
@@ -94,6 +111,7 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     /// Day of the week, 0 = Sunday … 6 = Saturday.
     public var weekday: Int { CivilTime.weekday(days: CivilTime.days(year: Int64(year), month: month, day: day)) }
 
+    /// Whether `a` comes before `b` on the wall clock, ignoring any zone: calendar order, to the second.
     public static func < (a: LocalDateTime, b: LocalDateTime) -> Bool { a.localSeconds < b.localSeconds }
 
     /// `2024-11-03T01:30:00`.

@@ -28,6 +28,7 @@ public struct CronError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A date or time that could not be read.
         public static let invalidTime = Code(name: "invalidTime")
 
+        /// The code's name as written in Swift (`outOfRange`), for logs and tests; not a message.
         public var description: String { name }
     }
 
@@ -47,6 +48,7 @@ public struct CronError: Error, Sendable, Hashable, CustomStringConvertible {
         self.column = column
     }
 
+    /// The same line as ``message``: what is wrong with the quoted input and what is allowed.
     public var description: String { message }
 
     /// Quotes user input for a one-line message: control characters, line and paragraph separators

@@ -58,10 +58,24 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         public var timeZone: String
         /// The seed for `H` values: the schedule's id. Defaults to the expression text.
         public var seed: String?
+        /// How the day-of-month and day-of-week fields combine (a schedule's `day_match`); Vixie cron's
+        /// rule, ``DayMatch/vixie``, by default.
         public var dayMatch: DayMatch
+        /// What a wall-anchored schedule does with times a spring-forward gap skips (a schedule's
+        /// `dst_gap`); ``GapPolicy/coalesce`` by default. Interval-like schedules ignore it.
         public var dstGap: GapPolicy
+        /// What a wall-anchored schedule does with times a fall-back fold repeats (a schedule's
+        /// `dst_fold`); ``FoldPolicy/first`` by default. Interval-like schedules ignore it.
         public var dstFold: FoldPolicy
 
+        /// Options for an expression; every parameter left out takes the default cron behaviour.
+        /// - Parameters:
+        ///   - timeZone: an IANA zone name (`Europe/Berlin`); UTC by default. It is only checked when an
+        ///     expression is parsed with these options.
+        ///   - seed: what `H` values are derived from; `nil` uses the expression text.
+        ///   - dayMatch: how the two day fields combine.
+        ///   - dstGap: what happens to wall times that a spring-forward gap skips.
+        ///   - dstFold: what happens to wall times that a fall-back fold repeats.
         public init(
             timeZone: String = "UTC", seed: String? = nil, dayMatch: DayMatch = .vixie, dstGap: GapPolicy = .coalesce,
             dstFold: FoldPolicy = .first
@@ -80,8 +94,10 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         case reboot
     }
 
-    /// The expression as written.
+    /// The expression as written, trimmed of leading and trailing white space and new lines.
     public let text: String
+    /// The options the expression was parsed with, as given; a `CRON_TZ=` prefix in the text does not
+    /// change their ``Options/timeZone`` (see ``timeZone`` for the zone in use).
     public let options: Options
     /// The zone the expression is evaluated in (the prefix's, or the options').
     public let timeZone: String
@@ -145,8 +161,11 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         "unknown time zone \(CronError.quote(name)); use an IANA name like America/New_York, Europe/Berlin or UTC"
     }
 
+    /// The expression as written, trimmed of surrounding white space (``text``).
     public var description: String { text }
 
+    /// Two expressions are equal when their trimmed text and their options are equal; `@daily` and
+    /// `0 0 * * *` fire alike but are not equal.
     public static func == (a: CronExpression, b: CronExpression) -> Bool { a.text == b.text && a.options == b.options }
 
     /// True when the default day rule (``DayMatch/vixie``) and ``DayMatch/or`` read this expression

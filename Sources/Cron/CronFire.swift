@@ -68,6 +68,7 @@ public struct CronFire: Sendable, Hashable, CustomStringConvertible {
     /// ISO 8601 with the zone's offset: `2024-03-10T03:00:00-04:00`.
     public var iso8601: String { Self.iso8601(unixSeconds: unixSeconds, offset: utcOffset) }
 
+    /// The instant with the zone's offset, as ``iso8601`` writes it.
     public var description: String { iso8601 }
 
     /// ISO 8601 for an instant shown at an offset: `2024-03-10T03:00:00-04:00`, `…+00:00` for UTC.

@@ -3,22 +3,37 @@ import Tracing
 
 /// MLflow's span types (`mlflow.spanType`), sent as plain strings.
 public struct MLflowSpanType: Sendable, Hashable, RawRepresentable, ExpressibleByStringLiteral {
+    /// The string sent as `mlflow.spanType`; MLflow's own types are upper case (`TOOL`).
     public var rawValue: String
+    /// A span type from its string, for the types MLflow knows that have no constant here
+    /// (`EMBEDDING`, `PARSER`, …). Nothing is checked; MLflow shows an unknown string as it is.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A span type written as a string literal: `span.setSpanType("RERANKER")`.
     public init(stringLiteral value: String) { self.rawValue = value }
 
+    /// A step that runs other steps: a workflow run's root span, its nodes and a sub-workflow's run.
     public static let chain: MLflowSpanType = "CHAIN"
+    /// A call out of the process: the span of a sandboxed script or of an `http` node's request.
     public static let tool: MLflowSpanType = "TOOL"
+    /// A `workflow:` node, which hands its work to another workflow.
     public static let agent: MLflowSpanType = "AGENT"
+    /// A call to a language model. schedulerd makes none itself; it is here for Swift nodes that do.
     public static let llm: MLflowSpanType = "LLM"
+    /// A search for documents to give a model. schedulerd makes none itself; it is here for Swift nodes.
     public static let retriever: MLflowSpanType = "RETRIEVER"
+    /// MLflow's type for a span whose role is not known.
     public static let unknown: MLflowSpanType = "UNKNOWN"
 }
 
 /// The attribute names MLflow gives meaning to.
 public enum MLflowAttribute {
+    /// `mlflow.spanType`: the span's ``MLflowSpanType``; set it with ``MLflowSpan/setSpanType(_:)``.
     public static let spanType = "mlflow.spanType"
+    /// `mlflow.spanInputs`: a JSON text MLflow shows as the span's inputs; set it with
+    /// ``MLflowSpan/setInputs(json:)`` or ``MLflowSpan/setInputs(_:)``.
     public static let inputs = "mlflow.spanInputs"
+    /// `mlflow.spanOutputs`: a JSON text MLflow shows as the span's outputs; set it with
+    /// ``MLflowSpan/setOutputs(json:)`` or ``MLflowSpan/setOutputs(_:)``.
     public static let outputs = "mlflow.spanOutputs"
     /// Prefix that turns a root-span attribute into a trace tag.
     public static let traceTagPrefix = "mlflow.traceTag."

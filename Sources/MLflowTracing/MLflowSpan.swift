@@ -7,6 +7,9 @@ import Tracing
 /// Every operation takes a short lock and never waits for I/O, so spans cost microseconds on the
 /// caller's path. A span from a disabled tracer records nothing and costs a few nanoseconds.
 public final class MLflowSpan: Tracing.Span, Sendable {
+    /// The context to run the span's work in: the one the span was started in, with
+    /// `mlflowSpanContext` set to this span, so spans started inside become its children.
+    /// `.topLevel` for a span that does not record.
     public let context: ServiceContext
     /// The span's own ids; `nil` for a span that does not record.
     public let spanContext: MLflowSpanContext?
@@ -53,8 +56,13 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     /// True for the first span of a trace.
     public var isRoot: Bool { spanContext != nil && parentSpanID == nil }
 
+    /// True from the start of a span of an enabled tracer until it ends; always false for the spans of a
+    /// disabled tracer. Changes to a span that is not recording are ignored.
     public var isRecording: Bool { sink != nil && !state.withLock { $0.ended } }
 
+    /// The span's name, which MLflow shows for it (the script file, the node id, `GET host/path`).
+    /// It can be changed until the span ends; later changes, and any change to a span that does not
+    /// record, are ignored.
     public var operationName: String {
         get { state.withLock { $0.name } }
         set {
@@ -63,6 +71,8 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         }
     }
 
+    /// All of the span's attributes, by key. Setting replaces them all, as given: the string limit
+    /// that ``setAttribute(_:_:)`` applies is not applied. Ignored once the span has ended.
     public var attributes: SpanAttributes {
         get { state.withLock { $0.attributes.spanAttributes } }
         set {
@@ -99,6 +109,9 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         state.withLock { if !$0.ended { $0.attributes[key] = SpanAttribute.string(cut) } }
     }
 
+    /// Sets the status MLflow shows as the span's state; a span that ends without one is exported as OK.
+    /// An error stays: a later OK, or an ERROR without a message, leaves it as it is, while an ERROR
+    /// with a message replaces the earlier one. Ignored once the span has ended.
     public func setStatus(_ status: SpanStatus) {
         guard sink != nil else { return }
         state.withLock { state in
@@ -111,6 +124,8 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         }
     }
 
+    /// Adds a timestamped event, exported in the order added with its attributes (not cut to any
+    /// limit). Ignored once the span has ended. For a failure use ``recordError(_:attributes:at:)``.
     public func addEvent(_ event: SpanEvent) {
         guard sink != nil else { return }
         state.withLock { if !$0.ended { $0.events.append(event) } }
@@ -136,11 +151,15 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         }
     }
 
+    /// Links the span to another span, given by the link's context; a link whose context holds no
+    /// MLflow span is left out of the export. Ignored once the span has ended.
     public func addLink(_ link: SpanLink) {
         guard sink != nil else { return }
         state.withLock { if !$0.ended { $0.links.append(link) } }
     }
 
+    /// Ends the span at `instant` and hands it to the exporter without waiting. An end before the start
+    /// is taken as the start. Only the first call counts; after it, the span ignores every change.
     @inlinable
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         if records { finish(at: instant().nanosecondsSinceEpoch) }

@@ -15,11 +15,13 @@ import Tracing
 /// }
 /// ```
 public struct MLflowTracer: Tracer, Sendable {
+    /// The spans this tracer starts, with MLflow's span types, inputs and outputs.
     public typealias Span = MLflowSpan
 
     private let sink: (any SpanSink)?
     /// Whether spans are recorded at all.
     public let isEnabled: Bool
+    /// The size limits every span of this tracer applies to its strings; the defaults for ``disabled``.
     public let limits: TruncationLimits
 
     /// A tracer that hands ended spans to `sink` (the exporter, or a test's recorder).
@@ -36,6 +38,10 @@ public struct MLflowTracer: Tracer, Sendable {
         name: "", context: .topLevel, spanContext: nil, parentSpanID: nil, kind: .internal, startNanos: 0,
         limits: TruncationLimits(), sink: nil)
 
+    /// Starts a span, what `withSpan` and `startSpan` of swift-distributed-tracing call. The span is a
+    /// child of the span in `context` when there is one, else the root of a new trace with a random
+    /// id. `function`, `file` and `line` are not recorded. A disabled tracer returns a shared span that
+    /// records nothing.
     @inlinable
     public func startSpan<Instant: TracerInstant>(
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
@@ -56,6 +62,8 @@ public struct MLflowTracer: Tracer, Sendable {
             startNanos: startNanos, limits: limits, sink: sink)
     }
 
+    /// Does nothing: an ended span is already in the exporter's hands, which writes it to the spool and
+    /// delivers it on its own. Stopping the ``TraceExporter`` gracefully is what saves what is pending.
     public func forceFlush() {}
 
     /// Starts the root span of a new trace whose id the caller chose beforehand (so that it can hand
@@ -100,6 +108,9 @@ public struct MLflowTracer: Tracer, Sendable {
 
     // MARK: W3C trace context (traceparent), so a trace can continue across processes.
 
+    /// Reads a W3C `traceparent` header (version `00`) from `carrier` into `context`, so spans started
+    /// with that context continue the sender's trace as children of its span. A missing or malformed
+    /// header leaves `context` as it was; the trace flags and `tracestate` are ignored.
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
@@ -110,6 +121,8 @@ public struct MLflowTracer: Tracer, Sendable {
         context.mlflowSpanContext = MLflowSpanContext(traceID: trace, spanID: span)
     }
 
+    /// Writes the context's span into `carrier` as a W3C `traceparent` header, always marked sampled
+    /// (`00-<trace>-<span>-01`); writes nothing when the context holds no MLflow span.
     public func inject<Carrier, Inject: Injector>(
         _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {

@@ -50,6 +50,12 @@ public struct MLflowTracingConfiguration: Sendable {
     /// (less when every destination is unreachable); default 10 s. What is left waits in the spool.
     public var shutdownDelivery: Duration = .seconds(10)
 
+    /// A configuration from values already read; the parameters are the properties of the same names,
+    /// and each one left out takes the default its property names. ``shutdownDelivery`` is set
+    /// afterwards.
+    /// - Parameters:
+    ///   - trackingURI: the MLflow server; `nil` turns tracing off.
+    ///   - spoolPath: the SQLite file spans wait in until delivered; created when missing.
     public init(
         trackingURI: URL?, spoolPath: String, experimentName: String = "schedulerd", experimentID: String? = nil,
         authentication: Authentication? = nil, tls: TLSOptions = TLSOptions(), otlpEndpoint: URL? = nil,

@@ -2,9 +2,12 @@ import Synchronization
 
 /// A 128-bit OTLP trace id. MLflow's trace id is `tr-` followed by its hex form.
 public struct TraceID: Sendable, Hashable, CustomStringConvertible {
+    /// The first 64 bits, the first 16 digits of ``hex``.
     public var high: UInt64
+    /// The last 64 bits, the last 16 digits of ``hex``.
     public var low: UInt64
 
+    /// A trace id from its two halves. All zeros is not a valid OTLP trace id; ``random()`` never makes it.
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
@@ -14,9 +17,10 @@ public struct TraceID: Sendable, Hashable, CustomStringConvertible {
     public var hex: String { Hex.encode(high) + Hex.encode(low) }
     /// The id MLflow shows and answers to: `tr-<hex>`.
     public var mlflowTraceID: String { "tr-" + hex }
+    /// The 32 hex digits of ``hex``, without MLflow's `tr-`.
     public var description: String { hex }
 
-    /// Reads 32 hex digits.
+    /// Reads 32 hex digits, in either case; `nil` for any other length or a character that is not one.
     public init?(hex: some StringProtocol) {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 32, let high = Hex.decode(utf8[0..<16]), let low = Hex.decode(utf8[16..<32]) else {
@@ -35,20 +39,25 @@ public struct TraceID: Sendable, Hashable, CustomStringConvertible {
 
 /// A 64-bit OTLP span id.
 public struct SpanID: Sendable, Hashable, CustomStringConvertible {
+    /// The id as a number. 0 is not a valid OTLP span id; ``random()`` never returns it.
     public var value: UInt64
 
+    /// A span id from its number.
     public init(_ value: UInt64) { self.value = value }
 
     /// 16 lowercase hex digits.
     public var hex: String { Hex.encode(value) }
+    /// The 16 hex digits of ``hex``.
     public var description: String { hex }
 
+    /// Reads 16 hex digits, in either case; `nil` for any other length or a character that is not one.
     public init?(hex: some StringProtocol) {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 16, let value = Hex.decode(utf8[...]) else { return nil }
         self.value = value
     }
 
+    /// A new random span id, never 0. Unique enough to tell spans apart; not meant to be secret.
     public static func random() -> SpanID {
         let v = IDGenerator.next()
         return SpanID(v == 0 ? 1 : v)

@@ -38,6 +38,7 @@ public final class TraceExporter: Service, Sendable {
 
     /// The tracer whose spans this exporter delivers (records nothing when tracing is off).
     public let tracer: MLflowTracer
+    /// The configuration the exporter was made with; without a tracking URI, tracing is off.
     public let configuration: MLflowTracingConfiguration
     private let logger: Logger
     private let inbox: SpanInbox?
@@ -102,6 +103,7 @@ public final class TraceExporter: Service, Sendable {
             ])
     }
 
+    /// The counters since this exporter started, with ``Statistics/pending`` read from the spool now.
     public var statistics: Statistics {
         var s = stats.withLock { $0 }
         s.pending = spool?.totals.count ?? 0

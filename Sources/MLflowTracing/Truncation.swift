@@ -9,6 +9,8 @@ public struct TruncationLimits: Sendable, Hashable {
     /// `mlflow.spanInputs` and `mlflow.spanOutputs`. Default 64 KiB.
     public var inputsOutputs: Int
 
+    /// Limits in UTF-8 bytes, each counting the `…[truncated N bytes]` marker; a limit left out takes
+    /// the default its property names.
     public init(stdout: Int = 4096, stderr: Int = 2048, string: Int = 16_384, inputsOutputs: Int = 65_536) {
         self.stdout = stdout
         self.stderr = stderr

@@ -9,6 +9,7 @@ public struct CapturedOutput: Sendable, Equatable {
     /// Every byte the stream carried.
     public var totalBytes: Int
 
+    /// True when ``head`` holds every byte the stream carried: nothing was cut and ``tail`` is empty.
     public var isComplete: Bool { totalBytes == head.count }
 }
 

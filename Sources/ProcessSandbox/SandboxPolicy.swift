@@ -11,11 +11,16 @@ public struct SandboxPolicy: Sendable, Hashable {
 
     /// What a script may leave in `$SCHEDULERD_ARTIFACTS`.
     public struct Artifacts: Sendable, Hashable {
+        /// Most files accepted (`max_count`); the files after them, in name order, are rejected.
+        /// Default 20.
         public var maxCount: Int
+        /// Most bytes accepted in all (`max_bytes`); a file that would go past it is rejected. Default
+        /// 10 MiB.
         public var maxBytes: Int
         /// Lowercase extensions without the dot.
         public var extensions: Set<String>
 
+        /// Artifact rules; each one left out takes the default its property names.
         public init(
             maxCount: Int = 20, maxBytes: Int = 10 << 20,
             extensions: Set<String> = ["csv", "md", "svg", "json", "txt", "png", "html"]
@@ -26,6 +31,9 @@ public struct SandboxPolicy: Sendable, Hashable {
         }
     }
 
+    /// The policy's name, which a workflow's script node gives as `policy:` and execution records
+    /// report. A policies file allows lowercase letters, digits, `-` and `_`, starting with a letter;
+    /// this type checks nothing.
     public var name: String
     /// Wall-clock limit; then SIGTERM to the whole process group. Default 60 s.
     public var timeout: Duration
@@ -43,15 +51,20 @@ public struct SandboxPolicy: Sendable, Hashable {
     public var processes: Int?
     /// Largest file the script may write (RLIMIT_FSIZE), bytes. Default 256 MiB.
     public var fileSizeBytes: Int?
-    /// Bytes kept per output stream (head and tail); every byte is still read and counted. Default 1 MiB.
+    /// Bytes kept from the start of each output stream (``CapturedOutput/head``), beside a tail of at
+    /// most 64 KiB; every byte is still read and counted. Default 1 MiB.
     public var maxOutputBytes: Int
     /// Whether the script may use the network (only enforceable under bubblewrap). Default false.
     public var network: Bool
     /// Names of the daemon's environment variables the script may see. Default PATH, LANG, LC_ALL, TZ.
     public var environment: [String]
+    /// What the script may leave in `$SCHEDULERD_ARTIFACTS` (`artifacts:`). Default 20 files, 10 MiB
+    /// in all, with the extensions csv, md, svg, json, txt, png and html.
     public var artifacts: Artifacts
+    /// Whether bubblewrap is required (`isolation:`). Default ``Isolation/auto``.
     public var isolation: Isolation
 
+    /// A policy named `name`; every setting left out takes the default its property names.
     public init(
         name: String, timeout: Duration = .seconds(60), grace: Duration = .seconds(5), memoryBytes: Int? = 1 << 30,
         cpuSeconds: Int? = nil, openFiles: Int? = 256, processes: Int? = nil, fileSizeBytes: Int? = 256 << 20,

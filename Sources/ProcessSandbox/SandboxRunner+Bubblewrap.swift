@@ -33,8 +33,12 @@ extension SandboxRunner {
             ))
     }
 
+    /// Why bubblewrap cannot isolate scripts here, as ``probeBubblewrap(at:workRoot:)`` found.
     public struct ProbeFailure: Error, Sendable, CustomStringConvertible {
+        /// One line naming the executable and the cause: not installed, or unable to create namespaces,
+        /// with what bubblewrap itself said.
         public var reason: String
+        /// The same line as ``reason``.
         public var description: String { reason }
     }
 

@@ -12,7 +12,7 @@ public struct SandboxRunner: Sendable {
     public var environment: [String: String]
     /// Where each execution gets its directory (`<root>/<id>/work`, `…/artifacts`).
     public var workRoot: URL
-    /// The bubblewrap executable, when ``probeBubblewrap(at:)`` found it usable; `nil` runs scripts
+    /// The bubblewrap executable, when ``probeBubblewrap(at:workRoot:)`` found it usable; `nil` runs scripts
     /// under resource limits alone.
     public var bubblewrap: String?
     /// The user and group scripts run as. Default: `nobody` (65534) when the daemon runs as root, so that
@@ -20,6 +20,12 @@ public struct SandboxRunner: Sendable {
     /// daemon's; otherwise the daemon's own user.
     public var runAs: (uid: UInt32, gid: UInt32)?
 
+    /// A runner. Scripts run as `nobody` when this process is root, else as its own user; see ``runAs``.
+    /// - Parameters:
+    ///   - environment: the daemon's environment; each policy picks the variables scripts may see.
+    ///   - workRoot: the folder the executions' directories are made in (created when missing).
+    ///   - bubblewrap: a bubblewrap executable that ``probeBubblewrap(at:workRoot:)`` found usable;
+    ///     `nil` runs scripts under resource limits alone.
     public init(environment: [String: String], workRoot: URL, bubblewrap: String? = nil) {
         self.environment = environment
         self.workRoot = workRoot
@@ -27,6 +33,11 @@ public struct SandboxRunner: Sendable {
         self.runAs = geteuid() == 0 ? (65534, 65534) : nil
     }
 
+    /// Runs one script to its end and returns what happened. It never throws: a directory that cannot
+    /// be made, a script that cannot start, a timeout, a non-zero exit, a signal, or output that is not
+    /// a JSON object all end up in ``ExecutionRecord/failure``. Cancelling the calling task ends the
+    /// script as the timeout does (SIGTERM, SIGKILL after the policy's grace) and sets
+    /// ``ExecutionRecord/cancelled``. It returns once the script's process group is gone.
     public func run(_ execution: ScriptExecution) async -> ExecutionRecord {
         let policy = execution.policy
         let clock = ContinuousClock()

@@ -6,12 +6,14 @@ import Foundation
 public struct ScriptExecution: Sendable {
     /// The executable (a script with a `#!` line, or a binary).
     public var script: String
+    /// Passed to the script after its path, each as one argument; no shell reads them.
     public var arguments: [String]
     /// The node's state, as JSON: on stdin and in `$SCHEDULERD_INPUT`.
     public var state: Data
     /// The trigger payload, written to a read-only file named by `$SCHEDULERD_PAYLOAD`; never put in a
     /// command line or a shell string.
     public var payload: Data?
+    /// The limits and permissions the script runs under.
     public var policy: SandboxPolicy
     /// Where accepted artifacts are moved (the run's artifact folder in the data dir); the execution's
     /// own folder is then deleted. `nil` leaves everything in the execution's folder.
@@ -21,6 +23,13 @@ public struct ScriptExecution: Sendable {
     /// replaces: then it is bound read-only. `nil`: the script's own folder only.
     public var readableFolder: String?
 
+    /// A script to run; ``artifactDestination`` and ``readableFolder`` start as `nil`.
+    /// - Parameters:
+    ///   - script: the path of the executable.
+    ///   - arguments: passed after the path; none by default.
+    ///   - state: a JSON object's bytes; `{}` by default.
+    ///   - payload: the trigger's payload; `nil` gives the script an empty payload file.
+    ///   - policy: ``SandboxPolicy/default`` unless given.
     public init(
         script: String, arguments: [String] = [], state: Data = Data("{}".utf8), payload: Data? = nil,
         policy: SandboxPolicy = .default
@@ -35,7 +44,9 @@ public struct ScriptExecution: Sendable {
 
 /// A file the script left in `$SCHEDULERD_ARTIFACTS`.
 public struct Artifact: Sendable, Hashable {
+    /// The file's name, which it keeps when it is moved.
     public var name: String
+    /// Its size in bytes, counted against ``SandboxPolicy/Artifacts/maxBytes``.
     public var bytes: Int
     /// Where it is now: the destination folder, or the execution directory.
     public var path: String
@@ -43,7 +54,11 @@ public struct Artifact: Sendable, Hashable {
 
 /// A file that was not accepted as an artifact, and why.
 public struct RejectedArtifact: Sendable, Hashable {
+    /// The file's name in `$SCHEDULERD_ARTIFACTS`. It is not moved, so it goes with the execution's
+    /// folder when there is an ``ScriptExecution/artifactDestination``.
     public var name: String
+    /// Why it was refused, in words: a symbolic link or other non-regular file, an extension the
+    /// policy does not allow, too many files or bytes, or a move that failed.
     public var reason: String
 }
 
@@ -53,11 +68,19 @@ public struct ExecutionRecord: Sendable {
     public var exitCode: Int32?
     /// The signal that ended it, when one did.
     public var signal: Int32?
+    /// True when the policy's timeout ran out before the script ended; its process group was killed.
     public var timedOut: Bool
+    /// Wall-clock time from the start of ``SandboxRunner/run(_:)`` until the script ended and its
+    /// output was read.
     public var duration: Duration
+    /// The name of the policy the script ran under.
     public var policyName: String
+    /// The policy's timeout, for reports beside ``duration``.
     public var timeout: Duration
+    /// What the script wrote to stdout: the head, kept up to the policy's `maxOutputBytes`, a tail and
+    /// the byte count. Empty when the script never started.
     public var stdout: CapturedOutput
+    /// What the script wrote to stderr, kept like ``stdout``.
     public var stderr: CapturedOutput
     /// Peak resident memory of the script and its waited-for descendants, KiB.
     public var maxRSSKB: Int
@@ -72,9 +95,14 @@ public struct ExecutionRecord: Sendable {
     public var failure: String?
     /// True when the caller cancelled the execution (its task was cancelled) before the script ended.
     public var cancelled = false
+    /// The files accepted from `$SCHEDULERD_ARTIFACTS`, in name order; they are checked once the script
+    /// has ended, whether or not it succeeded.
     public var artifacts: [Artifact] = []
+    /// The files in `$SCHEDULERD_ARTIFACTS` that were refused, in name order, each with its reason.
     public var rejectedArtifacts: [RejectedArtifact] = []
 
+    /// True when ``failure`` is `nil`: the script exited with status 0 and its state update (from
+    /// `$SCHEDULERD_OUTPUT`, else stdout) was a JSON object or empty.
     public var succeeded: Bool { failure == nil }
 
     /// ``outputJSON`` decoded with `JSONSerialization` (numbers and booleans as `Double`).

@@ -32,18 +32,27 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
 
     /// Where and why a condition does not parse: `offset` counts characters from the start.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// Characters from the start of the text to the problem, 0 for the first; add it to the
+        /// condition's column in a file to point at the problem.
         public var offset: Int
+        /// What is wrong and what was expected, to be shown after the quoted condition
+        /// (`expected an operator (and, or, ==, in, …) or the end, found "x" at 10`).
         public var message: String
+        /// The same text as ``message``.
         public var description: String { message }
     }
 
     /// Why a condition could not be evaluated over a state.
     public struct EvaluationError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// Which operand had which type and what the operator needs
+        /// (`score is a string; < compares two numbers or two strings`).
         public var message: String
+        /// The same text as ``message``.
         public var description: String { message }
     }
 
     let root: Node
+    /// The condition's text exactly as it was parsed.
     public let description: String
 
     /// The longest condition accepted, in characters; longer ones would only be unreadable, and the
@@ -80,7 +89,8 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Evaluates the condition over a state.
-    /// - Throws: ``EvaluationError`` when an ordering compares values that have no order.
+    /// - Throws: ``EvaluationError`` when `<`, `<=`, `>` or `>=` meets values that are not two numbers or
+    ///   two strings, or `in` meets a right side or a left side of the wrong type.
     public func evaluate(_ state: JSONValue) throws(EvaluationError) -> Bool {
         try Self.truth(root, state)
     }

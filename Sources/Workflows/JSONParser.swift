@@ -2,10 +2,13 @@ import Foundation
 
 /// Why bytes are not JSON: what was found and where (a byte offset).
 public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, without the position (`unexpected character`, `expected , or }`).
     public var message: String
+    /// Bytes from the start of the input to the problem, 0 for the first.
     public var offset: Int
     /// True when the bytes may well be JSON but nest deeper than the limit the parser was given.
     public var tooDeep = false
+    /// The message with its position: `unexpected end of input at byte 12`.
     public var description: String { "\(message) at byte \(offset)" }
 }
 

@@ -89,12 +89,19 @@ public enum JSONValue: Sendable, Hashable {
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
+    /// `nil` written where a value is expected: ``null``.
     public init(nilLiteral: ()) { self = .null }
+    /// `true` or `false`: ``bool(_:)``.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A whole number such as `3`: ``integer(_:)``, which keeps it from becoming `3.0`.
     public init(integerLiteral value: Int64) { self = .integer(value) }
+    /// A number with a fraction or exponent such as `12.5`: ``number(_:)``.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// A string literal: ``string(_:)``.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An array literal of values: ``array(_:)``.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// A dictionary literal with string keys: ``object(_:)``. When a key repeats, its last value wins.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
@@ -103,6 +110,9 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 // MARK: - JSON text
 
 extension JSONValue: Codable {
+    /// Decodes any JSON value: a number the decoder can read as an `Int64` becomes ``integer(_:)``,
+    /// other numbers ``number(_:)``.
+    /// - Throws: `DecodingError` when the decoder holds something that is not a JSON value.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -122,6 +132,9 @@ extension JSONValue: Codable {
         }
     }
 
+    /// Encodes the value as the JSON it stands for. A number that is not finite (NaN, infinity) is
+    /// encoded as `0`, since JSON cannot hold it; ``jsonText`` writes `null` instead.
+    /// - Throws: what the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -224,5 +237,6 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue: CustomStringConvertible {
+    /// The compact JSON text with sorted keys, as ``jsonText`` writes it.
     public var description: String { jsonText }
 }

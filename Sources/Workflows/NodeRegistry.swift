@@ -18,6 +18,7 @@ public struct NodeRegistry: Sendable {
 
     var handlers: [String: Handler] = [:]
 
+    /// An empty registry; add node kinds with ``register(_:_:)``.
     public init() {}
 
     /// Registers a node kind; a later registration of the same name replaces the earlier one.
@@ -57,8 +58,9 @@ public struct NodeInvocation: Sendable {
     public var state: [String: JSONValue]
     /// The mapping under `with:` in the file (an empty object when absent).
     public var configuration: JSONValue
-    /// 1-based.
+    /// Which attempt this is: 1 for the first, up to the node's `retry.attempts`.
     public var attempt: Int
+    /// The id of the run the node is in, as the run's request gave it (the root span's `run_id` tag).
     public var runID: String
     /// The node's span, to add attributes or events; child spans started inside the handler nest
     /// under it.

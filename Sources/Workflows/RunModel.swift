@@ -11,7 +11,11 @@ public struct RunRequest: Sendable {
     public var payload: Data?
     /// `cron`, `webhook`, `manual`, `catchup` or `reboot`: the root span's `trigger` tag.
     public var trigger: String
+    /// The schedule that fired the run, set as the root span's `schedule_id` tag; `nil` for a run that
+    /// no schedule started (a manual run).
     public var scheduleID: String?
+    /// The run's unique id: the root span's `run_id` tag, the folder name for the run's artifacts, and
+    /// what Swift nodes see as ``NodeInvocation/runID``.
     public var runID: String
     /// More trace tags for the root span (`fire_time`, `delivery_id`, …).
     public var tags: [String: String]
@@ -24,6 +28,9 @@ public struct RunRequest: Sendable {
     /// open by a crash can be closed; `nil`: a new id, starting now. Used only with `traceID`.
     public var rootSpan: (id: String, startNanos: UInt64)?
 
+    /// A request; ``traceID`` and ``rootSpan`` start as `nil`, so the run gets a new random trace.
+    /// The parameters are the properties of the same names; each one left out takes its default: no
+    /// input, payload, schedule, tags or timeout of its own, and the trigger `manual`.
     public init(
         workflow: String, input: [String: JSONValue] = [:], payload: Data? = nil, trigger: String = "manual",
         scheduleID: String? = nil, runID: String, tags: [String: String] = [:], timeout: Duration? = nil
@@ -49,6 +56,8 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 
 /// One node execution (one attempt).
 public struct NodeRecord: Sendable, Codable, Hashable {
+    /// How one attempt ended, written in JSON as the case's name. An attempt that ran past its timeout
+    /// is ``failed``.
     public enum Status: String, Sendable, Codable {
         case succeeded, failed, cancelled
     }
@@ -61,9 +70,13 @@ public struct NodeRecord: Sendable, Codable, Hashable {
     public var kind: String
     /// 1-based order of execution in the run.
     public var step: Int
+    /// Which attempt of the node this was: 1 for the first, more when the node is retried.
     public var attempt: Int
+    /// How the attempt ended.
     public var status: Status
+    /// When the attempt started, by the system clock (`started_at` in JSON).
     public var startedAt: Date
+    /// How long the attempt took, in milliseconds (`duration_ms` in JSON).
     public var durationMs: Double
     /// Why it failed, in one line.
     public var error: String?
@@ -94,15 +107,19 @@ public struct NodeRecord: Sendable, Codable, Hashable {
 
 /// What the caller gets back: everything the store keeps about a run.
 public struct RunResult: Sendable {
+    /// How the run ended.
     public var status: RunStatus
     /// The final state (the state when the run stopped, for runs that did not succeed).
     public var state: [String: JSONValue]
+    /// Every node attempt, in the order the attempts finished; empty when the workflow was not loaded.
     public var nodes: [NodeRecord]
     /// The run's trace, `tr-<32 hex>` as MLflow names it; `nil` when tracing is off.
     public var traceID: String?
     /// Why the run did not succeed, in one line.
     public var error: String?
+    /// When the run started, by the system clock.
     public var startedAt: Date
+    /// How long the run took, measured on a monotonic clock.
     public var duration: Duration
 }
 
@@ -123,6 +140,8 @@ public struct RunStart: Sendable, Hashable {
     /// Nanoseconds since the epoch.
     public var startNanos: UInt64
 
+    /// A start as ``WorkflowRunner/run(_:observe:)`` reports it; the parameters are the properties of
+    /// the same names.
     public init(traceID: String?, rootSpanID: String?, startNanos: UInt64) {
         self.traceID = traceID
         self.rootSpanID = rootSpanID

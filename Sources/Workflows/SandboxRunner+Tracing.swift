@@ -5,6 +5,7 @@ import Tracing
 
 /// A failed script execution, as the TOOL span's exception shows it.
 public struct SandboxFailure: Error, CustomStringConvertible, Sendable {
+    /// The execution's ``ExecutionRecord/failure`` line, unchanged.
     public var description: String
 }
 

@@ -3,12 +3,15 @@
 /// ``maximumIndex``. Writing past an array's end pads it with `null`s, so the bound on the index is
 /// also the bound on what one write can allocate.
 public struct StatePath: Sendable, Hashable, CustomStringConvertible {
+    /// One step of a path: a member of an object, or an element of an array.
     public enum Step: Sendable, Hashable {
         case key(String)
         case index(Int)
     }
 
+    /// The steps in order; never empty, and the first is always a key.
     public var steps: [Step]
+    /// The path's text exactly as it was parsed (`items[0].name`).
     public let description: String
 
     /// The largest index a path may hold: 99,999 (five digits).
@@ -71,7 +74,9 @@ public struct StatePath: Sendable, Hashable, CustomStringConvertible {
         return current
     }
 
-    /// `state` with `value` written at this path, creating objects on the way (arrays must exist).
+    /// `state` with `value` written at this path. Missing objects and arrays on the way are created,
+    /// an array too short for an index is padded with `null`s, and a value of the wrong type in the way
+    /// is replaced.
     public func setting(_ value: JSONValue, in state: JSONValue) -> JSONValue {
         Self.set(value, steps: steps[...], in: state)
     }

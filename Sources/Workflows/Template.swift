@@ -21,7 +21,9 @@ public struct Template: Sendable, Hashable {
 
     /// Why a template does not parse.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What is wrong, quoting the text: an unclosed `{{`, or braces that hold no state path.
         public var message: String
+        /// The same text as ``message``.
         public var description: String { message }
     }
 

@@ -5,6 +5,8 @@ public struct Workflow: Sendable {
     public var name: String
     /// The `workflow` trace tag; defaults to the name.
     public var type: String
+    /// The file's `description:`, for people reading the file; runs and traces do not use it. `nil` when
+    /// absent.
     public var description: String?
     /// The first node.
     public var entry: String
@@ -27,10 +29,15 @@ public struct Workflow: Sendable {
 
 /// One node of a workflow.
 public struct WorkflowNode: Sendable {
+    /// The node's id, its key under `nodes:`: letters, digits, `_` and `-`, starting with a letter or
+    /// `_`, at most 64 characters, and never `end`. It names the node's span and its records.
     public var id: String
+    /// What the node does; a file gives it with exactly one of `script`, `http`, `workflow`, `route`,
+    /// `set` or `swift`.
     public var kind: Kind
     /// Where the run goes after the node; route nodes choose at run time instead.
     public var next: Next
+    /// How often a failed attempt is tried again (`retry:`); one attempt and no retry by default.
     public var retry: Retry
     /// The longest one attempt may take; `nil`: only the run's timeout applies.
     public var timeout: Duration?
@@ -38,9 +45,12 @@ public struct WorkflowNode: Sendable {
     public var continueOnError: Bool
     /// State keys whose lists the node's update appends to instead of replacing.
     public var append: Set<String>
+    /// The node's `description:`, for people reading the file; runs and traces do not use it. `nil`
+    /// when absent.
     public var description: String?
-    /// Line and column of the node's id in its file.
+    /// The 1-based line of the node's id in its file.
     public var line: Int
+    /// The 1-based column of the node's id on its ``line``.
     public var column: Int
 
     /// What the node does.
@@ -63,10 +73,16 @@ public struct WorkflowNode: Sendable {
 
     /// Attempts and the wait between them (doubling from `backoff` up to `maxBackoff`).
     public struct Retry: Sendable, Hashable {
+        /// How many attempts the node gets at most, the first included: 1 to 100 in a file; 1 (no retry)
+        /// by default. Only failures are retried, not cancellation.
         public var attempts: Int
+        /// The wait before the second attempt (`backoff`), doubled before each later one; 1 s by
+        /// default, 0 allowed.
         public var backoff: Duration
+        /// The longest wait between two attempts (`max_backoff`); 60 s by default.
         public var maxBackoff: Duration
 
+        /// Retry settings; each one left out takes the default its property names.
         public init(attempts: Int = 1, backoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(60)) {
             self.attempts = attempts
             self.backoff = backoff
@@ -90,16 +106,25 @@ public struct WorkflowNode: Sendable {
         public var path: String
         /// Absolute.
         public var resolvedPath: String
+        /// The name of the sandbox policy the script runs under (`policy:`), a key of
+        /// ``WorkflowCatalog/policies``; `default` when the file names none.
         public var policy: String
+        /// Constant arguments passed to the script after its path (`args:`); they do not read the state.
         public var arguments: [String]
     }
 
     /// One HTTP request.
     public struct HTTPRequest: Sendable {
+        /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE` or `HEAD`, upper case; `GET` when the file gives none.
         public var method: String
+        /// Where the request goes. It may read the state (`{{ day }}`) and name environment variables
+        /// (`${NAME}`); rendered, it must be an `http://` or `https://` URL with a host, or the attempt
+        /// fails.
         public var url: Template
         /// Header values may name environment variables as `${NAME}`.
         public var headers: [(name: String, value: Template)]
+        /// The body, rendered from the state and sent as JSON (with `Content-Type: application/json`
+        /// unless a header sets one); `nil` sends none. `GET` and `HEAD` requests have none.
         public var body: Template?
         /// The state key for the response; `nil`: an object response is the update itself.
         public var output: String?
@@ -107,6 +132,7 @@ public struct WorkflowNode: Sendable {
 
     /// Delegation to another workflow, in the same trace.
     public struct Delegation: Sendable {
+        /// The name of the workflow to run; it must be loaded in the same ``WorkflowCatalog``.
         public var workflow: String
         /// The sub-workflow's input, built from the state; `nil`: the whole state.
         public var input: [String: Template]?
@@ -116,6 +142,7 @@ public struct WorkflowNode: Sendable {
 
     /// Ordered conditions; the first that holds picks the next node.
     public struct Route: Sendable {
+        /// Each `when:` condition with the node id (or `end`) that its `next:` names, in file order.
         public var cases: [(condition: Condition, next: String)]
         /// When no condition holds: a node id or `end`.
         public var defaultNext: String

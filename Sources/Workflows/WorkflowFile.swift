@@ -72,6 +72,8 @@ public enum WorkflowFile {
         /// The Swift node kinds registered.
         public var nodeKinds: Set<String>
 
+        /// A context; the parameters are the properties of the same names. With no `nodeKinds`, a file
+        /// with a `swift:` node is refused.
         public init(directory: URL, policies: [String: SandboxPolicy], nodeKinds: Set<String> = []) {
             self.directory = directory
             self.policies = policies

@@ -43,6 +43,9 @@ public struct WorkflowRunner: Sendable {
         /// the system's CAs.
         public var tls: TLSOptions
 
+        /// A configuration; the parameters are the properties of the same names. Left out: no
+        /// environment (so any `${NAME}` in a header fails its request), artifacts left in the sandbox's
+        /// folders, 30 s per HTTP request, and the system's CAs.
         public init(
             sandbox: SandboxRunner, environment: [String: String] = [:], artifactsDirectory: URL? = nil,
             httpTimeout: Duration = .seconds(30), tls: TLSOptions = TLSOptions()
@@ -55,7 +58,9 @@ public struct WorkflowRunner: Sendable {
         }
     }
 
+    /// The workflows this runner can run, and the policies their scripts use.
     public let catalog: WorkflowCatalog
+    /// Where the runs' spans go; ``MLflowTracer/disabled`` runs them without traces.
     public let tracer: MLflowTracer
     let configuration: Configuration
     /// Sends the `http` nodes' requests, keeping connections to their servers alive between runs.
@@ -63,6 +68,14 @@ public struct WorkflowRunner: Sendable {
     let registry: NodeRegistry
     let logger: Logger
 
+    /// A runner. It opens no connection until an `http` node sends its first request.
+    /// - Parameters:
+    ///   - catalog: the workflows it can run.
+    ///   - tracer: makes each run's trace.
+    ///   - configuration: the sandbox and the settings of `http` nodes.
+    ///   - registry: the Swift node kinds; the catalog must have been checked against its
+    ///     ``NodeRegistry/kinds``, or a `swift:` node fails its attempt at run time.
+    ///   - logger: receives a line per finished run and per failed node attempt.
     public init(
         catalog: WorkflowCatalog, tracer: MLflowTracer, configuration: Configuration, registry: NodeRegistry = .init(),
         logger: Logger = Logger(label: "schedulerd.workflows")

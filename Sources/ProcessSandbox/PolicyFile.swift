@@ -2,18 +2,6 @@ import Foundation
 import Support
 import Yams
 
-/// Every problem found in a policies file, each with its file, line and column, what is wrong and what
-/// is allowed. Nothing from an invalid file is used.
-public struct PolicyFileError: Error, Sendable, CustomStringConvertible {
-    /// `schedules/policies.yaml:7:14: policy "analysis": timeout "5x" is not a duration; …`
-    public typealias Problem = FileProblem
-
-    /// Every problem, in the order found.
-    public var problems: [Problem]
-    /// The problems, one per line.
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
-}
-
 /// Reads named sandbox policies (`schedules/policies.yaml`):
 ///
 /// ```yaml
@@ -43,21 +31,21 @@ public enum PolicyFile {
 
     /// Parses a policies file.
     /// - Returns: every policy by name, `default` included.
-    /// - Throws: ``PolicyFileError`` listing every problem.
-    public static func parse(_ text: String, file: String) throws(PolicyFileError) -> [String: SandboxPolicy] {
-        var problems: [PolicyFileError.Problem] = []
+    /// - Throws: ``SandboxError`` listing every problem.
+    public static func parse(_ text: String, file: String) throws(SandboxError) -> [String: SandboxPolicy] {
+        var problems: [SandboxError.Problem] = []
         func problem(_ node: Node?, _ message: String) { problems.append(FileProblem(file: file, at: node, message)) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw PolicyFileError(problems: [FileProblem(file: file, syntax: error)])
+            throw SandboxError(problems: [FileProblem(file: file, syntax: error)])
         }
         var policies = ["default": SandboxPolicy.default]
         guard let root else { return policies }
         guard let top = root.mapping else {
             problem(root, "must be a mapping with one key, policies")
-            throw PolicyFileError(problems: problems)
+            throw SandboxError(problems: problems)
         }
         for (key, value) in top where key.string != "policies" {
             problem(key, "unknown key \"\(key.string ?? "?")\"; allowed: policies")
@@ -65,11 +53,11 @@ public enum PolicyFile {
         }
         guard let list = top.first(where: { $0.key.string == "policies" })?.value else {
             problem(root, "has no policies key")
-            throw PolicyFileError(problems: problems)
+            throw SandboxError(problems: problems)
         }
         guard let named = list.mapping else {
             problem(list, "policies must map names to settings")
-            throw PolicyFileError(problems: problems)
+            throw SandboxError(problems: problems)
         }
         for (nameNode, settings) in named {
             guard let name = nameNode.string,
@@ -193,7 +181,7 @@ public enum PolicyFile {
             }
             policies[name] = policy
         }
-        guard problems.isEmpty else { throw PolicyFileError(problems: problems) }
+        guard problems.isEmpty else { throw SandboxError(problems: problems) }
         return policies
     }
 

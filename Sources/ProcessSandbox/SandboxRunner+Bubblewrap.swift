@@ -8,10 +8,10 @@ extension SandboxRunner {
     /// - Parameter workRoot: where the probe's directory is made; scripts' user (`nobody` under root)
     ///   must be able to reach it, so give the runner's own work root (default: the temporary folder).
     public static func probeBubblewrap(at path: String = "/usr/bin/bwrap", workRoot: URL? = nil) async -> Result<
-        String, ProbeFailure
+        String, SandboxError
     > {
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            return .failure(ProbeFailure(reason: "\(path) is not installed (Debian package bubblewrap)"))
+            return .failure(SandboxError(bubblewrapUnusable: "\(path) is not installed (Debian package bubblewrap)"))
         }
         let probeRoot = (workRoot ?? FileManager.default.temporaryDirectory).appendingPathComponent(
             "bwrap-probe-\(UUID().uuidString)")
@@ -27,19 +27,10 @@ extension SandboxRunner {
         let detail = String(decoding: record.stderr.head.prefix(300), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         return .failure(
-            ProbeFailure(
-                reason:
+            SandboxError(
+                bubblewrapUnusable:
                     "\(path) cannot create namespaces here: \(detail.isEmpty ? record.failure ?? "unknown error" : detail)"
             ))
-    }
-
-    /// Why bubblewrap cannot isolate scripts here, as ``probeBubblewrap(at:workRoot:)`` found.
-    public struct ProbeFailure: Error, Sendable, CustomStringConvertible {
-        /// One line naming the executable and the cause: not installed, or unable to create namespaces,
-        /// with what bubblewrap itself said.
-        public var reason: String
-        /// The same line as ``reason``.
-        public var description: String { reason }
     }
 
     /// bubblewrap's command line: a read-only view of `/`, private `/tmp`, `/proc` and `/dev`, the

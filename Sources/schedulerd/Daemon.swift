@@ -100,7 +100,7 @@ struct Daemon {
         case .failure(let failure):
             logger.warning(
                 "bubblewrap is not usable; scripts run with resource limits only (no namespaces)",
-                metadata: ["reason": .string(failure.reason)])
+                metadata: ["reason": .string(failure.description)])
         }
         let sandbox = SandboxRunner(
             environment: configuration.environment, workRoot: data.appendingPathComponent("work"),

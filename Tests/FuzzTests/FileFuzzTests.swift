@@ -85,7 +85,7 @@ struct FileFuzzTests {
             corpus: [try String(contentsOf: Self.schedules.appendingPathComponent("policies.yaml"), encoding: .utf8)],
             dictionary: Self.yamlWords)
         try await fuzz("policy files", make: { mutator.next() }) { text in
-            do throws(PolicyFileError) {
+            do throws(SandboxError) {
                 let policies = try PolicyFile.parse(text, file: "policies.yaml")
                 for policy in policies.values {
                     if let memory = policy.memoryBytes, memory <= 0 || memory > PolicyFile.maximumSize {
@@ -123,7 +123,7 @@ struct FileFuzzTests {
             return
         }
         #expect(entry.definition.input == ["x": .string(huge), "t": "12:30"])
-        #expect(throws: PolicyFileError.self) {
+        #expect(throws: SandboxError.self) {
             try PolicyFile.parse("policies:\n  p:\n    processes: \(huge)\n", file: "policies.yaml")
         }
         let context = WorkflowFile.Context(directory: Self.schedules, policies: ["default": .default])

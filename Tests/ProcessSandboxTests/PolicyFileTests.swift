@@ -90,7 +90,9 @@ struct PolicyFileTests {
         "broken YAML and a wrong top level are refused",
         arguments: ["policies: [a, b", "- just a list", "rules:\n  a: {}"])
     func structure(_ text: String) {
-        #expect(throws: PolicyFileError.self) { try PolicyFile.parse(text, file: "p.yaml") }
+        let error = #expect(throws: SandboxError.self) { try PolicyFile.parse(text, file: "p.yaml") }
+        #expect(error?.code == .invalidPolicies)
+        #expect(error?.problems.isEmpty == false)
     }
 
     @Test("durations and sizes", arguments: [("90s", 90), ("5m", 300), ("1h30m", 5400), ("2d", 172_800), ("45", 45)])

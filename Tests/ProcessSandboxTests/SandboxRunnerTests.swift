@@ -243,7 +243,7 @@ func bubblewrap() async throws -> String {
     switch await SandboxRunner.probeBubblewrap() {
     case .success(let path): return path
     case .failure(let failure):
-        Issue.record("bubblewrap is needed for this test: \(failure.reason)")
+        Issue.record("bubblewrap is needed for this test: \(failure)")
         throw failure
     }
 }

@@ -25,7 +25,7 @@ struct StoreTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mig-\(UUID()).sqlite").path
         do {
             let queue = try DatabaseQueue(path: path)
-            try SQLiteStore.migrator.migrate(queue, upTo: "v2: webhook schemes and secret rotation")
+            try SQLiteMigrations.migrator.migrate(queue, upTo: "v2: webhook schemes and secret rotation")
             try await queue.write { db in
                 try db.execute(
                     sql: """

@@ -3,6 +3,10 @@ import GRDB
 
 /// One row of the `run` table, column for column (see ``SQLiteMigrations``): instants are whole
 /// milliseconds, the state its raw name. ``RunRecord`` is what the rest of the daemon sees.
+///
+/// It is read through `Decodable` but written through ``databaseValue(_:)``, not `Encodable`: a timer
+/// tick stores thousands of runs in one transaction, and encoding each through `Encodable` and a
+/// dictionary of named arguments took twice as long as the whole insert did with bound values.
 struct RunRow: SQLiteRow {
     static let databaseTableName = "run"
 
@@ -74,15 +78,51 @@ struct RunRow: SQLiteRow {
 
     /// Stores a new run unless its schedule has a run with its dedupe key already, in which case the
     /// statement changes nothing (`ON CONFLICT … DO NOTHING`). Any other conflict, such as a taken id,
-    /// is still an error. The columns are the row's coding keys, bound by name.
+    /// is still an error. The columns are the coding keys, in order; bind ``databaseValues``.
     static let insertUnlessDuplicateSQL: String = {
         let columns = CodingKeys.allCases.map(\.rawValue)
         return """
             INSERT INTO run (\(columns.joined(separator: ", ")))
-            VALUES (\(columns.map { ":" + $0 }.joined(separator: ", ")))
+            VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
             ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
             """
     }()
+
+    /// The value this row stores in `column`. The switch names every column, so a column added to
+    /// `CodingKeys` does not compile until it is written here too.
+    func databaseValue(_ column: CodingKeys) -> DatabaseValue {
+        switch column {
+        case .id: id.databaseValue
+        case .scheduleID: scheduleID.databaseValue
+        case .workflow: workflow.databaseValue
+        case .trigger: trigger.databaseValue
+        case .nominalTimeMs: nominalTimeMs.databaseValue
+        case .dedupeKey: dedupeKey.databaseValue
+        case .state: state.databaseValue
+        case .queuedAtMs: queuedAtMs.databaseValue
+        case .notBeforeMs: notBeforeMs.databaseValue
+        case .startedAtMs: startedAtMs.databaseValue
+        case .finishedAtMs: finishedAtMs.databaseValue
+        case .traceID: traceID.databaseValue
+        case .rootSpanID: rootSpanID.databaseValue
+        case .rootStartNanos: rootStartNanos.databaseValue
+        case .inputJSON: inputJSON.databaseValue
+        case .payload: payload.databaseValue
+        case .outputJSON: outputJSON.databaseValue
+        case .error: error.databaseValue
+        case .nodesJSON: nodesJSON.databaseValue
+        }
+    }
+
+    /// The row's values in the order of `CodingKeys`, the columns of ``insertUnlessDuplicateSQL``.
+    var databaseValues: [DatabaseValue] {
+        CodingKeys.allCases.map(databaseValue)
+    }
+
+    /// Gives GRDB's persistence methods the same values as ``databaseValues``.
+    func encode(to container: inout PersistenceContainer) {
+        for column in CodingKeys.allCases { container[column.rawValue] = databaseValue(column) }
+    }
 
     /// The run this row stores. A state name this version does not know (a hand-edited row) reads as
     /// `failed`.

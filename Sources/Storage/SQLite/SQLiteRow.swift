@@ -1,12 +1,12 @@
 import GRDB
 
 /// A row of one of the store's tables as a GRDB record: its properties are the table's columns
-/// (`Codable`, named by `CodingKeys`), so GRDB fetches, inserts and updates it without hand-written
+/// (`Decodable`, named by `CodingKeys`), so GRDB fetches, inserts and updates it without hand-written
 /// column lists. Each table's row type converts to and from the public record it stores.
-protocol SQLiteRow: Codable, FetchableRecord, PersistableRecord {}
+protocol SQLiteRow: Decodable, FetchableRecord, PersistableRecord {}
 
 extension SQLiteRow {
-    /// Decodes `row` through the `Codable` columns. Nothing here traps: a value that does not fit its
+    /// Decodes `row` through the `Decodable` columns. Nothing here traps: a value that does not fit its
     /// column's Swift type (text in an integer column, `NULL` where a value belongs, as only a
     /// hand-edited database can hold) is thrown as ``StorageError`` `.database`, naming the table and
     /// the row's id but none of its values, which may hold webhook secrets or payloads.

@@ -152,8 +152,7 @@ extension SQLiteStore {
     /// Inserts a run with `statement` (``insertRunStatement(_:)``).
     /// - Returns: true when it was stored, false when its schedule has its dedupe key already.
     static func insert(_ run: RunRecord, with statement: Statement, _ db: Database) throws -> Bool {
-        let columns = try RunRow(newRun: run).databaseDictionary
-        try statement.execute(arguments: StatementArguments(columns as [String: (any DatabaseValueConvertible)?]))
+        try statement.execute(arguments: StatementArguments(RunRow(newRun: run).databaseValues))
         return db.changesCount > 0
     }
 }

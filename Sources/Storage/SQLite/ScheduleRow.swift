@@ -3,7 +3,8 @@ import GRDB
 
 /// One row of the `schedule` table, column for column (see ``SQLiteMigrations``): instants are whole
 /// milliseconds, policies their raw names. ``ScheduleRecord`` is what the rest of the daemon sees.
-struct ScheduleRow: SQLiteRow {
+/// GRDB inserts and updates it through its `Encodable` conformance.
+struct ScheduleRow: SQLiteRow, Encodable {
     static let databaseTableName = "schedule"
 
     var id: String

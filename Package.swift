@@ -113,6 +113,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "StorageTesting", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "schedulerd",
             dependencies: [
@@ -175,8 +176,12 @@ let package = Package(
             dependencies: [
                 "Scheduling", "Storage", "Workflows", "Cron", "SchedulerTesting",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "StorageTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

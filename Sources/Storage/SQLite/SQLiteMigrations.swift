@@ -1,0 +1,140 @@
+import GRDB
+
+/// The SQLite schema's history: every migration the store has ever shipped, in order.
+///
+/// GRDB records each applied migration's name in the database (`grdb_migrations`), so the names and the
+/// SQL below are part of every existing database: never edit or reorder a migration; change the schema
+/// by registering a new one after the last, additive where it can be.
+///
+/// ```swift
+/// try SQLiteMigrations.migrator.migrate(pool)  // what SQLiteStore.init does
+/// ```
+enum SQLiteMigrations {
+    /// A migrator that brings a database of any earlier version (or an empty one) up to the current schema.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: schedules and runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL UNIQUE,
+                        cron TEXT,
+                        time_zone TEXT NOT NULL,
+                        webhook INTEGER NOT NULL DEFAULT 0,
+                        webhook_secret TEXT,
+                        workflow TEXT NOT NULL,
+                        input_json TEXT NOT NULL DEFAULT '{}',
+                        overlap TEXT NOT NULL,
+                        catchup_window_seconds INTEGER NOT NULL,
+                        catchup_mode TEXT NOT NULL,
+                        jitter_seconds INTEGER NOT NULL DEFAULT 0,
+                        timeout_seconds INTEGER,
+                        paused INTEGER NOT NULL DEFAULT 0,
+                        pause_note TEXT,
+                        remaining_runs INTEGER,
+                        source TEXT,
+                        last_fire_seconds INTEGER,
+                        created_at_ms INTEGER NOT NULL,
+                        updated_at_ms INTEGER NOT NULL,
+                        CHECK (cron IS NOT NULL OR webhook = 1),
+                        CHECK (jitter_seconds >= 0 AND catchup_window_seconds >= 0),
+                        CHECK (timeout_seconds IS NULL OR timeout_seconds > 0),
+                        CHECK (remaining_runs IS NULL OR remaining_runs >= 0)
+                    );
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        schedule_id TEXT REFERENCES schedule(id) ON DELETE SET NULL,
+                        workflow TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        nominal_time_ms INTEGER,
+                        dedupe_key TEXT,
+                        state TEXT NOT NULL,
+                        queued_at_ms INTEGER NOT NULL,
+                        not_before_ms INTEGER,
+                        started_at_ms INTEGER,
+                        finished_at_ms INTEGER,
+                        trace_id TEXT,
+                        root_span_id TEXT,
+                        root_start_nanos INTEGER,
+                        input_json TEXT NOT NULL DEFAULT '{}',
+                        payload BLOB,
+                        output_json TEXT,
+                        error TEXT,
+                        nodes_json TEXT,
+                        UNIQUE (schedule_id, dedupe_key)
+                    );
+                    CREATE INDEX run_schedule ON run(schedule_id, id);
+                    CREATE INDEX run_state ON run(state) WHERE state IN ('queued', 'running');
+                    """)
+        }
+        migrator.registerMigration("v2: webhook schemes and secret rotation") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE schedule ADD COLUMN webhook_scheme TEXT;
+                    ALTER TABLE schedule ADD COLUMN webhook_secret_env TEXT;
+                    ALTER TABLE schedule ADD COLUMN webhook_previous_secret TEXT;
+                    ALTER TABLE schedule ADD COLUMN webhook_previous_until_ms INTEGER;
+                    UPDATE schedule SET webhook_scheme = 'github' WHERE webhook = 1;
+                    """)
+        }
+        // Manual schedules (neither cron nor webhook): SQLite cannot drop a CHECK, so the table is
+        // rebuilt (create, copy, drop, rename; foreign keys are checked at the end of the migration).
+        migrator.registerMigration("v3: manual schedules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule_v3 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL UNIQUE,
+                        cron TEXT,
+                        time_zone TEXT NOT NULL,
+                        webhook INTEGER NOT NULL DEFAULT 0,
+                        webhook_secret TEXT,
+                        workflow TEXT NOT NULL,
+                        input_json TEXT NOT NULL DEFAULT '{}',
+                        overlap TEXT NOT NULL,
+                        catchup_window_seconds INTEGER NOT NULL,
+                        catchup_mode TEXT NOT NULL,
+                        jitter_seconds INTEGER NOT NULL DEFAULT 0,
+                        timeout_seconds INTEGER,
+                        paused INTEGER NOT NULL DEFAULT 0,
+                        pause_note TEXT,
+                        remaining_runs INTEGER,
+                        source TEXT,
+                        last_fire_seconds INTEGER,
+                        created_at_ms INTEGER NOT NULL,
+                        updated_at_ms INTEGER NOT NULL,
+                        webhook_scheme TEXT,
+                        webhook_secret_env TEXT,
+                        webhook_previous_secret TEXT,
+                        webhook_previous_until_ms INTEGER,
+                        CHECK (jitter_seconds >= 0 AND catchup_window_seconds >= 0),
+                        CHECK (timeout_seconds IS NULL OR timeout_seconds > 0),
+                        CHECK (remaining_runs IS NULL OR remaining_runs >= 0)
+                    );
+                    INSERT INTO schedule_v3 (
+                        id, name, cron, time_zone, webhook, webhook_secret, workflow, input_json, overlap,
+                        catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused, pause_note,
+                        remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms, webhook_scheme,
+                        webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms)
+                    SELECT
+                        id, name, cron, time_zone, webhook, webhook_secret, workflow, input_json, overlap,
+                        catchup_window_seconds, catchup_mode, jitter_seconds, timeout_seconds, paused, pause_note,
+                        remaining_runs, source, last_fire_seconds, created_at_ms, updated_at_ms, webhook_scheme,
+                        webhook_secret_env, webhook_previous_secret, webhook_previous_until_ms
+                    FROM schedule;
+                    DROP TABLE schedule;
+                    ALTER TABLE schedule_v3 RENAME TO schedule;
+                    """)
+        }
+        // The remaining-runs count a definition declared, so re-applying an unchanged file keeps the
+        // count the schedule has come down to; the per-schedule cron overrides.
+        migrator.registerMigration("v4: declared remaining runs, day match and DST overrides") { db in
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN remaining_runs_declared INTEGER")
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN day_match TEXT")
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN dst_gap TEXT")
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN dst_fold TEXT")
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+import Support
+
+/// The `run` table: ``SchedulerStore``'s run half.
+extension SQLiteStore {
+    /// Stores a new run.
+    /// - Returns: false, storing nothing, when the run's schedule has a run with its dedupe key already.
+    public func insertRun(_ run: RunRecord) async throws -> Bool {
+        try await write { db in try Self.insert(run, with: Self.insertRunStatement(db), db) }
+    }
+
+    /// Stores new runs, then applies `updates` in order, in one transaction.
+    /// - Returns: the ids of the new runs stored; a run whose schedule has its dedupe key already is not.
+    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> Set<String> {
+        guard !runs.isEmpty || !updates.isEmpty else { return [] }
+        return try await write { db in
+            var stored: Set<String> = []
+            if !runs.isEmpty {
+                let insert = try Self.insertRunStatement(db)
+                for run in runs where try Self.insert(run, with: insert, db) { stored.insert(run.id) }
+            }
+            let started = try db.cachedStatement(
+                sql: """
+                    UPDATE run SET state = 'running', started_at_ms = :at, root_span_id = :rootSpanID,
+                        root_start_nanos = :rootStartNanos
+                    WHERE id = :id
+                    """)
+            let nodes = try db.cachedStatement(sql: "UPDATE run SET nodes_json = :json WHERE id = :id")
+            // Output and nodes given as nil keep what the run has (the nodes written while it ran).
+            let finished = try db.cachedStatement(
+                sql: """
+                    UPDATE run SET state = :state, finished_at_ms = :at, output_json = coalesce(:outputJSON, output_json),
+                        error = :error, nodes_json = coalesce(:nodesJSON, nodes_json)
+                    WHERE id = :id
+                    """)
+            for update in updates {
+                switch update {
+                case .started(let id, let at, let rootSpanID, let rootStartNanos):
+                    try started.execute(arguments: [
+                        "at": at.milliseconds, "rootSpanID": rootSpanID, "rootStartNanos": rootStartNanos, "id": id,
+                    ])
+                case .nodes(let id, let json):
+                    try nodes.execute(arguments: ["json": json, "id": id])
+                case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON):
+                    try finished.execute(arguments: [
+                        "state": state.rawValue, "at": at.milliseconds, "outputJSON": outputJSON, "error": error,
+                        "nodesJSON": nodesJSON, "id": id,
+                    ])
+                }
+            }
+            return stored
+        }
+    }
+
+    /// The run of a schedule with this dedupe key, if any.
+    public func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {
+        try await read { db in
+            try RunRow.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM run WHERE schedule_id = ? AND dedupe_key = ?"),
+                arguments: [scheduleID, dedupeKey]
+            )?.record
+        }
+    }
+
+    /// The run with this id, if any.
+    public func run(id: String) async throws -> RunRecord? {
+        try await read { db in
+            try RunRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM run WHERE id = ?"), arguments: [id])?.record
+        }
+    }
+
+    /// At most `limit` runs, newest first (ids sort by creation); of one schedule when `scheduleID` is
+    /// given; with ids below `before` when it is given, which pages on from a previous page's last id.
+    public func runs(scheduleID: String?, limit: Int, before: String?) async throws -> [RunRecord] {
+        try await read { db in
+            var request = RunRow.order(Column(RunRow.CodingKeys.id).desc).limit(limit)
+            if let scheduleID { request = request.filter(Column(RunRow.CodingKeys.scheduleID) == scheduleID) }
+            if let before { request = request.filter(Column(RunRow.CodingKeys.id) < before) }
+            return try request.fetchAll(db).map(\.record)
+        }
+    }
+
+    /// The runs in any of `states`, oldest first; none for an empty set.
+    public func runs(in states: Set<RunState>) async throws -> [RunRecord] {
+        try await read { db in
+            try RunRow.filter(states.map(\.rawValue).contains(Column(RunRow.CodingKeys.state)))
+                .order(Column(RunRow.CodingKeys.id)).fetchAll(db).map(\.record)
+        }
+    }
+
+    /// Deletes up to `limit` runs in a final state that ended before `cutoff`, oldest first, in one
+    /// transaction.
+    /// - Returns: the ids deleted, oldest first.
+    public func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
+        let finalStates = RunState.allCases.filter(\.isFinal).map(\.rawValue)
+        let cutoffMs = Int64(saturating: (cutoff.timeIntervalSince1970 * 1000).rounded(.down))
+        // Run ids sort by creation time, and a run is made before it ends: the primary key bounds the scan.
+        let bound = SortableID.lowest("run", at: cutoff)
+        let id = Column(RunRow.CodingKeys.id)
+        return try await write { db in
+            let ids = try RunRow.select(id, as: String.self)
+                .filter(
+                    id < bound && Column(RunRow.CodingKeys.finishedAtMs) < cutoffMs
+                        && finalStates.contains(Column(RunRow.CodingKeys.state))
+                )
+                .order(id).limit(limit).fetchAll(db)
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                try RunRow.deleteAll(db, keys: ids[start..<min(start + 500, ids.count)])
+            }
+            return ids
+        }
+    }
+
+    /// How many runs are in each state; a state without runs has no entry.
+    public func runCounts() async throws -> [RunState: Int] {
+        try await read { db in
+            var counts: [RunState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM run GROUP BY state") {
+                // A state this version does not know (a hand-edited row) is not counted.
+                if let state = RunState(rawValue: try row.decode(String.self, forColumn: "state")) {
+                    counts[state] = try row.decode(Int.self, forColumn: "n")
+                }
+            }
+            return counts
+        }
+    }
+
+    /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
+    /// - Returns: the runs by schedule id.
+    public func latestRuns() async throws -> [String: RunRecord] {
+        try await read { db in
+            let rows = try RunRow.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM run WHERE id IN (
+                        SELECT max(id) FROM run WHERE schedule_id IS NOT NULL AND state != 'skipped'
+                        GROUP BY schedule_id)
+                    """)
+            var latest: [String: RunRecord] = [:]
+            for row in rows {
+                if let scheduleID = row.scheduleID { latest[scheduleID] = row.record }
+            }
+            return latest
+        }
+    }
+
+    /// The statement that stores a new run unless its dedupe key is taken, prepared once per connection.
+    static func insertRunStatement(_ db: Database) throws -> Statement {
+        try db.cachedStatement(sql: RunRow.insertUnlessDuplicateSQL)
+    }
+
+    /// Inserts a run with `statement` (``insertRunStatement(_:)``).
+    /// - Returns: true when it was stored, false when its schedule has its dedupe key already.
+    static func insert(_ run: RunRecord, with statement: Statement, _ db: Database) throws -> Bool {
+        try statement.execute(arguments: StatementArguments(RunRow(newRun: run).databaseValues))
+        return db.changesCount > 0
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+/// The `schedule` table: ``SchedulerStore``'s schedule half, and the timer's fires.
+extension SQLiteStore {
+    /// Adds a schedule.
+    /// - Throws: ``StorageError`` `.duplicateName` when the name is taken, `.database` otherwise.
+    public func insertSchedule(_ schedule: ScheduleRecord) async throws {
+        try await write { db in try Self.insert(schedule, db) }
+    }
+
+    /// Replaces the schedule with `schedule`'s id, every column.
+    /// - Throws: ``StorageError`` `.notFound` when there is none, `.duplicateName` when another schedule
+    ///   has the new name.
+    public func updateSchedule(_ schedule: ScheduleRecord) async throws {
+        try await write { db in try Self.update(schedule, db) }
+    }
+
+    /// Deletes a schedule; its runs stay, their `scheduleID` set to `nil` (`ON DELETE SET NULL`).
+    /// - Returns: false when there was no schedule with that id.
+    public func deleteSchedule(id: String) async throws -> Bool {
+        try await write { db in try ScheduleRow.deleteOne(db, key: id) }
+    }
+
+    /// Deletes, then replaces, then inserts, in one transaction, so that a name given up by a deleted
+    /// or renamed schedule can be taken by another in the same call. The first failure undoes it all.
+    /// - Throws: the first failure's ``StorageError``; nothing is changed.
+    public func applySchedules(insert: [ScheduleRecord], update: [ScheduleRecord], delete: [String]) async throws {
+        try await write { db in
+            for id in delete { try ScheduleRow.deleteOne(db, key: id) }
+            for schedule in update { try Self.update(schedule, db) }
+            for schedule in insert { try Self.insert(schedule, db) }
+        }
+    }
+
+    /// The schedule with this id, if any.
+    public func schedule(id: String) async throws -> ScheduleRecord? {
+        try await read { db in
+            try ScheduleRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM schedule WHERE id = ?"), arguments: [id])?
+                .record
+        }
+    }
+
+    /// The schedule with this name, if any.
+    public func schedule(named name: String) async throws -> ScheduleRecord? {
+        try await read { db in
+            try ScheduleRow.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM schedule WHERE name = ?"), arguments: [name]
+            )?.record
+        }
+    }
+
+    /// Every schedule, ordered by name.
+    public func schedules() async throws -> [ScheduleRecord] {
+        try await read { db in
+            try ScheduleRow.order(Column(ScheduleRow.CodingKeys.name)).fetchAll(db).map(\.record)
+        }
+    }
+
+    /// Stores a tick's runs and moves each schedule's cursor, in one transaction. The cursor only moves
+    /// forward; the remaining runs are set as given; a pause note pauses the schedule, and its absence
+    /// leaves the pause and note as they were.
+    /// - Returns: the ids of the runs stored; a run whose schedule has its dedupe key already is not.
+    public func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String> {
+        let now = Date().milliseconds
+        return try await write { db in
+            var stored: Set<String> = []
+            let advance = try db.cachedStatement(
+                sql: """
+                    UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, :cursor), :cursor),
+                        remaining_runs = :remainingRuns, paused = paused OR :pauses,
+                        pause_note = coalesce(:pauseNote, pause_note), updated_at_ms = :now
+                    WHERE id = :id
+                    """)
+            let insert = try Self.insertRunStatement(db)
+            for item in fires {
+                for run in item.runs where try Self.insert(run, with: insert, db) { stored.insert(run.id) }
+                try advance.execute(arguments: [
+                    "cursor": item.cursor, "remainingRuns": item.remainingRuns, "pauses": item.pauseNote != nil,
+                    "pauseNote": item.pauseNote, "now": now, "id": item.scheduleID,
+                ])
+            }
+            return stored
+        }
+    }
+
+    /// Inserts `schedule`, telling a taken name from other refusals.
+    static func insert(_ schedule: ScheduleRecord, _ db: Database) throws {
+        do {
+            try ScheduleRow(schedule).insert(db)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw duplicateName(schedule.name)
+        }
+    }
+
+    /// Rewrites every column of the schedule with `schedule`'s id.
+    static func update(_ schedule: ScheduleRecord, _ db: Database) throws {
+        do {
+            try ScheduleRow(schedule).update(db)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw duplicateName(schedule.name)
+        } catch RecordError.recordNotFound {
+            throw StorageError(code: .notFound, message: "no schedule with id \(schedule.id)")
+        }
+    }
+
+    private static func duplicateName(_ name: String) -> StorageError {
+        StorageError(code: .duplicateName, message: "a schedule named \"\(name)\" exists already; names are unique")
+    }
+}

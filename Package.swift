@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Workflows", targets: ["Workflows"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Scheduling", targets: ["Scheduling"]),
+        .library(name: "SchedulerAPI", targets: ["SchedulerAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -76,6 +77,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "SchedulerAPI", swiftSettings: swiftSettings),
         .target(
             name: "Workflows",
             dependencies: [
@@ -197,6 +199,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SchedulerAPITests", dependencies: ["SchedulerAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ScheduleCLITests",
             dependencies: ["schedule", "SchedulerTesting"],

@@ -62,9 +62,11 @@ struct Daemon {
             throw DaemonError(
                 description: "the workflow files in \(configuration.schedulesDirectory.path) are not valid:\n\(error)")
         }
+        // The scheduler is not made yet: it reads every stored schedule when it starts.
         try await Self.applyScheduleFiles(
-            directory: configuration.schedulesDirectory, catalog: catalog, store: store,
-            environment: configuration.environment, logger: logger)
+            directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
+            schedules: ScheduleService(store: store, scheduler: nil, environment: configuration.environment),
+            logger: logger)
         // Schedules that fire on other days under Vixie cron's day rule than under the old reading.
         let storedSchedules = try await store.schedules()
         for schedule in storedSchedules {
@@ -234,16 +236,16 @@ struct Daemon {
             },
             logger: Logger(label: "schedulerd.http"))
 
+        let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
         let hangup = HangupService(
             logger: logger,
             reload: { [configuration, logger] in
                 do {
                     let catalog = try WorkflowCatalog.load(directory: configuration.schedulesDirectory)
+                    // Runs use the new workflows before the scheduler reads the schedules that name them.
                     try await Self.applyScheduleFiles(
-                        directory: configuration.schedulesDirectory, catalog: catalog, store: store,
-                        environment: configuration.environment, logger: logger)
-                    adopt(catalog)
-                    try await scheduler.reload()
+                        directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
+                        schedules: schedules, logger: logger, beforeCommit: { adopt(catalog) })
                     checkWorkflows(Set(catalog.workflows.keys), try await store.schedules())
                     logger.info(
                         "reloaded the schedules directory",
@@ -306,48 +308,36 @@ struct Daemon {
         return token
     }
 
-    /// Makes the stored schedules match `<schedules>/*.yaml`: creates and updates them, deletes the
-    /// ones that came from files that are gone. Schedules added through the API stay.
-    /// - Parameter environment: the daemon's environment (`webhook_secret_env` is checked in it), the
-    ///   same one the webhooks read their secrets from.
+    /// Makes the stored schedules match `<schedules>/*.yaml` through `schedules`: creates and
+    /// updates them, deletes the ones that came from files that are gone. Schedules added through the
+    /// API stay. All or nothing: when a file is not valid, nothing changes.
+    /// - Parameters:
+    ///   - workflows: the names of the workflows the schedules are checked against.
+    ///   - beforeCommit: runs once the files are known to be valid, before anything is stored.
     static func applyScheduleFiles(
-        directory: URL, catalog: WorkflowCatalog, store: SQLiteStore, environment: [String: String], logger: Logger
+        directory: URL, workflows: Set<String>, schedules: ScheduleService, logger: Logger,
+        beforeCommit: () -> Void = {}
     ) async throws {
-        let entries: [ScheduleFile.Entry]
-        switch ScheduleFile.load(directory: directory, workflows: Set(catalog.workflows.keys)) {
-        case .failure(let error):
-            throw DaemonError(description: "the schedule files in \(directory.path) are not valid:\n\(error)")
-        case .success(let loaded): entries = loaded
+        let plan: SchedulePlan
+        do {
+            plan = try await schedules.planFiles(in: directory, workflows: workflows)
+        } catch let error as ScheduleServiceError {
+            throw DaemonError(description: error.message)
         }
-        let existing = try await store.schedules()
-        // Sources are full paths, so schedules applied from another directory are not pruned here.
-        let root = directory.absoluteURL.standardizedFileURL.resolvingSymlinksInPath()
-        let desired = entries.map {
-            SchedulePlan.Desired(
-                definition: $0.definition,
-                source: root.appendingPathComponent(($0.file as NSString).lastPathComponent).path)
-        }
-        switch SchedulePlan.make(
-            desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true,
-            directory: root.path, environment: environment)
-        {
-        case .failure(let problems):
-            throw DaemonError(description: "the schedule files are not valid:\n\(problems)")
-        case .success(let plan):
-            guard !plan.isEmpty else { return }
-            try await store.applySchedules(insert: plan.creates, update: plan.updates, delete: plan.deletes.map(\.id))
-            logger.info(
-                "applied the schedule files",
-                metadata: [
-                    "created": .stringConvertible(plan.creates.count),
-                    "updated": .stringConvertible(plan.updates.count),
-                    "deleted": .stringConvertible(plan.deletes.count),
-                ])
-            for name in plan.secrets.keys.sorted() {
-                logger.notice(
-                    "a webhook secret was made for a schedule file; get one to give the sender with `schedule secret rotate`, or set webhook_secret_env in the file",
-                    metadata: ["schedule": .string(name)])
-            }
+        beforeCommit()
+        try await schedules.commit(plan)
+        guard !plan.isEmpty else { return }
+        logger.info(
+            "applied the schedule files",
+            metadata: [
+                "created": .stringConvertible(plan.creates.count),
+                "updated": .stringConvertible(plan.updates.count),
+                "deleted": .stringConvertible(plan.deletes.count),
+            ])
+        for name in plan.secrets.keys.sorted() {
+            logger.notice(
+                "a webhook secret was made for a schedule file; get one to give the sender with `schedule secret rotate`, or set webhook_secret_env in the file",
+                metadata: ["schedule": .string(name)])
         }
     }
 }

@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Scheduling", "Storage", "Workflows", "Cron", "ProcessSandbox",
+                "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Cron", "ProcessSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Scheduling",
             dependencies: [
-                "Cron", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox",
+                "Cron", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "SchedulerAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Scheduling", "Storage", "Workflows", "SchedulerTesting",
+                "HTTPAPI", "Scheduling", "SchedulerAPI", "Storage", "Workflows", "SchedulerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

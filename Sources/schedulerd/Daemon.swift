@@ -139,7 +139,7 @@ struct Daemon {
         let checkWorkflows: @Sendable (Set<String>, [ScheduleRecord]) -> Void = { [logger] loaded, schedules in
             var count = 0
             for schedule in schedules {
-                guard let problem = AdminAPI.problem(schedule, workflows: loaded) else { continue }
+                guard let problem = ScheduleService.problem(schedule, workflows: loaded) else { continue }
                 count += 1
                 logger.warning(
                     "a schedule cannot run: \(problem); restore the workflow file or remove the schedule",
@@ -166,10 +166,11 @@ struct Daemon {
             executor.replace(makeRunner(catalog))
             names.withLock { $0 = Set(catalog.workflows.keys) }
         }
+        let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
         let trackingURI = tracing.trackingURI
         let api = AdminAPI(
             .init(
-                store: store, scheduler: scheduler, workflows: { names.withLock { $0 } }, token: token,
+                schedules: schedules, scheduler: scheduler, workflows: { names.withLock { $0 } }, token: token,
                 traceURL: { trace in
                     guard let uri = trackingURI, let experiment = exporter.experimentID else { return nil }
                     let base =
@@ -195,7 +196,7 @@ struct Daemon {
                         return (false, "the scheduler is starting or stopping")
                     }
                     return (true, "store answers, scheduler running")
-                }, environment: configuration.environment, webhooks: configuration.webhooks,
+                }, webhooks: configuration.webhooks,
                 reloadWorkflows: { [configuration, logger] swap in
                     let catalog: WorkflowCatalog
                     do {
@@ -236,7 +237,6 @@ struct Daemon {
             },
             logger: Logger(label: "schedulerd.http"))
 
-        let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
         let hangup = HangupService(
             logger: logger,
             reload: { [configuration, logger] in

@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "schedule",
             dependencies: [
-                "Cron", "Workflows", "Scheduling", "MLflowTracing",
+                "Cron", "Workflows", "Scheduling", "SchedulerAPI", "MLflowTracing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

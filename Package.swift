@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Workflows", targets: ["Workflows"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Scheduling", targets: ["Scheduling"]),
+        .library(name: "SchedulerAPI", targets: ["SchedulerAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -62,7 +63,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Scheduling", "Storage", "Workflows", "Cron", "Support",
+                "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Cron", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "Scheduling",
             dependencies: [
-                "Cron", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "Support",
+                "Cron", "Storage", "Workflows", "MLflowTracing", "SchedulerAPI", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -83,6 +84,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "SchedulerAPI", swiftSettings: swiftSettings),
         .target(
             name: "Workflows",
             dependencies: [
@@ -130,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "schedule",
             dependencies: [
-                "Cron", "HTTPClient", "Workflows", "Scheduling", "Support",
+                "Cron", "HTTPClient", "Workflows", "Scheduling", "SchedulerAPI", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -200,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Scheduling", "Storage", "Workflows", "Support", "SchedulerTesting",
+                "HTTPAPI", "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Support", "SchedulerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -209,6 +211,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SchedulerAPITests", dependencies: ["SchedulerAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ScheduleCLITests",
             dependencies: ["schedule", "SchedulerTesting"],

@@ -5,10 +5,14 @@ import Support
 import Workflows
 
 /// A schedule as people write it (the API's JSON body, a `schedules/*.yaml` file, `schedule add`
-/// flags), before it is checked and stored.
-public struct ScheduleDefinition: Sendable, Hashable, Codable {
+/// flags), before it is checked and stored. The API carries it as `SchedulerAPI.ScheduleFields`
+/// (`ScheduleDefinition+Wire.swift`).
+public struct ScheduleDefinition: Sendable, Hashable {
+    /// 1-64 lowercase letters, digits, `_` and `-` (``namePattern``); a file's default is its name.
     public var name: String?
+    /// A cron expression (`docs/cron.md`).
     public var cron: String?
+    /// Also (or only) fire on `POST /hooks/NAME`.
     public var webhook: Bool?
     /// Neither cron nor webhook: the schedule runs only when asked (`schedule run`).
     public var manual: Bool?
@@ -16,7 +20,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var webhookScheme: String?
     /// An environment variable of the daemon that holds the webhook secret (instead of a generated one).
     public var webhookSecretEnv: String?
+    /// The workflow each run runs.
     public var workflow: String?
+    /// The IANA zone the cron expression is read in (default UTC).
     public var timeZone: String?
     /// A JSON object merged over the workflow's initial state.
     public var input: JSONValue?
@@ -30,8 +36,11 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public var jitter: String?
     /// The run's timeout (`20m`).
     public var timeout: String?
+    /// Whether to store it paused; `nil` keeps a stored schedule's pause as it is.
     public var paused: Bool?
+    /// Why it is paused.
     public var pauseNote: String?
+    /// Pause it after this many runs; `nil`: no limit.
     public var remainingRuns: Int?
     /// `and`: with both day fields restricted, a day must match both (default `or`).
     public var dayMatch: String?
@@ -40,22 +49,7 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     /// A wall time repeated by fall-back: `first` (default), `last`, `both`.
     public var dstFold: String?
 
-    /// Every field a definition has, as written in JSON (an API body with another one is refused).
-    public static let fields = Set(CodingKeys.allCases.map(\.rawValue))
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused
-        case timeZone = "time_zone"
-        case webhookScheme = "webhook_scheme"
-        case webhookSecretEnv = "webhook_secret_env"
-        case catchupMode = "catchup_mode"
-        case pauseNote = "pause_note"
-        case remainingRuns = "remaining_runs"
-        case dayMatch = "day_match"
-        case dstGap = "dst_gap"
-        case dstFold = "dst_fold"
-    }
-
+    /// A definition; every field left out takes its default when it is checked.
     public init(
         name: String? = nil, cron: String? = nil, webhook: Bool? = nil, workflow: String? = nil,
         timeZone: String? = nil, input: JSONValue? = nil, overlap: String? = nil, catchup: String? = nil,
@@ -90,13 +84,17 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     public struct Problem: Sendable, Hashable, CustomStringConvertible {
         /// The field as written in files and JSON (`cron`, `time_zone`, …).
         public var field: String
+        /// What is wrong with it, and how to fix it.
         public var message: String
+        /// `field: message`.
         public var description: String { "\(field): \(message)" }
     }
 
     /// Every problem found in one definition.
     public struct Problems: Error, Sendable, CustomStringConvertible {
+        /// The problems, in the order the fields were checked.
         public var problems: [Problem]
+        /// Every problem, separated by `; `.
         public var description: String { problems.map(\.description).joined(separator: "; ") }
     }
 
@@ -106,7 +104,9 @@ public struct ScheduleDefinition: Sendable, Hashable, Codable {
     /// A checked definition: the record to store and, when a webhook secret was made for it, that
     /// secret as the sender needs it (shown once; for `token` only its hash is stored).
     public struct Validated: Sendable {
+        /// The schedule to store.
         public var record: ScheduleRecord
+        /// The webhook secret made for it, as the sender needs it; `nil` when none was made.
         public var secret: String?
     }
 

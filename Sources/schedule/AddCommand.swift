@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Scheduling
-import Workflows
+import SchedulerAPI
 
 /// `schedule add`: creates a schedule on the daemon.
 struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
@@ -84,26 +83,26 @@ struct AddCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     func run() async throws {
         await Self.guarded {
-            let definition = ScheduleDefinition(
-                name: name, cron: cron, webhook: webhook ? true : nil, workflow: workflow, timeZone: timeZone,
+            let fields = ScheduleFields(
+                name: name, cron: cron, webhook: webhook ? true : nil, manual: manual ? true : nil,
+                webhookScheme: webhookScheme, workflow: workflow, timeZone: timeZone,
                 input: input.isEmpty ? nil : try parseInputs(input), overlap: overlap, catchup: catchup,
                 catchupMode: catchupMode, jitter: jitter, timeout: timeout, paused: paused ? true : nil,
-                remainingRuns: remainingRuns, webhookScheme: webhookScheme, manual: manual ? true : nil,
-                dayMatch: dayMatch, dstGap: dstGap, dstFold: dstFold)
-            let encoder = JSONEncoder()
-            let body = try JSONValue(json: encoder.encode(definition))
+                remainingRuns: remainingRuns, dayMatch: dayMatch, dstGap: dstGap, dstFold: dstFold)
             let client = DaemonClient()
-            let answer = try await client.request("POST", "/api/v1/schedules", body: body)
+            let answer = try await client.request(
+                "POST", "/api/v1/schedules", body: fields, as: ScheduleWithSecret.self)
             if json {
                 print(answer.jsonText)
                 return
             }
-            print(Table.text(answer["id"]))
-            if let path = answer["webhook_path"]?.stringValue {
-                print("webhook: POST \(client.base)\(path)")
-                let scheme = Table.text(answer["webhook_scheme"])
-                let use = scheme == "token" ? "send it as Authorization: Bearer" : "sign requests with it"
-                print("secret:  \(Table.text(answer["webhook_secret"]))  (shown once; \(use); scheme \(scheme))")
+            let created = answer.value
+            print(created.schedule.id)
+            if let trigger = created.schedule.webhookTrigger {
+                print("webhook: POST \(client.base)\(trigger.path)")
+                let use = trigger.scheme == "token" ? "send it as Authorization: Bearer" : "sign requests with it"
+                print(
+                    "secret:  \(Table.text(created.webhookSecret))  (shown once; \(use); scheme \(trigger.scheme))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SchedulerAPI
 import Scheduling
 import Support
 import Workflows
@@ -41,7 +42,7 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
             // Each schedule remembers its file's full path: --prune deletes only what this directory
             // applied before, never the schedules of another one.
             let root = url.absoluteURL.standardizedFileURL.resolvingSymlinksInPath()
-            var items: [JSONValue] = []
+            var items: [ApplyRequest.Item] = []
             var problems: [String] = []
             let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             for name in names.sorted()
@@ -52,8 +53,9 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
                 {
                 case .failure(let error): problems += error.problems.map(\.description)
                 case .success(let entry):
-                    let definition = try JSONValue(json: JSONEncoder().encode(entry.definition))
-                    items.append(["source": .string(root.appendingPathComponent(name).path), "schedule": definition])
+                    items.append(
+                        .init(
+                            source: root.appendingPathComponent(name).path, schedule: ScheduleFields(entry.definition)))
                 }
             }
             guard problems.isEmpty else {
@@ -62,19 +64,18 @@ struct ApplyCommand: AsyncParsableCommand, DaemonCommandRunner {
             }
             let answer = try await DaemonClient().request(
                 "POST", "/api/v1/apply",
-                body: [
-                    "schedules": .array(items), "prune": .bool(prune), "dry_run": .bool(dryRun),
-                    "directory": .string(root.path),
-                ])
+                body: ApplyRequest(schedules: items, prune: prune, dryRun: dryRun, directory: root.path),
+                as: ApplyResult.self)
             if json {
                 print(answer.jsonText)
                 return
             }
-            for (mark, key) in [("+", "create"), ("~", "update"), ("-", "delete"), ("=", "unchanged")] {
-                for name in answer[key]?.arrayValue ?? [] { print("\(mark) \(Table.text(name))") }
+            let plan = answer.value
+            for (mark, names) in [("+", plan.create), ("~", plan.update), ("-", plan.delete), ("=", plan.unchanged)] {
+                for name in names { print("\(mark) \(name)") }
             }
-            for (name, secret) in (answer["webhook_secrets"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-                print("webhook secret for \(name): \(Table.text(secret))  (shown once)")
+            for (name, secret) in (plan.webhookSecrets ?? [:]).sorted(by: { $0.key < $1.key }) {
+                print("webhook secret for \(name): \(secret)  (shown once)")
             }
             if dryRun { print("(dry run: nothing changed)") }
         }

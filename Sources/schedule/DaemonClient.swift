@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HTTPClient
+import SchedulerAPI
+import Scheduling
 import Workflows
 
 /// Talks to the daemon's admin API: finds it through `SCHEDULERD_URL` and the token through
@@ -40,14 +42,27 @@ struct DaemonClient {
         }
     }
 
-    /// Sends a request and returns the JSON answer of a 2xx response.
+    /// A 2xx answer: its body read as the route's wire type, and as the JSON it is (what `--json`
+    /// prints).
+    struct Reply<Value> {
+        var value: Value
+        var json: JSONValue
+
+        /// The answer as compact JSON with sorted keys.
+        var jsonText: String { json.jsonText }
+    }
+
+    /// Sends a request and reads the answer of a 2xx response as `Answer`.
+    /// - Parameter body: the request's wire type, sent as JSON; `nil`: no body.
     /// - Throws: ``Failure`` with the daemon's error message, or where it looked when it is not there.
-    func request(_ method: String, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+    func request<Answer: Decodable>(
+        _ method: String, _ path: String, body: (any Encodable)? = nil, as answer: Answer.Type
+    ) async throws -> Reply<Answer> {
         var headers = [("Accept", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         var bytes: [UInt8] = []
         if let body {
-            bytes = Array(body.jsonText.utf8)
+            bytes = Array(try WireFormat.encode(body))
             headers.append(("Content-Type", "application/json"))
         }
         let response: HTTPClient.Response
@@ -61,13 +76,14 @@ struct DaemonClient {
                     + "(scripts/run starts it with the examples), or set SCHEDULERD_URL to where it listens",
                 status: 3)
         }
-        let value = (try? JSONValue(json: Data(response.body))) ?? .null
+        let data = Data(response.body)
         guard (200..<300).contains(response.status) else {
-            var message = value["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+            let refusal = try? WireFormat.decode(ErrorResponse.self, from: data)
+            var message = refusal?.error.message ?? "HTTP \(response.status)"
             // Problems with files (apply) are listed one per line, after the message.
-            for problem in value["error"]?["problems"]?.arrayValue ?? [] where problem["source"] != nil {
-                message +=
-                    "\n  \(Table.text(problem["source"])): \(Table.text(problem["field"])): \(Table.text(problem["message"]))"
+            for problem in refusal?.error.problems ?? [] {
+                guard let source = problem.source else { continue }
+                message += "\n  \(source): \(problem.field): \(problem.message)"
             }
             if response.status == 401 {
                 message +=
@@ -77,7 +93,12 @@ struct DaemonClient {
             }
             throw Failure(description: message, status: response.status == 404 ? 4 : 1)
         }
-        return value
+        do {
+            return Reply(
+                value: try WireFormat.decode(answer, from: data), json: (try? JSONValue(json: data)) ?? .null)
+        } catch {
+            throw Failure(description: "cannot read schedulerd's answer to \(method) \(path): \(error)")
+        }
     }
 }
 
@@ -121,29 +142,43 @@ enum Table {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
-    static func text(_ value: JSONValue?) -> String {
-        switch value {
-        case .string(let s)?: return s
-        case .integer(let n)?: return String(n)
-        case .number(let x)?: return String(x)
-        case .bool(let b)?: return b ? "yes" : "no"
-        case .null?, nil: return "-"
-        case let other?: return other.jsonText
-        }
+    /// A value as a table shows it; `-` for none.
+    static func text(_ value: String?) -> String {
+        value ?? "-"
     }
 
-    /// `2024-03-10T03:00:00.123Z` → `2024-03-10 03:00:00Z`.
-    static func time(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue else { return "-" }
+    /// A number as a table shows it; `-` for none.
+    static func text(_ value: Int?) -> String {
+        value.map(String.init) ?? "-"
+    }
+
+    /// `yes` or `no`.
+    static func text(_ value: Bool) -> String {
+        value ? "yes" : "no"
+    }
+
+    /// JSON as compact text with sorted keys.
+    static func text(_ value: OpaqueJSON) -> String {
+        JSONValue(value).jsonText
+    }
+
+    /// `2024-03-10T03:00:00+01:00` → `2024-03-10 03:00:00+01:00`; `-` for none.
+    static func time(_ text: String?) -> String {
+        guard let text else { return "-" }
         var short = text.replacingOccurrences(of: "T", with: " ")
         if let dot = short.firstIndex(of: ".") { short = String(short[..<dot]) + "Z" }
         return short
+    }
+
+    /// An instant in UTC to the second: `2024-03-10 03:00:00Z`; `-` for none.
+    static func time(_ date: Date?) -> String {
+        time(date.map(APITimestamp.format))
     }
 }
 
 /// `key=value` pairs from `--input`: values that parse as JSON keep their type (`n=3`, `ok=true`,
 /// `list=[1,2]`), anything else is a string.
-func parseInputs(_ pairs: [String]) throws -> JSONValue {
+func parseInputs(_ pairs: [String]) throws -> OpaqueJSON {
     var object: [String: JSONValue] = [:]
     for pair in pairs {
         guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
@@ -154,5 +189,5 @@ func parseInputs(_ pairs: [String]) throws -> JSONValue {
         let raw = String(pair[pair.index(after: eq)...])
         object[key] = (try? JSONValue(json: Data(raw.utf8))) ?? .string(raw)
     }
-    return .object(object)
+    return OpaqueJSON(.object(object))
 }

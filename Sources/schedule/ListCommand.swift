@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Workflows
+import SchedulerAPI
 
 /// `schedule list`: every schedule with its next fire and last run.
 struct ListCommand: AsyncParsableCommand, DaemonCommandRunner {
@@ -13,25 +13,24 @@ struct ListCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     func run() async throws {
         await Self.guarded {
-            let answer = try await DaemonClient().request("GET", "/api/v1/schedules")
+            let answer = try await DaemonClient().request("GET", "/api/v1/schedules", as: ScheduleList.self)
             if json {
                 print(answer.jsonText)
                 return
             }
-            let schedules = answer["schedules"]?.arrayValue ?? []
-            guard !schedules.isEmpty else {
+            let items = answer.value.schedules
+            guard !items.isEmpty else {
                 print("no schedules; add one with `schedule add` or `schedule apply DIR`")
                 return
             }
-            let rows = schedules.map { s -> [String] in
-                var trigger = [s["cron"]?.stringValue, s["webhook"] == true ? "webhook" : nil].compactMap { $0 }
+            let rows = items.map { item -> [String] in
+                let s = item.schedule
+                var trigger = [s.cron, s.webhook ? "webhook" : nil].compactMap { $0 }
                 if trigger.isEmpty { trigger = ["manual"] }
                 return [
-                    Table.text(s["name"]), trigger.joined(separator: " + "), Table.text(s["time_zone"]),
-                    Table.text(s["workflow"]),
-                    s["paused"] == true ? "paused" : Table.time(s["next_fires"]?.arrayValue?.first),
-                    s["last_run"].map { Table.text($0["state"]) } ?? "-",
-                    s["problem"]?.stringValue ?? "",
+                    s.name, trigger.joined(separator: " + "), s.timeZone, s.workflow,
+                    s.paused ? "paused" : Table.time(s.nextFires?.first), Table.text(item.lastRun?.state),
+                    item.problem ?? "",
                 ]
             }
             print(Table.render(["NAME", "TRIGGER", "ZONE", "WORKFLOW", "NEXT FIRE", "LAST", "PROBLEM"], rows))
@@ -53,35 +52,38 @@ struct ShowCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     func run() async throws {
         await Self.guarded {
-            let s = try await DaemonClient().request("GET", "/api/v1/schedules/\(Path.escape(schedule))")
+            let answer = try await DaemonClient().request(
+                "GET", "/api/v1/schedules/\(Path.escape(schedule))", as: ScheduleDetail.self)
             if json {
-                print(s.jsonText)
+                print(answer.jsonText)
                 return
             }
-            print("\(Table.text(s["name"]))  (\(Table.text(s["id"])))")
-            for (label, key) in [
-                ("cron", "cron"), ("time zone", "time_zone"), ("webhook", "webhook"), ("workflow", "workflow"),
-                ("input", "input"), ("overlap", "overlap"), ("catch-up", "catchup"), ("catch-up mode", "catchup_mode"),
-                ("jitter", "jitter"), ("timeout", "timeout"), ("remaining runs", "remaining_runs"),
-                ("source", "source"),
+            let detail = answer.value
+            let s = detail.schedule
+            print("\(s.name)  (\(s.id))")
+            for (label, value) in [
+                ("cron", Table.text(s.cron)), ("time zone", s.timeZone), ("webhook", Table.text(s.webhook)),
+                ("workflow", s.workflow), ("input", Table.text(s.input)), ("overlap", s.overlap),
+                ("catch-up", s.catchup), ("catch-up mode", s.catchupMode), ("jitter", s.jitter),
+                ("timeout", Table.text(s.timeout)), ("remaining runs", Table.text(s.remainingRuns)),
+                ("source", Table.text(s.source)),
             ] {
-                print("  \(label.padding(toLength: 15, withPad: " ", startingAt: 0))\(Table.text(s[key]))")
+                print("  \(label.padding(toLength: 15, withPad: " ", startingAt: 0))\(value)")
             }
-            if s["paused"] == true { print("  paused         \(Table.text(s["pause_note"]))") }
-            if let problem = s["problem"]?.stringValue { print("  PROBLEM        \(problem)") }
-            let fires = s["next_fires"]?.arrayValue ?? []
+            if s.paused { print("  paused         \(Table.text(s.pauseNote))") }
+            if let problem = detail.problem { print("  PROBLEM        \(problem)") }
+            let fires = s.nextFires ?? []
             if !fires.isEmpty {
                 print("next fires:")
-                for fire in fires { print("  \(Table.text(fire))") }
+                for fire in fires { print("  \(fire)") }
             }
-            let runs = s["runs"]?.arrayValue ?? []
-            print(runs.isEmpty ? "no runs yet" : "last runs:")
-            for run in runs {
-                let link = run["trace_url"]?.stringValue ?? Table.text(run["trace_id"])
+            print(detail.runs.isEmpty ? "no runs yet" : "last runs:")
+            for run in detail.runs {
+                let link = run.traceURL ?? Table.text(run.traceID)
                 print(
-                    "  \(Table.text(run["id"]))  \(Table.text(run["trigger"]).padding(toLength: 8, withPad: " ", startingAt: 0))"
-                        + "  \(Table.text(run["state"]).padding(toLength: 11, withPad: " ", startingAt: 0))"
-                        + "  \(Table.time(run["started_at"]))  \(link)")
+                    "  \(run.id)  \(run.trigger.padding(toLength: 8, withPad: " ", startingAt: 0))"
+                        + "  \(run.state.padding(toLength: 11, withPad: " ", startingAt: 0))"
+                        + "  \(Table.time(run.startedAt))  \(link)")
             }
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Workflows
+import SchedulerAPI
 
 /// `schedule run`: starts a schedule's workflow now (trigger `manual`).
 struct RunCommand: AsyncParsableCommand, DaemonCommandRunner {
@@ -29,38 +29,35 @@ struct RunCommand: AsyncParsableCommand, DaemonCommandRunner {
     func run() async throws {
         await Self.guarded {
             let client = DaemonClient()
-            var body: [String: JSONValue] = [:]
-            if !input.isEmpty { body["input"] = try parseInputs(input) }
-            let started = try await client.request(
-                "POST", "/api/v1/schedules/\(Path.escape(schedule))/run", body: .object(body))
-            let id = Table.text(started["run_id"])
+            let body = ManualRunRequest(input: input.isEmpty ? nil : try parseInputs(input))
+            let answer = try await client.request(
+                "POST", "/api/v1/schedules/\(Path.escape(schedule))/run", body: body, as: StartedRun.self)
+            let started = answer.value
+            let id = started.runID
             guard wait else {
-                print(
-                    json
-                        ? started.jsonText
-                        : "run \(id)  trace \(Table.text(started["trace_url"] ?? started["trace_id"]))")
+                print(json ? answer.jsonText : "run \(id)  trace \(Table.text(started.traceURL ?? started.traceID))")
                 return
             }
-            if !json { print("run \(id)  trace \(Table.text(started["trace_url"] ?? started["trace_id"]))") }
+            if !json { print("run \(id)  trace \(Table.text(started.traceURL ?? started.traceID))") }
             var shown = 0
             while true {
-                let run = try await client.request("GET", "/api/v1/runs/\(id)")
-                let nodes = run["nodes"]?.arrayValue ?? []
+                let reply = try await client.request("GET", "/api/v1/runs/\(id)", as: Run.self)
+                let run = reply.value
                 if !json {
-                    for node in nodes.dropFirst(shown) {
-                        let mark = node["status"] == "succeeded" ? "ok  " : "FAIL"
-                        let ms = node["duration_ms"]?.doubleValue.map { String(format: "%.0f ms", $0) } ?? ""
-                        let error = node["error"]?.stringValue.map { "  \($0)" } ?? ""
-                        print("  \(mark) \(Table.text(node["node"])) \(ms)\(error)")
+                    for node in run.nodes.dropFirst(shown) {
+                        let mark = node.status == "succeeded" ? "ok  " : "FAIL"
+                        let ms = node.durationMs.map { String(format: "%.0f ms", $0) } ?? ""
+                        let error = node.error.map { "  \($0)" } ?? ""
+                        print("  \(mark) \(Table.text(node.node)) \(ms)\(error)")
                     }
                 }
-                shown = nodes.count
-                let state = Table.text(run["state"])
+                shown = run.nodes.count
+                let state = run.state
                 if !["queued", "running"].contains(state) {
                     if json {
-                        print(run.jsonText)
+                        print(reply.jsonText)
                     } else {
-                        let error = run["error"]?.stringValue.map { ": \($0)" } ?? ""
+                        let error = run.error.map { ": \($0)" } ?? ""
                         print("\(state)\(error)")
                     }
                     let codes: [String: Int32] = [
@@ -94,22 +91,20 @@ struct RunsCommand: AsyncParsableCommand, DaemonCommandRunner {
         await Self.guarded {
             var path = "/api/v1/runs?limit=\(limit)"
             if let schedule { path += "&schedule=\(Path.escape(schedule))" }
-            let answer = try await DaemonClient().request("GET", path)
+            let answer = try await DaemonClient().request("GET", path, as: RunList.self)
             if json {
                 print(answer.jsonText)
                 return
             }
-            let runs = answer["runs"]?.arrayValue ?? []
+            let runs = answer.value.runs
             guard !runs.isEmpty else {
                 print("no runs yet")
                 return
             }
             let rows = runs.map { r -> [String] in
                 [
-                    Table.text(r["id"]), Table.text(r["workflow"]), Table.text(r["trigger"]), Table.text(r["state"]),
-                    Table.time(r["started_at"] ?? r["queued_at"]),
-                    r["duration_ms"]?.doubleValue.map { String(format: "%.0f ms", $0) } ?? "-",
-                    Table.text(r["trace_id"]),
+                    r.id, r.workflow, r.trigger, r.state, Table.time(r.startedAt),
+                    r.durationMs.map { String(format: "%.0f ms", Double($0)) } ?? "-", Table.text(r.traceID),
                 ]
             }
             print(Table.render(["RUN", "WORKFLOW", "TRIGGER", "STATE", "STARTED", "DURATION", "TRACE"], rows))
@@ -147,18 +142,22 @@ struct CancelCommand: AsyncParsableCommand, DaemonCommandRunner {
     func run() async throws {
         await Self.guarded {
             let client = DaemonClient()
-            let body: JSONValue = reason.map { ["reason": .string($0)] } ?? .object([:])
-            var answer = try await client.request("POST", "/api/v1/runs/\(Path.escape(run))/cancel", body: body)
-            if wait && answer["state"] == "cancelling" {
+            let cancel = try await client.request(
+                "POST", "/api/v1/runs/\(Path.escape(run))/cancel", body: CancelRunRequest(reason: reason),
+                as: CancelledRun.self)
+            var state = cancel.value.state
+            var jsonText = cancel.jsonText
+            if wait && state == "cancelling" {
                 while true {
-                    answer = try await client.request("GET", "/api/v1/runs/\(Path.escape(run))")
-                    if !["queued", "running"].contains(Table.text(answer["state"])) { break }
+                    let stopped = try await client.request("GET", "/api/v1/runs/\(Path.escape(run))", as: Run.self)
+                    (state, jsonText) = (stopped.value.state, stopped.jsonText)
+                    if !["queued", "running"].contains(state) { break }
                     try await Task.sleep(for: .milliseconds(200))
                 }
             }
             if json {
-                print(answer.jsonText)
-            } else if answer["state"] == "cancelling" {
+                print(jsonText)
+            } else if state == "cancelling" {
                 print("cancelling \(run): its scripts are being stopped")
             } else {
                 print("cancelled \(run)")

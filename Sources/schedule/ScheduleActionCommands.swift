@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Workflows
+import SchedulerAPI
 
 /// `schedule rm`.
 struct RemoveCommand: AsyncParsableCommand, DaemonCommandRunner {
@@ -16,8 +16,9 @@ struct RemoveCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     func run() async throws {
         await Self.guarded {
-            let answer = try await DaemonClient().request("DELETE", "/api/v1/schedules/\(Path.escape(schedule))")
-            print(json ? answer.jsonText : "deleted \(Table.text(answer["name"])) (\(Table.text(answer["deleted"])))")
+            let answer = try await DaemonClient().request(
+                "DELETE", "/api/v1/schedules/\(Path.escape(schedule))", as: DeletedSchedule.self)
+            print(json ? answer.jsonText : "deleted \(answer.value.name) (\(answer.value.deleted))")
         }
     }
 }
@@ -39,10 +40,10 @@ struct PauseCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     func run() async throws {
         await Self.guarded {
-            let body: JSONValue = note.map { ["note": .string($0)] } ?? .object([:])
             let answer = try await DaemonClient().request(
-                "POST", "/api/v1/schedules/\(Path.escape(schedule))/pause", body: body)
-            print(json ? answer.jsonText : "paused \(Table.text(answer["name"]))")
+                "POST", "/api/v1/schedules/\(Path.escape(schedule))/pause", body: PauseRequest(note: note),
+                as: Schedule.self)
+            print(json ? answer.jsonText : "paused \(answer.value.name)")
         }
     }
 }
@@ -63,14 +64,16 @@ struct ResumeCommand: AsyncParsableCommand, DaemonCommandRunner {
     func run() async throws {
         await Self.guarded {
             let answer = try await DaemonClient().request(
-                "POST", "/api/v1/schedules/\(Path.escape(schedule))/resume", body: .object([:]))
-            let next = answer["next_fires"]?.arrayValue?.first.map { "; next fire \(Table.text($0))" } ?? ""
+                "POST", "/api/v1/schedules/\(Path.escape(schedule))/resume", body: [String: String](),
+                as: ResumedSchedule.self)
+            let resumed = answer.value
+            let next = resumed.schedule.nextFires?.first.map { "; next fire \($0)" } ?? ""
             if json {
                 print(answer.jsonText)
-            } else if answer["resumed"] == false {
-                print("\(Table.text(answer["name"])) was not paused; nothing changed\(next)")
+            } else if !resumed.resumed {
+                print("\(resumed.schedule.name) was not paused; nothing changed\(next)")
             } else {
-                print("resumed \(Table.text(answer["name"]))\(next)")
+                print("resumed \(resumed.schedule.name)\(next)")
             }
         }
     }
@@ -107,18 +110,21 @@ struct RotateSecretCommand: AsyncParsableCommand, DaemonCommandRunner {
 
     func run() async throws {
         await Self.guarded {
-            let body: JSONValue = grace.map { ["grace": .string($0)] } ?? .object([:])
             let answer = try await DaemonClient().request(
-                "POST", "/api/v1/schedules/\(Path.escape(schedule))/secret/rotate", body: body)
+                "POST", "/api/v1/schedules/\(Path.escape(schedule))/secret/rotate",
+                body: RotateSecretRequest(grace: grace),
+                as: ScheduleWithSecret.self)
             if json {
                 print(answer.jsonText)
                 return
             }
+            let rotated = answer.value
+            let trigger = rotated.schedule.webhookTrigger
             print(
-                "secret:  \(Table.text(answer["webhook_secret"]))  (shown once; the \(Table.text(answer["webhook_scheme"])) scheme)"
+                "secret:  \(Table.text(rotated.webhookSecret))  (shown once; the \(Table.text(trigger?.scheme)) scheme)"
             )
-            if case .string(let until)? = answer["webhook_previous_secret_until"] {
-                print("the old secret is accepted until \(until)")
+            if let until = trigger?.previousSecretUntil {
+                print("the old secret is accepted until \(APITimestamp.format(until))")
             } else {
                 print("the old secret is no longer accepted")
             }

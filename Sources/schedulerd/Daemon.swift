@@ -66,9 +66,11 @@ struct Daemon {
             throw DaemonError(
                 description: "the workflow files in \(configuration.schedulesDirectory.path) are not valid:\n\(error)")
         }
+        // The scheduler is not made yet: it reads every stored schedule when it starts.
         try await Self.applyScheduleFiles(
-            directory: configuration.schedulesDirectory, catalog: catalog, store: store,
-            environment: configuration.environment, logger: logger)
+            directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
+            schedules: ScheduleService(store: store, scheduler: nil, environment: configuration.environment),
+            logger: logger)
         // Schedules that fire on other days under Vixie cron's day rule than under the old reading.
         let storedSchedules = try await store.schedules()
         for schedule in storedSchedules {
@@ -142,7 +144,7 @@ struct Daemon {
         let checkWorkflows: @Sendable (Set<String>, [ScheduleRecord]) -> Void = { [logger] loaded, schedules in
             var count = 0
             for schedule in schedules {
-                guard let problem = AdminAPI.problem(schedule, workflows: loaded) else { continue }
+                guard let problem = ScheduleService.problem(schedule, workflows: loaded) else { continue }
                 count += 1
                 logger.warning(
                     "a schedule cannot run: \(problem); restore the workflow file or remove the schedule",
@@ -169,10 +171,11 @@ struct Daemon {
             executor.replace(makeRunner(catalog))
             names.withLock { $0 = Set(catalog.workflows.keys) }
         }
+        let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
         let trackingURI = tracing.trackingURI
         let api = AdminAPI(
             .init(
-                store: store, scheduler: scheduler, workflows: { names.withLock { $0 } }, token: token,
+                schedules: schedules, scheduler: scheduler, workflows: { names.withLock { $0 } }, token: token,
                 traceURL: { trace in
                     guard let uri = trackingURI, let experiment = exporter.experimentID else { return nil }
                     let base =
@@ -198,7 +201,7 @@ struct Daemon {
                         return (false, "the scheduler is starting or stopping")
                     }
                     return (true, "store answers, scheduler running")
-                }, environment: configuration.environment, webhooks: configuration.webhooks,
+                }, webhooks: configuration.webhooks,
                 reloadWorkflows: { [configuration, logger, nodes] swap in
                     let catalog: WorkflowCatalog
                     do {
@@ -246,11 +249,10 @@ struct Daemon {
                 do {
                     let catalog = try WorkflowCatalog.load(
                         directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
+                    // Runs use the new workflows before the scheduler reads the schedules that name them.
                     try await Self.applyScheduleFiles(
-                        directory: configuration.schedulesDirectory, catalog: catalog, store: store,
-                        environment: configuration.environment, logger: logger)
-                    adopt(catalog)
-                    try await scheduler.reload()
+                        directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
+                        schedules: schedules, logger: logger, beforeCommit: { adopt(catalog) })
                     checkWorkflows(Set(catalog.workflows.keys), try await store.schedules())
                     logger.info(
                         "reloaded the schedules directory",
@@ -313,48 +315,36 @@ struct Daemon {
         return token
     }
 
-    /// Makes the stored schedules match `<schedules>/*.yaml`: creates and updates them, deletes the
-    /// ones that came from files that are gone. Schedules added through the API stay.
-    /// - Parameter environment: the daemon's environment (`webhook_secret_env` is checked in it), the
-    ///   same one the webhooks read their secrets from.
+    /// Makes the stored schedules match `<schedules>/*.yaml` through `schedules`: creates and
+    /// updates them, deletes the ones that came from files that are gone. Schedules added through the
+    /// API stay. All or nothing: when a file is not valid, nothing changes.
+    /// - Parameters:
+    ///   - workflows: the names of the workflows the schedules are checked against.
+    ///   - beforeCommit: runs once the files are known to be valid, before anything is stored.
     static func applyScheduleFiles(
-        directory: URL, catalog: WorkflowCatalog, store: SQLiteStore, environment: [String: String], logger: Logger
+        directory: URL, workflows: Set<String>, schedules: ScheduleService, logger: Logger,
+        beforeCommit: () -> Void = {}
     ) async throws {
-        let entries: [ScheduleFile.Entry]
-        switch ScheduleFile.load(directory: directory, workflows: Set(catalog.workflows.keys)) {
-        case .failure(let error):
-            throw DaemonError(description: "the schedule files in \(directory.path) are not valid:\n\(error)")
-        case .success(let loaded): entries = loaded
+        let plan: SchedulePlan
+        do {
+            plan = try await schedules.planFiles(in: directory, workflows: workflows)
+        } catch let error as ScheduleServiceError {
+            throw DaemonError(description: error.message)
         }
-        let existing = try await store.schedules()
-        // Sources are full paths, so schedules applied from another directory are not pruned here.
-        let root = directory.absoluteURL.standardizedFileURL.resolvingSymlinksInPath()
-        let desired = entries.map {
-            SchedulePlan.Desired(
-                definition: $0.definition,
-                source: root.appendingPathComponent(($0.file as NSString).lastPathComponent).path)
-        }
-        switch SchedulePlan.make(
-            desired: desired, existing: existing, workflows: Set(catalog.workflows.keys), prune: true,
-            directory: root.path, environment: environment)
-        {
-        case .failure(let problems):
-            throw DaemonError(description: "the schedule files are not valid:\n\(problems)")
-        case .success(let plan):
-            guard !plan.isEmpty else { return }
-            try await store.applySchedules(insert: plan.creates, update: plan.updates, delete: plan.deletes.map(\.id))
-            logger.info(
-                "applied the schedule files",
-                metadata: [
-                    "created": .stringConvertible(plan.creates.count),
-                    "updated": .stringConvertible(plan.updates.count),
-                    "deleted": .stringConvertible(plan.deletes.count),
-                ])
-            for name in plan.secrets.keys.sorted() {
-                logger.notice(
-                    "a webhook secret was made for a schedule file; get one to give the sender with `schedule secret rotate`, or set webhook_secret_env in the file",
-                    metadata: ["schedule": .string(name)])
-            }
+        beforeCommit()
+        try await schedules.commit(plan)
+        guard !plan.isEmpty else { return }
+        logger.info(
+            "applied the schedule files",
+            metadata: [
+                "created": .stringConvertible(plan.creates.count),
+                "updated": .stringConvertible(plan.updates.count),
+                "deleted": .stringConvertible(plan.deletes.count),
+            ])
+        for name in plan.secrets.keys.sorted() {
+            logger.notice(
+                "a webhook secret was made for a schedule file; get one to give the sender with `schedule secret rotate`, or set webhook_secret_env in the file",
+                metadata: ["schedule": .string(name)])
         }
     }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SchedulerAPI
 import SchedulerTesting
 import Scheduling
 import Storage
@@ -24,18 +25,20 @@ struct InstantExecutor: RunExecutor {
     func closeInterrupted(_ run: RunRecord) async {}
 }
 
-/// The daemon's routes in this process, on a real SQLite file and a scheduler on a manual clock, with
-/// one webhook schedule per scheme (`gh`, `std`, `tok`).
+/// The daemon's routes in this process, on a real SQLite file and a scheduler on a manual clock that
+/// the API shares.
 struct InProcessAPI {
     static let token = "fuzz-admin-token"
     let store: SQLiteStore
     let scheduler: Scheduler
+    let clock: ManualClock
     let task: Task<Void, any Error>
     let app: Application<RouterResponder<DaemonRequestContext>>
 
     static func start(
         executor: any RunExecutor = InstantExecutor(), workflows: Set<String> = ["tick"], store: SQLiteStore? = nil,
-        maxConcurrentRuns: Int = 4
+        maxConcurrentRuns: Int = 4, environment: [String: String] = [:],
+        reloadWorkflows: @escaping @Sendable (Bool) async -> Set<String>? = { _ in nil }
     ) async throws -> InProcessAPI {
         let store =
             try store
@@ -45,17 +48,20 @@ struct InProcessAPI {
                 ).path)
         var logger = Logger(label: "test.fuzz")
         logger.logLevel = .critical
+        let clock = ManualClock(Date())
         let scheduler = Scheduler(
-            store: store, clock: ManualClock(Date()), executor: executor,
+            store: store, clock: clock, executor: executor,
             configuration: .init(maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: .seconds(1)), logger: logger)
         let task = Task { try await scheduler.run() }
         let api = AdminAPI(
             .init(
-                store: store, scheduler: scheduler, workflows: { workflows }, token: token, traceURL: { _ in nil },
-                metrics: { "" }, ready: { (true, "ready") }, environment: [:],
-                webhooks: .init(ratePerSecond: 1_000_000, burst: 1_000_000)))
+                schedules: ScheduleService(store: store, scheduler: scheduler, environment: environment, clock: clock),
+                scheduler: scheduler, workflows: { workflows }, token: token, traceURL: { "http://mlflow/\($0)" },
+                metrics: { "" }, ready: { (true, "ready") },
+                webhooks: .init(ratePerSecond: 1_000_000, burst: 1_000_000), reloadWorkflows: reloadWorkflows,
+                clock: clock))
         let app = Application(router: api.router(), logger: logger)
-        return InProcessAPI(store: store, scheduler: scheduler, task: task, app: app)
+        return InProcessAPI(store: store, scheduler: scheduler, clock: clock, task: task, app: app)
     }
 
     func stop() async {
@@ -94,6 +100,31 @@ extension TestClientProtocol {
         let response = try await execute(
             uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         return (response.status, (try? JSONValue(json: Data(response.body.readableBytesView))) ?? .null)
+    }
+
+    /// A request with the admin token and a JSON body; the answer read as the route's wire type.
+    /// - Throws: when the status is not `expected` (the message says what came instead) or the answer
+    ///   does not read as `Answer`.
+    func admin<Answer: Decodable>(
+        _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, expect expected: HTTPResponse.Status = .ok,
+        as answer: Answer.Type
+    ) async throws -> Answer {
+        var headers: HTTPFields = [.authorization: "Bearer \(InProcessAPI.token)"]
+        if body != nil { headers[.contentType] = "application/json" }
+        let response = try await execute(
+            uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let data = Data(response.body.readableBytesView)
+        try #require(
+            response.status == expected,
+            "\(method) \(path): \(response.status.code) \(String(decoding: data, as: UTF8.self))")
+        return try WireFormat.decode(answer, from: data)
+    }
+
+    /// A request that must be refused with `status`: the refusal as the API writes it.
+    func refused(
+        _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, status: HTTPResponse.Status
+    ) async throws -> ErrorResponse.Body {
+        try await admin(method, path, body, expect: status, as: ErrorResponse.self).error
     }
 }
 

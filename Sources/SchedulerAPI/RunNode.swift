@@ -1,0 +1,46 @@
+import Foundation
+
+/// One node attempt of a run, as the runner recorded it. Every field is optional on reading, so a
+/// record written by another version still reads.
+public struct RunNode: Codable, Sendable, Hashable {
+    /// The node's id in its workflow.
+    public var node: String?
+    /// The workflow the node belongs to (a sub-workflow's name for delegated nodes).
+    public var workflow: String?
+    /// `script`, `http`, `workflow`, `route`, `set`, or a Swift node's name.
+    public var kind: String?
+    /// 1-based order of execution in the run.
+    public var step: Int?
+    /// 1 for the first attempt, more for retries.
+    public var attempt: Int?
+    /// `succeeded`, `failed` or `cancelled`.
+    public var status: String?
+    /// When the attempt started, ISO 8601 in UTC (whole seconds).
+    public var startedAt: String?
+    /// How long it took, in milliseconds.
+    public var durationMs: Double?
+    /// Why it failed, in one line.
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case node, workflow, kind, step, attempt, status, error
+        case startedAt = "started_at"
+        case durationMs = "duration_ms"
+    }
+
+    /// A node attempt.
+    public init(
+        node: String?, workflow: String?, kind: String?, step: Int?, attempt: Int?, status: String?,
+        startedAt: String?, durationMs: Double?, error: String?
+    ) {
+        self.node = node
+        self.workflow = workflow
+        self.kind = kind
+        self.step = step
+        self.attempt = attempt
+        self.status = status
+        self.startedAt = startedAt
+        self.durationMs = durationMs
+        self.error = error
+    }
+}

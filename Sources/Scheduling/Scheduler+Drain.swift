@@ -1,0 +1,54 @@
+import Cron
+import Foundation
+import Logging
+import MLflowTracing
+import ServiceLifecycle
+import Storage
+import Synchronization
+import Workflows
+
+// A graceful stop: no new fires or starts, running runs finish within the grace period, then the
+// rest are cancelled; and `hurry`, which ends the grace early.
+
+extension Scheduler {
+    /// Ends the grace period now: running runs are cancelled (their scripts killed, their traces
+    /// closed) instead of being waited for. What a second SIGTERM or Ctrl-C does.
+    public func hurry() {
+        guard stopping, !active.isEmpty else { return }
+        logger.warning(
+            "asked again to stop: cancelling running runs now", metadata: ["running": .stringConvertible(active.count)])
+        for run in active.values { run.signal.fire() }
+    }
+
+    func drain() async {
+        accepting = false
+        stoppingFlag.store(true, ordering: .relaxed)
+        wakeup.signal()
+        // Runs given a slot whose start the timer loop has not stored yet: they start now (the timer
+        // loop ends with `accepting`), so that every run counted in `active` ends.
+        await launchStarting()
+        runsAtStop = active.count
+        logger.info(
+            "stopping: no new fires; waiting for running runs",
+            metadata: [
+                "running": .stringConvertible(active.count), "grace": .string("\(configuration.shutdownGrace)"),
+            ])
+        let deadline = ContinuousClock.now + configuration.shutdownGrace
+        while !active.isEmpty && ContinuousClock.now < deadline {
+            let idle = self.idle
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(until: deadline) }
+                group.addTask { await idle.wait() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        if !active.isEmpty {
+            logger.warning(
+                "grace period over: cancelling running runs", metadata: ["running": .stringConvertible(active.count)])
+            for run in active.values { run.signal.fire() }
+            while !active.isEmpty { await idle.wait() }
+        }
+        jobs?.finish()
+    }
+}

@@ -1,18 +1,15 @@
-import Cron
 import Foundation
 import Logging
-import MLflowTracing
-import ServiceLifecycle
 import Storage
 import Synchronization
-import Workflows
 
 // A graceful stop: no new fires or starts, running runs finish within the grace period, then the
 // rest are cancelled; and `hurry`, which ends the grace early.
 
 extension Scheduler {
     /// Ends the grace period now: running runs are cancelled (their scripts killed, their traces
-    /// closed) instead of being waited for. What a second SIGTERM or Ctrl-C does.
+    /// closed) instead of being waited for. What a second SIGTERM or Ctrl-C does; nothing before a
+    /// stop has begun.
     public func hurry() {
         guard stopping, !active.isEmpty else { return }
         logger.warning(
@@ -20,12 +17,15 @@ extension Scheduler {
         for run in active.values { run.signal.fire() }
     }
 
+    /// Stops firing and admitting, waits up to the grace period for the running runs, cancels what is
+    /// still running then, and ends the service's job stream once every run has ended. Queued runs
+    /// stay queued in the store for the next start.
     func drain() async {
-        accepting = false
+        admission.close()
         stoppingFlag.store(true, ordering: .relaxed)
         wakeup.signal()
         // Runs given a slot whose start the timer loop has not stored yet: they start now (the timer
-        // loop ends with `accepting`), so that every run counted in `active` ends.
+        // loop ends with the admission closed), so that every run counted in `active` ends.
         await launchStarting()
         runsAtStop = active.count
         logger.info(

@@ -1,11 +1,7 @@
 import Cron
 import Foundation
 import Logging
-import MLflowTracing
-import ServiceLifecycle
 import Storage
-import Synchronization
-import Workflows
 
 // What a start finds: runs a crash left `running` (interrupted, their traces closed), runs left
 // `queued` (resumed), and the schedules that fire once at every start (`@reboot`).
@@ -13,6 +9,7 @@ import Workflows
 extension Scheduler {
     /// Runs left `running` by a crash become `interrupted`, their traces closed; queued runs are
     /// returned to be started again.
+    /// - Throws: when the store cannot be read or written.
     func recover() async throws -> [RunRecord] {
         let now = clock.now()
         let running = try await store.runs(in: [.running])
@@ -35,12 +32,15 @@ extension Scheduler {
         return queued
     }
 
+    /// Submits one run of every unpaused `@reboot` schedule, keyed by this start's second so that a
+    /// second pass over the same start stores nothing.
     func fireRebootSchedules() async {
-        let bootKey = "reboot:" + String(Int64(clock.now().timeIntervalSince1970))
+        let now = clock.now()
+        let bootKey = "reboot:" + String(now.unixSeconds(.towardZero))
         for entry in entries.values where entry.expression?.isReboot == true && !entry.schedule.paused {
             let run = RunRecord(
                 scheduleID: entry.schedule.id, workflow: entry.schedule.workflow, trigger: "reboot",
-                dedupeKey: bootKey, queuedAt: clock.now(), inputJSON: entry.schedule.inputJSON)
+                dedupeKey: bootKey, queuedAt: now, inputJSON: entry.schedule.inputJSON)
             _ = try? await submit(run, overlap: entry.schedule.overlap)
         }
     }

@@ -1,51 +1,42 @@
-import Cron
 import Foundation
 import Logging
 import MLflowTracing
-import ServiceLifecycle
 import Storage
-import Synchronization
-import Workflows
 
-// The scheduler's runs: the overlap policy, admission to the run slots under the global limit, the
-// queue and jitter, storing starts and ends through the journal, and running runs on the executor.
+// The scheduler's runs: it asks `RunAdmission` what may start (overlap policies, the global limit,
+// the queue, jitter) and carries out the answer — stores starts, ends and cancellations through the
+// journal, hands runs to the executor, and cancels the runs that must stop.
 
 extension Scheduler {
+    /// A queued run's end when a newer fire of its schedule replaced it.
+    static let replaced = "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
+
+    // MARK: - Admission
+
     /// The overlap policy, for a new run of a schedule that may have runs in flight, or earlier runs
-    /// queued in the same tick (`earlier`, not stored yet).
+    /// queued in the same tick (`earlier`, not stored yet): skips `run`, or cancels the schedule's
+    /// other runs (running ones through their signal, waiting ones in the store, earlier ones in
+    /// `earlier`), as the admission decides.
     func applyOverlap(
-        _ policy: OverlapPolicy, to run: inout RunRecord, scheduleID: String, earlier: inout [RunRecord], now: Date
+        _ policy: OverlapPolicy, to run: inout RunRecord, earlier: inout [RunRecord], now: Date
     ) async {
-        let others = inFlight[scheduleID] ?? []
-        let queuedEarlier = earlier.indices.filter { earlier[$0].state == .queued }
-        guard !others.isEmpty || !queuedEarlier.isEmpty else { return }
-        switch policy {
-        case .allow:
+        switch admission.arrive(run, policy: policy, earlier: earlier) {
+        case .proceed, .buffer:
             break
-        case .skip:
-            let first = others.sorted().first ?? earlier[queuedEarlier[0]].id
+        case .skip(let reason):
             run.state = .skipped
-            run.error = "skipped: run \(first) of this schedule was still going (overlap: skip)"
-        case .bufferOne:
-            if buffered[scheduleID] == nil {
-                buffered[scheduleID] = run
-            } else {
-                run.state = .skipped
-                run.error = "skipped: a run of this schedule was already waiting (overlap: buffer-one)"
+            run.error = reason
+        case .cancelOthers(let running, let waiting, let replaced):
+            for id in running {
+                logger.info(
+                    "cancelling a run for a newer fire (overlap: cancel-other)",
+                    metadata: ["run_id": .string(id), "schedule_id": .string(run.scheduleID ?? "")])
+                active[id]?.signal.fire()
             }
-        case .cancelOther:
-            for id in others {
-                if let running = active[id] {
-                    logger.info(
-                        "cancelling a run for a newer fire (overlap: cancel-other)",
-                        metadata: ["run_id": .string(id), "schedule_id": .string(scheduleID)])
-                    running.signal.fire()
-                } else {
-                    await dropQueued(id, scheduleID: scheduleID)
-                }
-            }
-            for index in queuedEarlier {
-                if buffered[scheduleID]?.id == earlier[index].id { buffered.removeValue(forKey: scheduleID) }
+            await storeCancelled(waiting, error: Self.replaced)
+            guard !replaced.isEmpty else { return }
+            let ids = Set(replaced)
+            for index in earlier.indices where ids.contains(earlier[index].id) {
                 earlier[index].state = .cancelled
                 earlier[index].finishedAt = now
                 earlier[index].error = Self.replaced
@@ -53,51 +44,25 @@ extension Scheduler {
         }
     }
 
-    static let replaced = "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
-
-    /// A run that was not stored must not wait as the schedule's buffered fire.
-    func forgetBuffered(_ run: RunRecord) {
-        if isBuffered(run), let scheduleID = run.scheduleID { buffered.removeValue(forKey: scheduleID) }
-    }
-
-    func isBuffered(_ run: RunRecord) -> Bool {
-        guard let scheduleID = run.scheduleID else { return false }
-        return buffered[scheduleID]?.id == run.id
-    }
-
-    // MARK: - Runs
-
-    func enqueue(_ run: RunRecord) {
-        if let scheduleID = run.scheduleID { inFlight[scheduleID, default: []].insert(run.id) }
-        if let notBefore = run.notBefore, notBefore > clock.now() {
-            delayedRuns[run.id] = run
-            delayed.push(.init(time: Int64(notBefore.timeIntervalSince1970.rounded(.up)), key: run.id, generation: 0))
-            wakeup.signal()
-            return
-        }
-        admit(run)
-    }
-
-    func startDelayed(_ now: Date) {
-        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        while let top = delayed.min, top.time <= nowSeconds {
-            _ = delayed.pop()
-            if let run = delayedRuns.removeValue(forKey: top.key) { admit(run) }
+    /// Hands a stored run to the admission and carries out where it went: a run given a slot starts,
+    /// and a run that waits for its jitter wakes the timer (it may be the earliest).
+    func enqueue(_ run: RunRecord, now: Date) {
+        switch admission.stored(run, now: now) {
+        case .start: start(run)
+        case .delayed: wakeup.signal()
+        case .queued, .buffered, .ended: break
         }
     }
 
-    /// Gives `run` a slot under the global limit, or queues it. A run that gets a slot also gets its root
-    /// span's id and start, and waits in `starting` until ``launchStarting(with:)`` has stored them.
-    func admit(_ run: RunRecord) {
-        guard accepting, startedUp, active.count < configuration.maxConcurrentRuns else {
-            waiting.append(run)
-            return
-        }
+    /// Gives `run` the slot the admission granted: it is marked running, gets its root span's id and
+    /// start, and waits in `starting` until ``launchStarting(with:)`` has stored them.
+    func start(_ run: RunRecord) {
         var run = run
+        let now = clock.now()
         run.state = .running
-        run.startedAt = clock.now()
+        run.startedAt = now
         run.rootSpanID = SpanID.random().hex
-        run.rootStartNanos = Int64(Date().timeIntervalSince1970 * 1e9)
+        run.rootStartNanos = now.unixNanoseconds
         active[run.id] = Active(run: run, signal: Signal())
         starting.append(run)
     }
@@ -127,18 +92,19 @@ extension Scheduler {
         }
     }
 
-    /// A queued run that will not start (its schedule's newer fire replaced it, or it was cancelled on
-    /// request): stored as cancelled.
-    func dropQueued(_ id: String, scheduleID: String, error: String = Scheduler.replaced) async {
-        waiting.remove(id: id)
-        delayedRuns.removeValue(forKey: id)
-        if buffered[scheduleID]?.id == id { buffered.removeValue(forKey: scheduleID) }
-        inFlight[scheduleID]?.remove(id)
-        try? await journal.write([
-            .finished(id: id, state: .cancelled, at: clock.now(), outputJSON: nil, error: error, nodesJSON: nil)
-        ])
+    /// Stores runs that will not start (replaced by a newer fire, or cancelled on request) as
+    /// cancelled, with `error`. The admission has let go of them already.
+    func storeCancelled(_ ids: [String], error: String) async {
+        guard !ids.isEmpty else { return }
+        let now = clock.now()
+        try? await journal.write(
+            ids.map { .finished(id: $0, state: .cancelled, at: now, outputJSON: nil, error: error, nodesJSON: nil) })
     }
 
+    // MARK: - Running
+
+    /// Runs `run` on the executor until it ends or its signal fires (a cancel, cancel-other, or the
+    /// end of a stop's grace), then ends it.
     func execute(_ run: RunRecord, _ signal: Signal) async {
         active[run.id]?.began = clock.now()
         let schedule = run.scheduleID.flatMap { entries[$0]?.schedule }
@@ -177,8 +143,8 @@ extension Scheduler {
         await finished(run, outcome)
     }
 
-    /// A run ended: its slot goes to the next queued run, and its end and the next run's start are
-    /// stored in one transaction.
+    /// A run ended: its slot goes to the runs the admission hands it to, and its end and their starts
+    /// are stored in one transaction.
     func finished(_ run: RunRecord, _ outcome: RunOutcome) async {
         var outcome = outcome
         if let reason = cancelReasons.removeValue(forKey: run.id) {
@@ -191,21 +157,17 @@ extension Scheduler {
                 "run_id": .string(run.id), "schedule_id": .string(run.scheduleID ?? ""),
                 "state": .string(outcome.state.rawValue),
             ])
+        let now = clock.now()
         let began = active.removeValue(forKey: run.id)?.began
-        configuration.metrics.finished(state: outcome.state, seconds: began.map { clock.now().timeIntervalSince($0) })
-        if let scheduleID = run.scheduleID {
-            inFlight[scheduleID]?.remove(run.id)
-            if (inFlight[scheduleID] ?? []).isEmpty, let next = buffered.removeValue(forKey: scheduleID) {
-                enqueue(next)
-            }
-        }
-        while accepting, active.count < configuration.maxConcurrentRuns, let next = waiting.removeFirst() {
-            admit(next)
-        }
-        configuration.metrics.load(running: active.count, queued: waiting.count + delayedRuns.count)
+        configuration.metrics.finished(state: outcome.state, seconds: began.map { now.timeIntervalSince($0) })
+        let handoff = admission.finish(run, now: now)
+        for next in handoff.start { start(next) }
+        if handoff.delayed { wakeup.signal() }
+        let load = admission.load
+        configuration.metrics.load(running: load.running, queued: load.queued)
         await launchStarting(with: [
             .finished(
-                id: run.id, state: outcome.state, at: clock.now(), outputJSON: outcome.outputJSON, error: outcome.error,
+                id: run.id, state: outcome.state, at: now, outputJSON: outcome.outputJSON, error: outcome.error,
                 nodesJSON: outcome.nodesJSON)
         ])
         if active.isEmpty { idle.signal() }

@@ -2,28 +2,18 @@ import Cron
 import Foundation
 import Logging
 import MLflowTracing
-import ServiceLifecycle
 import Storage
 import Synchronization
-import Workflows
 
 // The scheduler's timer: the table of loaded schedules and the heap of their next fires, the loop that
 // sleeps until the earliest fire (or a change), and the handling of due fires — planned with the
 // catch-up and overlap policies, stored in batches, then handed to admission.
 
 extension Scheduler {
-    /// Drops a schedule from the table and from the webhooks' copy; its queued fires find no entry.
-    func forget(_ id: String) {
-        entries.removeValue(forKey: id)
-        lookup.withLock { lookup in
-            if let name = lookup.byID.removeValue(forKey: id)?.name, lookup.names[name] == id {
-                lookup.names.removeValue(forKey: name)
-            }
-        }
-    }
+    // MARK: - The schedule table
 
-    // MARK: - The timer
-
+    /// Loads `schedule` (new or changed) under a new generation, for the API's lookup too, and puts
+    /// its next fire on the heap.
     func install(_ schedule: ScheduleRecord) {
         generation += 1
         var expression: CronExpression?
@@ -37,7 +27,7 @@ extension Scheduler {
         }
         var schedule = schedule
         if schedule.lastFireSeconds == nil {
-            schedule.lastFireSeconds = Int64(schedule.createdAt.timeIntervalSince1970.rounded(.down))
+            schedule.lastFireSeconds = schedule.createdAt.unixSeconds()
         }
         let entry = Entry(schedule: schedule, expression: expression, generation: generation)
         entries[schedule.id] = entry
@@ -48,27 +38,41 @@ extension Scheduler {
         pushNextFire(entry)
     }
 
+    /// Drops a schedule from the table and from the webhooks' copy; its queued fires find no entry.
+    func forget(_ id: String) {
+        entries.removeValue(forKey: id)
+        lookup.withLock { lookup in
+            if let name = lookup.byID.removeValue(forKey: id)?.name, lookup.names[name] == id {
+                lookup.names.removeValue(forKey: name)
+            }
+        }
+    }
+
+    /// Puts the schedule's first fire after its cursor on the heap (a missed one is due at once).
     func pushNextFire(_ entry: Entry) {
         guard !entry.schedule.paused, let expression = entry.expression, !expression.isReboot,
             let cursor = entry.schedule.lastFireSeconds
         else { return }
-        // The first fire after the cursor: a missed one is due at once.
         guard let next = expression.nextFire(afterUnixSeconds: cursor) else { return }
         fires.push(.init(time: next.unixSeconds, key: entry.schedule.id, generation: entry.generation))
     }
 
+    // MARK: - The loop
+
+    /// Until a stop: handles what is due, then sleeps on the clock until the next fire or jittered
+    /// run, or until ``wakeup`` says something changed.
     func timerLoop() async {
-        while accepting && !Task.isCancelled {
+        while admission.isOpen && !Task.isCancelled {
             let now = clock.now()
             await dispatchDue(now)
-            startDelayed(now)
+            for run in admission.due(now: now) { start(run) }
             await launchStarting()
-            let next = [fires.min?.time, delayed.min?.time].compactMap { $0 }.min()
+            let next = [fires.min?.time, admission.nextDelayed].compactMap { $0 }.min()
             let clock = self.clock
             let wakeup = self.wakeup
             await withTaskGroup(of: Void.self) { group in
                 if let next {
-                    group.addTask { try? await clock.sleep(until: Date(timeIntervalSince1970: Double(next))) }
+                    group.addTask { try? await clock.sleep(until: Date(unixSeconds: next)) }
                 }
                 group.addTask { await wakeup.wait() }
                 await group.next()
@@ -81,9 +85,9 @@ extension Scheduler {
     /// each batch's runs and cursors in one transaction, and each batch's runs start as soon as it is
     /// stored, while the next one is written.
     func dispatchDue(_ now: Date) async {
-        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let nowSeconds = now.unixSeconds()
         var tick: [Planned] = []
-        while accepting, let top = fires.min, top.time <= nowSeconds {
+        while admission.isOpen, let top = fires.min, top.time <= nowSeconds {
             _ = fires.pop()
             guard let entry = entries[top.key], entry.generation == top.generation, !entry.schedule.paused,
                 let expression = entry.expression, let cursor = entry.schedule.lastFireSeconds
@@ -124,15 +128,16 @@ extension Scheduler {
                 "cannot store fires; they will be retried",
                 metadata: ["schedules": .stringConvertible(tick.count), "error": .string("\(error)")])
             for item in tick {
-                for run in item.fires.runs { forgetBuffered(run) }
+                for run in item.fires.runs { admission.notStored(run) }
                 fires.push(.init(time: retryAt, key: item.key, generation: item.generation))
             }
             return
         }
+        let now = clock.now()
         for item in tick {
             for run in item.fires.runs {
                 guard stored.contains(run.id) else {
-                    forgetBuffered(run)
+                    admission.notStored(run)
                     logger.debug(
                         "fire already handled",
                         metadata: [
@@ -147,7 +152,7 @@ extension Scheduler {
                         "schedule_id": .string(item.fires.scheduleID), "run_id": .string(run.id),
                         "trigger": .string(run.trigger), "dedupe_key": .string(run.dedupeKey ?? ""),
                     ])
-                if run.state == .queued && !isBuffered(run) { enqueue(run) }
+                enqueue(run, now: now)
             }
             // The schedule may have been replaced while the store was written.
             guard var entry = entries[item.key], entry.generation == item.generation else { continue }
@@ -181,7 +186,7 @@ extension Scheduler {
             }
             let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: limit)
             if jitter > 0 { run.notBefore = fire.instant.addingTimeInterval(Double(jitter)) }
-            await applyOverlap(schedule.overlap, to: &run, scheduleID: schedule.id, earlier: &runs, now: now)
+            await applyOverlap(schedule.overlap, to: &run, earlier: &runs, now: now)
             if run.state != .skipped, let remaining = schedule.remainingRuns {
                 schedule.remainingRuns = remaining - 1
                 if remaining - 1 <= 0 {

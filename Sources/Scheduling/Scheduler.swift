@@ -5,12 +5,11 @@ import MLflowTracing
 import ServiceLifecycle
 import Storage
 import Synchronization
-import Workflows
 
 // The scheduler actor: its state, its start as a `Service`, and what the API, webhooks and the daemon
 // call on it. The rest of it is split by job: Scheduler+Timer (the heap of next fires, the timer loop,
-// storing due fires), Scheduler+Runs (overlap, the global limit, starting, running and ending runs),
-// Scheduler+Recovery (what a start finds in the store) and Scheduler+Drain (a graceful stop).
+// storing due fires), Scheduler+Runs (admission through `RunAdmission`, starting, running and ending
+// runs), Scheduler+Recovery (what a start finds in the store) and Scheduler+Drain (a graceful stop).
 
 /// Fires schedules on time and runs them: a heap of next fires, a sleep until the earliest (on an
 /// injected clock, woken by any change; no polling), a run row stored before anything starts (a
@@ -20,19 +19,31 @@ import Workflows
 /// On start it marks runs left `running` as `interrupted` (closing their traces) and resumes queued
 /// runs. On graceful shutdown it stops firing, lets running runs finish for the grace period, then
 /// cancels the rest; queued runs stay queued for the next start.
+///
+/// It runs as one service of the daemon's service group:
+///
+/// ```swift
+/// let scheduler = Scheduler(store: store, executor: WorkflowRunExecutor(runner: runner))
+/// let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
 public actor Scheduler: Service {
+    /// A loaded schedule, its parsed cron expression (nil when it has none or it does not parse), and
+    /// the generation it was installed at: heap entries of older generations are stale.
     struct Entry: Sendable {
         var schedule: ScheduleRecord
         var expression: CronExpression?
         var generation: Int
     }
 
+    /// A run that has a slot: the signal that cancels it, and when its executor was called.
     struct Active: Sendable {
         var run: RunRecord
         var signal: Signal
         var began: Date?
     }
 
+    /// Work for the service's task group.
     enum Job: Sendable {
         case execute(RunRecord, Signal)
         case drain
@@ -52,28 +63,36 @@ public actor Scheduler: Service {
     let lookup = Mutex<(byID: [String: ScheduleRecord], names: [String: String])>(([:], [:]))
     /// Set once the first load is done: from then on `lookup` holds every stored schedule.
     let loadedOnce = Atomic<Bool>(false)
+    /// Each schedule's next fire.
     var fires = FireHeap()
-    var delayed = FireHeap()
-    var delayedRuns: [String: RunRecord] = [:]
-    var waiting = RunQueue()
+    /// Which runs may start: the slots, the queue, jittered runs and the overlap policies. Open from
+    /// the end of the start until a stop begins, which is also when the timer fires.
+    var admission: RunAdmission
     /// Runs given a slot whose start is not stored yet.
     var starting: [RunRecord] = []
+    /// Runs that have a slot, by id; the same runs the admission counts as running.
     var active: [String: Active] = [:]
-    var inFlight: [String: Set<String>] = [:]
-    var buffered: [String: RunRecord] = [:]
     /// Runs cancelled on request while running, and why: their outcome says so.
     var cancelReasons: [String: String] = [:]
     var jobs: AsyncStream<Job>.Continuation?
+    /// Wakes the timer loop: a schedule changed, or a run now waits for its jitter.
     let wakeup = Wakeup()
+    /// Signalled when a run ends and none is left: what a stop waits for.
     let idle = Wakeup()
-    var accepting = true
     /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
     let stoppingFlag = Atomic<Bool>(false)
+    /// Counts schedule installs: each entry remembers the one that installed it.
     var generation = 0
-    var startedUp = false
     /// When this scheduler started (Unix seconds): fires before it fell in a downtime.
     var bootSeconds: Int64 = .min
 
+    /// A scheduler that does nothing until ``run()`` is called.
+    /// - Parameters:
+    ///   - store: where schedules are read and runs are kept.
+    ///   - clock: the clock it fires by, starts runs by and waits on; tests pass a manual one.
+    ///   - executor: what runs the runs.
+    ///   - configuration: the global limit, the shutdown grace, the catch-up rules and the metrics.
+    ///   - logger: where fires, run ends and stops are logged.
     public init(
         store: any SchedulerStore, clock: any WallClock = SystemWallClock(), executor: any RunExecutor,
         configuration: SchedulerConfiguration = .init(), logger: Logger = Logger(label: "schedulerd.scheduler")
@@ -84,19 +103,24 @@ public actor Scheduler: Service {
         self.configuration = configuration
         self.logger = logger
         self.journal = RunJournal(store: store, logger: logger)
+        self.admission = RunAdmission(limit: configuration.maxConcurrentRuns)
     }
 
     // MARK: - Service
 
+    /// Recovers what the last stop left in the store, loads every schedule, then fires schedules and
+    /// runs runs until a graceful shutdown has drained the running runs (or the task is cancelled).
+    /// - Throws: when the store cannot be read at the start.
     public func run() async throws {
-        bootSeconds = Int64(clock.now().timeIntervalSince1970.rounded(.down))
+        bootSeconds = clock.now().unixSeconds()
         let resumed = try await recover()
         try await reload()
         loadedOnce.store(true, ordering: .releasing)
         let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
         jobs = continuation
-        startedUp = true
-        for run in resumed { enqueue(run) }
+        admission.open()
+        let now = clock.now()
+        for run in resumed { enqueue(run, now: now) }
         await launchStarting()
         await fireRebootSchedules()
         await withGracefulShutdownHandler {
@@ -112,12 +136,13 @@ public actor Scheduler: Service {
         } onGracefulShutdown: {
             continuation.yield(.drain)
         }
-        accepting = false
+        admission.close()
     }
 
     // MARK: - Changes from outside
 
     /// Reads every schedule again (at start, on SIGHUP, after `schedule apply`).
+    /// - Throws: when the store cannot be read; the schedules loaded stay as they were.
     public func reload() async throws {
         // A schedule installed while the store is read (an API create or change) is newer than
         // what the read returns: it is neither overwritten nor forgotten.
@@ -133,7 +158,8 @@ public actor Scheduler: Service {
         wakeup.signal()
     }
 
-    /// Reads one schedule again after it was added or changed.
+    /// Reads one schedule again after it was added or changed (or forgets it if it is gone).
+    /// - Throws: when the store cannot be read.
     public func scheduleChanged(id: String) async throws {
         if let schedule = try await store.schedule(id: id) {
             install(schedule)
@@ -151,34 +177,36 @@ public actor Scheduler: Service {
 
     /// Stores and starts a run that no cron fire made (manual, webhook): the overlap policy applies,
     /// and the run gets its trace id now.
-    /// - Returns: the run as stored, or `nil` when a run with the same dedupe key exists (a webhook
-    ///   delivered twice).
+    /// - Parameters:
+    ///   - run: the run to store, `queued`; a run of a schedule is subject to `overlap`.
+    ///   - overlap: its schedule's overlap policy.
+    /// - Returns: the run as stored (`queued`, or `skipped` by the policy), or `nil` when a run with
+    ///   the same dedupe key exists (a webhook delivered twice).
+    /// - Throws: when the store cannot write the run.
     public func submit(_ run: RunRecord, overlap: OverlapPolicy = .allow) async throws -> RunRecord? {
         var run = run
         if run.traceID == nil { run.traceID = TraceID.random().mlflowTraceID }
-        if let scheduleID = run.scheduleID {
+        if run.scheduleID != nil {
             var none: [RunRecord] = []
-            await applyOverlap(overlap, to: &run, scheduleID: scheduleID, earlier: &none, now: clock.now())
+            await applyOverlap(overlap, to: &run, earlier: &none, now: clock.now())
         }
         let stored: Bool
         do {
             stored = try await journal.insert(run)
         } catch {
-            forgetBuffered(run)
+            admission.notStored(run)
             throw error
         }
         guard stored else {
-            forgetBuffered(run)
+            admission.notStored(run)
             return nil
         }
         // Every admitted fire counts under its trigger, as cron fires do when they are stored.
         configuration.metrics.fired(trigger: run.trigger)
-        if run.state == .queued && !isBuffered(run) {
-            enqueue(run)
-            // The timer loop stores the start of every run admitted meanwhile in one transaction and
-            // starts them; the caller (a webhook's 202) need not wait for that.
-            if !starting.isEmpty { wakeup.signal() }
-        }
+        enqueue(run, now: clock.now())
+        // The timer loop stores the start of every run admitted meanwhile in one transaction and
+        // starts them; the caller (a webhook's 202) need not wait for that.
+        if !starting.isEmpty { wakeup.signal() }
         return run
     }
 
@@ -197,6 +225,10 @@ public actor Scheduler: Service {
 
     /// Cancels a run that is running or waiting to start. Its slot, and its schedule's overlap slot,
     /// free up as with any run that ends.
+    /// - Parameters:
+    ///   - id: the run's id.
+    ///   - reason: stored as the run's error (a queued run's gets " before it started" added).
+    /// - Throws: when the store cannot be read.
     public func cancel(runID id: String, reason: String) async throws -> CancelOutcome {
         /// Stops a run in `active`: its outcome will carry `reason`.
         func stopRunning() -> CancelOutcome? {
@@ -211,10 +243,13 @@ public actor Scheduler: Service {
         if stored.state.isFinal { return .alreadyFinished(stored.state) }
         // It may have started while the store was read.
         if let outcome = stopRunning() { return outcome }
-        await dropQueued(id, scheduleID: stored.scheduleID ?? "", error: reason + " before it started")
+        admission.withdraw(id, scheduleID: stored.scheduleID)
+        await storeCancelled([id], error: reason + " before it started")
         logger.info("cancelled a queued run on request", metadata: ["run_id": .string(id)])
         return .cancelledBeforeStart
     }
+
+    // MARK: - State for the API
 
     /// True once the scheduler has loaded every stored schedule: a name ``schedule(_:)`` does not
     /// know is then not stored either.
@@ -230,10 +265,10 @@ public actor Scheduler: Service {
     }
 
     /// Runs going now and waiting for a slot.
-    public var load: (running: Int, queued: Int) { (active.count, waiting.count + delayedRuns.count) }
+    public var load: (running: Int, queued: Int) { admission.load }
 
     /// Started (recovery done, schedules loaded) and not stopping: what `/readyz` reports.
-    public var firing: Bool { startedUp && accepting }
+    public var firing: Bool { admission.isOpen }
 
     /// True from the moment a graceful stop begins: the API then takes no changes and webhooks are
     /// told to come back later, while running runs finish.

@@ -3,8 +3,8 @@ import Storage
 
 /// The wall clock the scheduler fires by, injected so that tests move time instead of sleeping.
 ///
-/// The timer loop, the run pruner and the executor closing interrupted traces read the time and
-/// wait through one. The daemon uses ``SystemWallClock``; tests use a manual clock that moves only
+/// The timer loop, the start and end of runs, the run pruner and the executor closing interrupted
+/// traces read the time and wait through one. The daemon uses ``SystemWallClock``; tests use a manual clock that moves only
 /// when told.
 ///
 /// ```swift

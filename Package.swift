@@ -169,6 +169,7 @@ let package = Package(
                 "Scheduling", "Storage", "Workflows", "Cron", "SchedulerTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

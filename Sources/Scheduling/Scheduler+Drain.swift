@@ -3,8 +3,8 @@ import Logging
 import Storage
 import Synchronization
 
-// A graceful stop: no new fires or starts, running runs finish within the grace period, then the
-// rest are cancelled; and `hurry`, which ends the grace early.
+// A graceful stop: no new fires or starts, running runs finish within the grace period (measured on
+// the scheduler's clock), then the rest are cancelled; and `hurry`, which ends the grace early.
 
 extension Scheduler {
     /// Ends the grace period now: running runs are cancelled (their scripts killed, their traces
@@ -33,12 +33,12 @@ extension Scheduler {
             metadata: [
                 "running": .stringConvertible(active.count), "grace": .string("\(configuration.shutdownGrace)"),
             ])
-        let deadline = ContinuousClock.now + configuration.shutdownGrace
-        while !active.isEmpty && ContinuousClock.now < deadline {
-            let idle = self.idle
+        if !active.isEmpty {
+            let clock = self.clock
+            let grace = configuration.shutdownGrace
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(until: deadline) }
-                group.addTask { await idle.wait() }
+                group.addTask { try? await clock.sleep(for: grace) }
+                group.addTask { await self.untilIdle() }
                 await group.next()
                 group.cancelAll()
             }
@@ -50,5 +50,10 @@ extension Scheduler {
             while !active.isEmpty { await idle.wait() }
         }
         jobs?.finish()
+    }
+
+    /// Returns once no run has a slot, or when the task is cancelled.
+    func untilIdle() async {
+        while !active.isEmpty && !Task.isCancelled { await idle.wait() }
     }
 }

@@ -11,7 +11,8 @@ public struct SchedulerConfiguration: Sendable {
     /// Runs going at once across all schedules; further runs wait in a queue (state `queued`), so that
     /// a thousand schedules due in the same second do not start a thousand scripts at once.
     public var maxConcurrentRuns: Int
-    /// On SIGTERM, how long running runs may go on before they are cancelled.
+    /// On SIGTERM, how long running runs may go on before they are cancelled, measured on the
+    /// scheduler's clock.
     public var shutdownGrace: Duration
     /// Missed-fire threshold and catch-up cap.
     public var planner: FirePlanner

@@ -178,6 +178,7 @@ let package = Package(
             dependencies: [
                 "Scheduling", "Storage", "Workflows", "Cron", "SchedulerTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

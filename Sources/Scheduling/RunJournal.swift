@@ -5,9 +5,10 @@ import Workflows
 
 /// Writes new runs and run changes with group commit: what arrives while a transaction is being
 /// written waits and goes together in the next one, so that a burst of runs (or of webhook
-/// deliveries) costs a few transactions instead of one per change. `write` returns once its changes are committed; `note` (node progress) does not
-/// wait, and a newer note for the same run replaces an older one still waiting, as does the run's end.
-/// Notes are encoded when they are written, so replaced ones cost nothing.
+/// deliveries) costs a few transactions instead of one per change. `write` returns once its changes
+/// are committed; `note` (node progress) does not wait, and a newer note for the same run replaces an
+/// older one still waiting, as does the run's end. Notes are encoded when they are written, so
+/// replaced ones cost nothing.
 final class RunJournal: Sendable {
     private enum Change {
         case insert(RunRecord)
@@ -99,6 +100,11 @@ final class RunJournal: Sendable {
         if flush { startFlushing() }
     }
 
+    /// Writes what waits from a task of its own, which ends once nothing waits. It cannot be the
+    /// caller's task: `note` is called from a run's progress callback, which must return at once, and
+    /// the callers of `insert` and `write` are suspended on their continuations until the flush
+    /// resumes them. Nor is it a child of the scheduler's task group: the ends of the runs a cancelled
+    /// scheduler stops are still committed.
     private func startFlushing() {
         Task { await self.flush() }
     }

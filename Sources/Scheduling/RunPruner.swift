@@ -5,7 +5,13 @@ import Storage
 
 /// Deletes finished runs older than the retention, with their artifact folders: once shortly after
 /// the start, then every hour. Webhook deliveries are deduplicated through their runs, so the
-/// retention is never below ``minimumRetention``.
+/// retention is never below ``minimumRetention``. It waits, and reads the time, on an injected clock.
+///
+/// ```swift
+/// let pruner = RunPruner(store: store, retention: .seconds(30 * 86400), artifacts: artifacts, logger: logger)
+/// // a service of the daemon's group; or one pass now:
+/// await pruner.prune(now: Date())
+/// ```
 public struct RunPruner: Service {
     /// Webhook delivery ids are kept at least this long.
     public static let minimumRetention: Duration = .seconds(72 * 3600)
@@ -16,31 +22,45 @@ public struct RunPruner: Service {
     let artifacts: URL
     let firstDelay: Duration
     let interval: Duration
+    let clock: any WallClock
     let logger: Logger
 
+    /// A pruner that starts its passes once run as a service.
+    /// - Parameters:
+    ///   - store: where the runs are deleted.
+    ///   - retention: how long a finished run is kept (the caller keeps it at least
+    ///     ``minimumRetention``).
+    ///   - artifacts: the folder holding each run's artifacts in a folder named after its id.
+    ///   - firstDelay: the wait before the first pass.
+    ///   - interval: the wait between passes.
+    ///   - clock: what the waits and the passes' "now" are read from.
+    ///   - logger: where deletions and failures are logged.
     public init(
         store: any SchedulerStore, retention: Duration, artifacts: URL, firstDelay: Duration = .seconds(60),
-        interval: Duration = .seconds(3600), logger: Logger
+        interval: Duration = .seconds(3600), clock: any WallClock = SystemWallClock(), logger: Logger
     ) {
         self.store = store
         self.retention = retention
         self.artifacts = artifacts
         self.firstDelay = firstDelay
         self.interval = interval
+        self.clock = clock
         self.logger = logger
     }
 
+    /// Prunes after the first delay, then after every interval, until a graceful shutdown or
+    /// cancellation.
     public func run() async throws {
         var delay = firstDelay
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let wait = delay
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }
             } catch {
                 return
             }
             delay = interval
-            await prune(now: Date())
+            await prune(now: clock.now())
         }
     }
 
@@ -48,7 +68,7 @@ public struct RunPruner: Service {
     /// - Returns: how many runs were deleted.
     @discardableResult
     public func prune(now: Date) async -> Int {
-        let cutoff = now.addingTimeInterval(-Double(retention.components.seconds))
+        let cutoff = now.adding(.zero - retention)
         var deleted = 0
         do {
             while true {

@@ -28,8 +28,11 @@ struct RunQueue {
     }
 
     /// Removes the run with this id, wherever it waits.
-    mutating func remove(id: String) {
-        guard let index = items[head...].firstIndex(where: { $0.id == id }) else { return }
+    /// - Returns: whether it was waiting.
+    @discardableResult
+    mutating func remove(id: String) -> Bool {
+        guard let index = items[head...].firstIndex(where: { $0.id == id }) else { return false }
         items.remove(at: index)
+        return true
     }
 }

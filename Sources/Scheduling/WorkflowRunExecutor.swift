@@ -9,9 +9,15 @@ import Workflows
 /// trigger, schedule id, run id and fire time, and the result comes back as the store keeps it.
 public final class WorkflowRunExecutor: RunExecutor {
     private let current: Mutex<WorkflowRunner>
+    private let clock: any WallClock
 
-    public init(runner: WorkflowRunner) {
+    /// An executor that runs runs with `runner` until ``replace(_:)`` swaps it.
+    /// - Parameters:
+    ///   - runner: the runner, with the loaded workflows and the tracer.
+    ///   - clock: what an interrupted run's trace is closed at (the scheduler's clock).
+    public init(runner: WorkflowRunner, clock: any WallClock = SystemWallClock()) {
         self.current = Mutex(runner)
+        self.clock = clock
     }
 
     /// The runner new runs use.
@@ -34,7 +40,7 @@ public final class WorkflowRunExecutor: RunExecutor {
         }
         var tags: [String: String] = [:]
         if let nominal = run.nominalTime, run.trigger == "cron" || run.trigger == "catchup" {
-            tags["fire_time"] = CronFire.iso8601UTC(unixSeconds: Int64(nominal.timeIntervalSince1970.rounded(.down)))
+            tags["fire_time"] = CronFire.iso8601UTC(unixSeconds: nominal.unixSeconds())
         }
         if let schedule { tags["schedule_name"] = schedule.name }
         if run.trigger == "webhook" {
@@ -84,7 +90,7 @@ public final class WorkflowRunExecutor: RunExecutor {
         if let workflow = runner.catalog.workflows[run.workflow] { tags["workflow"] = workflow.type }
         runner.tracer.closeAbandonedRoot(
             traceID: traceID, spanID: span, name: run.workflow, startNanos: UInt64(max(start, 0)),
-            endNanos: UInt64(Date().timeIntervalSince1970 * 1e9), error: RunInterrupted(), traceTags: tags)
+            endNanos: UInt64(max(clock.now().unixNanoseconds, 0)), error: RunInterrupted(), traceTags: tags)
     }
 }
 

@@ -1,11 +1,54 @@
 import Foundation
 import Logging
+import SchedulerTesting
 import Scheduling
 import Storage
 import Testing
 
-@Suite("The run pruner")
+/// The run pruner as a service on a manual clock: it waits on the clock, and a pass deletes what
+/// finished before the clock's time minus the retention.
+@Suite("Run pruner on a manual clock", .timeLimit(.minutes(1)))
 struct RunPrunerTests {
+    static let t0 = Date(timeIntervalSince1970: 1_704_067_200)  // 2024-01-01T00:00:00Z
+    static let day: TimeInterval = 86_400
+
+    @Test("the first pass comes when the clock reaches the first delay, and measures the retention from the clock")
+    func passesOnTheClock() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prune-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        /// A run made and finished `daysAgo` days before t0 (its id tells when it was made, as ids do).
+        func finished(_ daysAgo: Double) async throws -> String {
+            let made = Self.t0.addingTimeInterval(-daysAgo * Self.day)
+            var record = RunRecord(
+                id: SortableID.lowest("run", at: made).dropLast(1) + "1", scheduleID: nil, workflow: "w",
+                trigger: "manual", state: .succeeded, queuedAt: made)
+            record.finishedAt = made
+            #expect(try await store.insertRun(record))
+            return record.id
+        }
+        // Both are more than 30 days old by the real time: only the clock's time keeps the recent one.
+        let old = try await finished(31)
+        let recent = try await finished(1)
+        let clock = ManualClock(Self.t0)
+        let pruner = RunPruner(
+            store: store, retention: .seconds(30 * 86_400), artifacts: directory.appendingPathComponent("artifacts"),
+            firstDelay: .seconds(60), interval: .seconds(3600), clock: clock, logger: Logger(label: "test.pruner"))
+        let task = Task { try await pruner.run() }
+        defer { task.cancel() }
+
+        try await eventually("the pruner sleeps until its first pass") {
+            clock.nextDeadline == Self.t0.addingTimeInterval(60)
+        }
+        #expect(try await store.run(id: old) != nil)
+        clock.advance(by: 60)
+        try await eventually("the pruner sleeps until its second pass") {
+            clock.nextDeadline == Self.t0.addingTimeInterval(60 + 3600)
+        }
+        #expect(try await store.run(id: old) == nil)
+        #expect(try await store.run(id: recent) != nil)
+    }
+
     @Test("old finished runs are deleted with their artifact folders; running, queued and recent runs stay")
     func retention() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ret-\(UUID())")

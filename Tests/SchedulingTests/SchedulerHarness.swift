@@ -92,7 +92,7 @@ struct SchedulerHarness {
 
     static func start(
         at start: Date = epoch, store: SQLiteStore? = nil, holding: Bool = false, maxConcurrentRuns: Int = 16,
-        schedules: [ScheduleRecord] = []
+        shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = []
     ) async throws -> SchedulerHarness {
         let store =
             try store
@@ -107,7 +107,7 @@ struct SchedulerHarness {
         logger.logLevel = .critical
         let scheduler = Scheduler(
             store: store, clock: clock, executor: executor,
-            configuration: .init(maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: .seconds(1)), logger: logger)
+            configuration: .init(maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace), logger: logger)
         let task = Task { try await scheduler.run() }
         let harness = SchedulerHarness(store: store, clock: clock, executor: executor, scheduler: scheduler, task: task)
         let all = try await store.schedules()

@@ -1,0 +1,208 @@
+import Cron
+import Foundation
+import Logging
+import MLflowTracing
+import Storage
+import Synchronization
+
+// The scheduler's timer: the table of loaded schedules and the heap of their next fires, the loop that
+// sleeps until the earliest fire (or a change), and the handling of due fires — planned with the
+// catch-up and overlap policies, stored in batches, then handed to admission.
+
+extension Scheduler {
+    // MARK: - The schedule table
+
+    /// Loads `schedule` (new or changed) under a new generation, for the API's lookup too, and puts
+    /// its next fire on the heap.
+    func install(_ schedule: ScheduleRecord) {
+        generation += 1
+        var expression: CronExpression?
+        if let cron = schedule.cron {
+            expression = try? CronExpression(cron, options: schedule.cronOptions)
+            if expression == nil {
+                logger.error(
+                    "schedule has an invalid cron expression; it will not fire",
+                    metadata: ["schedule_id": .string(schedule.id), "cron": .string(cron)])
+            }
+        }
+        var schedule = schedule
+        if schedule.lastFireSeconds == nil {
+            schedule.lastFireSeconds = schedule.createdAt.unixSeconds()
+        }
+        let entry = Entry(schedule: schedule, expression: expression, generation: generation)
+        entries[schedule.id] = entry
+        lookup.withLock {
+            $0.byID[schedule.id] = schedule
+            $0.names[schedule.name] = schedule.id
+        }
+        pushNextFire(entry)
+    }
+
+    /// Drops a schedule from the table and from the webhooks' copy; its queued fires find no entry.
+    func forget(_ id: String) {
+        entries.removeValue(forKey: id)
+        lookup.withLock { lookup in
+            if let name = lookup.byID.removeValue(forKey: id)?.name, lookup.names[name] == id {
+                lookup.names.removeValue(forKey: name)
+            }
+        }
+    }
+
+    /// Puts the schedule's first fire after its cursor on the heap (a missed one is due at once).
+    func pushNextFire(_ entry: Entry) {
+        guard !entry.schedule.paused, let expression = entry.expression, !expression.isReboot,
+            let cursor = entry.schedule.lastFireSeconds
+        else { return }
+        guard let next = expression.nextFire(afterUnixSeconds: cursor) else { return }
+        fires.push(.init(time: next.unixSeconds, key: entry.schedule.id, generation: entry.generation))
+    }
+
+    // MARK: - The loop
+
+    /// Until a stop: handles what is due, then sleeps on the clock until the next fire or jittered
+    /// run, or until ``wakeup`` says something changed.
+    func timerLoop() async {
+        while admission.isOpen && !Task.isCancelled {
+            let now = clock.now()
+            await dispatchDue(now)
+            for run in admission.due(now: now) { start(run) }
+            await launchStarting()
+            let next = [fires.min?.time, admission.nextDelayed].compactMap { $0 }.min()
+            let clock = self.clock
+            let wakeup = self.wakeup
+            await withTaskGroup(of: Void.self) { group in
+                if let next {
+                    group.addTask { try? await clock.sleep(until: Date(unixSeconds: next)) }
+                }
+                group.addTask { await wakeup.wait() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Handles every fire due by `now`. Fires are stored in batches of up to ``fireBatch`` schedules,
+    /// each batch's runs and cursors in one transaction, and each batch's runs start as soon as it is
+    /// stored, while the next one is written.
+    func dispatchDue(_ now: Date) async {
+        let nowSeconds = now.unixSeconds()
+        var tick: [Planned] = []
+        while admission.isOpen, let top = fires.min, top.time <= nowSeconds {
+            _ = fires.pop()
+            guard let entry = entries[top.key], entry.generation == top.generation, !entry.schedule.paused,
+                let expression = entry.expression, let cursor = entry.schedule.lastFireSeconds
+            else { continue }
+            let plan = configuration.planner.due(
+                expression, cursor: cursor, now: nowSeconds, catchupWindow: Int64(entry.schedule.catchupWindowSeconds),
+                mode: entry.schedule.catchupMode, missedBefore: bootSeconds)
+            let (schedule, fires) = await planFires(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
+            tick.append(Planned(key: top.key, generation: top.generation, schedule: schedule, fires: fires))
+            if tick.count >= Self.fireBatch {
+                await commit(tick, retryAt: nowSeconds + 1)
+                tick = []
+            }
+        }
+        if !tick.isEmpty { await commit(tick, retryAt: nowSeconds + 1) }
+    }
+
+    /// Schedules whose fires are stored in one transaction: large enough that a burst costs few
+    /// transactions, small enough that the first runs start while the rest are written.
+    static let fireBatch = 256
+
+    /// A schedule's fires in this tick, planned but not stored yet.
+    struct Planned {
+        var key: String
+        var generation: Int
+        var schedule: ScheduleRecord
+        var fires: ScheduleFires
+    }
+
+    /// Stores planned fires in one transaction, then starts the runs stored. When the store fails,
+    /// nothing moved: the fires are planned again at `retryAt`.
+    func commit(_ tick: [Planned], retryAt: Int64) async {
+        let stored: Set<String>
+        do {
+            stored = try await store.recordFires(tick.map(\.fires))
+        } catch {
+            logger.error(
+                "cannot store fires; they will be retried",
+                metadata: ["schedules": .stringConvertible(tick.count), "error": .string("\(error)")])
+            for item in tick {
+                for run in item.fires.runs { admission.notStored(run) }
+                fires.push(.init(time: retryAt, key: item.key, generation: item.generation))
+            }
+            return
+        }
+        let now = clock.now()
+        for item in tick {
+            for run in item.fires.runs {
+                guard stored.contains(run.id) else {
+                    admission.notStored(run)
+                    logger.debug(
+                        "fire already handled",
+                        metadata: [
+                            "schedule_id": .string(item.fires.scheduleID), "dedupe_key": .string(run.dedupeKey ?? ""),
+                        ])
+                    continue
+                }
+                configuration.metrics.fired(trigger: run.trigger)
+                logger.info(
+                    run.state == .queued ? "fire" : "fire \(run.state.rawValue)",
+                    metadata: [
+                        "schedule_id": .string(item.fires.scheduleID), "run_id": .string(run.id),
+                        "trigger": .string(run.trigger), "dedupe_key": .string(run.dedupeKey ?? ""),
+                    ])
+                enqueue(run, now: now)
+            }
+            // The schedule may have been replaced while the store was written.
+            guard var entry = entries[item.key], entry.generation == item.generation else { continue }
+            entry.schedule = item.schedule
+            entries[item.key] = entry
+            lookup.withLock { $0.byID[item.key] = item.schedule }
+            pushNextFire(entry)
+        }
+        await launchStarting()
+    }
+
+    /// The runs for a schedule's due fires, with the overlap policy applied (also among the fires of
+    /// this tick), and the schedule as it will be once they are stored (cursor, remaining runs, pause).
+    func planFires(_ schedule: ScheduleRecord, _ due: [DueFire], cursor: Int64, now: Date) async
+        -> (ScheduleRecord, ScheduleFires)
+    {
+        var schedule = schedule
+        var pauseNote: String?
+        var runs: [RunRecord] = []
+        for item in due {
+            if schedule.paused { break }
+            let fire = item.fire
+            var run = RunRecord(
+                scheduleID: schedule.id, workflow: schedule.workflow, trigger: item.trigger, nominalTime: fire.instant,
+                dedupeKey: fire.dedupeKey, queuedAt: now, inputJSON: schedule.inputJSON)
+            run.traceID = TraceID.random().mlflowTraceID
+            // Jitter stays before the schedule's next nominal fire (docs/cron.md, "Time zones and daylight saving").
+            var limit = schedule.jitterSeconds
+            if limit > 0, let next = entries[schedule.id]?.expression?.nextFire(afterUnixSeconds: fire.unixSeconds) {
+                limit = max(0, min(limit, Int(next.unixSeconds - fire.unixSeconds) - 1))
+            }
+            let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: limit)
+            if jitter > 0 { run.notBefore = fire.instant.addingTimeInterval(Double(jitter)) }
+            await applyOverlap(schedule.overlap, to: &run, earlier: &runs, now: now)
+            if run.state != .skipped, let remaining = schedule.remainingRuns {
+                schedule.remainingRuns = remaining - 1
+                if remaining - 1 <= 0 {
+                    schedule.paused = true
+                    pauseNote = "paused after its last remaining run"
+                    schedule.pauseNote = pauseNote
+                }
+            }
+            runs.append(run)
+        }
+        schedule.lastFireSeconds = max(schedule.lastFireSeconds ?? cursor, cursor)
+        return (
+            schedule,
+            ScheduleFires(
+                scheduleID: schedule.id, runs: runs, cursor: cursor, remainingRuns: schedule.remainingRuns,
+                pauseNote: pauseNote)
+        )
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// How the scheduler behaves: how many runs go at once, how long a stop waits for them, how missed
+/// fires are caught up, and where its metrics go.
+///
+/// ```swift
+/// let configuration = SchedulerConfiguration(maxConcurrentRuns: 64, shutdownGrace: .seconds(10))
+/// let scheduler = Scheduler(store: store, executor: executor, configuration: configuration)
+/// ```
+public struct SchedulerConfiguration: Sendable {
+    /// Runs going at once across all schedules; further runs wait in a queue (state `queued`), so that
+    /// a thousand schedules due in the same second do not start a thousand scripts at once.
+    public var maxConcurrentRuns: Int
+    /// On SIGTERM, how long running runs may go on before they are cancelled, measured on the
+    /// scheduler's clock.
+    public var shutdownGrace: Duration
+    /// Missed-fire threshold and catch-up cap.
+    public var planner: FirePlanner
+
+    /// Where fires, lateness, run outcomes and the queue are counted.
+    public var metrics: SchedulerMetrics
+
+    /// A configuration; every value has the daemon's default.
+    /// - Parameters:
+    ///   - maxConcurrentRuns: runs going at once; values below one count as one.
+    ///   - shutdownGrace: how long a graceful stop waits for running runs.
+    ///   - planner: the missed-fire threshold and catch-up cap.
+    ///   - metrics: where the scheduler's metrics go; ``SchedulerMetrics/none`` records nothing.
+    public init(
+        maxConcurrentRuns: Int = 16, shutdownGrace: Duration = .seconds(30), planner: FirePlanner = .init(),
+        metrics: SchedulerMetrics = .none
+    ) {
+        self.maxConcurrentRuns = max(1, maxConcurrentRuns)
+        self.shutdownGrace = shutdownGrace
+        self.planner = planner
+        self.metrics = metrics
+    }
+}

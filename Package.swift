@@ -108,13 +108,18 @@ let package = Package(
         ),
         .target(
             name: "SchedulerTesting",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MLflowTesting",
             dependencies: [
-                "MLflowTracing", "Scheduling",
-                .product(name: "Logging", package: "swift-log"),
+                "MLflowTracing", "SchedulerTesting",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ClockTesting", dependencies: ["Scheduling"], swiftSettings: swiftSettings),
         .target(name: "StorageTesting", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "schedulerd",
@@ -158,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "MLflowTracingTests",
             dependencies: [
-                "HTTPClient", "MLflowTracing", "SchedulerTesting", "trace-probe",
+                "HTTPClient", "MLflowTesting", "MLflowTracing", "SchedulerTesting", "trace-probe",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -167,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "WorkflowsTests",
             dependencies: [
-                "Workflows", "SchedulerTesting", "MLflowTracing", "ProcessSandbox", "Support",
+                "Workflows", "MLflowTesting", "SchedulerTesting", "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -176,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "SchedulingTests",
             dependencies: [
-                "Scheduling", "Storage", "Workflows", "Cron", "SchedulerTesting",
+                "Scheduling", "Storage", "Workflows", "Cron", "ClockTesting", "SchedulerTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -190,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "schedulerd", "schedule", "SchedulerTesting", "Storage", "Workflows",
+                "schedulerd", "schedule", "MLflowTesting", "SchedulerTesting", "Storage", "Workflows",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -203,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Support", "SchedulerTesting",
+                "HTTPAPI", "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Support", "ClockTesting", "SchedulerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,5 +1,4 @@
 import Foundation
-import SchedulerTesting
 import Testing
 
 @testable import Cron

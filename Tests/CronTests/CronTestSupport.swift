@@ -1,5 +1,4 @@
 import Foundation
-import SchedulerTesting
 
 @testable import Cron
 

@@ -1,4 +1,5 @@
 import Foundation
+import MLflowTesting
 import SchedulerTesting
 import Testing
 import Workflows

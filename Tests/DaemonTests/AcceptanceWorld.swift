@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MLflowTesting
 import SchedulerTesting
 import Testing
 import Workflows

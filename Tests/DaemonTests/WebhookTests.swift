@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MLflowTesting
 import SchedulerTesting
 import Storage
 import Testing

@@ -1,10 +1,10 @@
+import ClockTesting
 import Foundation
 import HTTPAPI
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SchedulerAPI
-import SchedulerTesting
 import Scheduling
 import Storage
 import Testing

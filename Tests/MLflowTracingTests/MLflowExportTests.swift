@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import Logging
+import MLflowTesting
 import SchedulerTesting
 import Testing
 import Tracing

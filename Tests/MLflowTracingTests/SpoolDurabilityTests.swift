@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MLflowTesting
 import SchedulerTesting
 import Testing
 import Tracing

@@ -1,5 +1,5 @@
+import ClockTesting
 import Foundation
-import SchedulerTesting
 import Scheduling
 import Storage
 import Testing

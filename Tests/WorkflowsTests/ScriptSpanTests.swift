@@ -1,6 +1,6 @@
 import Foundation
+import MLflowTesting
 import ProcessSandbox
-import SchedulerTesting
 import Testing
 import Tracing
 

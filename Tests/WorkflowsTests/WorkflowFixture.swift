@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import MLflowTracing
 import ProcessSandbox
-import SchedulerTesting
 import Support
 
 @testable import Workflows

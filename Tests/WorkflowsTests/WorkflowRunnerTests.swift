@@ -1,4 +1,5 @@
 import Foundation
+import MLflowTesting
 import MLflowTracing
 import SchedulerTesting
 import Testing

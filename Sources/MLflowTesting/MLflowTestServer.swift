@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerTesting
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -12,9 +13,6 @@ import Synchronization
 /// `scripts/test` installs). When neither exists, ``start()`` throws with the reason: tests that need
 /// MLflow fail, they never skip.
 public final class MLflowTestServer: Sendable {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-    }
 
     public let port: Int
     public let directory: URL
@@ -38,24 +36,21 @@ public final class MLflowTestServer: Sendable {
     public static func executable() throws -> String {
         if let path = ProcessInfo.processInfo.environment["SCHEDULERD_TEST_MLFLOW"], !path.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw Failure(description: "SCHEDULERD_TEST_MLFLOW=\(path) is not an executable file")
+                throw TestFailure(description: "SCHEDULERD_TEST_MLFLOW=\(path) is not an executable file")
             }
             return path
         }
         let local = packageRoot.appendingPathComponent(".venv/bin/mlflow").path
         guard FileManager.default.isExecutableFile(atPath: local) else {
-            throw Failure(
+            throw TestFailure(
                 description: "MLflow is not installed for the tests: \(local) is missing. Run scripts/test, which "
                     + "installs it, or set SCHEDULERD_TEST_MLFLOW to an mlflow executable")
         }
         return local
     }
 
-    public static var packageRoot: URL {
-        // Sources/SchedulerTesting/MLflowTestServer.swift → the package root.
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    /// The package's root folder (where `Package.swift`, `.venv` and `Tests/Fixtures` are).
+    public static var packageRoot: URL { TestFixtures.packageRoot }
 
     /// Starts the server and waits until `/health` answers (up to two minutes: a first start migrates
     /// its database).
@@ -82,12 +77,13 @@ public final class MLflowTestServer: Sendable {
         while Date() < deadline {
             if await healthy() { return }
             if !process.isRunning {
-                throw Failure(description: "mlflow server exited with \(process.terminationStatus); see \(log.path)")
+                throw TestFailure(
+                    description: "mlflow server exited with \(process.terminationStatus); see \(log.path)")
             }
             try await Task.sleep(for: .milliseconds(200))
         }
         await stop()
-        throw Failure(description: "mlflow server did not answer /health within 120 s; see \(log.path)")
+        throw TestFailure(description: "mlflow server did not answer /health within 120 s; see \(log.path)")
     }
 
     /// Stops the server and its workers (SIGTERM to the group, SIGKILL after 5 s) and waits for them.
@@ -112,7 +108,7 @@ public final class MLflowTestServer: Sendable {
     /// A free TCP port on 127.0.0.1, as the OS hands it out.
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        guard fd >= 0 else { throw TestFailure(description: "socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -122,19 +118,11 @@ public final class MLflowTestServer: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard bound == 0 else { throw Failure(description: "bind() failed") }
+        guard bound == 0 else { throw TestFailure(description: "bind() failed") }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-/// Runs blocking work (waiting for processes, reading pipes) on a Dispatch thread, so that tests never
-/// hold one of the few cooperative threads while they wait.
-public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 
@@ -151,32 +139,5 @@ private actor SharedServer {
         }
         server = task
         return try await task.value
-    }
-}
-
-/// Kills the process groups of servers still running when the test process exits.
-final class Reaper: Sendable {
-    static let shared = Reaper()
-    private let pids = Mutex<Set<Int32>>([])
-
-    private init() {
-        atexit {
-            for pid in Reaper.shared.pids.withLock({ $0 }) { Reaper.terminateGroup(pid) }
-        }
-    }
-
-    func track(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
-    func untrack(_ pid: Int32) { _ = pids.withLock { $0.remove(pid) } }
-
-    static func terminateGroup(_ pid: Int32) {
-        kill(-pid, SIGTERM)
-        for _ in 0..<50 {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { break }
-            usleep(100_000)
-        }
-        kill(-pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, WNOHANG)
     }
 }

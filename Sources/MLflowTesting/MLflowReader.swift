@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerTesting
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -6,9 +7,6 @@ import Foundation
 
 /// Reads traces back through MLflow's REST API, the way a person's tools would see them.
 public struct MLflowReader: Sendable {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-    }
 
     /// One span as MLflow's REST API returns it (OTLP proto-JSON: ids in base64, attributes as
     /// `{key, value: {string_value | int_value | …}}`), with values decoded.
@@ -56,7 +54,7 @@ public struct MLflowReader: Sendable {
     public func experimentID(named name: String) async throws -> String {
         let object = try await get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=\(name)")
         guard let id = (object["experiment"] as? [String: Any])?["experiment_id"] as? String else {
-            throw Failure(description: "no experiment named \(name)")
+            throw TestFailure(description: "no experiment named \(name)")
         }
         return id
     }
@@ -65,7 +63,7 @@ public struct MLflowReader: Sendable {
     public func createExperiment(named name: String) async throws -> String {
         let (status, object) = try await request("/api/2.0/mlflow/experiments/create", body: ["name": name])
         guard status == 200, let id = object["experiment_id"] as? String else {
-            throw Failure(description: "experiments/create answered \(status): \(object)")
+            throw TestFailure(description: "experiments/create answered \(status): \(object)")
         }
         return id
     }
@@ -73,7 +71,7 @@ public struct MLflowReader: Sendable {
     /// Deletes (moves to the trash) an experiment.
     public func deleteExperiment(id: String) async throws {
         let (status, object) = try await request("/api/2.0/mlflow/experiments/delete", body: ["experiment_id": id])
-        guard status == 200 else { throw Failure(description: "experiments/delete answered \(status): \(object)") }
+        guard status == 200 else { throw TestFailure(description: "experiments/delete answered \(status): \(object)") }
     }
 
     /// The trace `tr-<hex>`, or nil when MLflow does not know it (yet).
@@ -82,7 +80,7 @@ public struct MLflowReader: Sendable {
             "/api/3.0/mlflow/traces/get?trace_id=\(mlflowTraceID)&allow_partial=true")
         if status == 404 { return nil }
         guard status == 200, let trace = object["trace"] as? [String: Any] else {
-            throw Failure(description: "traces/get answered \(status): \(object)")
+            throw TestFailure(description: "traces/get answered \(status): \(object)")
         }
         let info = trace["trace_info"] as? [String: Any] ?? [:]
         let spans = (trace["spans"] as? [[String: Any]] ?? []).map(Self.span)
@@ -103,7 +101,7 @@ public struct MLflowReader: Sendable {
             if let filter { body["filter"] = filter }
             if let token { body["page_token"] = token }
             let (status, object) = try await request("/api/3.0/mlflow/traces/search", body: body)
-            guard status == 200 else { throw Failure(description: "traces/search answered \(status): \(object)") }
+            guard status == 200 else { throw TestFailure(description: "traces/search answered \(status): \(object)") }
             for info in object["traces"] as? [[String: Any]] ?? [] {
                 if let id = info["trace_id"] as? String { ids.append(id) }
             }
@@ -114,7 +112,7 @@ public struct MLflowReader: Sendable {
 
     private func get(_ path: String) async throws -> [String: Any] {
         let (status, object) = try await request(path)
-        guard status == 200 else { throw Failure(description: "\(path) answered \(status): \(object)") }
+        guard status == 200 else { throw TestFailure(description: "\(path) answered \(status): \(object)") }
         return object
     }
 

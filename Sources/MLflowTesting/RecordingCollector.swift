@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerTesting
 
 /// A stand-in OTLP/HTTP collector (a small Python HTTP server from `Tests/Fixtures`) that records
 /// every request, for tests of the second export destination and of request headers.
@@ -45,7 +46,7 @@ public final class RecordingCollector: Sendable {
             try openssl.run()
             openssl.waitUntilExit()
             guard openssl.terminationStatus == 0 else {
-                throw MLflowTestServer.Failure(description: "openssl could not make a test certificate")
+                throw TestFailure(description: "openssl could not make a test certificate")
             }
             arguments += [cert, key]
             certificatePath = cert
@@ -76,59 +77,5 @@ public final class RecordingCollector: Sendable {
                 .flatMap { ($0["spans"] as? [[String: Any]] ?? []) }
                 .compactMap { $0["name"] as? String }
         }
-    }
-}
-
-/// Reads until the first newline (or the end), blocking: call it inside ``offload(_:)``.
-public func readLine(_ handle: FileHandle) -> Data {
-    var line = Data()
-    while !line.contains(UInt8(ascii: "\n")) {
-        let chunk = handle.availableData
-        if chunk.isEmpty { break }
-        line.append(chunk)
-    }
-    return line
-}
-
-/// A Python helper server from `Tests/Fixtures` that prints its port on its first line; stopped when
-/// released.
-public final class FixtureProcess: Sendable {
-    public let port: Int
-    let process: Process
-    /// The fixture's stdin: it ends when this closes, so it never outlives the test process.
-    let lifeline = Pipe()
-
-    /// Starts `Tests/Fixtures/<script>` with `arguments` (off the cooperative pool).
-    public static func start(script: String, arguments: [String] = []) async throws -> FixtureProcess {
-        try await offload { try FixtureProcess(script: script, arguments: arguments) }
-    }
-
-    init(script: String, arguments: [String]) throws {
-        let root = MLflowTestServer.packageRoot
-        let python = root.appendingPathComponent(".venv/bin/python")
-        process = Process()
-        process.executableURL =
-            FileManager.default.isExecutableFile(atPath: python.path)
-            ? python : URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [root.appendingPathComponent("Tests/Fixtures/\(script)").path] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = lifeline
-        try process.run()
-        // Stopped at exit too: a test that keeps its fixture to the end never releases it.
-        Reaper.shared.track(process.processIdentifier)
-        let line = readLine(out.fileHandleForReading)
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        else {
-            process.terminate()
-            throw MLflowTestServer.Failure(description: "\(script) did not start")
-        }
-        self.port = port
-    }
-
-    deinit {
-        Reaper.shared.untrack(process.processIdentifier)
-        process.terminate()
     }
 }

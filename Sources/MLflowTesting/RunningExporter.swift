@@ -1,5 +1,6 @@
 import Foundation
 import MLflowTracing
+import SchedulerTesting
 
 /// A ``TraceExporter`` running against a real MLflow server, with its own experiment and spool, its
 /// logs captured.
@@ -42,24 +43,4 @@ public struct RunningExporter: Stoppable {
             throw TestFailure(description: "spans still pending after \(timeout): \(exporter.statistics)")
         }
     }
-}
-
-/// A helper's failure, with what it waited for.
-public struct TestFailure: Error, CustomStringConvertible {
-    public var description: String
-    public init(description: String) { self.description = description }
-}
-
-/// Waits for `condition` with a deadline (no fixed sleeps as synchronisation).
-/// - Throws: ``TestFailure`` naming `what` when the deadline passes.
-public func eventually(
-    timeout: Duration = .seconds(30), _ what: String, _ condition: () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TestFailure(description: "timed out after \(timeout) waiting for: \(what)")
 }

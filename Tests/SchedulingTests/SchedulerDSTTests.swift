@@ -1,5 +1,6 @@
 import ClockTesting
 import Foundation
+import SchedulerTesting
 import Scheduling
 import Storage
 import Testing
@@ -74,19 +75,20 @@ struct SchedulerDSTTests {
         schedule.dstGap = c.dstGap
         schedule.dstFold = c.dstFold
         let h = try await SchedulerHarness.start(at: from, schedules: [schedule])
-        defer { Task { await h.stop() } }
-        let end = Date.iso(c.to)
-        while h.clock.now() < end {
-            // Step to the next deadline the scheduler sleeps until, or 10 minutes, whichever is first.
-            let next = min(h.clock.nextDeadline ?? end, h.clock.now().addingTimeInterval(600), end)
-            try await h.advance(to: max(next, h.clock.now().addingTimeInterval(1)))
+        try await stopping(h) { h in
+            let end = Date.iso(c.to)
+            while h.clock.now() < end {
+                // Step to the next deadline the scheduler sleeps until, or 10 minutes, whichever is first.
+                let next = min(h.clock.nextDeadline ?? end, h.clock.now().addingTimeInterval(600), end)
+                try await h.advance(to: max(next, h.clock.now().addingTimeInterval(1)))
+            }
+            try await h.waitForRuns("\(c.expected.count) runs") {
+                $0.count == c.expected.count && $0.allSatisfy { $0.state == .succeeded }
+            }
+            let formatter = ISO8601DateFormatter()
+            let fired = try await h.runs().compactMap(\.nominalTime).map { formatter.string(from: $0) }
+            #expect(fired == c.expected)
+            #expect(try await h.runs().allSatisfy { $0.trigger == "cron" })
         }
-        try await h.waitForRuns("\(c.expected.count) runs") {
-            $0.count == c.expected.count && $0.allSatisfy { $0.state == .succeeded }
-        }
-        let formatter = ISO8601DateFormatter()
-        let fired = try await h.runs().compactMap(\.nominalTime).map { formatter.string(from: $0) }
-        #expect(fired == c.expected)
-        #expect(try await h.runs().allSatisfy { $0.trigger == "cron" })
     }
 }

@@ -21,22 +21,23 @@ struct SchedulerDrainTests {
     ) async throws {
         try await testGracefulShutdown { trigger in
             let h = try await SchedulerHarness.start(holding: true, shutdownGrace: .seconds(Self.graceSeconds))
-            defer { Task { await h.stop() } }
-            // A run submitted before the start would wait for a slot to come free: start first.
-            try await eventually("the scheduler has started") { await h.scheduler.firing }
-            let submitted = try await h.scheduler.submit(
-                RunRecord(scheduleID: nil, workflow: "w", trigger: "manual", queuedAt: h.clock.now()))
-            let run = try #require(submitted)
-            try await eventually("the executor holds the run") { h.executor.waitingCount == 1 }
-            let graceEnd = h.clock.now().addingTimeInterval(Double(Self.graceSeconds))
-            trigger.triggerGracefulShutdown()
-            try await eventually("the stop sleeps on the clock until the grace ends") {
-                h.clock.nextDeadline == graceEnd
+            try await stopping(h) { h in
+                // A run submitted before the start would wait for a slot to come free: start first.
+                try await eventually("the scheduler has started") { await h.scheduler.firing }
+                let submitted = try await h.scheduler.submit(
+                    RunRecord(scheduleID: nil, workflow: "w", trigger: "manual", queuedAt: h.clock.now()))
+                let run = try #require(submitted)
+                try await eventually("the executor holds the run") { h.executor.waitingCount == 1 }
+                let graceEnd = h.clock.now().addingTimeInterval(Double(Self.graceSeconds))
+                trigger.triggerGracefulShutdown()
+                try await eventually("the stop sleeps on the clock until the grace ends") {
+                    h.clock.nextDeadline == graceEnd
+                }
+                #expect(h.scheduler.stopping)
+                #expect(await h.scheduler.runsAtStop == 1)
+                #expect(try await h.store.run(id: run.id)?.state == .running)
+                try await body(h, run)
             }
-            #expect(h.scheduler.stopping)
-            #expect(await h.scheduler.runsAtStop == 1)
-            #expect(try await h.store.run(id: run.id)?.state == .running)
-            try await body(h, run)
         }
     }
 

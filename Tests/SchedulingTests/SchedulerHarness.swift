@@ -82,7 +82,7 @@ final class ControlledExecutor: RunExecutor {
 }
 
 /// A scheduler on a manual clock and a real SQLite file.
-struct SchedulerHarness {
+struct SchedulerHarness: Stoppable {
     let store: SQLiteStore
     let clock: ManualClock
     let executor: ControlledExecutor

@@ -27,24 +27,25 @@ struct SchedulerTests {
     @Test("an every-minute schedule fires at each minute, once, with its nominal time and dedupe key")
     func everyMinute() async throws {
         let h = try await SchedulerHarness.start(schedules: [schedule("minutely", cron: "* * * * *")])
-        defer { Task { await h.stop() } }
-        for minute in 1...3 { try await h.advance(to: Self.t0.addingTimeInterval(Double(60 * minute))) }
-        try await h.waitForRuns("3 finished runs") { $0.count == 3 && $0.allSatisfy { $0.state == .succeeded } }
-        let runs = try await h.runs()
-        #expect(runs.map(\.trigger) == ["cron", "cron", "cron"])
-        #expect(runs.map(\.nominalTime) == [60, 120, 180].map { Self.t0.addingTimeInterval($0) })
-        // Every-minute covers the whole day: interval-like, so keyed by the UTC instant.
-        #expect(runs.map(\.dedupeKey) == ["2024-01-01T00:01:00Z", "2024-01-01T00:02:00Z", "2024-01-01T00:03:00Z"])
-        #expect(runs.allSatisfy { $0.startedAt != nil && $0.finishedAt != nil })
-        // The trace id is chosen when the fire is stored, the root span's id and start before the run
-        // starts; the executor gets exactly those.
-        let given = Dictionary(uniqueKeysWithValues: h.executor.started.map { ($0.id, $0) })
-        for run in runs {
-            #expect(run.traceID?.count == 35 && run.traceID?.hasPrefix("tr-") == true)
-            #expect(run.rootSpanID?.count == 16 && run.rootStartNanos != nil)
-            #expect(given[run.id]?.traceID == run.traceID)
-            #expect(given[run.id]?.rootSpanID == run.rootSpanID)
-            #expect(given[run.id]?.rootStartNanos == run.rootStartNanos)
+        try await stopping(h) { h in
+            for minute in 1...3 { try await h.advance(to: Self.t0.addingTimeInterval(Double(60 * minute))) }
+            try await h.waitForRuns("3 finished runs") { $0.count == 3 && $0.allSatisfy { $0.state == .succeeded } }
+            let runs = try await h.runs()
+            #expect(runs.map(\.trigger) == ["cron", "cron", "cron"])
+            #expect(runs.map(\.nominalTime) == [60, 120, 180].map { Self.t0.addingTimeInterval($0) })
+            // Every-minute covers the whole day: interval-like, so keyed by the UTC instant.
+            #expect(runs.map(\.dedupeKey) == ["2024-01-01T00:01:00Z", "2024-01-01T00:02:00Z", "2024-01-01T00:03:00Z"])
+            #expect(runs.allSatisfy { $0.startedAt != nil && $0.finishedAt != nil })
+            // The trace id is chosen when the fire is stored, the root span's id and start before the run
+            // starts; the executor gets exactly those.
+            let given = Dictionary(uniqueKeysWithValues: h.executor.started.map { ($0.id, $0) })
+            for run in runs {
+                #expect(run.traceID?.count == 35 && run.traceID?.hasPrefix("tr-") == true)
+                #expect(run.rootSpanID?.count == 16 && run.rootStartNanos != nil)
+                #expect(given[run.id]?.traceID == run.traceID)
+                #expect(given[run.id]?.rootSpanID == run.rootSpanID)
+                #expect(given[run.id]?.rootStartNanos == run.rootStartNanos)
+            }
         }
     }
 
@@ -52,58 +53,62 @@ struct SchedulerTests {
     func overlapSkip() async throws {
         let h = try await SchedulerHarness.start(
             holding: true, schedules: [schedule("s", cron: "* * * * *", overlap: .skip)])
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("the second fire is skipped") { $0.count == 2 }
-        let runs = try await h.runs()
-        #expect(runs.map(\.state) == [.running, .skipped])
-        #expect(runs[1].error == "skipped: run \(runs[0].id) of this schedule was still going (overlap: skip)")
-        #expect(h.executor.started.count == 1)
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("the second fire is skipped") { $0.count == 2 }
+            let runs = try await h.runs()
+            #expect(runs.map(\.state) == [.running, .skipped])
+            #expect(runs[1].error == "skipped: run \(runs[0].id) of this schedule was still going (overlap: skip)")
+            #expect(h.executor.started.count == 1)
+        }
     }
 
     @Test("overlap allow: runs of the same schedule go side by side")
     func overlapAllow() async throws {
         let h = try await SchedulerHarness.start(
             holding: true, schedules: [schedule("a", cron: "* * * * *", overlap: .allow)])
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("two running") { $0.count == 2 && $0.allSatisfy { $0.state == .running } }
-        #expect(h.executor.started.count == 2)
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("two running") { $0.count == 2 && $0.allSatisfy { $0.state == .running } }
+            #expect(h.executor.started.count == 2)
+        }
     }
 
     @Test("overlap buffer-one: one fire waits for the running run, a third is skipped")
     func overlapBufferOne() async throws {
         let h = try await SchedulerHarness.start(
             holding: true, schedules: [schedule("b", cron: "* * * * *", overlap: .bufferOne)])
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
-        try await h.advance(seconds: 60)
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("three fires stored") { $0.count == 3 }
-        var runs = try await h.runs()
-        #expect(runs.map(\.state) == [.running, .queued, .skipped])
-        #expect(runs[2].error == "skipped: a run of this schedule was already waiting (overlap: buffer-one)")
-        h.executor.release(runs[0].id)
-        try await h.waitForRuns("the buffered run starts") { $0[1].state == .running }
-        runs = try await h.runs()
-        #expect(runs[0].state == .succeeded)
-        #expect(h.executor.started.map(\.id) == [runs[0].id, runs[1].id])
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
+            try await h.advance(seconds: 60)
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("three fires stored") { $0.count == 3 }
+            var runs = try await h.runs()
+            #expect(runs.map(\.state) == [.running, .queued, .skipped])
+            #expect(runs[2].error == "skipped: a run of this schedule was already waiting (overlap: buffer-one)")
+            h.executor.release(runs[0].id)
+            try await h.waitForRuns("the buffered run starts") { $0[1].state == .running }
+            runs = try await h.runs()
+            #expect(runs[0].state == .succeeded)
+            #expect(h.executor.started.map(\.id) == [runs[0].id, runs[1].id])
+        }
     }
 
     @Test("overlap cancel-other: a new fire cancels the running run, then runs")
     func overlapCancelOther() async throws {
         let h = try await SchedulerHarness.start(
             holding: true, schedules: [schedule("c", cron: "* * * * *", overlap: .cancelOther)])
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("the first is cancelled and the second runs") {
-            $0.map(\.state) == [.cancelled, .running]
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("the first run starts") { $0.first?.state == .running }
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("the first is cancelled and the second runs") {
+                $0.map(\.state) == [.cancelled, .running]
+            }
         }
     }
 
@@ -113,15 +118,16 @@ struct SchedulerTests {
             path: FileManager.default.temporaryDirectory.appendingPathComponent("cl-\(UUID()).sqlite").path)
         try await store.insertSchedule(schedule("l", cron: "*/10 * * * *", catchupWindow: 3600, catchup: .latest))
         let h = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(3 * 3600 + 5 * 60), store: store)
-        defer { Task { await h.stop() } }
-        try await h.waitForRuns("one catch-up run") { $0.count == 1 && $0[0].state == .succeeded }
-        let run = try #require(try await h.runs().first)
-        #expect(run.trigger == "catchup")
-        #expect(run.nominalTime == Self.t0.addingTimeInterval(3 * 3600))
-        // The next fire is on time again.
-        try await h.advance(to: Self.t0.addingTimeInterval(3 * 3600 + 10 * 60))
-        try await h.waitForRuns("the next fire") { $0.count == 2 }
-        #expect(try await h.runs().last?.trigger == "cron")
+        try await stopping(h) { h in
+            try await h.waitForRuns("one catch-up run") { $0.count == 1 && $0[0].state == .succeeded }
+            let run = try #require(try await h.runs().first)
+            #expect(run.trigger == "catchup")
+            #expect(run.nominalTime == Self.t0.addingTimeInterval(3 * 3600))
+            // The next fire is on time again.
+            try await h.advance(to: Self.t0.addingTimeInterval(3 * 3600 + 10 * 60))
+            try await h.waitForRuns("the next fire") { $0.count == 2 }
+            #expect(try await h.runs().last?.trigger == "cron")
+        }
     }
 
     @Test("catch-up all: every missed fire inside the window, oldest first; none: nothing")
@@ -135,14 +141,15 @@ struct SchedulerTests {
         // Down from t0 to t0+3h05m: the window (1 h) plus the 60 s threshold reaches back to 2:04, so the
         // fires at 2:10 … 3:00 are missed and within reach: six of them.
         let h = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(3 * 3600 + 5 * 60), store: store)
-        defer { Task { await h.stop() } }
-        try await h.waitForRuns("six catch-up runs") { $0.count == 6 && $0.allSatisfy { $0.state == .succeeded } }
-        let runs = try await h.runs()
-        let all = try #require(try await store.schedule(named: "all"))
-        #expect(runs.allSatisfy { $0.scheduleID == all.id && $0.trigger == "catchup" })
-        #expect(
-            runs.compactMap(\.nominalTime).sorted()
-                == (0..<6).map { Self.t0.addingTimeInterval(2 * 3600 + 10 * 60 + Double($0 * 600)) })
+        try await stopping(h) { h in
+            try await h.waitForRuns("six catch-up runs") { $0.count == 6 && $0.allSatisfy { $0.state == .succeeded } }
+            let runs = try await h.runs()
+            let all = try #require(try await store.schedule(named: "all"))
+            #expect(runs.allSatisfy { $0.scheduleID == all.id && $0.trigger == "catchup" })
+            #expect(
+                runs.compactMap(\.nominalTime).sorted()
+                    == (0..<6).map { Self.t0.addingTimeInterval(2 * 3600 + 10 * 60 + Double($0 * 600)) })
+        }
     }
 
     @Test(
@@ -157,31 +164,32 @@ struct SchedulerTests {
         }
         // Three missed fires each (0:10, 0:20, 0:30), all stored in the first tick.
         let h = try await SchedulerHarness.start(at: Self.t0.addingTimeInterval(35 * 60), store: store, holding: true)
-        defer { Task { await h.stop() } }
-        func states(_ name: String) async throws -> [String] {
-            let id = try #require(try await store.schedule(named: name)).id
-            return try await h.runs().filter { $0.scheduleID == id }.sorted { $0.nominalTime! < $1.nominalTime! }
-                .map(\.state.rawValue)
+        try await stopping(h) { h in
+            func states(_ name: String) async throws -> [String] {
+                let id = try #require(try await store.schedule(named: name)).id
+                return try await h.runs().filter { $0.scheduleID == id }.sorted { $0.nominalTime! < $1.nominalTime! }
+                    .map(\.state.rawValue)
+            }
+            try await h.waitForRuns("nine runs stored, three running") {
+                $0.count == 9 && $0.filter { $0.state == .running }.count == 3
+            }
+            #expect(try await states("skip") == ["running", "skipped", "skipped"])
+            #expect(try await states("cancel") == ["cancelled", "cancelled", "running"])
+            let skipped = try await h.runs().filter { $0.state == .skipped }
+            #expect(skipped.count == 3)
+            let cancelled = try await h.runs().filter { $0.state == .cancelled }
+            #expect(
+                cancelled.allSatisfy {
+                    $0.error == "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
+                })
+            // buffer-one: the oldest runs, the next waits for it, the third is skipped.
+            #expect(try await states("buffer") == ["running", "queued", "skipped"])
+            h.executor.releaseAll()
+            try await h.waitForRuns("the buffered fire ran after the first") {
+                $0.filter { $0.state == .succeeded }.count == 4
+            }
+            #expect(try await states("buffer") == ["succeeded", "succeeded", "skipped"])
         }
-        try await h.waitForRuns("nine runs stored, three running") {
-            $0.count == 9 && $0.filter { $0.state == .running }.count == 3
-        }
-        #expect(try await states("skip") == ["running", "skipped", "skipped"])
-        #expect(try await states("cancel") == ["cancelled", "cancelled", "running"])
-        let skipped = try await h.runs().filter { $0.state == .skipped }
-        #expect(skipped.count == 3)
-        let cancelled = try await h.runs().filter { $0.state == .cancelled }
-        #expect(
-            cancelled.allSatisfy {
-                $0.error == "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
-            })
-        // buffer-one: the oldest runs, the next waits for it, the third is skipped.
-        #expect(try await states("buffer") == ["running", "queued", "skipped"])
-        h.executor.releaseAll()
-        try await h.waitForRuns("the buffered fire ran after the first") {
-            $0.filter { $0.state == .succeeded }.count == 4
-        }
-        #expect(try await states("buffer") == ["succeeded", "succeeded", "skipped"])
     }
 
     @Test("a restart on the same store runs no fire twice, and runs the one missed while down")
@@ -207,46 +215,49 @@ struct SchedulerTests {
     func globalLimit() async throws {
         let schedules = (0..<5).map { schedule("g\($0)", cron: "* * * * *") }
         let h = try await SchedulerHarness.start(holding: true, maxConcurrentRuns: 2, schedules: schedules)
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("two running, three queued") {
-            $0.filter { $0.state == .running }.count == 2 && $0.filter { $0.state == .queued }.count == 3
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("two running, three queued") {
+                $0.filter { $0.state == .running }.count == 2 && $0.filter { $0.state == .queued }.count == 3
+            }
+            #expect(await h.scheduler.load == (running: 2, queued: 3))
+            h.executor.releaseAll()
+            try await h.waitForRuns("all five done") { $0.count == 5 && $0.allSatisfy { $0.state == .succeeded } }
         }
-        #expect(await h.scheduler.load == (running: 2, queued: 3))
-        h.executor.releaseAll()
-        try await h.waitForRuns("all five done") { $0.count == 5 && $0.allSatisfy { $0.state == .succeeded } }
     }
 
     @Test("jitter: a run starts at its fire plus a delay that is the same every time")
     func jitter() async throws {
         let s = schedule("j", cron: "5 0 * * *", jitter: 30)
         let h = try await SchedulerHarness.start(schedules: [s])
-        defer { Task { await h.stop() } }
-        let delay = Jitter.delay(scheduleID: s.id, dedupeKey: "2024-01-01T00:05", limit: 30)
-        #expect(delay == Jitter.delay(scheduleID: s.id, dedupeKey: "2024-01-01T00:05", limit: 30))
-        #expect((0...30).contains(delay))
-        try await h.advance(seconds: 300)
-        try await h.waitForRuns("the run is stored") { $0.count == 1 }
-        #expect(try await h.runs().first?.dedupeKey == "2024-01-01T00:05")
-        if delay > 0 {
-            #expect(try await h.runs().first?.state == .queued)
-            #expect(try await h.runs().first?.notBefore == Self.t0.addingTimeInterval(300 + Double(delay)))
-            try await h.advance(seconds: Double(delay))
+        try await stopping(h) { h in
+            let delay = Jitter.delay(scheduleID: s.id, dedupeKey: "2024-01-01T00:05", limit: 30)
+            #expect(delay == Jitter.delay(scheduleID: s.id, dedupeKey: "2024-01-01T00:05", limit: 30))
+            #expect((0...30).contains(delay))
+            try await h.advance(seconds: 300)
+            try await h.waitForRuns("the run is stored") { $0.count == 1 }
+            #expect(try await h.runs().first?.dedupeKey == "2024-01-01T00:05")
+            if delay > 0 {
+                #expect(try await h.runs().first?.state == .queued)
+                #expect(try await h.runs().first?.notBefore == Self.t0.addingTimeInterval(300 + Double(delay)))
+                try await h.advance(seconds: Double(delay))
+            }
+            try await h.waitForRuns("the run ran") { $0.first?.state == .succeeded }
         }
-        try await h.waitForRuns("the run ran") { $0.first?.state == .succeeded }
     }
 
     @Test("jitter longer than the gap between fires stays before the next fire")
     func jitterCapped() async throws {
         let s = schedule("jc", cron: "* * * * *", jitter: 3600)
         let h = try await SchedulerHarness.start(schedules: [s])
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        try await h.waitForRuns("the run is stored") { $0.count == 1 }
-        let run = try #require(try await h.runs().first)
-        let delay = Jitter.delay(scheduleID: s.id, dedupeKey: run.dedupeKey ?? "", limit: 59)
-        #expect((0...59).contains(delay))
-        #expect((run.notBefore ?? Self.t0.addingTimeInterval(60)) == Self.t0.addingTimeInterval(60 + Double(delay)))
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await h.waitForRuns("the run is stored") { $0.count == 1 }
+            let run = try #require(try await h.runs().first)
+            let delay = Jitter.delay(scheduleID: s.id, dedupeKey: run.dedupeKey ?? "", limit: 59)
+            #expect((0...59).contains(delay))
+            #expect((run.notBefore ?? Self.t0.addingTimeInterval(60)) == Self.t0.addingTimeInterval(60 + Double(delay)))
+        }
     }
 
     @Test("loaded and firing (what /readyz reports) once started, and no longer firing once stopped")
@@ -264,20 +275,22 @@ struct SchedulerTests {
     @Test("remaining runs: the schedule pauses itself after its last run, with a note")
     func remainingRuns() async throws {
         let h = try await SchedulerHarness.start(schedules: [schedule("twice", cron: "* * * * *", remaining: 2)])
-        defer { Task { await h.stop() } }
-        try await h.advance(seconds: 60)
-        // The second fire pauses the schedule, so the scheduler has nothing to sleep until: no settle.
-        h.clock.advance(by: 60)
-        try await h.waitForRuns("two runs") { $0.count == 2 }
-        try await eventually("the schedule pauses") { try await h.store.schedule(named: "twice")?.paused == true }
-        let stored = try #require(try await h.store.schedule(named: "twice"))
-        #expect(stored.paused)
-        #expect(stored.remainingRuns == 0)
-        #expect(stored.pauseNote == "paused after its last remaining run")
-        // Paused: the scheduler no longer sleeps on the clock for it, and later minutes add nothing.
-        h.clock.advance(by: 600)
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(try await h.runs().count == 2)
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            // The second fire pauses the schedule, so the scheduler has nothing to sleep until: no settle.
+            h.clock.advance(by: 60)
+            try await h.waitForRuns("two runs") { $0.count == 2 }
+            try await eventually("the schedule pauses") { try await h.store.schedule(named: "twice")?.paused == true }
+            let stored = try #require(try await h.store.schedule(named: "twice"))
+            #expect(stored.paused)
+            #expect(stored.remainingRuns == 0)
+            #expect(stored.pauseNote == "paused after its last remaining run")
+            // Paused: the scheduler no longer sleeps on the clock for it, so later minutes add nothing.
+            try await eventually("the scheduler sleeps on no deadline") { h.clock.nextDeadline == nil }
+            h.clock.advance(by: 600)
+            #expect(h.clock.nextDeadline == nil)
+            #expect(try await h.runs().count == 2)
+        }
     }
 
     @Test("at start, a run left running is interrupted (its trace closed) and a queued run is resumed")
@@ -296,15 +309,16 @@ struct SchedulerTests {
         _ = try await store.insertRun(queued)
 
         let h = try await SchedulerHarness.start(store: store)
-        defer { Task { await h.stop() } }
-        try await h.waitForRuns("recovered") {
-            $0.first { $0.id == running.id }?.state == .interrupted
-                && $0.first { $0.id == queued.id }?.state == .succeeded
+        try await stopping(h) { h in
+            try await h.waitForRuns("recovered") {
+                $0.first { $0.id == running.id }?.state == .interrupted
+                    && $0.first { $0.id == queued.id }?.state == .succeeded
+            }
+            #expect(h.executor.interrupted.map(\.id) == [running.id])
+            #expect(h.executor.interrupted.first?.rootSpanID == "00000000000000ab")
+            let interrupted = try #require(try await store.run(id: running.id))
+            #expect(interrupted.error == "the daemon stopped while this run was going; found at the next start")
         }
-        #expect(h.executor.interrupted.map(\.id) == [running.id])
-        #expect(h.executor.interrupted.first?.rootSpanID == "00000000000000ab")
-        let interrupted = try #require(try await store.run(id: running.id))
-        #expect(interrupted.error == "the daemon stopped while this run was going; found at the next start")
     }
 
     @Test("a schedule deleted from the store is gone from the webhooks' lookup after a reload or a re-read")
@@ -316,19 +330,20 @@ struct SchedulerTests {
         let reread = schedule("reread", cron: "0 0 1 1 *")
         for s in [kept, reloaded, reread] { try await store.insertSchedule(s) }
         let h = try await SchedulerHarness.start(store: store)
-        defer { Task { await h.stop() } }
-        for s in [kept, reloaded, reread] {
-            #expect(h.scheduler.schedule(s.name)?.id == s.id)
-            #expect(h.scheduler.schedule(s.id)?.name == s.name)
+        try await stopping(h) { h in
+            for s in [kept, reloaded, reread] {
+                #expect(h.scheduler.schedule(s.name)?.id == s.id)
+                #expect(h.scheduler.schedule(s.id)?.name == s.name)
+            }
+            #expect(try await store.deleteSchedule(id: reloaded.id))
+            try await h.scheduler.reload()
+            #expect(try await store.deleteSchedule(id: reread.id))
+            try await h.scheduler.scheduleChanged(id: reread.id)
+            for s in [reloaded, reread] {
+                #expect(h.scheduler.schedule(s.name) == nil, "\(s.name) is still found by name")
+                #expect(h.scheduler.schedule(s.id) == nil, "\(s.name) is still found by id")
+            }
+            #expect(h.scheduler.schedule(kept.name)?.id == kept.id)
         }
-        #expect(try await store.deleteSchedule(id: reloaded.id))
-        try await h.scheduler.reload()
-        #expect(try await store.deleteSchedule(id: reread.id))
-        try await h.scheduler.scheduleChanged(id: reread.id)
-        for s in [reloaded, reread] {
-            #expect(h.scheduler.schedule(s.name) == nil, "\(s.name) is still found by name")
-            #expect(h.scheduler.schedule(s.id) == nil, "\(s.name) is still found by id")
-        }
-        #expect(h.scheduler.schedule(kept.name)?.id == kept.id)
     }
 }

@@ -147,7 +147,7 @@ let package = Package(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "SchedulerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessSandboxTests",
-            dependencies: ["ProcessSandbox", "Support"],
+            dependencies: ["ProcessSandbox", "SchedulerTesting", "Support"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerTesting
 import Synchronization
 import Testing
 
@@ -132,14 +133,23 @@ extension SandboxTests {
                 #!/bin/sh
                 sleep 300 &
                 echo "grandchild $!" >&2
+                touch "$1/started"
                 sleep 300
                 """)
+            // Where the script says it has started: a folder its user (nobody, under root) may write to.
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("started-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: folder.path)
             var policy = SandboxPolicy(name: "long", timeout: .seconds(120), grace: .seconds(1))
             policy.maxOutputBytes = 4096
             let sandbox = runner()
             let started = ContinuousClock.now
-            let task = Task { await sandbox.run(ScriptExecution(script: path, policy: policy)) }
-            try await Task.sleep(for: .milliseconds(300))
+            let task = Task {
+                await sandbox.run(ScriptExecution(script: path, arguments: [folder.path], policy: policy))
+            }
+            try await eventually("the script and its grandchild have started") {
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent("started").path)
+            }
             task.cancel()
             let record = await task.value
             #expect(record.cancelled)

@@ -9,16 +9,19 @@ extension WorkflowRunner {
         -> [String: JSONValue]
     {
         let stateValue = JSONValue.object(state)
-        let urlValue: JSONValue
-        do {
-            urlValue = try request.url.render(stateValue) { literal in
-                try EnvironmentReference.substitute(literal, from: configuration.environment)
+        /// A template's text with the state and `${NAME}` environment references filled in.
+        func rendered(_ template: Template, _ subject: String) throws -> String {
+            do {
+                let value = try template.render(stateValue) { literal in
+                    try EnvironmentReference.substitute(literal, from: configuration.environment)
+                }
+                return value.stringValue ?? value.jsonText
+            } catch let missing as EnvironmentReference.Missing {
+                throw HTTPRequestFailed(
+                    description: "\(subject) names ${\(missing.name)}, which is not set in the daemon's environment")
             }
-        } catch let missing as EnvironmentReference.Missing {
-            throw HTTPRequestFailed(
-                description: "url names ${\(missing.name)}, which is not set in the daemon's environment")
         }
-        let urlText = urlValue.stringValue ?? urlValue.jsonText
+        let urlText = try rendered(request.url, "url")
         guard let components = URLComponents(string: urlText), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else {
@@ -27,17 +30,7 @@ extension WorkflowRunner {
         }
         var headers: [(String, String)] = []
         for (name, template) in request.headers {
-            let value: JSONValue
-            do {
-                value = try template.render(stateValue) { literal in
-                    try EnvironmentReference.substitute(literal, from: configuration.environment)
-                }
-            } catch let missing as EnvironmentReference.Missing {
-                throw HTTPRequestFailed(
-                    description:
-                        "header \(name) names ${\(missing.name)}, which is not set in the daemon's environment")
-            }
-            headers.append((name, value.stringValue ?? value.jsonText))
+            headers.append((name, try rendered(template, "header \(name)")))
         }
         var body: [UInt8] = []
         if let template = request.body {

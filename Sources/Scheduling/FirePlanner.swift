@@ -4,6 +4,7 @@ import Storage
 
 /// A fire the scheduler acts on.
 public struct DueFire: Sendable, Hashable {
+    /// The fire: its instant and its dedupe key.
     public var fire: CronFire
     /// `cron` when on time, `catchup` when it was missed and the catch-up policy runs it.
     public var trigger: String
@@ -18,6 +19,11 @@ public struct FirePlanner: Sendable {
     /// The most missed fires `all` runs at once.
     public var catchupCap: Int
 
+    /// A planner with the daemon's defaults: a fire over a minute late is missed, and `all` catches
+    /// up at most 100 fires at once.
+    /// - Parameters:
+    ///   - misfireThreshold: seconds after its time at which a fire counts as missed.
+    ///   - catchupCap: the most missed fires the `all` catch-up mode runs at once (the latest ones).
     public init(misfireThreshold: Int64 = 60, catchupCap: Int = 100) {
         self.misfireThreshold = misfireThreshold
         self.catchupCap = catchupCap
@@ -64,6 +70,13 @@ public struct FirePlanner: Sendable {
 /// A delay of up to `limit` seconds that is the same for a given schedule and fire every time (a hash
 /// of both), so that restarts do not move a run, and schedules due together spread out.
 public enum Jitter {
+    /// The delay, in whole seconds from 0 to `limit`, for one fire of one schedule: an FNV-1a hash of
+    /// the schedule's id and the fire's dedupe key, so the same fire always gets the same delay.
+    ///
+    /// ```swift
+    /// let seconds = Jitter.delay(scheduleID: schedule.id, dedupeKey: "2024-01-01T00:05", limit: 30)
+    /// ```
+    /// - Parameter limit: the longest delay; 0 or less gives no delay.
     public static func delay(scheduleID: String, dedupeKey: String, limit: Int) -> Int {
         guard limit > 0 else { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

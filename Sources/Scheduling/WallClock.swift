@@ -4,9 +4,9 @@ import Support
 
 /// The wall clock the scheduler fires by, injected so that tests move time instead of sleeping.
 ///
-/// Everything in this module that reads the time or waits goes through one: the timer loop, the
-/// start of runs, the shutdown grace period, the run pruner, and the executor closing interrupted
-/// traces. The daemon uses ``SystemWallClock``; tests use a manual clock that moves only when told.
+/// The scheduler's timer loop, the start and end of its runs, its shutdown grace period, the run
+/// pruner and the executor closing interrupted traces all read the time and wait through one. The
+/// daemon uses ``SystemWallClock``; tests use a manual clock that moves only when told.
 ///
 /// ```swift
 /// let clock: any WallClock = SystemWallClock()

@@ -4,8 +4,8 @@ import HTTPClient
 import Hummingbird
 import Logging
 import MLflowTracing
-import ProcessSandbox
 import Prometheus
+import ProcessSandbox
 import Scheduling
 import ServiceLifecycle
 import Storage
@@ -22,34 +22,8 @@ struct Daemon {
     let logger = Logger(label: "schedulerd")
 
     func run() async throws {
-        let fm = FileManager.default
         let data = configuration.dataDirectory
-        // Files the daemon creates (database, spool, token) are its own: mode 0600.
-        umask(0o077)
-        do {
-            try fm.createDirectory(at: data, withIntermediateDirectories: true)
-            // Scripts run as another user must reach their folders under work/, and nothing else:
-            // the data directory and work/ can be passed through (x) but not listed.
-            try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: data.path)
-            let work = data.appendingPathComponent("work")
-            try fm.createDirectory(at: work, withIntermediateDirectories: true)
-            try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: work.path)
-        } catch {
-            throw DaemonError(
-                description: "cannot prepare the data directory \(data.path): \(error.localizedDescription)")
-        }
-        // Scripts run as another user (nobody, under root) must pass every folder down to work/;
-        // otherwise every script of every run would fail to enter its folder. Said now, once.
-        if let user = SandboxRunner(environment: [:], workRoot: data).runAs,
-            let blocked = SandboxRunner.unreachableFolder(
-                on: data.appendingPathComponent("work"), uid: user.uid, gid: user.gid)
-        {
-            throw DaemonError(
-                description:
-                    "scripts run as uid \(user.uid), which cannot pass \(blocked.path) (mode \(blocked.mode)) to reach "
-                    + "\(data.appendingPathComponent("work").path); use a data directory outside it "
-                    + "(--data-dir), or let others pass with chmod o+x \(blocked.path)")
-        }
+        try prepareDataDirectory()
         let token = try configuration.token ?? Self.token(in: data)
         let store: SQLiteStore
         do {
@@ -71,18 +45,8 @@ struct Daemon {
             directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
             schedules: ScheduleService(store: store, scheduler: nil, environment: configuration.environment),
             logger: logger)
-        // Schedules that fire on other days under Vixie cron's day rule than under the old reading.
         let storedSchedules = try await store.schedules()
-        for schedule in storedSchedules {
-            guard let change = DayRuleNotice.change(for: schedule) else { continue }
-            logger.warning(
-                "a day field that begins with * is now a wildcard for the day rule; this schedule fires on other days",
-                metadata: [
-                    "schedule": .string(change.name), "cron": .string(change.expression),
-                    "next_fire": .string(change.newNext), "next_fire_before": .string(change.oldNext),
-                    "keep_old_meaning": "day_match: or",
-                ])
-        }
+        warnOfDayRuleChanges(storedSchedules)
 
         // Tracing.
         let tracing: MLflowTracingConfiguration
@@ -93,20 +57,7 @@ struct Daemon {
         }
         let exporter = try TraceExporter(configuration: tracing, logger: Logger(label: "schedulerd.tracing"))
 
-        // The sandbox: bubblewrap when it works here, loudly rlimits-only when not.
-        var bubblewrap: String?
-        switch await SandboxRunner.probeBubblewrap(workRoot: data.appendingPathComponent("work")) {
-        case .success(let path):
-            bubblewrap = path
-            logger.info("scripts run under bubblewrap", metadata: ["bwrap": .string(path)])
-        case .failure(let failure):
-            logger.warning(
-                "bubblewrap is not usable; scripts run with resource limits only (no namespaces)",
-                metadata: ["reason": .string(failure.description)])
-        }
-        let sandbox = SandboxRunner(
-            environment: configuration.environment, workRoot: data.appendingPathComponent("work"),
-            bubblewrap: bubblewrap)
+        let sandbox = await makeSandbox()
         let runnerConfiguration = WorkflowRunner.Configuration(
             sandbox: sandbox, environment: configuration.environment,
             artifactsDirectory: data.appendingPathComponent("artifacts"),
@@ -118,28 +69,7 @@ struct Daemon {
         }
         let executor = WorkflowRunExecutor(runner: makeRunner(catalog))
 
-        // Metrics.
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["schedulerd_fire_lateness_seconds"] = [
-            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
-            .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(60),
-        ]
-        factory.durationHistogramBuckets["schedulerd_run_duration_seconds"] = [
-            .milliseconds(100), .seconds(1), .seconds(5), .seconds(30), .seconds(60), .seconds(300), .seconds(1800),
-            .seconds(3600),
-        ]
-        let spoolDepth = registry.makeGauge(
-            descriptor: .init(
-                metricName: "schedulerd_trace_spool_depth", unitName: "spans", helpText: "Spans waiting for export."))
-        let exportFailures = registry.makeGauge(
-            descriptor: .init(
-                metricName: "schedulerd_trace_export_failed", unitName: "requests",
-                helpText: "Export requests that failed (each is retried)."))
-        let scheduleProblems = registry.makeGauge(
-            descriptor: .init(
-                metricName: "schedulerd_schedule_problems", unitName: "schedules",
-                helpText: "Schedules that cannot run: their workflow is not loaded."))
+        let metrics = DaemonMetrics()
         /// Warns once per schedule whose workflow is not loaded, and counts them (start and SIGHUP).
         let checkWorkflows: @Sendable (Set<String>, [ScheduleRecord]) -> Void = { [logger] loaded, schedules in
             var count = 0
@@ -150,19 +80,15 @@ struct Daemon {
                     "a schedule cannot run: \(problem); restore the workflow file or remove the schedule",
                     metadata: ["schedule": .string(schedule.name), "workflow": .string(schedule.workflow)])
             }
-            scheduleProblems.set(Double(count))
+            metrics.scheduleProblems.set(Double(count))
         }
         checkWorkflows(Set(catalog.workflows.keys), storedSchedules)
-        let spansDropped = registry.makeGauge(
-            descriptor: .init(
-                metricName: "schedulerd_trace_dropped", unitName: "spans",
-                helpText: "Spans dropped because the spool was full."))
 
         let scheduler = Scheduler(
             store: store, executor: executor,
             configuration: .init(
                 maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
-                metrics: SchedulerMetrics(factory: factory)),
+                metrics: SchedulerMetrics(factory: metrics.factory)),
             logger: Logger(label: "schedulerd.scheduler"))
 
         let names = Mutex(Set(catalog.workflows.keys))
@@ -182,15 +108,7 @@ struct Daemon {
                         uri.absoluteString.hasSuffix("/") ? String(uri.absoluteString.dropLast()) : uri.absoluteString
                     return "\(base)/#/experiments/\(experiment)/traces?selectedEvaluationId=\(trace)"
                 },
-                metrics: {
-                    let statistics = exporter.statistics
-                    spoolDepth.set(Int64(statistics.pending))
-                    exportFailures.set(Int64(statistics.failedRequests))
-                    spansDropped.set(Int64(statistics.dropped))
-                    var buffer: [UInt8] = []
-                    registry.emit(into: &buffer)
-                    return String(decoding: buffer, as: UTF8.self)
-                },
+                metrics: { metrics.exposition(exporter: exporter.statistics) },
                 ready: {
                     do {
                         _ = try await store.runCounts()
@@ -202,32 +120,8 @@ struct Daemon {
                     }
                     return (true, "store answers, scheduler running")
                 }, webhooks: configuration.webhooks,
-                reloadWorkflows: { [configuration, logger, nodes] swap in
-                    let catalog: WorkflowCatalog
-                    do {
-                        catalog = try WorkflowCatalog.load(
-                            directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
-                    } catch {
-                        logger.warning(
-                            "a schedule names a workflow not loaded, and the workflows do not load",
-                            metadata: ["error": .string("\(error)")])
-                        return nil
-                    }
-                    let found = Set(catalog.workflows.keys)
-                    let gone = names.withLock { $0 }.subtracting(found)
-                    guard gone.isEmpty else {
-                        logger.warning(
-                            "a schedule names a workflow not loaded, but loaded workflows are gone from the directory; send SIGHUP to check the schedules against it",
-                            metadata: ["gone": .string(gone.sorted().joined(separator: ","))])
-                        return nil
-                    }
-                    if swap {
-                        adopt(catalog)
-                        logger.info(
-                            "loaded the workflows again for a schedule that names a new one",
-                            metadata: ["workflows": .stringConvertible(found.count)])
-                    }
-                    return found
+                reloadWorkflows: { [self] swap in
+                    reloadForSchedule(loaded: names.withLock { $0 }, swap: swap, adopt: adopt)
                 }, stopping: { scheduler.stopping }))
         let app = Application(
             router: api.router(),

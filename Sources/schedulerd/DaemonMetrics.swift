@@ -1,0 +1,54 @@
+import MLflowTracing
+import Prometheus
+
+/// The daemon's Prometheus metrics (`GET /metrics`): the scheduler's counters and histograms, made
+/// through ``factory``, and the gauges the daemon sets itself: the trace spool, export failures,
+/// dropped spans and schedules that cannot run.
+struct DaemonMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    /// Where the scheduler makes its metrics, with buckets for fire lateness and run durations.
+    let factory: PrometheusMetricsFactory
+    let spoolDepth: Gauge
+    let exportFailures: Gauge
+    let spansDropped: Gauge
+    /// Schedules whose workflow is not loaded; set at start and on every reload.
+    let scheduleProblems: Gauge
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["schedulerd_fire_lateness_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
+            .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(60),
+        ]
+        factory.durationHistogramBuckets["schedulerd_run_duration_seconds"] = [
+            .milliseconds(100), .seconds(1), .seconds(5), .seconds(30), .seconds(60), .seconds(300), .seconds(1800),
+            .seconds(3600),
+        ]
+        self.factory = factory
+        spoolDepth = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_trace_spool_depth", unitName: "spans", helpText: "Spans waiting for export."))
+        exportFailures = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_trace_export_failed", unitName: "requests",
+                helpText: "Export requests that failed (each is retried)."))
+        scheduleProblems = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_schedule_problems", unitName: "schedules",
+                helpText: "Schedules that cannot run: their workflow is not loaded."))
+        spansDropped = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_trace_dropped", unitName: "spans",
+                helpText: "Spans dropped because the spool was full."))
+    }
+
+    /// Every metric in Prometheus' text format, with the exporter's gauges read now.
+    func exposition(exporter statistics: TraceExporter.Statistics) -> String {
+        spoolDepth.set(Int64(statistics.pending))
+        exportFailures.set(Int64(statistics.failedRequests))
+        spansDropped.set(Int64(statistics.dropped))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

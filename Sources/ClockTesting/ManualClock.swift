@@ -18,10 +18,12 @@ public final class ManualClock: WallClock {
 
     private let state: Mutex<State>
 
+    /// A clock that reads `start` until advanced.
     public init(_ start: Date) {
         state = Mutex(State(now: start))
     }
 
+    /// The clock's time: where the last ``advance(to:)`` left it.
     public func now() -> Date { state.withLock { $0.now } }
 
     /// How many tasks are sleeping on this clock (a test can wait until the scheduler sleeps).
@@ -30,6 +32,8 @@ public final class ManualClock: WallClock {
     /// The earliest deadline anyone sleeps until.
     public var nextDeadline: Date? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
 
+    /// Returns once the clock is advanced to `deadline` or past it; at once when it already is.
+    /// - Throws: `CancellationError` when the task is cancelled first.
     public func sleep(until deadline: Date) async throws {
         let token = state.withLock { state -> Int in
             state.nextToken += 1
@@ -68,6 +72,7 @@ public final class ManualClock: WallClock {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
+    /// Moves the clock forward by `seconds` (a negative value leaves it as it is).
     public func advance(by seconds: TimeInterval) {
         advance(to: now().addingTimeInterval(seconds))
     }

@@ -11,20 +11,32 @@ public struct MLflowReader: Sendable {
     /// One span as MLflow's REST API returns it (OTLP proto-JSON: ids in base64, attributes as
     /// `{key, value: {string_value | int_value | …}}`), with values decoded.
     public struct Span: @unchecked Sendable {
+        /// The span's name (in schedulerd's traces: the workflow's at the root, a node's below it).
         public var name: String
+        /// The span's id, 16 hex digits.
         public var spanID: String  // hex
+        /// The parent span's id, 16 hex digits; `nil` for the root.
         public var parentSpanID: String?  // hex
+        /// `STATUS_CODE_OK`, `STATUS_CODE_ERROR` or `STATUS_CODE_UNSET`; empty when MLflow gave none.
         public var statusCode: String  // STATUS_CODE_OK / STATUS_CODE_ERROR / STATUS_CODE_UNSET
+        /// The error's message for an ERROR span; otherwise empty.
         public var statusMessage: String
+        /// When the span started, in nanoseconds since the Unix epoch.
         public var startNanos: UInt64
+        /// When the span ended, in nanoseconds since the Unix epoch.
         public var endNanos: UInt64
         /// Attribute values: String, Int, Double, Bool, [Any] or [String: Any].
         public var attributes: [String: Any]
+        /// The span's events in order, each with its decoded attributes.
         public var events: [(name: String, attributes: [String: Any])]
 
+        /// The attribute `key` as decoded, or `nil` when the span has none.
         public func attribute(_ key: String) -> Any? { attributes[key] }
+        /// The attribute `key` when it is a string; `nil` otherwise.
         public func string(_ key: String) -> String? { attributes[key] as? String }
+        /// The attribute `key` when it is an integer; `nil` otherwise.
         public func int(_ key: String) -> Int? { attributes[key] as? Int }
+        /// The attribute `key` when it is a Boolean; `nil` otherwise.
         public func bool(_ key: String) -> Bool? { attributes[key] as? Bool }
 
         /// A string attribute holding JSON (inputs, outputs), parsed.
@@ -34,20 +46,29 @@ public struct MLflowReader: Sendable {
         }
     }
 
+    /// One trace as MLflow's REST API returns it: its info and its spans.
     public struct Trace: Sendable {
+        /// MLflow's trace state: `OK`, `ERROR` or `IN_PROGRESS`.
         public var state: String
+        /// The trace's tags, such as `run_id`, `schedule_id` and `trigger`.
         public var tags: [String: String]
+        /// Every span MLflow has for the trace so far, in the order it lists them.
         public var spans: [Span]
         /// What the trace list's Request column shows: MLflow's preview of the root span's inputs.
         public var requestPreview: String?
 
+        /// The first span called `name`, or `nil` when there is none.
         public func span(named name: String) -> Span? { spans.first { $0.name == name } }
+        /// The span without a parent; `nil` when it has not arrived.
         public var root: Span? { spans.first { $0.parentSpanID == nil } }
+        /// The spans whose parent is `span`.
         public func children(of span: Span) -> [Span] { spans.filter { $0.parentSpanID == span.spanID } }
     }
 
+    /// The MLflow server's tracking URI, like `http://127.0.0.1:5000`.
     public let uri: URL
 
+    /// A reader for the MLflow server at `uri`.
     public init(uri: URL) { self.uri = uri }
 
     /// The id of the experiment called `name`.

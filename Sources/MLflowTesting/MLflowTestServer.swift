@@ -14,13 +14,18 @@ import Synchronization
 /// MLflow fail, they never skip.
 public final class MLflowTestServer: Sendable {
 
+    /// The port the server listens on, on 127.0.0.1.
     public let port: Int
+    /// The temporary directory that holds the server's SQLite database, artifacts and `server.log`.
     public let directory: URL
     private let pid = Mutex<Int32?>(nil)
 
     /// The tracking URI, `http://127.0.0.1:<port>`.
     public var uri: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
+    /// Prepares a server; ``start()`` runs it.
+    /// - Parameter port: the port to listen on; `nil` takes one the system says is free.
+    /// - Throws: when no free port can be found or the temporary directory cannot be made.
     public init(port: Int? = nil) throws {
         self.port = try port ?? Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlflow-test-\(UUID().uuidString)")

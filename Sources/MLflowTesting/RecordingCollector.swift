@@ -4,18 +4,24 @@ import SchedulerTesting
 /// A stand-in OTLP/HTTP collector (a small Python HTTP server from `Tests/Fixtures`) that records
 /// every request, for tests of the second export destination and of request headers.
 public final class RecordingCollector: Sendable {
+    /// One request the collector received.
     public struct Request: @unchecked Sendable {
+        /// The request's path, like `/v1/traces`.
         public var path: String
+        /// The request's headers, names in lowercase.
         public var headers: [String: String]
+        /// The body, decompressed and parsed as a JSON object (OTLP/HTTP JSON); empty when it was not one.
         public var body: [String: Any]
     }
 
+    /// The port the collector listens on, on 127.0.0.1.
     public var port: Int { server.port }
     let server: FixtureProcess
     let log: URL
     /// The CA file that verifies this collector, when it serves HTTPS.
     public let certificatePath: String?
 
+    /// The traces endpoint to export to: `http://127.0.0.1:<port>/v1/traces`, or `https` with TLS.
     public var endpoint: URL {
         URL(string: "\(certificatePath == nil ? "http" : "https")://127.0.0.1:\(port)/v1/traces")!
     }

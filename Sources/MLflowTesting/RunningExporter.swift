@@ -5,12 +5,18 @@ import SchedulerTesting
 /// A ``TraceExporter`` running against a real MLflow server, with its own experiment and spool, its
 /// logs captured.
 public struct RunningExporter: Stoppable {
+    /// The exporter, for its statistics and its flush.
     public let exporter: TraceExporter
+    /// The task running the exporter's `run()`; ``stop()`` cancels it.
     public let task: Task<Void, any Error>
+    /// The name of the MLflow experiment traces go to.
     public let experiment: String
+    /// What the exporter logged.
     public let logs: LogCapture
+    /// The path of the exporter's spool database.
     public let spoolPath: String
 
+    /// A tracer whose ended spans this exporter sends.
     public var tracer: MLflowTracer { exporter.tracer }
 
     /// Starts an exporter to `uri`, exporting into `experiment` (created by the exporter if missing).
@@ -31,6 +37,7 @@ public struct RunningExporter: Stoppable {
         return RunningExporter(exporter: exporter, task: task, experiment: experiment, logs: logs, spoolPath: spool)
     }
 
+    /// Cancels the exporter and waits until it has stopped; spans not yet delivered stay in the spool.
     public func stop() async {
         task.cancel()
         _ = try? await task.value

@@ -2,7 +2,9 @@ import Foundation
 
 /// A helper's failure, with what it waited for.
 public struct TestFailure: Error, CustomStringConvertible {
+    /// What failed, in a line for the test's report: what was awaited, or which inputs failed.
     public var description: String
+    /// A failure reported as `description`.
     public init(description: String) { self.description = description }
 }
 

@@ -33,6 +33,7 @@ public func readLine(_ handle: FileHandle) -> Data {
 /// A Python helper server from `Tests/Fixtures` that prints its port on its first line; stopped when
 /// released.
 public final class FixtureProcess: Sendable {
+    /// The port the fixture printed on its first line and listens on.
     public let port: Int
     let process: Process
     /// The fixture's stdin: it ends when this closes, so it never outlives the test process.

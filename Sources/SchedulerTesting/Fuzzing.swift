@@ -6,13 +6,17 @@ import Foundation
 public enum FuzzConfig {
     static let environment = ProcessInfo.processInfo.environment
 
+    /// The seed every mutator starts from: `FUZZ_SEED`, else a fixed value, so that runs repeat; a value
+    /// that does not parse gives 0.
     public static let seed: UInt64 = {
         guard let text = environment["FUZZ_SEED"] else { return 0x5C4E_D00D_2026_1204 }
         return text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) ?? 0 : UInt64(text) ?? 0
     }()
 
+    /// Inputs per fuzz test: `FUZZ_ITERATIONS`, at least 1; default 3,000.
     public static let iterations: Int = environment["FUZZ_ITERATIONS"].flatMap { Int($0) }.map { max(1, $0) } ?? 3000
 
+    /// Seconds after which a fuzz test makes no new inputs: `FUZZ_SECONDS`, at least 1; default 20.
     public static let seconds: Double = environment["FUZZ_SECONDS"].flatMap { Double($0) }.map { max(1, $0) } ?? 20
 }
 
@@ -45,10 +49,13 @@ public struct Mutator {
         "*", "|", ">", "%", "%00", "%zz", "{{", "}}", "${", "$(", "../", "/", "<script>", "\u{10FFFF}",
     ]
 
+    /// One of `items`, chosen uniformly; `items` must not be empty.
     public mutating func pick<T>(_ items: [T]) -> T { rng.pick(items) }
 
+    /// True with probability `p` (0 never, 1 always).
     public mutating func chance(_ p: Double) -> Bool { rng.chance(p) }
 
+    /// A number in `range`, chosen uniformly.
     public mutating func int(_ range: ClosedRange<Int>) -> Int { rng.int(range) }
 
     /// A new input: a corpus entry changed one to six times, sometimes made very long.

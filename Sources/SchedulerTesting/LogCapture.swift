@@ -3,14 +3,19 @@ import Synchronization
 
 /// A log handler that keeps every record, for tests that check what operators would read.
 public final class LogCapture: Sendable {
+    /// One log record as the logger was called.
     public struct Record: Sendable {
+        /// The level it was logged at.
         public var level: Logger.Level
+        /// The message, as text.
         public var message: String
+        /// The logger's metadata merged with the call's (the call's wins), each value as text.
         public var metadata: [String: String]
     }
 
     private let records = Mutex<[Record]>([])
 
+    /// An empty capture; make loggers with ``logger(label:)``.
     public init() {}
 
     /// A logger writing into this capture (at `trace` level, so nothing is filtered).
@@ -20,6 +25,7 @@ public final class LogCapture: Sendable {
         return logger
     }
 
+    /// Every record so far, oldest first, from every logger of this capture.
     public var all: [Record] { records.withLock { $0 } }
 
     /// Records at `level` whose message contains `fragment`.

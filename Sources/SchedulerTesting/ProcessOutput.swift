@@ -2,8 +2,11 @@ import Foundation
 
 /// What a finished process printed, and how it exited.
 public struct ProcessOutput: Sendable {
+    /// The exit status, or the signal's number when a signal ended the process.
     public var status: Int32
+    /// Everything written to standard output, decoded as UTF-8.
     public var stdout: String
+    /// Everything written to standard error, decoded as UTF-8.
     public var stderr: String
 }
 

@@ -1,9 +1,12 @@
 /// SplitMix64 (Steele, Lea and Flood): small, fast and well mixed; seeded so that failures reproduce.
 public struct SplitMix64: RandomNumberGenerator {
+    /// The generator's whole state: two generators with the same state give the same numbers.
     public var state: UInt64
 
+    /// A generator starting from `seed`; any value, 0 included, is a good seed.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -19,8 +22,10 @@ public struct SplitMix64: RandomNumberGenerator {
         return range.lowerBound + Int(next().multipliedFullWidth(by: width).high)
     }
 
+    /// True with probability `p` (0 never, 1 always), from 53 random bits.
     public mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(UInt64(1) << 53) < p }
 
+    /// One of `items`, chosen uniformly; `items` must not be empty.
     public mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
 
     /// Mixes several numbers into one seed.

@@ -10,10 +10,15 @@ import Storage
 public enum DayRuleNotice {
     /// One schedule whose fires change.
     public struct Change: Sendable, CustomStringConvertible {
+        /// The schedule's name, as the warning shows it.
         public var name: String
+        /// The cron expression as written, whose reading changed.
         public var expression: String
-        /// The next fire under the old reading (`day_match: or`) and under the new default.
+        /// The next fire under the old reading (`day_match: or`), ISO 8601 with the zone's offset, or `none`
+        /// when no fire is left.
         public var oldNext: String
+        /// The next fire under the default rule (``CronExpression/DayMatch/vixie``), ISO 8601 with the zone's
+        /// offset, or `none` when no fire is left.
         public var newNext: String
 
         /// The warning, in one line: what changed, and how to keep the old meaning.

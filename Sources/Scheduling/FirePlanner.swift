@@ -4,7 +4,7 @@ import Storage
 
 /// A fire the scheduler acts on.
 public struct DueFire: Sendable, Hashable {
-    /// The fire: its instant and its dedupe key.
+    /// The fire: its nominal instant in the schedule's zone and its dedupe key.
     public var fire: CronFire
     /// `cron` when on time, `catchup` when it was missed and the catch-up policy runs it.
     public var trigger: String
@@ -19,11 +19,11 @@ public struct FirePlanner: Sendable {
     /// The most missed fires `all` runs at once.
     public var catchupCap: Int
 
-    /// A planner with the daemon's defaults: a fire over a minute late is missed, and `all` catches
-    /// up at most 100 fires at once.
+    /// A planner with the daemon's defaults unless told otherwise.
     /// - Parameters:
-    ///   - misfireThreshold: seconds after its time at which a fire counts as missed.
-    ///   - catchupCap: the most missed fires the `all` catch-up mode runs at once (the latest ones).
+    ///   - misfireThreshold: seconds a fire may be late and still count as on time (default 60).
+    ///   - catchupCap: the most missed fires ``CatchupMode/all`` runs in one pass (default 100); older
+    ///     ones beyond it are dropped.
     public init(misfireThreshold: Int64 = 60, catchupCap: Int = 100) {
         self.misfireThreshold = misfireThreshold
         self.catchupCap = catchupCap
@@ -70,13 +70,11 @@ public struct FirePlanner: Sendable {
 /// A delay of up to `limit` seconds that is the same for a given schedule and fire every time (a hash
 /// of both), so that restarts do not move a run, and schedules due together spread out.
 public enum Jitter {
-    /// The delay, in whole seconds from 0 to `limit`, for one fire of one schedule: an FNV-1a hash of
-    /// the schedule's id and the fire's dedupe key, so the same fire always gets the same delay.
-    ///
-    /// ```swift
-    /// let seconds = Jitter.delay(scheduleID: schedule.id, dedupeKey: "2024-01-01T00:05", limit: 30)
-    /// ```
-    /// - Parameter limit: the longest delay; 0 or less gives no delay.
+    /// The delay for one fire, in whole seconds from 0 through `limit`.
+    /// - Parameters:
+    ///   - scheduleID: the schedule's id (not its name, so that renaming keeps the delay).
+    ///   - dedupeKey: the fire's dedupe key, which tells fires of one schedule apart.
+    ///   - limit: the most seconds of delay; 0 or less gives no delay.
     public static func delay(scheduleID: String, dedupeKey: String, limit: Int) -> Int {
         guard limit > 0 else { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -4,11 +4,16 @@ import Workflows
 
 /// How a run ended, as the store keeps it.
 public struct RunOutcome: Sendable, Hashable {
+    /// The state the run ended in: `succeeded`, `failed`, `timed_out` or `cancelled`.
     public var state: RunState
+    /// The workflow's final state as a JSON object; `nil` when the run failed before its workflow started.
     public var outputJSON: String?
+    /// Why the run did not succeed, in one message for people; `nil` when it succeeded.
     public var error: String?
+    /// Every node attempt, as the JSON array ``NodeRecord`` writes; `nil` when the workflow never started.
     public var nodesJSON: String?
 
+    /// An outcome; a run that failed before its workflow started gives only `state` and `error`.
     public init(state: RunState, outputJSON: String? = nil, error: String? = nil, nodesJSON: String? = nil) {
         self.state = state
         self.outputJSON = outputJSON

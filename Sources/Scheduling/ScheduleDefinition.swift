@@ -42,7 +42,8 @@ public struct ScheduleDefinition: Sendable, Hashable {
     public var pauseNote: String?
     /// Pause it after this many runs; `nil`: no limit.
     public var remainingRuns: Int?
-    /// `and`: with both day fields restricted, a day must match both (default `or`).
+    /// How the two day fields combine when both are restricted: `vixie` (the default: either matches,
+    /// unless one begins with `*`, then both must), `or` or `and` (``CronExpression/DayMatch``).
     public var dayMatch: String?
     /// A wall time skipped by spring-forward: `coalesce` (default), `shift`, `skip`.
     public var dstGap: String?

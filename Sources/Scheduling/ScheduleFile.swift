@@ -34,6 +34,7 @@ public enum ScheduleFile {
 
     /// One file read.
     public struct Entry: Sendable {
+        /// The schedule as the file defines it, not yet checked against the store.
         public var definition: ScheduleDefinition
         /// The file, as shown in messages.
         public var file: String

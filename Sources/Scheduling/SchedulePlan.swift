@@ -6,18 +6,26 @@ import Storage
 /// the same directory and are gone. Schedules added through the API are never pruned, nor those
 /// applied from another directory.
 public struct SchedulePlan: Sendable {
+    /// Schedules to add: no stored schedule has their name.
     public var creates: [ScheduleRecord] = []
+    /// Stored schedules whose definition changed, as they will be stored (same ids).
     public var updates: [ScheduleRecord] = []
+    /// Stored schedules to remove, only with pruning: those that came from a file (of the directory,
+    /// when one is given) and that no definition names any more.
     public var deletes: [ScheduleRecord] = []
+    /// Stored schedules the definitions leave as they are.
     public var unchanged: [ScheduleRecord] = []
     /// Webhook secrets made for created or updated schedules, by schedule name: shown once.
     public var secrets: [String: String] = [:]
 
     /// A definition and where it came from (its file's path, for pruning).
     public struct Desired: Sendable {
+        /// The schedule as written, not yet checked.
         public var definition: ScheduleDefinition
+        /// Where it came from: the path of its file, stored as the schedule's ``ScheduleRecord/source``.
         public var source: String
 
+        /// A definition read from the file at `source`.
         public init(definition: ScheduleDefinition, source: String) {
             self.definition = definition
             self.source = source
@@ -26,15 +34,19 @@ public struct SchedulePlan: Sendable {
 
     /// A problem with one of the definitions.
     public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        /// The definition's source (file name).
+        /// The definition's source: the path of its file.
         public var source: String
+        /// What is wrong, and in which field.
         public var problem: ScheduleDefinition.Problem
+        /// The problem in one line, prefixed with its file: `schedules/nightly.yaml: cron: …`.
         public var description: String { "\(source): \(problem)" }
     }
 
     /// Every problem in the definitions.
     public struct Problems: Error, Sendable, CustomStringConvertible {
+        /// The problems, in the order the definitions were given; never empty.
         public var problems: [Problem]
+        /// One problem per line.
         public var description: String { problems.map(\.description).joined(separator: "\n") }
     }
 

@@ -22,6 +22,8 @@ public struct SchedulerMetrics: Sendable {
     private let running: Gauge
     private let queued: Gauge
 
+    /// Makes every metric once through `factory`.
+    /// - Parameter factory: where the metrics go: the daemon's Prometheus registry, or a test's own.
     public init(factory: any MetricsFactory) {
         self.factory = factory
         var fires: [String: Counter] = [:]

@@ -28,6 +28,9 @@ public final class WorkflowRunExecutor: RunExecutor {
         current.withLock { $0 = runner }
     }
 
+    /// Runs `run`'s workflow with the current ``runner``: decodes its input, tags its trace with the
+    /// trigger, schedule name, fire time (cron and catch-up) or delivery id (webhook), and applies the
+    /// schedule's timeout. An input that is not a JSON object fails the run without starting it.
     public func execute(
         _ run: RunRecord, schedule: ScheduleRecord?, started: @escaping @Sendable (RunStart) -> Void,
         progress: @escaping @Sendable ([NodeRecord]) -> Void
@@ -80,6 +83,8 @@ public final class WorkflowRunExecutor: RunExecutor {
             nodesJSON: NodeRecord.json(result.nodes))
     }
 
+    /// Ends the open root span of a run that was going when the daemon died, with an error and at the
+    /// clock's now. A run without a stored trace id, root span id and start has nothing to close.
     public func closeInterrupted(_ run: RunRecord) async {
         guard let trace = run.traceID,
             let traceID = TraceID(hex: trace.hasPrefix("tr-") ? trace.dropFirst(3) : trace[...]),

@@ -36,11 +36,13 @@ public enum WebhookScheme: String, Sendable, Codable, CaseIterable {
 
 /// A schedule as stored.
 public struct ScheduleRecord: Sendable, Hashable, Codable {
+    /// The schedule's id, `sch_` and a ``SortableID``; it never changes, while the name may.
     public var id: String
     /// Unique; what people type (`schedule run nightly`).
     public var name: String
     /// The cron expression; `nil` for webhook-only schedules.
     public var cron: String?
+    /// The IANA zone the cron expression is read in, like `Europe/Paris`; `UTC` by default.
     public var timeZone: String
     /// Whether `POST /hooks/{name}` triggers it.
     public var webhook: Bool
@@ -53,19 +55,26 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var webhookSecretEnv: String?
     /// The secret before the last rotation, still accepted until ``webhookPreviousUntil``.
     public var webhookPreviousSecret: String?
+    /// Until when ``webhookPreviousSecret`` is still accepted; `nil` when there is no previous secret.
     public var webhookPreviousUntil: Date?
+    /// The name of the workflow each run runs.
     public var workflow: String
     /// JSON object merged over the workflow's initial state.
     public var inputJSON: String
+    /// What a fire does while the previous run is still going.
     public var overlap: OverlapPolicy
     /// Seconds into the past that missed fires are still run.
     public var catchupWindowSeconds: Int
+    /// Which missed fires inside the catch-up window run.
     public var catchupMode: CatchupMode
     /// Up to this many seconds of delay, the same for a given fire every time.
     public var jitterSeconds: Int
     /// The run's timeout; `nil`: the workflow's own.
     public var timeoutSeconds: Int?
+    /// Whether the schedule is paused: it neither fires nor takes webhook deliveries.
     public var paused: Bool
+    /// Why it is paused, as a person or the schedule itself (its last remaining run) wrote it; `nil`
+    /// when not paused or no reason was given.
     public var pauseNote: String?
     /// Runs left before the schedule pauses itself; `nil`: no limit.
     public var remainingRuns: Int?
@@ -74,15 +83,21 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var declaredRemainingRuns: Int?
     /// The cron overrides (`docs/cron.md`), as their names; `nil`: the default (`vixie`, `coalesce`, `first`).
     public var dayMatch: String?
+    /// What a wall time skipped by spring-forward does: `coalesce`, `shift` or `skip`; `nil`: `coalesce`.
     public var dstGap: String?
+    /// What a wall time repeated by fall-back does: `first`, `last` or `both`; `nil`: `first`.
     public var dstFold: String?
     /// The file it was applied from, for `schedule apply`; `nil` for schedules added through the API.
     public var source: String?
     /// The nominal time (Unix seconds) of the latest fire handled; fires after it are due.
     public var lastFireSeconds: Int64?
+    /// When the schedule was first stored.
     public var createdAt: Date
+    /// When the schedule's settings were last changed (applied, paused, resumed, secret rotated).
     public var updatedAt: Date
 
+    /// A schedule; everything left out takes its default: a new id, `UTC`, overlap `skip`, an hour of
+    /// `latest` catch-up, no jitter, not paused. A webhook schedule without a scheme gets `github`.
     public init(
         id: String = SortableID.make("sch"), name: String, cron: String?, timeZone: String = "UTC",
         webhook: Bool = false, webhookScheme: WebhookScheme? = nil, webhookSecret: String? = nil,
@@ -137,8 +152,11 @@ public enum RunState: String, Sendable, Codable, CaseIterable {
 
 /// A run as stored: one per fire, webhook delivery or manual start.
 public struct RunRecord: Sendable, Hashable, Codable {
+    /// The run's id, `run_` and a ``SortableID``: ids sort in the order runs were stored.
     public var id: String
+    /// The id of the schedule it belongs to; `nil` for a run that belongs to no schedule.
     public var scheduleID: String?
+    /// The name of the workflow it runs.
     public var workflow: String
     /// `cron`, `catchup`, `webhook`, `manual`, `reboot`.
     public var trigger: String
@@ -146,23 +164,36 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var nominalTime: Date?
     /// `UNIQUE(schedule_id, dedupe_key)`: the same fire is never stored twice.
     public var dedupeKey: String?
+    /// Where the run is; `queued` when stored.
     public var state: RunState
+    /// When the run was stored.
     public var queuedAt: Date
     /// When it should start at the earliest (jitter).
     public var notBefore: Date?
+    /// When it started running; `nil` while queued, and for runs that never ran.
     public var startedAt: Date?
+    /// When it reached a final state; `nil` until then.
     public var finishedAt: Date?
+    /// Its MLflow trace id, `tr-` and 32 hex digits, chosen before the run starts so that it can be linked
+    /// at once; `nil` only for records made but not yet submitted.
     public var traceID: String?
     /// The root span's id and start, so that a trace left open by a crash can be closed.
     public var rootSpanID: String?
+    /// The root span's start, in nanoseconds since the Unix epoch.
     public var rootStartNanos: Int64?
+    /// The JSON object merged over the workflow's initial state: the schedule's `input`, with what a
+    /// manual start gave or a webhook's `trigger` object added; `{}` for none.
     public var inputJSON: String
+    /// The webhook request's body, as received; `nil` for other triggers.
     public var payload: Data?
+    /// The workflow's final state as a JSON object; `nil` until the run ends.
     public var outputJSON: String?
+    /// Why the run did not succeed; `nil` while it goes and when it succeeded.
     public var error: String?
     /// JSON array of the node records.
     public var nodesJSON: String?
 
+    /// A new run, `queued` now unless told otherwise; its start and end come later as ``RunUpdate``s.
     public init(
         id: String = SortableID.make("run"), scheduleID: String?, workflow: String, trigger: String,
         nominalTime: Date? = nil, dedupeKey: String? = nil, state: RunState = .queued, queuedAt: Date = Date(),
@@ -185,15 +216,18 @@ public struct RunRecord: Sendable, Hashable, Codable {
 /// The fires of one schedule handled in one timer tick: their runs and where the schedule's cursor
 /// moves. The store writes a tick's fires, for every schedule due, in one transaction.
 public struct ScheduleFires: Sendable, Hashable {
+    /// The id of the schedule that fired.
     public var scheduleID: String
     /// New runs, in fire order; one whose dedupe key the schedule already has is not stored.
     public var runs: [RunRecord]
     /// The nominal time (Unix seconds) of the latest fire handled.
     public var cursor: Int64
+    /// The schedule's runs left after these fires (skipped ones do not count); `nil`: no limit.
     public var remainingRuns: Int?
     /// Set when the schedule pauses itself (its last remaining run).
     public var pauseNote: String?
 
+    /// The outcome of one tick for one schedule.
     public init(scheduleID: String, runs: [RunRecord], cursor: Int64, remainingRuns: Int?, pauseNote: String?) {
         self.scheduleID = scheduleID
         self.runs = runs
@@ -212,6 +246,7 @@ public enum RunUpdate: Sendable, Hashable {
     /// The run's end.
     case finished(id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?)
 
+    /// The id of the run the change is for.
     public var runID: String {
         switch self {
         case .started(let id, _, _, _), .nodes(let id, _), .finished(let id, _, _, _, _, _): id

@@ -1,7 +1,10 @@
 /// The Storage module's error.
 public struct StorageError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it is: compare it with the static members, such as ``notFound``. A struct rather
+    /// than an enum, so that adding a code does not break callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         let name: String
+        /// The code's name, like `notFound`.
         public var description: String { name }
         /// A schedule with that name exists already.
         public static let duplicateName = Code(name: "duplicateName")
@@ -11,13 +14,17 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let database = Code(name: "database")
     }
 
+    /// What kind of failure it is.
     public var code: Code
+    /// What went wrong, in one line for people.
     public var message: String
 
+    /// An error of kind `code` saying `message`.
     public init(code: Code, message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The ``message``.
     public var description: String { message }
 }

@@ -4,8 +4,8 @@ import HTTPClient
 import Hummingbird
 import Logging
 import MLflowTracing
-import Prometheus
 import ProcessSandbox
+import Prometheus
 import Scheduling
 import ServiceLifecycle
 import Storage

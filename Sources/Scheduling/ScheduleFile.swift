@@ -48,7 +48,7 @@ public enum ScheduleFile {
     public static func load(directory: URL, workflows: Set<String>) -> Result<[Entry], WorkflowError> {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var entries: [Entry] = []
-        var problems: [WorkflowError.Problem] = []
+        var problems: [FileProblem] = []
         for name in names.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "policies.yaml"
         {
             let (entry, found) = check(directory.appendingPathComponent(name), workflows: workflows)
@@ -72,7 +72,7 @@ public enum ScheduleFile {
 
     /// Reads one schedule file and checks it against the loaded workflows.
     /// - Returns: the schedule when the file parses, and every problem found (none: valid).
-    public static func check(_ url: URL, workflows: Set<String>) -> (Entry?, [WorkflowError.Problem]) {
+    public static func check(_ url: URL, workflows: Set<String>) -> (Entry?, [FileProblem]) {
         let shown = WorkflowCatalog.display(url)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             return (nil, [.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text")])
@@ -97,18 +97,16 @@ public enum ScheduleFile {
 
     /// Parses one file: the schedule as far as it could be read (`nil` when the file is no YAML
     /// mapping), and the problems with its keys and values.
-    static func read(_ text: String, file: String, defaultName: String) -> (Entry?, [WorkflowError.Problem]) {
-        var problems: [WorkflowError.Problem] = []
+    static func read(_ text: String, file: String, defaultName: String) -> (Entry?, [FileProblem]) {
+        var problems: [FileProblem] = []
         func problem(_ node: Yams.Node?, _ message: String) {
-            problems.append(
-                .init(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message))
+            problems.append(FileProblem(file: file, at: node, message))
         }
         let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            let syntax = YAMLSyntaxProblem(error)
-            return (nil, [.init(file: file, line: syntax.line, column: syntax.column, message: syntax.description)])
+            return (nil, [FileProblem(file: file, syntax: error)])
         }
         guard let root, let fields = root.mapping else {
             return (nil, [.init(file: file, line: 1, column: 1, message: "must be a mapping with cron and workflow")])
@@ -167,7 +165,7 @@ public enum ScheduleFile {
 }
 
 extension ScheduleFile.Entry {
-    func problem(_ problem: ScheduleDefinition.Problem) -> WorkflowError.Problem {
+    func problem(_ problem: ScheduleDefinition.Problem) -> FileProblem {
         let mark = marks[problem.field] ?? (1, 1)
         return .init(file: file, line: mark.line, column: mark.column, message: problem.description)
     }

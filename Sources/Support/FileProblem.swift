@@ -47,18 +47,18 @@ public struct FileProblem: Sendable, Hashable, CustomStringConvertible {
 /// Where a YAML document stops being YAML, and why, for messages of the form
 /// `file:4:1: is not valid YAML: could not find expected ':'`: the line and column libyaml
 /// reports, not line 1 with the whole error text.
-package struct YAMLSyntaxProblem: Sendable {
-    package var line: Int
-    package var column: Int
-    package var message: String
+struct YAMLSyntaxProblem: Sendable {
+    var line: Int
+    var column: Int
+    var message: String
 
     /// True for keys that appear twice in a mapping: said as it is, not as a syntax error.
-    package var duplicateKeys = false
+    var duplicateKeys = false
 
     /// Reads what Yams threw; an error without a place is put at 1:1 with its first line.
     /// - Parameter keys: what the file's mapping keys are, for the duplicate-keys message
     ///   (a workflow file's are `node ids and keys`).
-    package init(_ error: any Error, keys: String = "keys") {
+    init(_ error: any Error, keys: String = "keys") {
         (line, column) = (1, 1)
         message = String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
         guard let error = error as? YamlError else { return }
@@ -77,5 +77,5 @@ package struct YAMLSyntaxProblem: Sendable {
     }
 
     /// `is not valid YAML: <why>`, or for duplicate keys what is duplicated.
-    package var description: String { duplicateKeys ? message : "is not valid YAML: \(message)" }
+    var description: String { duplicateKeys ? message : "is not valid YAML: \(message)" }
 }

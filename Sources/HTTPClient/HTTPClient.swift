@@ -64,14 +64,18 @@ public final class HTTPClient: Sendable {
     ///   - timeout: for the whole exchange, clamped to 0…``maximumTimeout``; connecting gets at most
     ///     10 s of it.
     ///   - maxResponseBody: a longer response body fails the request.
+    ///   - abortOnCancel: whether cancelling the calling task aborts the transfer (the default). With
+    ///     `false` a request, once sent, runs to its answer or its timeout whatever happens to the
+    ///     task: the trace exporter's deliveries do, so that a shutdown's last delivery already on
+    ///     the wire is not thrown away.
     /// - Returns: the answer, whatever its status.
     /// - Throws: ``HTTPClientError`` when no answer arrived, the body was too long, or the calling task
-    ///   was cancelled.
+    ///   was cancelled (with `abortOnCancel`).
     public func perform(
         method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-        timeout: Duration = .seconds(30), maxResponseBody: Int = defaultMaxResponseBody
+        timeout: Duration = .seconds(30), maxResponseBody: Int = defaultMaxResponseBody, abortOnCancel: Bool = true
     ) async throws(HTTPClientError) -> Response {
-        guard !Task.isCancelled else { throw HTTPClientError(.cancelled, "the request was cancelled") }
+        if abortOnCancel && Task.isCancelled { throw HTTPClientError(.cancelled, "the request was cancelled") }
         guard let connection = checkOut() else {
             throw HTTPClientError(.transport, "libcurl could not be initialised")
         }
@@ -82,7 +86,7 @@ public final class HTTPClient: Sendable {
                 method: method, url: url, headers: headers, body: body, timeoutMilliseconds: milliseconds,
                 tls: tls, maxResponseBody: max(0, maxResponseBody))
         } onCancel: {
-            connection.cancel()
+            if abortOnCancel { connection.cancel() }
         }
         // Handed back only after the cancellation handler is gone, so a late cancellation never
         // reaches the connection's next request.

@@ -35,7 +35,10 @@ enum HTTPExport {
         }
         let response: HTTPClient.Response
         do {
-            response = try await client.perform(method: "POST", url: request.url, headers: headers, body: payload)
+            // A delivery on the wire runs to its answer, also when the exporter is stopping: MLflow may
+            // have committed it, and an answer tells whether the spool may drop the spans.
+            response = try await client.perform(
+                method: "POST", url: request.url, headers: headers, body: payload, abortOnCancel: false)
         } catch {
             return .retry(reason: "cannot reach \(label): \(error.message)", after: nil)
         }

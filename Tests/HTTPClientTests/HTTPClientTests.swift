@@ -65,6 +65,24 @@ struct HTTPClientTests {
         #expect(next.body == Array("xxx".utf8))
     }
 
+    @Test("without abortOnCancel, a cancelled task's request runs to its own end: here its timeout")
+    func runsToItsEnd() async throws {
+        let server = try await FixtureProcess.start(script: "http_client_server.py")
+        let client = HTTPClient(label: "test")
+        let request = Task {
+            try await client.perform(
+                method: "GET", url: "http://127.0.0.1:\(server.port)/hang", timeout: .seconds(1), abortOnCancel: false)
+        }
+        request.cancel()
+        do {
+            _ = try await request.value
+            Issue.record("a request the server never answered completed")
+        } catch let error as HTTPClientError {
+            #expect(error.code == .transport)
+        }
+        #expect(client.connectionsOpened == 1)
+    }
+
     @Test("a task cancelled before it asks sends nothing")
     func cancelledBefore() async throws {
         let client = HTTPClient(label: "test")

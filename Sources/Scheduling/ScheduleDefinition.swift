@@ -81,23 +81,8 @@ public struct ScheduleDefinition: Sendable, Hashable {
         self.remainingRuns = remainingRuns
     }
 
-    /// One problem with one field.
-    public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        /// The field as written in files and JSON (`cron`, `time_zone`, …).
-        public var field: String
-        /// What is wrong with it, and how to fix it.
-        public var message: String
-        /// `field: message`.
-        public var description: String { "\(field): \(message)" }
-    }
-
-    /// Every problem found in one definition.
-    public struct Problems: Error, Sendable, CustomStringConvertible {
-        /// The problems, in the order the fields were checked.
-        public var problems: [Problem]
-        /// Every problem, separated by `; `.
-        public var description: String { problems.map(\.description).joined(separator: "; ") }
-    }
+    /// A problem with one field of a definition.
+    public typealias Problem = SchedulingError.Problem
 
     /// The names schedules may have: they appear in URLs (`/hooks/{name}`) and on command lines.
     public static let namePattern = #"^[a-z0-9][a-z0-9_-]{0,63}$"#
@@ -135,7 +120,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
     public func validate(
         workflows: Set<String>, existing: ScheduleRecord? = nil, now: Date = Date(),
         environment: [String: String]? = nil
-    ) -> Result<Validated, Problems> {
+    ) -> Result<Validated, SchedulingError> {
         var problems: [Problem] = []
         func problem(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
 
@@ -153,7 +138,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
         if let input, input.jsonText.utf8.count > Self.inputLimit {
             problem("input", "is \(input.jsonText.utf8.count) bytes as JSON; at most \(Self.inputLimit) are allowed")
         }
-        guard problems.isEmpty else { return .failure(Problems(problems: problems)) }
+        guard problems.isEmpty else { return .failure(.invalid(problems: problems, separator: "; ")) }
 
         let name = name ?? ""
         if name.range(of: Self.namePattern, options: .regularExpression) == nil {
@@ -298,7 +283,9 @@ public struct ScheduleDefinition: Sendable, Hashable {
         if let remainingRuns, remainingRuns < 1 {
             problem("remaining_runs", "\(remainingRuns) must be 1 or more (leave it out for no limit)")
         }
-        guard problems.isEmpty, let overlapPolicy, let mode else { return .failure(Problems(problems: problems)) }
+        guard problems.isEmpty, let overlapPolicy, let mode else {
+            return .failure(.invalid(problems: problems, separator: "; "))
+        }
 
         var record =
             existing

@@ -32,24 +32,6 @@ public struct SchedulePlan: Sendable {
         }
     }
 
-    /// A problem with one of the definitions.
-    public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        /// The definition's source: the path of its file.
-        public var source: String
-        /// What is wrong, and in which field.
-        public var problem: ScheduleDefinition.Problem
-        /// The problem in one line, prefixed with its file: `schedules/nightly.yaml: cron: …`.
-        public var description: String { "\(source): \(problem)" }
-    }
-
-    /// Every problem in the definitions.
-    public struct Problems: Error, Sendable, CustomStringConvertible {
-        /// The problems, in the order the definitions were given; never empty.
-        public var problems: [Problem]
-        /// One problem per line.
-        public var description: String { problems.map(\.description).joined(separator: "\n") }
-    }
-
     /// Computes the plan; nothing is stored.
     /// - Returns: the plan, or every problem in every definition.
     /// - Parameters:
@@ -59,18 +41,18 @@ public struct SchedulePlan: Sendable {
     public static func make(
         desired: [Desired], existing: [ScheduleRecord], workflows: Set<String>, prune: Bool,
         directory: String? = nil, now: Date = Date(), environment: [String: String]? = nil
-    ) -> Result<SchedulePlan, Problems> {
+    ) -> Result<SchedulePlan, SchedulingError> {
         var plan = SchedulePlan()
-        var problems: [Problem] = []
+        var problems: [SchedulingError.Problem] = []
         let byName = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var names: Set<String> = []
         for item in desired {
             let name = item.definition.name ?? ""
             if !names.insert(name).inserted {
                 problems.append(
-                    Problem(
-                        source: item.source,
-                        problem: .init(field: "name", message: "\"\(name)\" is defined twice in the set being applied"))
+                    SchedulingError.Problem(
+                        source: item.source, field: "name",
+                        message: "\"\(name)\" is defined twice in the set being applied")
                 )
                 continue
             }
@@ -78,7 +60,9 @@ public struct SchedulePlan: Sendable {
             switch item.definition.validate(workflows: workflows, existing: current, now: now, environment: environment)
             {
             case .failure(let found):
-                problems += found.problems.map { Problem(source: item.source, problem: $0) }
+                problems += found.problems.map {
+                    SchedulingError.Problem(source: item.source, field: $0.field, message: $0.message)
+                }
             case .success(let valid):
                 var record = valid.record
                 record.source = item.source
@@ -103,7 +87,7 @@ public struct SchedulePlan: Sendable {
                 return source.contains("/") && (source as NSString).deletingLastPathComponent == directory
             }
         }
-        guard problems.isEmpty else { return .failure(Problems(problems: problems)) }
+        guard problems.isEmpty else { return .failure(.invalid(problems: problems, separator: "\n")) }
         return .success(plan)
     }
 

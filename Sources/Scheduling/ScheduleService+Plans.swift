@@ -11,18 +11,14 @@ extension ScheduleService {
     ///   - workflows: the names of the loaded workflows.
     ///   - dryRun: compute the plan and store nothing.
     /// - Returns: the plan, applied unless `dryRun`.
-    /// - Throws: ``ScheduleServiceError`` `invalid` with every definition's problems; nothing changes.
+    /// - Throws: ``SchedulingError`` `invalid` with every definition's problems; nothing changes.
     public func apply(
         _ desired: [SchedulePlan.Desired], workflows: Set<String>, prune: Bool, directory: String?, dryRun: Bool
     ) async throws -> SchedulePlan {
         let plan: SchedulePlan
         switch try await makePlan(desired, workflows: workflows, prune: prune, directory: directory) {
         case .failure(let found):
-            throw ScheduleServiceError.invalid(
-                "the schedules are not valid; nothing was applied",
-                problems: found.problems.map {
-                    .init(source: $0.source, field: $0.problem.field, message: $0.problem.message)
-                })
+            throw SchedulingError.invalid("the schedules are not valid; nothing was applied", problems: found.problems)
         case .success(let made): plan = made
         }
         if !dryRun && !plan.isEmpty { try await commit(plan) }
@@ -34,12 +30,12 @@ extension ScheduleService {
     /// that came from files of this directory and are gone are deleted; schedules added through the
     /// API, and those applied from another directory, stay. Nothing is stored: ``commit(_:)`` does.
     /// - Parameter workflows: the names of the workflows the schedules are checked against.
-    /// - Throws: ``ScheduleServiceError`` `invalid` saying every problem of every file.
+    /// - Throws: ``SchedulingError`` `invalid` saying every problem of every file.
     public func planFiles(in directory: URL, workflows: Set<String>) async throws -> SchedulePlan {
         let entries: [ScheduleFile.Entry]
         switch ScheduleFile.load(directory: directory, workflows: workflows) {
         case .failure(let error):
-            throw ScheduleServiceError.invalid("the schedule files in \(directory.path) are not valid:\n\(error)")
+            throw SchedulingError.invalid("the schedule files in \(directory.path) are not valid:\n\(error)")
         case .success(let loaded): entries = loaded
         }
         // Sources are full paths, so schedules applied from another directory are not pruned here.
@@ -51,11 +47,7 @@ extension ScheduleService {
         }
         switch try await makePlan(desired, workflows: workflows, prune: true, directory: root.path) {
         case .failure(let found):
-            throw ScheduleServiceError.invalid(
-                "the schedule files are not valid:\n\(found)",
-                problems: found.problems.map {
-                    .init(source: $0.source, field: $0.problem.field, message: $0.problem.message)
-                })
+            throw SchedulingError.invalid("the schedule files are not valid:\n\(found)", problems: found.problems)
         case .success(let plan): return plan
         }
     }
@@ -71,7 +63,7 @@ extension ScheduleService {
 
     /// The plan for `desired` over what is stored now.
     func makePlan(_ desired: [SchedulePlan.Desired], workflows: Set<String>, prune: Bool, directory: String?)
-        async throws -> Result<SchedulePlan, SchedulePlan.Problems>
+        async throws -> Result<SchedulePlan, SchedulingError>
     {
         SchedulePlan.make(
             desired: desired, existing: try await store.schedules(), workflows: workflows, prune: prune,

@@ -15,7 +15,7 @@ import Workflows
 /// _ = try await schedules.pause(added.schedule.name, note: "maintenance")
 /// ```
 ///
-/// Every refusal is a ``ScheduleServiceError`` and leaves the store as it was.
+/// Every refusal is a ``SchedulingError`` and leaves the store as it was.
 public struct ScheduleService: Sendable {
     /// A schedule as a change left it, with the webhook secret the change made (shown once; for the
     /// `token` scheme only its hash is stored).
@@ -73,12 +73,12 @@ public struct ScheduleService: Sendable {
     }
 
     /// A schedule by name or id.
-    /// - Throws: ``ScheduleServiceError`` `notFound`, naming the closest names when there are.
+    /// - Throws: ``SchedulingError`` `notFound`, naming the closest names when there are.
     public func schedule(_ key: String) async throws -> ScheduleRecord {
         if let schedule = try await find(key) { return schedule }
         let names = try await store.schedules().map(\.name)
         let hint = Suggestion.phrase(key, among: names).map { "; " + $0 } ?? ""
-        throw ScheduleServiceError.notFound("no schedule with id or name \"\(key.prefix(200))\"\(hint)")
+        throw SchedulingError.notFound("no schedule with id or name \"\(key.prefix(200))\"\(hint)")
     }
 
     /// What keeps a stored schedule from running, as `list`, `show`, the API and the daemon's log say
@@ -94,7 +94,7 @@ public struct ScheduleService: Sendable {
     /// `tick-2`, …).
     /// - Parameter workflows: the names of the loaded workflows.
     /// - Returns: the stored schedule, and its webhook secret when one was made.
-    /// - Throws: ``ScheduleServiceError`` `conflict` for a name taken, `invalid` with every problem.
+    /// - Throws: ``SchedulingError`` `conflict` for a name taken, `invalid` with every problem.
     public func add(_ definition: ScheduleDefinition, workflows: Set<String>) async throws -> Changed {
         var definition = definition
         // Without a name, the workflow's (also when it is not loaded: then the refusal is about the
@@ -105,21 +105,19 @@ public struct ScheduleService: Sendable {
             definition.name = try await freeName(after: workflow)
         }
         if let name = definition.name, try await store.schedule(named: name) != nil {
-            throw ScheduleServiceError.conflict(
+            throw SchedulingError.conflict(
                 "a schedule named \"\(name)\" exists already; pick another name or rm it first")
         }
         let valid: ScheduleDefinition.Validated
         switch definition.validate(workflows: workflows, now: clock.now(), environment: environment) {
         case .failure(let found):
-            throw ScheduleServiceError.invalid(
-                found.problems.map(\.description).joined(separator: "; "),
-                problems: found.problems.map { .init(field: $0.field, message: $0.message) })
+            throw found
         case .success(let checked): valid = checked
         }
         do {
             try await store.insertSchedule(valid.record)
         } catch let error as StorageError where error.code == .duplicateName {
-            throw ScheduleServiceError.conflict(error.message)
+            throw SchedulingError.conflict(error.message)
         }
         try await scheduler?.scheduleChanged(id: valid.record.id)
         return Changed(schedule: valid.record, secret: valid.secret)
@@ -127,11 +125,11 @@ public struct ScheduleService: Sendable {
 
     /// Pauses a schedule: it neither fires nor takes webhook deliveries until resumed.
     /// - Parameter note: why, at most as long as ``ScheduleDefinition/textLimits`` allows `pause_note`.
-    /// - Throws: ``ScheduleServiceError`` `invalid` for a note too long, `notFound`.
+    /// - Throws: ``SchedulingError`` `invalid` for a note too long, `notFound`.
     public func pause(_ key: String, note: String?) async throws -> ScheduleRecord {
         let limit = ScheduleDefinition.textLimits["pause_note"] ?? 1024
         if let note, note.count > limit {
-            throw ScheduleServiceError.invalid("note is \(note.count) characters long; at most \(limit) are allowed")
+            throw SchedulingError.invalid("note is \(note.count) characters long; at most \(limit) are allowed")
         }
         var schedule = try await schedule(key)
         schedule.paused = true
@@ -145,7 +143,7 @@ public struct ScheduleService: Sendable {
     /// Lets a paused schedule fire again from now: fires missed while it was paused are not caught
     /// up, and a schedule that had run out of remaining runs has no limit any more. A schedule that
     /// is not paused is left as it is.
-    /// - Throws: ``ScheduleServiceError`` `notFound`.
+    /// - Throws: ``SchedulingError`` `notFound`.
     public func resume(_ key: String) async throws -> Resumed {
         var schedule = try await schedule(key)
         guard schedule.paused else { return Resumed(schedule: schedule, wasPaused: false) }
@@ -162,7 +160,7 @@ public struct ScheduleService: Sendable {
 
     /// Deletes a schedule; its runs stay in the history, and running ones go on.
     /// - Returns: the schedule as it was.
-    /// - Throws: ``ScheduleServiceError`` `notFound`.
+    /// - Throws: ``SchedulingError`` `notFound`.
     public func delete(_ key: String) async throws -> ScheduleRecord {
         let schedule = try await schedule(key)
         _ = try await store.deleteSchedule(id: schedule.id)
@@ -174,20 +172,20 @@ public struct ScheduleService: Sendable {
     /// sender can be switched over without lost deliveries.
     /// - Parameter grace: a duration from `0s` (the old secret stops at once) to `30d`; `nil`: `24h`.
     /// - Returns: the schedule and the new secret, shown once.
-    /// - Throws: ``ScheduleServiceError`` `notFound`, or `invalid` for a schedule without a webhook
+    /// - Throws: ``SchedulingError`` `notFound`, or `invalid` for a schedule without a webhook
     ///   trigger, one whose secret comes from the environment, or a grace out of range.
     public func rotateSecret(_ key: String, grace: String?) async throws -> Changed {
         var schedule = try await schedule(key)
         guard schedule.webhook, let scheme = schedule.webhookScheme else {
-            throw ScheduleServiceError.invalid("schedule \(schedule.name) has no webhook trigger, so no secret")
+            throw SchedulingError.invalid("schedule \(schedule.name) has no webhook trigger, so no secret")
         }
         if let variable = schedule.webhookSecretEnv {
-            throw ScheduleServiceError.invalid(
+            throw SchedulingError.invalid(
                 "the secret of \(schedule.name) comes from \(variable) in the daemon's environment; change it there")
         }
         let graceText = grace ?? "24h"
         guard let duration = DurationText.parse(graceText), duration <= Self.maximumGrace else {
-            throw ScheduleServiceError.invalid(
+            throw SchedulingError.invalid(
                 "grace \"\(graceText)\" must be a duration up to 30d, like 24h (0s: none)")
         }
         let secret = WebhookSecret.make(scheme)

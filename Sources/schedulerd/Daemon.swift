@@ -222,7 +222,7 @@ struct Daemon {
         let plan: SchedulePlan
         do {
             plan = try await schedules.planFiles(in: directory, workflows: workflows)
-        } catch let error as ScheduleServiceError {
+        } catch let error as SchedulingError {
             throw DaemonError(description: error.message)
         }
         beforeCommit()

@@ -27,7 +27,7 @@ struct ScheduleServiceTests {
         #expect(try await service.find("sch_shared")?.name == "sch_shared")
         #expect(try await service.find("first")?.id == "sch_shared")
         #expect(try await service.find("nothing") == nil)
-        await #expect(throws: ScheduleServiceError.self) { try await service.schedule("nothing") }
+        await #expect(throws: SchedulingError.self) { try await service.schedule("nothing") }
     }
 
     @Test("add, pause, resume and rotate stamp the service's clock; refusals store nothing")
@@ -48,13 +48,13 @@ struct ScheduleServiceTests {
         #expect(rotated.schedule.webhookPreviousUntil == Self.start.addingTimeInterval(120 + 3600))
 
         let before = try await store.schedules()
-        await #expect(throws: ScheduleServiceError.self) {
+        await #expect(throws: SchedulingError.self) {
             try await service.add(ScheduleDefinition(name: "w", cron: "0 * * * *", workflow: "w"), workflows: ["w"])
         }
-        await #expect(throws: ScheduleServiceError.self) {
+        await #expect(throws: SchedulingError.self) {
             try await service.pause("w", note: String(repeating: "n", count: 2000))
         }
-        await #expect(throws: ScheduleServiceError.self) { try await service.rotateSecret("w", grace: "-1s") }
+        await #expect(throws: SchedulingError.self) { try await service.rotateSecret("w", grace: "-1s") }
         #expect(try await store.schedules() == before)
         #expect(try await service.delete("w").id == added.schedule.id)
         #expect(try await store.schedules().isEmpty)
@@ -79,7 +79,7 @@ struct ScheduleServiceTests {
         do {
             _ = try await service.planFiles(in: directory, workflows: ["w"])
             Issue.record("a bad file was planned")
-        } catch let error as ScheduleServiceError {
+        } catch let error as SchedulingError {
             #expect(error.code == .invalid)
             #expect(error.message.hasPrefix("the schedule files in \(directory.path) are not valid:\n"))
             #expect(error.message.contains("two.yaml"))

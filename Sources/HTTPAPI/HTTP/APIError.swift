@@ -64,7 +64,7 @@ struct APIError: Error, ResponseGenerator {
         switch error {
         case let error as APIError:
             return error
-        case let error as ScheduleServiceError:
+        case let error as SchedulingError:
             let status: HTTPResponse.Status
             switch error.code {
             case .notFound: status = .notFound

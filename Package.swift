@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "Support", targets: ["Support"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
+        .library(name: "RunTracing", targets: ["RunTracing"]),
         .library(name: "MLflowTracing", targets: ["MLflowTracing"]),
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
         .library(name: "Workflows", targets: ["Workflows"]),
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "Scheduling",
             dependencies: [
-                "Cron", "Storage", "Workflows", "MLflowTracing", "SchedulerAPI", "Support",
+                "Cron", "Storage", "Workflows", "RunTracing", "SchedulerAPI", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -88,7 +89,7 @@ let package = Package(
         .target(
             name: "Workflows",
             dependencies: [
-                "HTTPClient", "MLflowTracing", "ProcessSandbox", "Support",
+                "HTTPClient", "RunTracing", "ProcessSandbox", "Support",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -96,9 +97,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RunTracing",
+            dependencies: [.product(name: "Tracing", package: "swift-distributed-tracing")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MLflowTracing",
             dependencies: [
-                "CZlib", "HTTPClient",
+                "CZlib", "HTTPClient", "RunTracing",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,9 +120,14 @@ let package = Package(
         .target(
             name: "MLflowTesting",
             dependencies: [
-                "MLflowTracing", "SchedulerTesting",
+                "MLflowTracing", "RunTracing", "SchedulerTesting",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TracingTesting",
+            dependencies: ["RunTracing", .product(name: "Tracing", package: "swift-distributed-tracing")],
             swiftSettings: swiftSettings
         ),
         .target(name: "ClockTesting", dependencies: ["Scheduling"], swiftSettings: swiftSettings),
@@ -153,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "trace-probe",
             dependencies: [
-                "MLflowTracing",
+                "MLflowTracing", "RunTracing",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "MLflowTracingTests",
             dependencies: [
-                "HTTPClient", "MLflowTesting", "MLflowTracing", "SchedulerTesting", "trace-probe",
+                "HTTPClient", "MLflowTesting", "MLflowTracing", "RunTracing", "SchedulerTesting", "trace-probe",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -172,7 +183,8 @@ let package = Package(
         .testTarget(
             name: "WorkflowsTests",
             dependencies: [
-                "Workflows", "MLflowTesting", "SchedulerTesting", "MLflowTracing", "ProcessSandbox", "Support",
+                "Workflows", "MLflowTesting", "TracingTesting", "SchedulerTesting", "MLflowTracing", "RunTracing",
+                "ProcessSandbox", "Support",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,7 +193,9 @@ let package = Package(
         .testTarget(
             name: "SchedulingTests",
             dependencies: [
-                "Scheduling", "Storage", "Workflows", "Cron", "ClockTesting", "SchedulerTesting",
+                "Scheduling", "Storage", "Workflows", "Cron", "ClockTesting", "SchedulerTesting", "TracingTesting",
+                "RunTracing", "ProcessSandbox",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],

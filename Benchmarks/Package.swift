@@ -39,6 +39,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "RunTracing", package: "schedulerd"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +79,7 @@ let package = Package(
             name: "tracing-throughput",
             dependencies: [
                 .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "RunTracing", package: "schedulerd"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import Foundation
+import RunTracing
 import SchedulerTesting
 
 #if canImport(FoundationNetworking)

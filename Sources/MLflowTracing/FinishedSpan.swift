@@ -1,3 +1,4 @@
+import RunTracing
 import Tracing
 
 /// An ended span as the exporter (or a test recorder) receives it: an immutable value, already truncated.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import RunTracing
 
 /// The few MLflow REST calls the exporter needs: experiment resolution and `POST /v1/traces`.
 struct MLflowClient: Sendable {

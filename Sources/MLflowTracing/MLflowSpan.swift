@@ -1,3 +1,4 @@
+import RunTracing
 import Synchronization
 import Tracing
 
@@ -49,6 +50,9 @@ public final class MLflowSpan: Tracing.Span, Sendable {
 
     /// The trace this span belongs to, if it records.
     public var traceID: TraceID? { spanContext?.traceID }
+
+    /// The span's own id, if it records.
+    public var spanID: SpanID? { spanContext?.spanID }
 
     /// When the span started, in nanoseconds since the epoch.
     public var startNanosecondsSinceEpoch: UInt64 { startNanos }

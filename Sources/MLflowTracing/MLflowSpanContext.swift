@@ -1,3 +1,4 @@
+import RunTracing
 import Tracing
 
 /// What a span passes to its children through `ServiceContext`: the trace it belongs to and its own id.

@@ -1,3 +1,4 @@
+import RunTracing
 import Tracing
 
 /// A `Tracer` (swift-distributed-tracing) whose spans become MLflow traces.
@@ -14,7 +15,7 @@ import Tracing
 ///     try await tracer.withSpan("collect") { node in node.setInputs(state) }
 /// }
 /// ```
-public struct MLflowTracer: Tracer, Sendable {
+public struct MLflowTracer: RunTracer {
     /// The spans this tracer starts, with MLflow's span types, inputs and outputs.
     public typealias Span = MLflowSpan
 

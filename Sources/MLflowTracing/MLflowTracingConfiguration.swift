@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import RunTracing
 
 /// Everything the tracer and its exporter need. The executables build it from flags and the
 /// environment (``init(environment:dataDirectory:)``); libraries never read the environment.

@@ -1,3 +1,4 @@
+import RunTracing
 import Tracing
 
 /// Encodes spans as OTLP/HTTP JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding):

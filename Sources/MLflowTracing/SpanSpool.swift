@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RunTracing
 import Synchronization
 
 /// The durable queue between ended spans and their destinations: a SQLite file (WAL) in the data

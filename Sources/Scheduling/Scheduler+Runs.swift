@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import MLflowTracing
+import RunTracing
 import Storage
 
 // The scheduler's runs: it asks `RunAdmission` what may start (overlap policies, the global limit,

@@ -1,7 +1,7 @@
 import Cron
 import Foundation
 import Logging
-import MLflowTracing
+import RunTracing
 import Storage
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Cron
 import Foundation
-import MLflowTracing
+import RunTracing
 import Storage
 import Synchronization
 import Workflows

@@ -1,4 +1,4 @@
-import MLflowTracing
+import RunTracing
 
 /// Node kinds implemented in Swift, for programs that embed the runner as a library. A workflow file
 /// uses one with `swift: <kind>` and passes configuration under `with:`.
@@ -64,5 +64,5 @@ public struct NodeInvocation: Sendable {
     public var runID: String
     /// The node's span, to add attributes or events; child spans started inside the handler nest
     /// under it.
-    public var span: MLflowSpan
+    public var span: any RunSpan
 }

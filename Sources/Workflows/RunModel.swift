@@ -1,5 +1,5 @@
 import Foundation
-import MLflowTracing
+import RunTracing
 
 /// What to run, and why: the caller (the scheduler, a webhook, the CLI) fills it in.
 public struct RunRequest: Sendable {

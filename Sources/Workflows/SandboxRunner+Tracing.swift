@@ -1,6 +1,6 @@
 import Foundation
-import MLflowTracing
 import ProcessSandbox
+import RunTracing
 import Tracing
 
 /// A failed script execution, as the TOOL span's exception shows it.
@@ -13,7 +13,7 @@ extension SandboxRunner {
     /// Runs the script inside a TOOL span named after the script file, a child of the current span,
     /// carrying the execution record's attributes (docs/traces.md, "Sandbox spans"). A failure marks the
     /// span ERROR with the `exception` event.
-    public func run(_ execution: ScriptExecution, tracer: MLflowTracer) async -> ExecutionRecord {
+    public func run(_ execution: ScriptExecution, tracer: any RunTracer) async -> ExecutionRecord {
         let name = URL(fileURLWithPath: execution.script).lastPathComponent
         let span = tracer.startSpan(name, context: ServiceContext.current ?? .topLevel)
         span.setSpanType(.tool)
@@ -28,7 +28,7 @@ extension ExecutionRecord {
     /// Writes the record onto a span: `exit_code`, `duration_ms`, `timed_out`, `timeout_s`,
     /// `policy_name`, `stdout_bytes`, `stderr_bytes`, `stdout` and `stderr` (cut to their limits),
     /// `artifact_count`, `rejected_count`, and where known `signal`, `isolation`, `max_rss_kb`, `cpu_ms`.
-    public func annotate(_ span: MLflowSpan) {
+    public func annotate(_ span: some RunSpan) {
         guard span.isRecording else { return }
         let limits = span.limits
         if let exitCode { span.setAttribute("exit_code", .int64(Int64(exitCode))) }

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import MLflowTracing
+import RunTracing
 import Tracing
 
 extension WorkflowRunner {

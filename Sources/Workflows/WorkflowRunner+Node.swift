@@ -1,8 +1,8 @@
 import Foundation
 import HTTPClient
 import Logging
-import MLflowTracing
 import ProcessSandbox
+import RunTracing
 import Synchronization
 import Tracing
 
@@ -91,7 +91,7 @@ extension WorkflowRunner {
     }
 
     func perform(
-        _ node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue], span: MLflowSpan, attempt: Int,
+        _ node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue], span: any RunSpan, attempt: Int,
         execution: Execution
     ) async throws -> Outcome {
         switch node.kind {

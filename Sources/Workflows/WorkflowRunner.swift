@@ -1,8 +1,8 @@
 import Foundation
 import HTTPClient
 import Logging
-import MLflowTracing
 import ProcessSandbox
+import RunTracing
 import Synchronization
 import Tracing
 
@@ -60,8 +60,9 @@ public struct WorkflowRunner: Sendable {
 
     /// The workflows this runner can run, and the policies their scripts use.
     public let catalog: WorkflowCatalog
-    /// Where the runs' spans go; ``MLflowTracer/disabled`` runs them without traces.
-    public let tracer: MLflowTracer
+    /// Where the runs' spans go: the daemon's MLflow tracer, or a test's in-memory one. A tracer whose
+    /// `isEnabled` is false runs them without traces.
+    public let tracer: any RunTracer
     let configuration: Configuration
     /// Sends the `http` nodes' requests, keeping connections to their servers alive between runs.
     let http: HTTPClient
@@ -77,7 +78,7 @@ public struct WorkflowRunner: Sendable {
     ///     ``NodeRegistry/kinds``, or a `swift:` node fails its attempt at run time.
     ///   - logger: receives a line per finished run and per failed node attempt.
     public init(
-        catalog: WorkflowCatalog, tracer: MLflowTracer, configuration: Configuration, registry: NodeRegistry = .init(),
+        catalog: WorkflowCatalog, tracer: any RunTracer, configuration: Configuration, registry: NodeRegistry = .init(),
         logger: Logger = Logger(label: "schedulerd.workflows")
     ) {
         self.catalog = catalog
@@ -126,7 +127,7 @@ public struct WorkflowRunner: Sendable {
         observe?(
             .started(
                 RunStart(
-                    traceID: root.traceID?.mlflowTraceID, rootSpanID: root.spanContext?.spanID.hex,
+                    traceID: root.traceID?.mlflowTraceID, rootSpanID: root.spanID?.hex,
                     startNanos: root.startNanosecondsSinceEpoch)))
 
         let limit = [request.timeout, workflow.timeout].compactMap { $0 }.min()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MLflowTesting
+import RunTracing
 import SchedulerTesting
 import Testing
 import Tracing

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import Logging
 import MLflowTesting
+import RunTracing
 import SchedulerTesting
 import Testing
 import Tracing

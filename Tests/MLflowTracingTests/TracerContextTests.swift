@@ -1,3 +1,4 @@
+import RunTracing
 import Synchronization
 import Testing
 import Tracing

@@ -1,4 +1,5 @@
 import Foundation
+import RunTracing
 import Testing
 import Tracing
 

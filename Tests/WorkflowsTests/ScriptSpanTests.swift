@@ -1,8 +1,9 @@
 import Foundation
-import MLflowTesting
 import ProcessSandbox
+import RunTracing
 import Testing
 import Tracing
+import TracingTesting
 
 @testable import Workflows
 
@@ -15,8 +16,7 @@ struct ScriptSpanTests {
             scripts: [
                 "collect.sh": "#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\\\0' 'o'\necho 'bad meter' >&2\nexit 2\n"
             ])
-        let recorder = SpanRecorder()
-        let tracer = recorder.tracer
+        let tracer = MemoryTracer()
         let sandbox = SandboxRunner(
             environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
             workRoot: fixture.directory.appendingPathComponent("work"))
@@ -25,11 +25,11 @@ struct ScriptSpanTests {
             await sandbox.run(ScriptExecution(script: path), tracer: tracer)
         }
         #expect(record.exitCode == 2)
-        let spans = recorder.spans
+        let spans = tracer.spans
         let tool = try #require(spans.first { $0.name == "collect.sh" })
         let node = try #require(spans.first { $0.name == "collect" })
         #expect(tool.parentSpanID == node.spanID)
-        #expect(tool.string("mlflow.spanType") == "TOOL")
+        #expect(tool.spanType == "TOOL")
         #expect(tool.int("exit_code") == 2)
         #expect(tool.attributes["timed_out"]?.toSpanAttribute() == .bool(false))
         #expect(tool.attributes["timeout_s"]?.toSpanAttribute() == .double(60))

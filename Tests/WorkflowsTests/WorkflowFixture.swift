@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MLflowTracing
 import ProcessSandbox
+import RunTracing
 import Support
 
 @testable import Workflows
@@ -54,7 +55,7 @@ struct WorkflowFixture {
     }
 
     func runner(
-        tracer: MLflowTracer, registry: NodeRegistry = .init(), environment: [String: String] = [:]
+        tracer: any RunTracer, registry: NodeRegistry = .init(), environment: [String: String] = [:]
     ) throws -> WorkflowRunner {
         let sandbox = SandboxRunner(
             environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],

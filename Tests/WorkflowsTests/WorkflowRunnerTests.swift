@@ -1,9 +1,10 @@
 import Foundation
 import MLflowTesting
-import MLflowTracing
+import RunTracing
 import SchedulerTesting
 import Testing
 import Tracing
+import TracingTesting
 
 @testable import Workflows
 
@@ -14,10 +15,10 @@ struct WorkflowRunnerTests {
         _ yaml: String, scripts: [String: String] = [:], input: [String: JSONValue] = [:],
         registry: NodeRegistry = .init(), environment: [String: String] = [:], timeout: Duration? = nil,
         fixture: WorkflowFixture? = nil
-    ) async throws -> (RunResult, [SpanRecorder.Span]) {
+    ) async throws -> (RunResult, [MemoryTracer.Recorded]) {
         let fixture = try fixture ?? WorkflowFixture(workflows: ["w": yaml], scripts: scripts)
-        let recorder = SpanRecorder()
-        let runner = try fixture.runner(tracer: recorder.tracer, registry: registry, environment: environment)
+        let recorder = MemoryTracer()
+        let runner = try fixture.runner(tracer: recorder, registry: registry, environment: environment)
         let name = try #require(try fixture.catalog(nodeKinds: registry.kinds).workflows.keys.first)
         let result = await runner.run(RunRequest(workflow: name, input: input, runID: "r1", timeout: timeout))
         return (result, recorder.spans(inTrace: result.traceID ?? ""))
@@ -155,8 +156,8 @@ struct WorkflowRunnerTests {
         try
             "name: long\nentry: wait\nnodes:\n  wait:\n    script: scripts/sleep.sh\n    args: [\"\(fixture.shared.path)\"]\n"
             .write(to: fixture.directory.appendingPathComponent("workflows/w.yaml"), atomically: true, encoding: .utf8)
-        let recorder = SpanRecorder()
-        let runner = try fixture.runner(tracer: recorder.tracer)
+        let recorder = MemoryTracer()
+        let runner = try fixture.runner(tracer: recorder)
         let task = Task { await runner.run(RunRequest(workflow: "long", runID: "r-cancel")) }
         let marker = fixture.shared.appendingPathComponent("started").path
         try await eventually("the script starts") { FileManager.default.fileExists(atPath: marker) }
@@ -176,8 +177,8 @@ struct WorkflowRunnerTests {
                 "team":
                     "name: slow_team\nentry: think\ntimeout: 300ms\nnodes:\n  think:\n    script: scripts/sleep.sh\n",
             ], scripts: ["scripts/sleep.sh": "#!/bin/sh\nsleep 60\n"])
-        let recorder = SpanRecorder()
-        let result = try await fixture.runner(tracer: recorder.tracer).run(
+        let recorder = MemoryTracer()
+        let result = try await fixture.runner(tracer: recorder).run(
             RunRequest(workflow: "parent", runID: "r-sub"))
         #expect(result.status == .failed)
         #expect(
@@ -358,7 +359,7 @@ struct WorkflowRunnerTests {
             "name: big\nentry: copy\nnodes:\n  copy:\n    set: {echo: \"{{ blob }}\"}\n", input: ["blob": .string(big)])
         #expect(result.status == .succeeded)
         let node = try #require(spans.first { $0.name == "copy" })
-        let inputs = try #require(node.string(MLflowAttribute.inputs))
+        let inputs = try #require(node.inputs)
         #expect(inputs.utf8.count <= 65_536)
         #expect(inputs.contains("[truncated"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MLflowTesting
 import MLflowTracing
+import RunTracing
 import SchedulerTesting
 import Testing
 

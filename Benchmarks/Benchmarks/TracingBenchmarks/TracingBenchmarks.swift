@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import Logging
 import MLflowTracing
+import RunTracing
 import Tracing
 
 // The cost of one span on the run's path: start, four attributes, small inputs and outputs, end.

@@ -9,6 +9,7 @@
 import Foundation
 import Logging
 import MLflowTracing
+import RunTracing
 import Tracing
 
 let arguments = CommandLine.arguments

@@ -78,10 +78,13 @@ enum IDGenerator {
     }
 }
 
-enum Hex {
-    static let digits = Array("0123456789abcdef".utf8)
+/// Hex digits for the ids, shared with the OTLP encoder of MLflowTracing.
+package enum Hex {
+    /// The 16 lowercase hex digits as UTF-8 bytes.
+    package static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ v: UInt64) -> String {
+    /// The 16 lowercase hex digits of `v`.
+    package static func encode(_ v: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in
             for i in 0..<16 { buffer[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
             return 16
@@ -89,7 +92,7 @@ enum Hex {
     }
 
     /// Up to 16 hex digits (either case); `nil` when any is not one.
-    static func decode(_ digits: ArraySlice<UInt8>) -> UInt64? {
+    package static func decode(_ digits: ArraySlice<UInt8>) -> UInt64? {
         var value: UInt64 = 0
         for byte in digits {
             let nibble: UInt8

@@ -30,27 +30,6 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
         case isIn = "in", notIn = "not in"
     }
 
-    /// Where and why a condition does not parse: `offset` counts characters from the start.
-    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
-        /// Characters from the start of the text to the problem, 0 for the first; add it to the
-        /// condition's column in a file to point at the problem.
-        public var offset: Int
-        /// What is wrong and what was expected, to be shown after the quoted condition
-        /// (`expected an operator (and, or, ==, in, …) or the end, found "x" at 10`).
-        public var message: String
-        /// The same text as ``message``.
-        public var description: String { message }
-    }
-
-    /// Why a condition could not be evaluated over a state.
-    public struct EvaluationError: Error, Sendable, Hashable, CustomStringConvertible {
-        /// Which operand had which type and what the operator needs
-        /// (`score is a string; < compares two numbers or two strings`).
-        public var message: String
-        /// The same text as ``message``.
-        public var description: String { message }
-    }
-
     let root: Node
     /// The condition's text exactly as it was parsed.
     public let description: String
@@ -63,10 +42,10 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     public static let maximumNesting = 64
 
     /// Parses a condition.
-    /// - Throws: ``ParseError`` with the offset of the first problem.
-    public init(_ text: String) throws(ParseError) {
+    /// - Throws: ``WorkflowError`` ``WorkflowError/Code/invalidCondition`` with the offset of the first problem.
+    public init(_ text: String) throws(WorkflowError) {
         guard text.count <= Self.maximumLength else {
-            throw ParseError(
+            throw WorkflowError.invalidCondition(
                 offset: Self.maximumLength,
                 message: "is \(text.count) characters long; a condition has at most \(Self.maximumLength)")
         }
@@ -89,13 +68,13 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Evaluates the condition over a state.
-    /// - Throws: ``EvaluationError`` when `<`, `<=`, `>` or `>=` meets values that are not two numbers or
+    /// - Throws: ``WorkflowError`` ``WorkflowError/Code/conditionNotEvaluable`` when `<`, `<=`, `>` or `>=` meets values that are not two numbers or
     ///   two strings, or `in` meets a right side or a left side of the wrong type.
-    public func evaluate(_ state: JSONValue) throws(EvaluationError) -> Bool {
+    public func evaluate(_ state: JSONValue) throws(WorkflowError) -> Bool {
         try Self.truth(root, state)
     }
 
-    private static func truth(_ node: Node, _ state: JSONValue) throws(EvaluationError) -> Bool {
+    private static func truth(_ node: Node, _ state: JSONValue) throws(WorkflowError) -> Bool {
         switch node {
         case .not(let inner): return try !truth(inner, state)
         case .and(let a, let b):
@@ -110,7 +89,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func value(_ node: Node, _ state: JSONValue) throws(EvaluationError) -> JSONValue {
+    private static func value(_ node: Node, _ state: JSONValue) throws(WorkflowError) -> JSONValue {
         switch node {
         case .literal(let value): return value
         case .path(let path): return path.value(in: state) ?? .null
@@ -122,7 +101,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func compare(_ a: Node, _ op: Operator, _ b: Node, _ state: JSONValue) throws(EvaluationError)
+    private static func compare(_ a: Node, _ op: Operator, _ b: Node, _ state: JSONValue) throws(WorkflowError)
         -> Bool
     {
         let left = try value(a, state)
@@ -136,7 +115,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
             case .array(let elements): found = elements.contains { equal($0, left) }
             case .string(let text):
                 guard let needle = left.stringValue else {
-                    throw EvaluationError(
+                    throw WorkflowError.conditionNotEvaluable(
                         message: "\(describe(a)) is \(left.typeWithArticle); `in` a string needs a string on the left")
                 }
                 // The standard library's search: Foundation's `contains` traps on some strings with NUL
@@ -144,14 +123,14 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
                 found = text.firstRange(of: needle) != nil
             case .object(let members):
                 guard let key = left.stringValue else {
-                    throw EvaluationError(
+                    throw WorkflowError.conditionNotEvaluable(
                         message:
                             "\(describe(a)) is \(left.typeWithArticle); `in` an object needs a string key on the left")
                 }
                 found = members[key] != nil
             case .null: found = false
             default:
-                throw EvaluationError(
+                throw WorkflowError.conditionNotEvaluable(
                     message: "\(describe(b)) is \(right.typeWithArticle); `in` needs a list, a string or an object")
             }
             return op == .isIn ? found : !found
@@ -163,7 +142,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
                 order = x < y ? -1 : (x > y ? 1 : 0)
             } else {
                 let culprit = left.doubleValue == nil && left.stringValue == nil ? (a, left) : (b, right)
-                throw EvaluationError(
+                throw WorkflowError.conditionNotEvaluable(
                     message:
                         "\(describe(culprit.0)) is \(culprit.1 == .null ? "missing (null)" : culprit.1.typeWithArticle); "
                         + "\(op.rawValue) compares two numbers or two strings")
@@ -211,10 +190,10 @@ extension Condition {
         var nesting = 0
 
         /// Enters one more level of nesting, or refuses past ``Condition/maximumNesting``.
-        mutating func enter() throws(ParseError) {
+        mutating func enter() throws(WorkflowError) {
             nesting += 1
             guard nesting <= Condition.maximumNesting else {
-                throw ParseError(
+                throw WorkflowError.invalidCondition(
                     offset: tokenStart,
                     message: "nests deeper than \(Condition.maximumNesting) levels at \(tokenStart + 1)")
             }
@@ -224,17 +203,18 @@ extension Condition {
             self.characters = Array(text)
         }
 
-        mutating func parseAll() throws(ParseError) -> Node {
+        mutating func parseAll() throws(WorkflowError) -> Node {
             try advance()
             if token == .end {
-                throw ParseError(offset: 0, message: "is empty; write a condition like `approved == true`")
+                throw WorkflowError.invalidCondition(
+                    offset: 0, message: "is empty; write a condition like `approved == true`")
             }
             let node = try parseOr()
             guard token == .end else { throw unexpected("an operator (and, or, ==, in, …) or the end") }
             return node
         }
 
-        mutating func parseOr() throws(ParseError) -> Node {
+        mutating func parseOr() throws(WorkflowError) -> Node {
             var node = try parseAnd()
             while token == .word("or") {
                 try advance()
@@ -243,7 +223,7 @@ extension Condition {
             return node
         }
 
-        mutating func parseAnd() throws(ParseError) -> Node {
+        mutating func parseAnd() throws(WorkflowError) -> Node {
             var node = try parseNot()
             while token == .word("and") {
                 try advance()
@@ -252,7 +232,7 @@ extension Condition {
             return node
         }
 
-        mutating func parseNot() throws(ParseError) -> Node {
+        mutating func parseNot() throws(WorkflowError) -> Node {
             if token == .word("not") {
                 try enter()
                 defer { nesting -= 1 }
@@ -262,7 +242,7 @@ extension Condition {
             return try parseComparison()
         }
 
-        mutating func parseComparison() throws(ParseError) -> Node {
+        mutating func parseComparison() throws(WorkflowError) -> Node {
             let left = try parsePrimary()
             let op: Operator
             if case .symbol(let s) = token, let symbolic = Operator(rawValue: s) {
@@ -280,14 +260,14 @@ extension Condition {
             try advance()
             let right = try parsePrimary()
             if case .symbol(let s) = token, Operator(rawValue: s) != nil {
-                throw ParseError(
+                throw WorkflowError.invalidCondition(
                     offset: tokenStart,
                     message: "comparisons do not chain (\(s) at \(tokenStart + 1)); join them with and")
             }
             return .compare(left, op, right)
         }
 
-        mutating func parsePrimary() throws(ParseError) -> Node {
+        mutating func parsePrimary() throws(WorkflowError) -> Node {
             let start = tokenStart
             switch token {
             case .number(let value):
@@ -312,7 +292,8 @@ extension Condition {
                 while token != .symbol("]") {
                     let item = try parsePrimary()
                     if case .path = item {
-                        throw ParseError(offset: start, message: "a list holds literals only, not state paths")
+                        throw WorkflowError.invalidCondition(
+                            offset: start, message: "a list holds literals only, not state paths")
                     }
                     items.append(item)
                     if token == .symbol(",") {
@@ -345,7 +326,7 @@ extension Condition {
                 return .exists(path)
             case .word(let text) where !["and", "or", "not", "in"].contains(text):
                 guard let path = StatePath(text) else {
-                    throw ParseError(
+                    throw WorkflowError.invalidCondition(
                         offset: start,
                         message:
                             "\"\(text)\" is not a state path (like report.score or items[0], an index up to \(StatePath.maximumIndex))"
@@ -358,7 +339,7 @@ extension Condition {
             }
         }
 
-        func unexpected(_ expected: String) -> ParseError {
+        func unexpected(_ expected: String) -> WorkflowError {
             let found: String
             switch token {
             case .end: found = "the end"
@@ -368,10 +349,11 @@ extension Condition {
             case .symbol(let s): found = "\"\(s)\""
             }
             let at = token == .end ? "" : " at \(tokenStart + 1)"
-            return ParseError(offset: tokenStart, message: "expected \(expected), found \(found)\(at)")
+            return WorkflowError.invalidCondition(
+                offset: tokenStart, message: "expected \(expected), found \(found)\(at)")
         }
 
-        mutating func advance() throws(ParseError) {
+        mutating func advance() throws(WorkflowError) {
             while position < characters.count, characters[position].isWhitespace { position += 1 }
             tokenStart = position
             guard position < characters.count else {
@@ -388,7 +370,8 @@ extension Condition {
                     i += 1
                 }
                 guard i < characters.count else {
-                    throw ParseError(offset: position, message: "the string starting at \(position + 1) is not closed")
+                    throw WorkflowError.invalidCondition(
+                        offset: position, message: "the string starting at \(position + 1) is not closed")
                 }
                 position = i + 1
                 token = .string(text)
@@ -402,7 +385,8 @@ extension Condition {
                 } else if let x = Double(text) {
                     token = .number(.number(x))
                 } else {
-                    throw ParseError(offset: position, message: "\"\(text)\" at \(position + 1) is not a number")
+                    throw WorkflowError.invalidCondition(
+                        offset: position, message: "\"\(text)\" at \(position + 1) is not a number")
                 }
                 position = i
             } else if ch.isLetter || ch == "_" {
@@ -433,9 +417,10 @@ extension Condition {
                     token = .symbol(String(ch))
                     position += 1
                 } else if ch == "=" {
-                    throw ParseError(offset: position, message: "\"=\" at \(position + 1) is not an operator; use ==")
+                    throw WorkflowError.invalidCondition(
+                        offset: position, message: "\"=\" at \(position + 1) is not an operator; use ==")
                 } else {
-                    throw ParseError(
+                    throw WorkflowError.invalidCondition(
                         offset: position,
                         message:
                             "\"\(ch)\" at \(position + 1) is not allowed; use and, or, not, ==, !=, <, <=, >, >=, in")

@@ -1,17 +1,5 @@
 import Foundation
 
-/// Why bytes are not JSON: what was found and where (a byte offset).
-public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What went wrong, without the position (`unexpected character`, `expected , or }`).
-    public var message: String
-    /// Bytes from the start of the input to the problem, 0 for the first.
-    public var offset: Int
-    /// True when the bytes may well be JSON but nest deeper than the limit the parser was given.
-    public var tooDeep = false
-    /// The message with its position: `unexpected end of input at byte 12`.
-    public var description: String { "\(message) at byte \(offset)" }
-}
-
 /// A JSON (RFC 8259) reader straight from UTF-8 bytes into ``JSONValue``: integers that fit stay
 /// integers, nesting is limited so that hostile input cannot exhaust the stack, and the whole input
 /// must be one value.
@@ -26,7 +14,7 @@ struct JSONParser {
         self.bytes = bytes
     }
 
-    static func parse(_ bytes: [UInt8], maxDepth: Int = maxDepth) throws(JSONSyntaxError) -> JSONValue {
+    static func parse(_ bytes: [UInt8], maxDepth: Int = maxDepth) throws(WorkflowError) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.depthLimit = maxDepth
         parser.skipSpace()
@@ -36,15 +24,15 @@ struct JSONParser {
         return value
     }
 
-    private func error(_ message: String) -> JSONSyntaxError {
-        JSONSyntaxError(message: message, offset: index)
+    private func error(_ message: String) -> WorkflowError {
+        WorkflowError.invalidJSON(message: message, offset: index)
     }
 
     private mutating func skipSpace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
     }
 
-    private mutating func expect(_ word: String, _ value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
+    private mutating func expect(_ word: String, _ value: JSONValue) throws(WorkflowError) -> JSONValue {
         for byte in word.utf8 {
             guard index < bytes.count, bytes[index] == byte else { throw error("expected \(word)") }
             index += 1
@@ -52,10 +40,10 @@ struct JSONParser {
         return value
     }
 
-    private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    private mutating func value(depth: Int) throws(WorkflowError) -> JSONValue {
         guard depth < depthLimit else {
             var tooDeep = error("nested deeper than \(depthLimit) levels")
-            tooDeep.tooDeep = true
+            tooDeep.code = .jsonTooDeep
             throw tooDeep
         }
         guard index < bytes.count else { throw error("unexpected end of input") }
@@ -71,7 +59,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    private mutating func object(depth: Int) throws(WorkflowError) -> JSONValue {
         index += 1
         var members: [String: JSONValue] = [:]
         skipSpace()
@@ -101,7 +89,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    private mutating func array(depth: Int) throws(WorkflowError) -> JSONValue {
         index += 1
         var elements: [JSONValue] = []
         skipSpace()
@@ -125,7 +113,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    private mutating func hex4() throws(WorkflowError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("short \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -143,7 +131,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func string() throws(JSONSyntaxError) -> String {
+    private mutating func string() throws(WorkflowError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -208,7 +196,7 @@ struct JSONParser {
         return text
     }
 
-    private mutating func number() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func number() throws(WorkflowError) -> JSONValue {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits(_ parser: inout JSONParser) -> Int {

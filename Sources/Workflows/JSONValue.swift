@@ -149,16 +149,16 @@ extension JSONValue: Codable {
     }
 
     /// Parses JSON text (one value; integers that fit in 64 bits stay integers).
-    /// - Throws: ``JSONSyntaxError`` with the byte offset when the bytes are not JSON.
-    public init(json: Data) throws {
+    /// - Throws: ``WorkflowError`` ``WorkflowError/Code/invalidJSON`` with the byte offset when the bytes are not JSON.
+    public init(json: Data) throws(WorkflowError) {
         self = try JSONParser.parse(Array(json))
     }
 
     /// Parses JSON text that may nest at most `maxDepth` levels (fewer than the parser's own 512),
     /// for values that will be stored inside others and read back: a webhook payload becomes
     /// `trigger.payload` of a run's state, two levels further down.
-    /// - Throws: ``JSONSyntaxError`` when the bytes are not JSON or nest deeper.
-    public init(json: Data, maxDepth: Int) throws {
+    /// - Throws: ``WorkflowError`` ``WorkflowError/Code/invalidJSON`` when the bytes are not JSON, ``WorkflowError/Code/jsonTooDeep`` when they nest deeper.
+    public init(json: Data, maxDepth: Int) throws(WorkflowError) {
         self = try JSONParser.parse(Array(json), maxDepth: min(maxDepth, JSONParser.maxDepth))
     }
 

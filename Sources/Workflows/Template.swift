@@ -19,14 +19,6 @@ public struct Template: Sendable, Hashable {
         case path(StatePath)
     }
 
-    /// Why a template does not parse.
-    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
-        /// What is wrong, quoting the text: an unclosed `{{`, or braces that hold no state path.
-        public var message: String
-        /// The same text as ``message``.
-        public var description: String { message }
-    }
-
     let part: Part
 
     init(part: Part) {
@@ -34,8 +26,8 @@ public struct Template: Sendable, Hashable {
     }
 
     /// Reads a template from a value written in a file.
-    /// - Throws: ``ParseError`` for an unclosed `{{` or something between the braces that is not a path.
-    public init(_ value: JSONValue) throws(ParseError) {
+    /// - Throws: ``WorkflowError`` ``WorkflowError/Code/invalidTemplate`` for an unclosed `{{` or something between the braces that is not a path.
+    public init(_ value: JSONValue) throws(WorkflowError) {
         self.part = try Self.parse(value)
     }
 
@@ -57,7 +49,7 @@ public struct Template: Sendable, Hashable {
         try Self.render(part, state, literal: literal)
     }
 
-    private static func parse(_ value: JSONValue) throws(ParseError) -> Part {
+    private static func parse(_ value: JSONValue) throws(WorkflowError) -> Part {
         switch value {
         case .string(let text):
             guard text.contains("{{") else { return .constant(value) }
@@ -79,17 +71,17 @@ public struct Template: Sendable, Hashable {
         }
     }
 
-    private static func pieces(_ text: String) throws(ParseError) -> [Piece] {
+    private static func pieces(_ text: String) throws(WorkflowError) -> [Piece] {
         var pieces: [Piece] = []
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
             if open.lowerBound > rest.startIndex { pieces.append(.literal(String(rest[..<open.lowerBound]))) }
             guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw ParseError(message: "\"{{\" is not closed with \"}}\" in \"\(text)\"")
+                throw WorkflowError.invalidTemplate(message: "\"{{\" is not closed with \"}}\" in \"\(text)\"")
             }
             let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             guard let path = StatePath(inner) else {
-                throw ParseError(
+                throw WorkflowError.invalidTemplate(
                     message:
                         "\"{{ \(inner) }}\" must hold a state path like {{ report.summary }} or {{ items[0] }} (an index up to \(StatePath.maximumIndex))"
                 )

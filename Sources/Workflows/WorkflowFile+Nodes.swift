@@ -233,7 +233,7 @@ extension WorkflowFile.Reader {
                         .init(
                             file: file, line: when.mark?.line ?? 1,
                             column: (when.mark?.column ?? 1) + (when.scalar?.style == .plain ? 0 : 1)
-                                + error.offset,
+                                + (error.offset ?? 0),
                             message: "node \"\(id)\": condition \"\(text)\": \(error.message)"))
                 }
             }

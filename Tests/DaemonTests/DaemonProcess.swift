@@ -55,7 +55,7 @@ final class DaemonProcess: @unchecked Sendable {
         environment["SCHEDULERD_TOKEN"] = token
         process.environment = environment
         if !FileManager.default.fileExists(atPath: log.path) {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

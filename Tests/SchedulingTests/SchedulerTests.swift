@@ -73,7 +73,10 @@ struct SchedulerTests {
             try await h.advance(seconds: 60)
             try await h.advance(seconds: 60)
             try await h.waitForRuns("two running") { $0.count == 2 && $0.allSatisfy { $0.state == .running } }
-            #expect(h.executor.started.count == 2)
+            // A run is stored as running just before the executor is handed it.
+            try await eventually(timeout: .seconds(60), "the executor has both runs") {
+                h.executor.started.count == 2
+            }
         }
     }
 
@@ -94,6 +97,10 @@ struct SchedulerTests {
             try await h.waitForRuns("the buffered run starts") { $0[1].state == .running }
             runs = try await h.runs()
             #expect(runs[0].state == .succeeded)
+            // The run is stored as running just before the executor is handed it.
+            try await eventually(timeout: .seconds(60), "the executor has the buffered run") {
+                h.executor.started.count == 2
+            }
             #expect(h.executor.started.map(\.id) == [runs[0].id, runs[1].id])
         }
     }

@@ -59,17 +59,15 @@ struct ConditionTests {
 
     @Test("malformed conditions are refused with the position", arguments: parseErrors)
     func parseError(_ text: String, _ message: String) {
-        #expect(throws: Condition.ParseError.self) { try Condition(text) }
-        do {
-            _ = try Condition(text)
-        } catch {
-            #expect(error.message == message)
-        }
+        let error = #expect(throws: WorkflowError.self) { try Condition(text) }
+        #expect(error?.code == .invalidCondition)
+        #expect(error?.message == message)
     }
 
     @Test("ordering across types is an evaluation error that names the operand")
     func evaluationError() throws {
-        #expect(throws: Condition.EvaluationError.self) { try Condition("risk > 3").evaluate(Self.state) }
+        let error = #expect(throws: WorkflowError.self) { try Condition("risk > 3").evaluate(Self.state) }
+        #expect(error?.code == .conditionNotEvaluable)
         let missing = try Condition("missing > 3")
         let labels = try Condition("labels > 3")
         do {

@@ -40,7 +40,7 @@ extension WebhookReceiver {
             guard !body.isEmpty else { throw APIError.badRequest("the body is empty; a JSON content type needs JSON") }
             do {
                 return try JSONValue(json: Data(body), maxDepth: JSONValue.maximumInputDepth)
-            } catch let error as JSONSyntaxError where error.tooDeep {
+            } catch  where error.code == .jsonTooDeep {
                 throw APIError.badRequest(
                     "the body nests deeper than \(JSONValue.maximumInputDepth) levels; flatten it")
             } catch {

@@ -184,7 +184,7 @@ let package = Package(
             name: "WorkflowsTests",
             dependencies: [
                 "Workflows", "MLflowTesting", "TracingTesting", "SchedulerTesting", "MLflowTracing", "RunTracing",
-                "ProcessSandbox", "Support",
+                "ProcessSandbox", "Support", "HTTPClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -54,7 +54,7 @@ extension WorkflowRunner {
         let answer: Result<HTTPClient.Response, HTTPClientError>
         do {
             answer = .success(
-                try await http.perform(
+                try await configuration.http.perform(
                     method: request.method, url: urlText, headers: headers, body: body,
                     timeout: node.timeout.map { min($0, configuration.httpTimeout) } ?? configuration.httpTimeout))
         } catch {

@@ -40,12 +40,16 @@ public struct WorkflowRunner: Sendable {
         /// The limit for one HTTP request when the node sets no timeout.
         public var httpTimeout: Duration
         /// How `http` nodes verify HTTPS servers (the daemon's `--http-ca-bundle`); the default uses
-        /// the system's CAs.
-        public var tls: TLSOptions
+        /// the system's CAs. Fixed when the configuration is made, since ``http`` is made with it.
+        public let tls: TLSOptions
+        /// Sends the `http` nodes' requests. Every runner made from this configuration shares it, so
+        /// the connections it keeps alive outlive a runner swapped for new workflows (SIGHUP).
+        public let http: HTTPClient
 
         /// A configuration; the parameters are the properties of the same names. Left out: no
         /// environment (so any `${NAME}` in a header fails its request), artifacts left in the sandbox's
-        /// folders, 30 s per HTTP request, and the system's CAs.
+        /// folders, 30 s per HTTP request, and the system's CAs. Makes the HTTP client, which opens no
+        /// connection before the first request.
         public init(
             sandbox: SandboxRunner, environment: [String: String] = [:], artifactsDirectory: URL? = nil,
             httpTimeout: Duration = .seconds(30), tls: TLSOptions = TLSOptions()
@@ -55,6 +59,7 @@ public struct WorkflowRunner: Sendable {
             self.artifactsDirectory = artifactsDirectory
             self.httpTimeout = httpTimeout
             self.tls = tls
+            self.http = HTTPClient(tls: tls, label: "node")
         }
     }
 
@@ -64,12 +69,10 @@ public struct WorkflowRunner: Sendable {
     /// `isEnabled` is false runs them without traces.
     public let tracer: any RunTracer
     let configuration: Configuration
-    /// Sends the `http` nodes' requests, keeping connections to their servers alive between runs.
-    let http: HTTPClient
     let registry: NodeRegistry
     let logger: Logger
 
-    /// A runner. It opens no connection until an `http` node sends its first request.
+    /// A runner. Runners made from one configuration share its HTTP client and sandbox.
     /// - Parameters:
     ///   - catalog: the workflows it can run.
     ///   - tracer: makes each run's trace.
@@ -84,7 +87,6 @@ public struct WorkflowRunner: Sendable {
         self.catalog = catalog
         self.tracer = tracer
         self.configuration = configuration
-        self.http = HTTPClient(tls: configuration.tls, label: "node")
         self.registry = registry
         self.logger = logger
     }

@@ -1,5 +1,8 @@
 import Foundation
+import HTTPClient
+import Logging
 import MLflowTesting
+import ProcessSandbox
 import RunTracing
 import SchedulerTesting
 import Testing
@@ -273,6 +276,26 @@ struct WorkflowRunnerTests {
         #expect(result.error?.hasPrefix(#"node "bad" failed: ScriptFailed: exited with status 4"#) == true)
         #expect(spans.first { $0.name == "slow" }?.isError == true)
         #expect(!spans.contains { $0.name == "join" })
+    }
+
+    @Test("runners made from one configuration share its HTTP connections (a SIGHUP's new runner keeps them)")
+    func connectionsOutliveTheRunner() async throws {
+        let server = try await MLflowTestServer.shared()
+        let fixture = try WorkflowFixture(
+            workflows: [
+                "w":
+                    "name: ping\nentry: get\nnodes:\n  get:\n    http:\n      url: \"\(server.uri.absoluteString)/health\"\n      output: health\n"
+            ])
+        let configuration = WorkflowRunner.Configuration(
+            sandbox: SandboxRunner(environment: [:], workRoot: fixture.directory.appendingPathComponent("work")))
+        for runID in ["r1", "r2"] {
+            let runner = WorkflowRunner(
+                catalog: try fixture.catalog(), tracer: MemoryTracer(), configuration: configuration,
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let result = await runner.run(RunRequest(workflow: "ping", runID: runID))
+            #expect(result.status == .succeeded, "\(result.error ?? "")")
+        }
+        #expect(configuration.http.connectionsOpened == 1)
     }
 
     @Test("an HTTP node reports a non-2xx status, and a missing ${VAR} names the variable, not its value")

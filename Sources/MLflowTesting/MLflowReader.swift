@@ -57,6 +57,9 @@ public struct MLflowReader: Sendable {
         public var spans: [Span]
         /// What the trace list's Request column shows: MLflow's preview of the root span's inputs.
         public var requestPreview: String?
+        /// The trace's metadata, such as `mlflow.trace.tokenUsage` (a JSON text) that the trace list's
+        /// Tokens column shows.
+        public var metadata: [String: String] = [:]
 
         /// The first span called `name`, or `nil` when there is none.
         public func span(named name: String) -> Span? { spans.first { $0.name == name } }
@@ -108,7 +111,8 @@ public struct MLflowReader: Sendable {
         let spans = (trace["spans"] as? [[String: Any]] ?? []).map(Self.span)
         return Trace(
             state: info["state"] as? String ?? "", tags: info["tags"] as? [String: String] ?? [:], spans: spans,
-            requestPreview: info["request_preview"] as? String)
+            requestPreview: info["request_preview"] as? String,
+            metadata: info["trace_metadata"] as? [String: String] ?? [:])
     }
 
     /// Trace ids (`tr-…`) in an experiment matching an MLflow filter like `tags.schedule_id = 'x'`.

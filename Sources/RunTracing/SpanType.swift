@@ -16,7 +16,10 @@ public struct SpanType: Sendable, Hashable, RawRepresentable, ExpressibleByStrin
     public static let tool: SpanType = "TOOL"
     /// A `workflow:` node, which hands its work to another workflow.
     public static let agent: SpanType = "AGENT"
-    /// A call to a language model. schedulerd makes none itself; it is here for Swift nodes that do.
+    /// A call to a chat model: each model call of an `llm` node. MLflow shows its inputs and outputs
+    /// in OpenAI's chat format as a conversation.
+    public static let chatModel: SpanType = "CHAT_MODEL"
+    /// A call to a language model that is not a chat; for Swift nodes that make one.
     public static let llm: SpanType = "LLM"
     /// A search for documents to give a model. schedulerd makes none itself; it is here for Swift nodes.
     public static let retriever: SpanType = "RETRIEVER"

@@ -33,3 +33,23 @@ enum EnvironmentReference {
         var name: String
     }
 }
+
+extension Template {
+    /// The template's value for `state` as text (a string as it is, anything else as JSON), with every
+    /// `${NAME}` written in the file filled from `environment`; values taken from the state are never
+    /// searched for references.
+    /// - Throws: ``EnvironmentReference/Missing`` naming the first variable that is not set.
+    func text(_ state: JSONValue, environment: [String: String]) throws(EnvironmentReference.Missing) -> String {
+        var missing: EnvironmentReference.Missing?
+        let value = render(state) { literal in
+            do throws(EnvironmentReference.Missing) {
+                return try EnvironmentReference.substitute(literal, from: environment)
+            } catch {
+                missing = missing ?? error
+                return literal
+            }
+        }
+        if let missing { throw missing }
+        return value.stringValue ?? value.jsonText
+    }
+}

@@ -11,6 +11,16 @@ struct HTTPRequestFailed: Error, CustomStringConvertible {
     var description: String
 }
 
+/// A model call of an `llm` node failed. 429, 408 and 5xx answers and transport failures are
+/// `retryable` (the node's `retry:` tries again, waiting at least the provider's `Retry-After`);
+/// other answers (a wrong key, a bad request) are not, since the same request would fail the same way.
+struct LLMRequestFailed: Error, CustomStringConvertible {
+    var description: String
+    var retryable: Bool
+    /// The provider's `Retry-After`, in seconds.
+    var retryAfter: Duration?
+}
+
 struct RouteFailed: Error, CustomStringConvertible {
     var description: String
 }

@@ -32,8 +32,8 @@ public struct WorkflowNode: Sendable {
     /// The node's id, its key under `nodes:`: letters, digits, `_` and `-`, starting with a letter or
     /// `_`, at most 64 characters, and never `end`. It names the node's span and its records.
     public var id: String
-    /// What the node does; a file gives it with exactly one of `script`, `http`, `workflow`, `route`,
-    /// `set` or `swift`.
+    /// What the node does; a file gives it with exactly one of `script`, `http`, `llm`, `workflow`,
+    /// `route`, `set` or `swift`.
     public var kind: Kind
     /// Where the run goes after the node; route nodes choose at run time instead.
     public var next: Next
@@ -57,6 +57,7 @@ public struct WorkflowNode: Sendable {
     public enum Kind: Sendable {
         case script(Script)
         case http(HTTPRequest)
+        case llm(LLMCall)
         case workflow(Delegation)
         case route(Route)
         case set([(path: StatePath, value: Template)])
@@ -148,11 +149,12 @@ public struct WorkflowNode: Sendable {
         public var defaultNext: String
     }
 
-    /// The `node.kind` span attribute: script, http, workflow, route, set, or a Swift node's name.
+    /// The `node.kind` span attribute: script, http, llm, workflow, route, set, or a Swift node's name.
     public var kindName: String {
         switch kind {
         case .script: "script"
         case .http: "http"
+        case .llm: "llm"
         case .workflow: "workflow"
         case .route: "route"
         case .set: "set"

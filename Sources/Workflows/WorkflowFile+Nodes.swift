@@ -3,7 +3,8 @@ import ProcessSandbox
 import Support
 import Yams
 
-// The readers of one node each: its kind (script, http, delegation, route, set, swift), its next,
+// The readers of one node each: its kind (script, http, delegation, route, set, swift; llm in
+// WorkflowFile+LLM.swift), its next,
 // retry and timeout, and the value helpers they share (durations, templates, mappings).
 
 extension WorkflowFile.Reader {
@@ -40,6 +41,7 @@ extension WorkflowFile.Reader {
             switch kindKey {
             case "script": node.kind = readScript(id, kindNode, policy: value("policy"), args: value("args"))
             case "http": node.kind = readHTTP(id, kindNode)
+            case "llm": node.kind = readLLM(id, kindNode)
             case "workflow":
                 node.kind = readDelegation(id, kindNode, input: value("input"), output: value("output"))
             case "route": node.kind = readRoute(id, kindNode, defaultNode: value("default"), body: body)

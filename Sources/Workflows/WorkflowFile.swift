@@ -52,13 +52,18 @@ import Yams
 /// mapping under `with:` as their configuration.
 public enum WorkflowFile {
     static let workflowKeys = ["name", "type", "description", "entry", "state", "timeout", "max_steps", "nodes"]
-    static let kindKeys = ["script", "http", "workflow", "route", "set", "swift"]
+    static let kindKeys = ["script", "http", "llm", "workflow", "route", "set", "swift"]
     static let commonKeys = ["next", "retry", "timeout", "continue_on_error", "append", "description"]
     static let extraKeys: [String: [String]] = [
         "script": ["policy", "args"], "workflow": ["input", "output"], "route": ["default"], "swift": ["with"],
-        "http": [], "set": [],
+        "http": [], "llm": [], "set": [],
     ]
     static let httpKeys = ["method", "url", "headers", "body", "output"]
+    static let llmKeys = [
+        "model", "system", "messages", "temperature", "max_tokens", "response_format", "output", "base_url",
+        "api_key_env", "provider",
+    ]
+    static let llmRoles = ["system", "user", "assistant"]
     static let httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
     static let namePattern = #"^[a-z][a-z0-9_-]{0,63}$"#
     static let nodePattern = #"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"#

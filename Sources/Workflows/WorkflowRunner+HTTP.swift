@@ -10,15 +10,12 @@ extension WorkflowRunner {
     {
         let stateValue = JSONValue.object(state)
         /// A template's text with the state and `${NAME}` environment references filled in.
-        func rendered(_ template: Template, _ subject: String) throws -> String {
+        func rendered(_ template: Template, _ subject: String) throws(HTTPRequestFailed) -> String {
             do {
-                let value = try template.render(stateValue) { literal in
-                    try EnvironmentReference.substitute(literal, from: configuration.environment)
-                }
-                return value.stringValue ?? value.jsonText
-            } catch let missing as EnvironmentReference.Missing {
+                return try template.text(stateValue, environment: configuration.environment)
+            } catch {
                 throw HTTPRequestFailed(
-                    description: "\(subject) names ${\(missing.name)}, which is not set in the daemon's environment")
+                    description: "\(subject) names ${\(error.name)}, which is not set in the daemon's environment")
             }
         }
         let urlText = try rendered(request.url, "url")

@@ -21,11 +21,13 @@ extension WorkflowRunner {
     {
         let inputs = JSONValue.object(state).jsonText
         var attempt = 0
+        // The provider's Retry-After of the last failed model call: the next attempt waits at least that.
+        var retryAfter: Duration = .zero
         while true {
             attempt += 1
             if attempt > 1 {
                 do {
-                    try await Task.sleep(for: node.retry.delay(before: attempt))
+                    try await Task.sleep(for: max(node.retry.delay(before: attempt), retryAfter))
                 } catch {
                     throw NodeCancelled(node: node.id)
                 }
@@ -77,7 +79,11 @@ extension WorkflowRunner {
                         "node": .string(node.id),
                         "attempt": .stringConvertible(attempt), "error": .string(record.error ?? ""),
                     ])
-                if attempt < node.retry.attempts { continue }
+                let modelFailure = error as? LLMRequestFailed
+                if attempt < node.retry.attempts && modelFailure?.retryable != false {
+                    retryAfter = modelFailure?.retryAfter ?? .zero
+                    continue
+                }
                 if node.continueOnError {
                     var next = node.next
                     if case .route(let route) = node.kind {
@@ -144,6 +150,10 @@ extension WorkflowRunner {
 
         case .http(let request):
             let update = try await performHTTP(request, node: node, state: state)
+            return Outcome(update: update, next: node.next)
+
+        case .llm(let call):
+            let update = try await performLLM(call, node: node, state: state)
             return Outcome(update: update, next: node.next)
 
         case .workflow(let delegation):

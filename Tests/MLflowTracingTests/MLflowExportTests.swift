@@ -24,7 +24,7 @@ struct MLflowExportTests {
 
             var traceID: TraceID?
             do {
-                try await tracer.withSpan("energy_analysis") { root in
+                try tracer.withSpan("energy_analysis") { root in
                     traceID = root.traceID
                     root.setSpanType(.chain)
                     root.setTraceName("energy_analysis")
@@ -33,7 +33,7 @@ struct MLflowExportTests {
                     root.setTraceTag("workflow", "energy_analysis")
                     root.setTraceTag("run_id", "run-1")
                     root.setInputs(json: #"{"day":"2024-01-01"}"#)
-                    await tracer.withSpan("collect") { node in
+                    tracer.withSpan("collect") { node in
                         node.setSpanType(.chain)
                         node.setInputs(json: #"{"day":"2024-01-01"}"#)
                         tracer.withSpan("collect.py") { tool in
@@ -237,11 +237,11 @@ struct MLflowExportTests {
             tracer.withSpan("before") { _ in }
             try await running.flush()
 
-            await server.stop()
+            server.stop()
             var ids: [TraceID] = []
             for i in 0..<50 {
-                let id = await tracer.withSpan("outage-\(i)") { root -> TraceID? in
-                    for j in 0..<4 { await tracer.withSpan("outage-\(i)-\(j)") { _ in } }
+                let id = tracer.withSpan("outage-\(i)") { root -> TraceID? in
+                    for j in 0..<4 { tracer.withSpan("outage-\(i)-\(j)") { _ in } }
                     return root.traceID
                 }
                 ids.append(try #require(id))
@@ -265,7 +265,7 @@ struct MLflowExportTests {
             }
             #expect(running.logs.matching(.warning, "MLflow is unavailable").count == 1)
             #expect(running.logs.matching(.info, "MLflow is reachable again").count == 1)
-            await server.stop()
+            server.stop()
         }
     }
 

@@ -120,7 +120,7 @@ struct WorkflowValidationTests {
                     "name: a\nentry: one\nnodes:\n  one:\n    next: two\n  two:\n    set: {x: 1}\n    script: scripts/ok.sh\n"
             ],
             expected: [
-                #"a.yaml:4:3: node "one" has no kind; give it one of script, http, workflow, route, set, swift"#,
+                #"a.yaml:4:3: node "one" has no kind; give it one of script, http, llm, workflow, route, set, swift"#,
                 #"a.yaml:8:5: node "two" has several kinds (set, script); give it exactly one"#,
             ]),
         Case(

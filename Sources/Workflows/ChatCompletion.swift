@@ -4,10 +4,14 @@ import Foundation
 /// and what is read from the answer. Only the fields schedulerd uses are read; the rest of the
 /// answer is kept whole for the span's outputs.
 struct ChatCompletion {
-    /// A message of the conversation.
-    struct Message {
-        var role: String
-        var content: String
+    /// A tool call the model asked for.
+    struct ToolCall {
+        /// The provider's id of the call, which the tool's result message names.
+        var id: String
+        /// The tool's name: a node id.
+        var name: String
+        /// The arguments as the model wrote them: a JSON text, not checked.
+        var arguments: String
     }
 
     /// What was read from a successful answer.
@@ -24,18 +28,21 @@ struct ChatCompletion {
         var inputTokens: Int64?
         var outputTokens: Int64?
         var totalTokens: Int64?
+        /// The tool calls the model asked for, in order; empty when it replied.
+        var toolCalls: [ToolCall]
+        /// The first choice's message as it came, to send back in the conversation before the tools'
+        /// results.
+        var message: JSONValue
         /// The whole answer, for the span's outputs.
         var answer: JSONValue
     }
 
     /// The request body.
     static func body(
-        model: String, messages: [Message], temperature: Double?, maxTokens: Int?, json: Bool
+        model: String, messages: [JSONValue], tools: [JSONValue], temperature: Double?, maxTokens: Int?, json: Bool
     ) -> JSONValue {
-        var body: [String: JSONValue] = [
-            "model": .string(model),
-            "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
-        ]
+        var body: [String: JSONValue] = ["model": .string(model), "messages": .array(messages)]
+        if !tools.isEmpty { body["tools"] = .array(tools) }
         if let temperature { body["temperature"] = .number(temperature) }
         if let maxTokens { body["max_tokens"] = .integer(Int64(maxTokens)) }
         if json { body["response_format"] = ["type": "json_object"] }
@@ -50,10 +57,35 @@ struct ChatCompletion {
             if case .integer(let n)? = usage?[key] { return n }
             return nil
         }
+        let toolCalls = (message["tool_calls"]?.arrayValue ?? []).compactMap { call -> ToolCall? in
+            guard let function = call["function"], let name = function["name"]?.stringValue else { return nil }
+            return ToolCall(
+                id: call["id"]?.stringValue ?? "", name: name, arguments: function["arguments"]?.stringValue ?? "{}")
+        }
         return Reply(
             content: message["content"]?.stringValue ?? "", finishReason: choice["finish_reason"]?.stringValue,
             model: answer["model"]?.stringValue, id: answer["id"]?.stringValue, inputTokens: count("prompt_tokens"),
-            outputTokens: count("completion_tokens"), totalTokens: count("total_tokens"), answer: answer)
+            outputTokens: count("completion_tokens"), totalTokens: count("total_tokens"), toolCalls: toolCalls,
+            message: message, answer: answer)
+    }
+
+    /// A message of the conversation.
+    static func message(role: String, content: String) -> JSONValue {
+        ["role": .string(role), "content": .string(content)]
+    }
+
+    /// A tool's result, answering the call with `id`.
+    static func toolResult(id: String, content: String) -> JSONValue {
+        ["role": "tool", "tool_call_id": .string(id), "content": .string(content)]
+    }
+
+    /// A node offered as a tool: its id, description and parameters schema.
+    static func tool(name: String, description: String?, parameters: JSONValue?) -> JSONValue {
+        var function: [String: JSONValue] = [
+            "name": .string(name), "parameters": parameters ?? ["type": "object", "properties": [:]],
+        ]
+        if let description { function["description"] = .string(description) }
+        return ["type": "function", "function": .object(function)]
     }
 
     /// The provider's own message from an error answer (`{"error": {"message": …}}`, or

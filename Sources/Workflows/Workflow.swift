@@ -48,6 +48,9 @@ public struct WorkflowNode: Sendable {
     /// The node's `description:`, for people reading the file; runs and traces do not use it. `nil`
     /// when absent.
     public var description: String?
+    /// The JSON schema of the arguments a model gives when it calls this node as a tool of an `llm`
+    /// node (`parameters:`); `nil`: an object with any properties.
+    public var parameters: JSONValue? = nil
     /// The 1-based line of the node's id in its file.
     public var line: Int
     /// The 1-based column of the node's id on its ``line``.

@@ -114,7 +114,69 @@ extension WorkflowFile.Reader {
                     "node \"\(id)\": provider \"\(name)\" must be a short lowercase name, like openai or ollama")
             }
         }
+        if let tools = value("tools") {
+            let names = tools.sequence?.compactMap { $0.scalar?.string } ?? []
+            if let items = tools.sequence, !items.isEmpty, names.count == items.count, Set(names).count == names.count {
+                call.tools = names  // that each names a node that can be a tool is checked with the graph
+            } else {
+                problem(
+                    tools,
+                    "node \"\(id)\": tools must be a list of distinct node ids, like [query_devices, consult_ds_team]")
+            }
+        }
+        if let turns = value("max_turns") {
+            if let number = turns.integer, number >= 1, number <= 100 {
+                call.maxTurns = number
+            } else {
+                problem(
+                    turns,
+                    "node \"\(id)\": max_turns \"\(turns.scalar?.string ?? "")\" must be a whole number from 1 to 100")
+            }
+        }
         return .llm(call)
+    }
+
+    /// A tool node's `parameters:`: a JSON schema of an object.
+    mutating func readParameters(_ id: String, _ node: Yams.Node) -> JSONValue? {
+        let schema = WorkflowFile.json(node)
+        guard let object = schema.objectValue, object["type"].map({ $0 == "object" }) ?? true else {
+            problem(
+                node,
+                "node \"\(id)\": parameters must be a JSON schema of an object, like {type: object, properties: {room: {type: string}}, required: [room]}"
+            )
+            return nil
+        }
+        if let properties = object["properties"], properties.objectValue == nil {
+            problem(node, "node \"\(id)\": parameters: properties must map argument names to their schemas")
+            return nil
+        }
+        return schema
+    }
+
+    /// Every tool of an `llm` node names another node of the workflow that can run as a tool.
+    mutating func checkTools(_ workflow: Workflow, nodes: Yams.Node.Mapping) {
+        for id in workflow.nodeOrder {
+            guard case .llm(let call)? = workflow.nodes[id]?.kind, !call.tools.isEmpty else { continue }
+            let at = nodes.first { $0.key.string == id }?.value.mapping?.first { $0.key.string == "llm" }?.value
+                .mapping?.first { $0.key.string == "tools" }?.value
+            for tool in call.tools {
+                guard let target = workflow.nodes[tool] else {
+                    let hint = Suggestion.phrase(tool, among: workflow.nodeOrder).map { " (\($0))" } ?? ""
+                    problem(
+                        at,
+                        "node \"\(id)\": tool \"\(tool)\" is not a node\(hint); use one of \(list(workflow.nodeOrder))")
+                    continue
+                }
+                switch target.kind {
+                case .route, .llm:
+                    problem(
+                        at,
+                        "node \"\(id)\": tool \"\(tool)\" is a \(target.kindName) node; a tool is a script, http, workflow, set or Swift node"
+                    )
+                default: break
+                }
+            }
+        }
     }
 
     private mutating func readMessages(_ id: String, _ node: Yams.Node) -> [(role: String, content: Template)] {

@@ -58,6 +58,7 @@ extension WorkflowFile.Reader {
         }
         if let retry = value("retry") { node.retry = readRetry(id, retry) }
         if let timeout = value("timeout") { node.timeout = duration(timeout, "node \"\(id)\": timeout") }
+        if let parameters = value("parameters") { node.parameters = readParameters(id, parameters) }
         if let flag = value("continue_on_error") {
             if let bool = flag.bool {
                 node.continueOnError = bool

@@ -53,7 +53,7 @@ import Yams
 public enum WorkflowFile {
     static let workflowKeys = ["name", "type", "description", "entry", "state", "timeout", "max_steps", "nodes"]
     static let kindKeys = ["script", "http", "llm", "workflow", "route", "set", "swift"]
-    static let commonKeys = ["next", "retry", "timeout", "continue_on_error", "append", "description"]
+    static let commonKeys = ["next", "retry", "timeout", "continue_on_error", "append", "description", "parameters"]
     static let extraKeys: [String: [String]] = [
         "script": ["policy", "args"], "workflow": ["input", "output"], "route": ["default"], "swift": ["with"],
         "http": [], "llm": [], "set": [],
@@ -61,7 +61,7 @@ public enum WorkflowFile {
     static let httpKeys = ["method", "url", "headers", "body", "output"]
     static let llmKeys = [
         "model", "system", "messages", "temperature", "max_tokens", "response_format", "output", "base_url",
-        "api_key_env", "provider",
+        "api_key_env", "provider", "tools", "max_turns",
     ]
     static let llmRoles = ["system", "user", "assistant"]
     static let httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -222,6 +222,7 @@ public enum WorkflowFile {
                 problem(root, "has no entry; add entry: <first node id>")
             }
             checkGraph(workflow, nodes: nodes)
+            checkTools(workflow, nodes: nodes)
             return workflow
         }
 
@@ -240,6 +241,7 @@ public enum WorkflowFile {
                     )
                     unknownTargets = true
                 }
+                if case .llm(let call) = node.kind, !call.tools.allSatisfy(known.contains) { unknownTargets = true }
             }
             // Reachability from the entry; not judged when a next names no node, since nodes after
             // the misspelt name only look unreachable.
@@ -251,6 +253,8 @@ public enum WorkflowFile {
                     seen.insert(target)
                     queue.append(target)
                 }
+                // An llm node's tools run when its model asks for them, not through next.
+                if case .llm(let call)? = workflow.nodes[id]?.kind { seen.formUnion(call.tools) }
             }
             for id in workflow.nodeOrder where !seen.contains(id) {
                 let idNode = nodes.first { $0.key.string == id }?.key

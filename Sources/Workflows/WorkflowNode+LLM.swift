@@ -14,6 +14,9 @@ extension WorkflowNode {
     ///     output: proposal
     /// ```
     ///
+    /// With `tools:`, the model may ask for other nodes of the workflow to run; their results go back
+    /// to it until it replies without asking (at most `max_turns` calls).
+    ///
     /// Each call is a `CHAT_MODEL` span under the node's span, with the request's messages as inputs,
     /// the provider's answer as outputs and the token usage. The API key is read from the daemon's
     /// environment when the request is made and is never in a span, a log line or the state.
@@ -52,5 +55,13 @@ extension WorkflowNode {
         /// The provider's name as spans show it (`mlflow.llm.provider`, `gen_ai.provider.name`);
         /// `nil`: `openai` for `api.openai.com`, else the base URL's host.
         public var provider: String?
+        /// Nodes of the same workflow the model may call as tools (`tools:`), by id: each is offered
+        /// with its `description:` and its `parameters:` schema, runs as a TOOL span (a `workflow:`
+        /// node as an AGENT span) under this node when the model asks for it, and its update goes back
+        /// to the model as the tool's result. Empty: no tools.
+        public var tools: [String] = []
+        /// How many model calls one attempt may make while the model keeps asking for tools
+        /// (`max_turns`, 1 to 100); 8 by default.
+        public var maxTurns: Int = 8
     }
 }

@@ -3,8 +3,8 @@ import HTTPClient
 import RunTracing
 import Tracing
 
-// An `llm` node's model call: the request from the node and the state, the CHAT_MODEL span, and the
-// reply into the state.
+// An `llm` node: the request from the node and the state, a CHAT_MODEL span per model call, the
+// tools the model asks for, and the reply into the state.
 
 extension WorkflowRunner {
     /// Where a model call goes and how it authenticates, resolved from the node and the daemon's
@@ -18,11 +18,13 @@ extension WorkflowRunner {
         var authorization: String?
     }
 
-    /// One call of an `llm` node inside a CHAT_MODEL span named `chat <model>`; the reply becomes
-    /// the update.
-    func performLLM(_ call: WorkflowNode.LLMCall, node: WorkflowNode, state: [String: JSONValue]) async throws
-        -> [String: JSONValue]
-    {
+    /// One attempt of an `llm` node: model calls, each in a CHAT_MODEL span named `chat <model>`,
+    /// with the tools the model asks for run in between, until a reply without tool calls, which
+    /// becomes the update.
+    func performLLM(
+        _ call: WorkflowNode.LLMCall, node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue],
+        execution: Execution
+    ) async throws -> [String: JSONValue] {
         let stateValue = JSONValue.object(state)
         let environment = configuration.environment
         func text(_ template: Template, _ subject: String) throws(LLMRequestFailed) -> String {
@@ -39,15 +41,42 @@ extension WorkflowRunner {
             throw LLMRequestFailed(description: "the model's name is empty", retryable: false)
         }
         let provider = try chatProvider(call, baseURL: call.baseURL.map { try text($0, "base_url") })
-        var messages: [ChatCompletion.Message] = []
-        if let system = call.system { messages.append(.init(role: "system", content: try text(system, "system"))) }
-        for message in call.messages {
-            messages.append(.init(role: message.role, content: try text(message.content, "message content")))
+        var messages: [JSONValue] = []
+        if let system = call.system {
+            messages.append(ChatCompletion.message(role: "system", content: try text(system, "system")))
         }
-        let body = ChatCompletion.body(
-            model: model, messages: messages, temperature: call.temperature, maxTokens: call.maxTokens,
-            json: call.responseFormat == .json)
+        for message in call.messages {
+            messages.append(
+                ChatCompletion.message(role: message.role, content: try text(message.content, "message content")))
+        }
+        let tools = call.tools.compactMap { name in
+            workflow.nodes[name].map {
+                ChatCompletion.tool(name: name, description: $0.description, parameters: $0.parameters)
+            }
+        }
+        for _ in 0..<call.maxTurns {
+            let body = ChatCompletion.body(
+                model: model, messages: messages, tools: tools, temperature: call.temperature,
+                maxTokens: call.maxTokens, json: call.responseFormat == .json)
+            let reply = try await chat(body, model: model, call: call, provider: provider, node: node)
+            if reply.toolCalls.isEmpty { return try update(from: reply, call) }
+            messages.append(reply.message)
+            for toolCall in reply.toolCalls {
+                let result = try await runTool(
+                    toolCall, offered: call.tools, in: workflow, state: state, execution: execution)
+                messages.append(ChatCompletion.toolResult(id: toolCall.id, content: result))
+            }
+        }
+        throw LLMRequestFailed(
+            description:
+                "the model still asked for tools after max_turns \(call.maxTurns) calls; raise max_turns, or tell the model in the messages when to stop",
+            retryable: false)
+    }
 
+    /// One model call inside its CHAT_MODEL span.
+    private func chat(
+        _ body: JSONValue, model: String, call: WorkflowNode.LLMCall, provider: ChatProvider, node: WorkflowNode
+    ) async throws -> ChatCompletion.Reply {
         let span = tracer.startSpan("chat \(model)", context: ServiceContext.current ?? .topLevel)
         defer { span.end() }
         span.setSpanType(.chatModel)
@@ -96,7 +125,7 @@ extension WorkflowRunner {
             }
             span.setOutputs(json: reply.answer.jsonText)
             record(reply, on: span)
-            return try update(from: reply, call)
+            return reply
         } catch is CancellationError {
             span.recordError(
                 LLMRequestFailed(
@@ -106,6 +135,56 @@ extension WorkflowRunner {
         } catch {
             span.recordError(error)
             throw error
+        }
+    }
+
+    /// Runs a node the model asked for, in a TOOL span named after it (AGENT for a `workflow:`
+    /// node), with the call's arguments over the state. Its update is the result the model gets;
+    /// a failure is given to the model as the result (`error: …`), so that it can answer it, and
+    /// marks the span ERROR. Only cancellation ends the node's attempt.
+    private func runTool(
+        _ toolCall: ChatCompletion.ToolCall, offered: [String], in workflow: Workflow, state: [String: JSONValue],
+        execution: Execution
+    ) async throws -> String {
+        guard offered.contains(toolCall.name), let node = workflow.nodes[toolCall.name] else {
+            return
+                "error: there is no tool named \"\(toolCall.name)\"; the tools are \(offered.joined(separator: ", "))"
+        }
+        let span = tracer.startSpan(node.id, context: ServiceContext.current ?? .topLevel)
+        defer { span.end() }
+        if case .workflow = node.kind { span.setSpanType(.agent) } else { span.setSpanType(.tool) }
+        span.setAttribute("node.kind", .string(node.kindName))
+        span.setAttribute("gen_ai.tool.name", .string(node.id))
+        span.setAttribute("gen_ai.tool.call.id", .string(toolCall.id))
+        var toolState = state
+        do {
+            let arguments = try JSONValue(json: Data(toolCall.arguments.utf8))
+            span.setInputs(json: arguments.jsonText)
+            guard let object = arguments.objectValue else {
+                throw LLMRequestFailed(
+                    description: "the arguments are \(arguments.typeWithArticle), not an object", retryable: false)
+            }
+            toolState.merge(object) { $1 }
+        } catch {
+            span.setInputs(json: JSONValue.string(toolCall.arguments).jsonText)
+            let message = "error: the arguments are not a JSON object: \(error)"
+            span.recordError(LLMRequestFailed(description: message, retryable: false))
+            return message
+        }
+        do {
+            let outcome = try await ServiceContext.withValue(span.context) {
+                try await self.perform(
+                    node, in: workflow, state: toolState, span: span, attempt: 1, execution: execution)
+            }
+            let result = JSONValue.object(outcome.update).jsonText
+            span.setOutputs(json: result)
+            return result
+        } catch let error where error is CancellationError || error is NodeCancelled || Task.isCancelled {
+            span.recordError(error)
+            throw error
+        } catch {
+            span.recordError(error)
+            return "error: \(error)"
         }
     }
 

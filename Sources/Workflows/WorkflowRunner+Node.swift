@@ -153,7 +153,7 @@ extension WorkflowRunner {
             return Outcome(update: update, next: node.next)
 
         case .llm(let call):
-            let update = try await performLLM(call, node: node, state: state)
+            let update = try await performLLM(call, node: node, in: workflow, state: state, execution: execution)
             return Outcome(update: update, next: node.next)
 
         case .workflow(let delegation):

@@ -7,6 +7,10 @@ flaky       500 the first time a conversation is asked, then as echo
 refuse      401 with OpenAI's error body, every time
 slow        waits 30 s, then as echo
 garbled     200 with a body that is not JSON
+tools       asks for every tool offered at once (arguments {"room": <last user message>}); once the
+            tools have answered, replies "done: " and their results joined by " | "
+loop        asks for the first tool offered, every time
+stranger    asks for a tool nobody offered, then replies with what it was told
 
 GET /requests  every request so far as JSON: [{"path", "authorization", "body"}]"""
 import json
@@ -79,6 +83,28 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(401, {"error": {"message": "Incorrect API key provided"}})
         elif model == "garbled":
             self.answer(200, b"<html>not json</html>")
+        elif model in ("tools", "loop", "stranger"):
+            messages = body.get("messages", [])
+            results = [m["content"] for m in messages if m.get("role") == "tool"]
+            offered = [t["function"]["name"] for t in body.get("tools", [])]
+            if model == "stranger":
+                names = ["nobody"] if not results else []
+            elif model == "loop" or not results:
+                names = offered[:1] if model == "loop" else offered
+            else:
+                names = []
+            if names:
+                calls = [
+                    {"id": "call_%d_%d" % (len(messages), i), "type": "function",
+                     "function": {"name": name, "arguments": json.dumps({"room": user})}}
+                    for i, name in enumerate(names)
+                ]
+                reply = completion(model, "", user)
+                reply["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": calls}
+                reply["choices"][0]["finish_reason"] = "tool_calls"
+                self.answer(200, reply)
+            else:
+                self.answer(200, completion(model, "done: " + " | ".join(results), user))
         elif model == "json":
             content = "```json\n" + json.dumps({"answer": 42, "asked": user}) + "\n```"
             self.answer(200, completion(model, content, user))

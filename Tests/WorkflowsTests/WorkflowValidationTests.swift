@@ -141,7 +141,7 @@ struct WorkflowValidationTests {
             ],
             expected: [
                 #"a.yaml:3:1: unknown key "schedule"; allowed: name, type, description, entry, state, timeout, max_steps, nodes"#,
-                #"a.yaml:7:5: node "one": unknown key "nxt" for a set node; allowed: next, retry, timeout, continue_on_error, append, description, set"#,
+                #"a.yaml:7:5: node "one": unknown key "nxt" for a set node; allowed: next, retry, timeout, continue_on_error, append, description, parameters, set"#,
             ]),
         Case(
             description: "bad template and bad state path in set",

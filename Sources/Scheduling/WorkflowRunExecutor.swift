@@ -54,6 +54,12 @@ public final class WorkflowRunExecutor: RunExecutor {
             workflow: run.workflow, input: input, payload: run.payload, trigger: run.trigger,
             scheduleID: run.scheduleID, runID: run.id, tags: tags,
             timeout: schedule?.timeoutSeconds.map { .seconds($0) })
+        request.session = schedule?.name ?? run.workflow
+        switch run.trigger {
+        case "webhook": request.user = schedule?.name ?? "webhook"
+        case "manual": request.user = "admin"
+        default: request.user = "cron"
+        }
         request.traceID = run.traceID
         if let span = run.rootSpanID, let start = run.rootStartNanos {
             request.rootSpan = (span, UInt64(max(start, 0)))

@@ -27,6 +27,12 @@ public struct RunRequest: Sendable {
     /// The root span's id (16 hex) and start, chosen and stored before the run so that a trace left
     /// open by a crash can be closed; `nil`: a new id, starting now. Used only with `traceID`.
     public var rootSpan: (id: String, startNanos: UInt64)?
+    /// What groups runs together in MLflow's Session column (the root span's `session.id`): the
+    /// schedule's name, so that a schedule's runs read as one session; `nil`: none.
+    public var session: String?
+    /// Who started the run, for MLflow's User column (the root span's `user.id`): `cron` for the
+    /// timer, the hook's name for a webhook, `admin` for the admin API; `nil`: none.
+    public var user: String?
 
     /// A request; ``traceID`` and ``rootSpan`` start as `nil`, so the run gets a new random trace.
     /// The parameters are the properties of the same names; each one left out takes its default: no

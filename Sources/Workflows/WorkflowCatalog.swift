@@ -148,6 +148,14 @@ public struct WorkflowCatalog: Sendable {
         return search(next, [start])
     }
 
+    /// The workflow's file relative to the schedules directory (`workflows/energy.yaml`), as the
+    /// trace's `mlflow.source.name` tag names it; the path as loaded when it lies elsewhere.
+    public func relativePath(of workflow: Workflow) -> String {
+        let path = URL(fileURLWithPath: Self.absolute(workflow.file)).standardizedFileURL.path
+        let base = directory.standardizedFileURL.path + "/"
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : workflow.file
+    }
+
     /// Paths in messages: relative to the working directory when inside it.
     package static func display(_ url: URL) -> String {
         let path = url.standardizedFileURL.path

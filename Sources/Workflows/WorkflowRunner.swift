@@ -124,6 +124,9 @@ public struct WorkflowRunner: Sendable {
         if let scheduleID = request.scheduleID { root.setTraceTag("schedule_id", scheduleID) }
         root.setTraceTag("workflow", workflow.type)
         root.setTraceTag("run_id", request.runID)
+        root.setTraceTag("mlflow.source.name", catalog.relativePath(of: workflow))
+        if let session = request.session { root.setAttribute("session.id", .string(session)) }
+        if let user = request.user { root.setAttribute("user.id", .string(user)) }
         for (key, value) in request.tags.sorted(by: { $0.key < $1.key }) { root.setTraceTag(key, value) }
         root.setInputs(json: Self.rootInputs(initial))
         observe?(

@@ -64,6 +64,9 @@ struct WorkflowRunExecutorTests {
         #expect(root.traceTags["schedule_name"] == "nightly")
         #expect(root.traceTags["run_id"] == run.id)
         #expect(root.traceTags["fire_time"] == "2024-12-04T02:00:00Z")
+        #expect(root.traceTags["mlflow.source.name"] == "workflows/report.yaml")
+        #expect(root.string("session.id") == "nightly")
+        #expect(root.string("user.id") == "cron")
         let node = try #require(spans.first { $0.name == "sum" })
         #expect(node.parentSpanID == rootSpanID.hex)
     }

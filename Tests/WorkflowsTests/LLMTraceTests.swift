@@ -40,7 +40,10 @@ struct LLMTraceTests {
             let runner = try fixture.runner(
                 tracer: running.tracer,
                 environment: ["OPENAI_BASE_URL": "http://127.0.0.1:\(model.port)/v1", "OPENAI_API_KEY": "sk-x"])
-            let result = await runner.run(RunRequest(workflow: "ask", trigger: "manual", runID: "run-llm"))
+            var request = RunRequest(workflow: "ask", trigger: "webhook", runID: "run-llm")
+            request.session = "architect-hook"
+            request.user = "architect-hook"
+            let result = await runner.run(request)
             #expect(result.status == .succeeded, "\(result.error ?? "")")
             try await running.flush()
 
@@ -56,6 +59,11 @@ struct LLMTraceTests {
             let second = try #require(trace.span(named: "chat json"))
             let secondUsage = try #require(second.attribute("mlflow.chat.tokenUsage") as? [String: Any])
             let secondTotal = try #require(secondUsage["total_tokens"] as? Int)
+
+            // The trace list's Session and User columns, and the workflow file as the source.
+            #expect(trace.metadata["mlflow.trace.session"] == "architect-hook", "\(trace.metadata)")
+            #expect(trace.metadata["mlflow.trace.user"] == "architect-hook")
+            #expect(trace.tags["mlflow.source.name"] == "workflows/ask.yaml")
 
             let summed = try #require(trace.metadata["mlflow.trace.tokenUsage"])
             let total = try JSONSerialization.jsonObject(with: Data(summed.utf8)) as? [String: Any]

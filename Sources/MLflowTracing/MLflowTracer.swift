@@ -19,7 +19,7 @@ public struct MLflowTracer: RunTracer {
     /// The spans this tracer starts, with MLflow's span types, inputs and outputs.
     public typealias Span = MLflowSpan
 
-    private let sink: (any SpanSink)?
+    let sink: (any SpanSink)?
     /// Whether spans are recorded at all.
     public let isEnabled: Bool
     /// The size limits every span of this tracer applies to its strings; the defaults for ``disabled``.

@@ -83,8 +83,15 @@ public struct SandboxRunner: Sendable {
             return record
         }
 
+        guard prepareSideFiles(execution.sideFiles, in: directory) else {
+            record.failure =
+                "cannot prepare the execution's files in \(directory.path): \(String(cString: strerror(errno)))"
+            return record
+        }
         var env: [String: String] = [:]
         for name in policy.environment { if let value = environment[name] { env[name] = value } }
+        for (name, value) in execution.environment { env[name] = value }
+        for file in execution.sideFiles { env[file.variable] = directory.appendingPathComponent(file.name).path }
         env["HOME"] = work.path
         env["TMPDIR"] = work.appendingPathComponent("tmp").path
         env["SCHEDULERD_INPUT"] = input.path
@@ -203,6 +210,7 @@ public struct SandboxRunner: Sendable {
             + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
 
         collectArtifacts(&record, from: artifacts, policy: policy, destination: execution.artifactDestination)
+        readSideFiles(execution.sideFiles, in: directory, into: &record)
         if record.cancelled {
             record.failure = "cancelled (policy \(policy.name)); the process group was killed"
         } else if timedOut {

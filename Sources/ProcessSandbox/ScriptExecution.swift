@@ -22,6 +22,31 @@ public struct ScriptExecution: Sendable {
     /// Under bubblewrap the view of `/` already shows it, except below `/tmp`, which the sandbox
     /// replaces: then it is bound read-only. `nil`: the script's own folder only.
     public var readableFolder: String?
+    /// More environment variables for this execution, set over those the policy lets through (but
+    /// never over the `SCHEDULERD_*` variables the sandbox sets): what the caller tells the script
+    /// about its context, such as a trace's `TRACEPARENT`.
+    public var environment: [String: String] = [:]
+    /// Files the script may write beside its state update, each in its execution folder, named to it
+    /// by an environment variable, and read back into ``ExecutionRecord/sideFiles`` once it has ended
+    /// (the spans a script records, in `$SCHEDULERD_SPANS_FILE`).
+    public var sideFiles: [SideFile] = []
+
+    /// A file the script may write, read back after it ends.
+    public struct SideFile: Sendable, Hashable {
+        /// The environment variable that gives the script the file's path (`SCHEDULERD_SPANS_FILE`).
+        public var variable: String
+        /// The file's name in the execution folder (`spans.jsonl`).
+        public var name: String
+        /// How much of it is read back; the rest is counted in ``SideFileContent/totalBytes`` only.
+        public var maxBytes: Int
+
+        /// A side file; the parameters are the properties of the same names.
+        public init(variable: String, name: String, maxBytes: Int) {
+            self.variable = variable
+            self.name = name
+            self.maxBytes = maxBytes
+        }
+    }
 
     /// A script to run; ``artifactDestination`` and ``readableFolder`` start as `nil`.
     /// - Parameters:
@@ -100,6 +125,10 @@ public struct ExecutionRecord: Sendable {
     public var artifacts: [Artifact] = []
     /// The files in `$SCHEDULERD_ARTIFACTS` that were refused, in name order, each with its reason.
     public var rejectedArtifacts: [RejectedArtifact] = []
+    /// What the script left in each of the execution's ``ScriptExecution/sideFiles``, by variable;
+    /// a file the script did not write, or replaced with something other than a regular file of its
+    /// own, reads as empty.
+    public var sideFiles: [String: SideFileContent] = [:]
 
     /// True when ``failure`` is `nil`: the script exited with status 0 and its state update (from
     /// `$SCHEDULERD_OUTPUT`, else stdout) was a JSON object or empty.
@@ -120,5 +149,19 @@ public struct ExecutionRecord: Sendable {
         case let number as NSNumber: return number.doubleValue
         default: return String(describing: value)
         }
+    }
+}
+
+/// What a script wrote to a side file: its head, up to the file's `maxBytes`, and its whole size.
+public struct SideFileContent: Sendable, Hashable {
+    /// The file's first bytes, at most the side file's `maxBytes`.
+    public var data: Data
+    /// The file's size when it was read; more than `data.count` when it was cut.
+    public var totalBytes: Int
+
+    /// Content read from a side file.
+    public init(data: Data, totalBytes: Int) {
+        self.data = data
+        self.totalBytes = totalBytes
     }
 }

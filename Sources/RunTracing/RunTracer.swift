@@ -38,4 +38,9 @@ public protocol RunTracer: Tracer, Sendable where Span: RunSpan {
     func closeAbandonedRoot(
         traceID: TraceID, spanID: SpanID, name: String, startNanos: UInt64, endNanos: UInt64, error: any Error,
         traceTags: [String: String])
+
+    /// Sends a span that ended outside this process (a script recorded it) with its trace, its
+    /// strings cut to the tracer's limits (`mlflow.spanInputs` and `mlflow.spanOutputs` to the
+    /// inputs/outputs limit). Does nothing when tracing is off.
+    func record(_ span: ForeignSpan)
 }

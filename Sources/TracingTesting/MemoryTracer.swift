@@ -115,6 +115,24 @@ public final class MemoryTracer: RunTracer, Sendable {
         span.finish(at: endNanos)
     }
 
+    /// Records a span a script recorded, with its values cut to the limits as the MLflow tracer does.
+    public func record(_ foreign: ForeignSpan) {
+        let span = MemorySpan(
+            name: foreign.name, ids: .init(trace: foreign.traceID, span: foreign.spanID),
+            parent: foreign.parentSpanID, context: .topLevel, startNanos: foreign.startNanos, tracer: self)
+        foreign.attributes.forEach { key, value in
+            switch (key, value) {
+            case ("mlflow.spanType", .string(let type)): span.setSpanType(SpanType(rawValue: type))
+            case ("mlflow.spanInputs", .string(let json)): span.setInputs(json: json)
+            case ("mlflow.spanOutputs", .string(let json)): span.setOutputs(json: json)
+            default: span.setAttribute(key, value)
+            }
+        }
+        for event in foreign.events { span.addEvent(event) }
+        if let status = foreign.status { span.setStatus(status) }
+        span.finish(at: foreign.endNanos)
+    }
+
     /// Does nothing: spans are recorded when they end.
     public func forceFlush() {}
 

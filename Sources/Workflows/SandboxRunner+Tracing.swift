@@ -13,12 +13,33 @@ extension SandboxRunner {
     /// Runs the script inside a TOOL span named after the script file, a child of the current span,
     /// carrying the execution record's attributes (docs/traces.md, "Sandbox spans"). A failure marks the
     /// span ERROR with the `exception` event.
+    ///
+    /// The script gets `TRACEPARENT` (W3C, naming the TOOL span) and `$SCHEDULERD_SPANS_FILE`, where
+    /// it may append spans of its own as OTLP JSON lines; those under the TOOL span join the trace
+    /// (``ScriptSpans``), and the span counts them in `spans.imported`, `spans.rejected` and
+    /// `spans.dropped`.
     public func run(_ execution: ScriptExecution, tracer: any RunTracer) async -> ExecutionRecord {
         let name = URL(fileURLWithPath: execution.script).lastPathComponent
         let span = tracer.startSpan(name, context: ServiceContext.current ?? .topLevel)
         span.setSpanType(.tool)
-        let record = await ServiceContext.withValue(span.context) { await run(execution) }
+        var execution = execution
+        execution.sideFiles.append(
+            .init(variable: ScriptSpans.variable, name: ScriptSpans.fileName, maxBytes: ScriptSpans.maximumBytes))
+        if let trace = span.traceID, let id = span.spanID {
+            execution.environment["TRACEPARENT"] = "00-\(trace.hex)-\(id.hex)-01"
+        }
+        let prepared = execution
+        let record = await ServiceContext.withValue(span.context) { await run(prepared) }
         record.annotate(span)
+        if let trace = span.traceID, let id = span.spanID, let file = record.sideFiles[ScriptSpans.variable],
+            !file.data.isEmpty
+        {
+            let spans = await ScriptSpans.read(file.data, trace: trace, parent: id)
+            for foreign in spans.accepted { tracer.record(foreign) }
+            span.setAttribute("spans.imported", .int64(Int64(spans.accepted.count)))
+            span.setAttribute("spans.rejected", .int64(Int64(spans.rejected)))
+            if spans.dropped > 0 { span.setAttribute("spans.dropped", .int64(Int64(spans.dropped))) }
+        }
         span.end()
         return record
     }

@@ -113,6 +113,17 @@ struct AcceptanceTests {
         }
     }
 
+    @Test("US2-1b: a script's own steps (the examples' homelib) are spans inside its TOOL span")
+    func us2_1b() async throws {
+        let trace = try await AcceptanceWorld.shared.observed().trace(of: "type:scheduled_analysis")
+        let tool = try #require(trace.spans.first { $0.type == "TOOL" && $0.name == "collect_readings.py" })
+        #expect(tool.attributes["spans.imported"]?.doubleValue ?? 0 >= 1)
+        #expect(tool.attributes["spans.rejected"]?.doubleValue == 0)
+        let load = try #require(trace.children(of: tool).first { $0.name == "load_readings" })
+        #expect(load.type == "RETRIEVER")
+        #expect(load.startNS >= tool.startNS && load.endNS <= tool.endNS)
+    }
+
     @Test("US2-2: a script past its timeout: the span shows timed_out=true and the threshold")
     func us2_2() async throws {
         let trace = try await AcceptanceWorld.shared.observed().trace(of: "edge")

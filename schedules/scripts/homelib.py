@@ -14,6 +14,8 @@ import math
 import os
 import sys
 
+from schedulerd_spans import span  # the steps below show as spans inside the script's TOOL span
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(HERE, "..", "data"))
 READINGS_FILE = os.path.join(DATA, "energy_readings.csv")
@@ -135,6 +137,14 @@ class Hour:
 
 
 def load_readings(path=READINGS_FILE):
+    with span("load_readings", type="RETRIEVER", inputs={"file": os.path.basename(path)}) as s:
+        hours = _read_readings(path)
+        s.set_outputs({"hours": len(hours), "first": stamp(hours[0].time) if hours else None,
+                       "last": stamp(hours[-1].time) if hours else None})
+        return hours
+
+
+def _read_readings(path):
     hours = []
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
@@ -364,6 +374,13 @@ def weather_load(day):
 def fit_model(days, rounds=3, cut=3.5):
     """Robust least squares of the daily non-EV load on heating and cooling degree days: refits
     without the days that the previous fit could not explain."""
+    with span("fit_weather_model", type="CHAIN", inputs={"days": len(days), "rounds": rounds, "cut": cut}) as s:
+        model = _fit_model(days, rounds, cut)
+        s.set_outputs({k: v for k, v in model.items() if not k.startswith("_")})
+        return model
+
+
+def _fit_model(days, rounds, cut):
     used = list(days)
     coef, sigma = None, None
     for _ in range(rounds):
@@ -485,6 +502,13 @@ def drifts(days, recent=30, reference=90, ratio=1.5, min_kwh=0.5):
 # --- devices ------------------------------------------------------------------------------------
 
 def load_devices(path=DEVICES_FILE):
+    with span("load_devices", type="RETRIEVER", inputs={"file": os.path.basename(path)}) as s:
+        devices = _read_devices(path)
+        s.set_outputs({"devices": len(devices)})
+        return devices
+
+
+def _read_devices(path):
     devices = []
     with open(path, newline="", encoding="utf-8") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):

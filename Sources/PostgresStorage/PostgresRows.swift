@@ -20,6 +20,16 @@ extension Date {
     }
 }
 
+extension String {
+    /// This text as a PostgreSQL `text` column can hold it: PostgreSQL refuses U+0000 in text, which
+    /// SQLite keeps, so each is stored as U+FFFD. Free text the store is given (a run's error, a pause
+    /// note, JSON) goes through it, so that a script's output holding a NUL cannot fail the write that
+    /// ends its run. Keys (ids, names, dedupe keys) do not: a NUL there is refused, not altered.
+    var postgresText: String {
+        contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : self
+    }
+}
+
 /// A row's cells by column name, decoded with a thrown error for a missing column or a wrong type.
 struct PostgresColumns {
     let row: PostgresRandomAccessRow

@@ -124,8 +124,8 @@ extension PostgresStore {
             VALUES (
                 \(run.id), \(run.scheduleID), \(run.workflow), \(run.trigger), \(run.nominalTime?.milliseconds),
                 \(run.dedupeKey), \(run.state.rawValue), \(run.queuedAt.milliseconds),
-                \(run.notBefore?.milliseconds), \(finished), \(run.traceID), \(run.inputJSON), \(run.payload),
-                \(run.error))
+                \(run.notBefore?.milliseconds), \(finished), \(run.traceID), \(run.inputJSON.postgresText), \(run.payload),
+                \(run.error?.postgresText))
             ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
             RETURNING id
             """, on: connection, logger: logger
@@ -144,14 +144,15 @@ extension PostgresStore {
                 WHERE id = \(id)
                 """, logger: logger)
         case .nodes(let id, let json):
-            try await connection.query("UPDATE run SET nodes_json = \(json) WHERE id = \(id)", logger: logger)
+            try await connection.query(
+                "UPDATE run SET nodes_json = \(json.postgresText) WHERE id = \(id)", logger: logger)
         case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON):
             // Output and nodes given as nil keep what the run has (the nodes written while it ran).
             try await connection.query(
                 """
                 UPDATE run SET state = \(state.rawValue), finished_at_ms = \(at.milliseconds),
-                    output_json = coalesce(\(outputJSON)::text, output_json), error = \(error),
-                    nodes_json = coalesce(\(nodesJSON)::text, nodes_json)
+                    output_json = coalesce(\(outputJSON?.postgresText)::text, output_json), error = \(error?.postgresText),
+                    nodes_json = coalesce(\(nodesJSON?.postgresText)::text, nodes_json)
                 WHERE id = \(id)
                 """, logger: logger)
         }

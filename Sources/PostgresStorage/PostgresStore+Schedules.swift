@@ -76,7 +76,7 @@ extension PostgresStore {
                     UPDATE schedule SET
                         last_fire_seconds = GREATEST(coalesce(last_fire_seconds, \(item.cursor)), \(item.cursor)),
                         remaining_runs = \(item.remainingRuns), paused = paused OR \(pauses),
-                        pause_note = coalesce(\(item.pauseNote)::text, pause_note), updated_at_ms = \(now)
+                        pause_note = coalesce(\(item.pauseNote?.postgresText)::text, pause_note), updated_at_ms = \(now)
                     WHERE id = \(item.scheduleID)
                     """, logger: logger)
             }
@@ -93,10 +93,10 @@ extension PostgresStore {
                 INSERT INTO schedule (\(unescaped: ScheduleRecord.postgresColumns)) VALUES (
                     \(s.id), \(s.name), \(s.cron), \(s.timeZone), \(s.webhook), \(s.webhookScheme?.rawValue),
                     \(s.webhookSecret), \(s.webhookSecretEnv), \(s.webhookPreviousSecret),
-                    \(s.webhookPreviousUntil?.milliseconds), \(s.workflow), \(s.inputJSON), \(s.overlap.rawValue),
+                    \(s.webhookPreviousUntil?.milliseconds), \(s.workflow), \(s.inputJSON.postgresText), \(s.overlap.rawValue),
                     \(s.catchupWindowSeconds), \(s.catchupMode.rawValue), \(s.jitterSeconds), \(s.timeoutSeconds),
-                    \(s.paused), \(s.pauseNote), \(s.remainingRuns), \(s.declaredRemainingRuns), \(s.dayMatch),
-                    \(s.dstGap), \(s.dstFold), \(s.source), \(s.lastFireSeconds), \(s.createdAt.milliseconds),
+                    \(s.paused), \(s.pauseNote?.postgresText), \(s.remainingRuns), \(s.declaredRemainingRuns), \(s.dayMatch),
+                    \(s.dstGap), \(s.dstFold), \(s.source?.postgresText), \(s.lastFireSeconds), \(s.createdAt.milliseconds),
                     \(s.updatedAt.milliseconds))
                 """, logger: logger)
         } catch  where violates("schedule_name_unique", error) {
@@ -117,12 +117,12 @@ extension PostgresStore {
                     webhook_scheme = \(s.webhookScheme?.rawValue), webhook_secret = \(s.webhookSecret),
                     webhook_secret_env = \(s.webhookSecretEnv), webhook_previous_secret = \(s.webhookPreviousSecret),
                     webhook_previous_until_ms = \(s.webhookPreviousUntil?.milliseconds), workflow = \(s.workflow),
-                    input_json = \(s.inputJSON), overlap = \(s.overlap.rawValue),
+                    input_json = \(s.inputJSON.postgresText), overlap = \(s.overlap.rawValue),
                     catchup_window_seconds = \(s.catchupWindowSeconds), catchup_mode = \(s.catchupMode.rawValue),
                     jitter_seconds = \(s.jitterSeconds), timeout_seconds = \(s.timeoutSeconds), paused = \(s.paused),
-                    pause_note = \(s.pauseNote), remaining_runs = \(s.remainingRuns),
+                    pause_note = \(s.pauseNote?.postgresText), remaining_runs = \(s.remainingRuns),
                     remaining_runs_declared = \(s.declaredRemainingRuns), day_match = \(s.dayMatch),
-                    dst_gap = \(s.dstGap), dst_fold = \(s.dstFold), source = \(s.source),
+                    dst_gap = \(s.dstGap), dst_fold = \(s.dstFold), source = \(s.source?.postgresText),
                     last_fire_seconds = \(s.lastFireSeconds), created_at_ms = \(s.createdAt.milliseconds),
                     updated_at_ms = \(s.updatedAt.milliseconds)
                 WHERE id = \(s.id)

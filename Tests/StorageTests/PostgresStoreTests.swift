@@ -1,0 +1,54 @@
+import Foundation
+import PostgresNIO
+import PostgresStorage
+import Storage
+import StorageTesting
+import Testing
+
+/// What the PostgreSQL store does beyond the shared contract.
+@Suite("The PostgreSQL store's own behaviour")
+struct PostgresStoreTests {
+    @Test(
+        "free text holding NUL is stored with U+FFFD in its place; a key holding NUL is refused, not altered",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func nulInText() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "nul") { store in
+            var schedule = ScheduleRecord(name: "s", cron: nil, workflow: "w", inputJSON: "{}")
+            schedule.pauseNote = "paused\u{0}by a script"
+            try await store.insertSchedule(schedule)
+            #expect(try await store.schedule(id: schedule.id)?.pauseNote == "paused\u{FFFD}by a script")
+
+            let run = RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "manual")
+            #expect(try await store.insertRun(run))
+            try await store.updateRuns([
+                .finished(
+                    id: run.id, state: .failed, at: Date(), outputJSON: nil, error: "exit 1: \u{0}binary\u{0}",
+                    nodesJSON: nil)
+            ])
+            let ended = try #require(try await store.run(id: run.id))
+            #expect(ended.state == .failed && ended.error == "exit 1: \u{FFFD}binary\u{FFFD}")
+
+            let error = await #expect(throws: StorageError.self) {
+                try await store.insertSchedule(ScheduleRecord(name: "a\u{0}b", cron: nil, workflow: "w"))
+            }
+            #expect(error?.code == .database)
+            #expect(try await store.schedules().map(\.name) == ["s"])
+        }
+    }
+
+    @Test(
+        "a database edited by hand: a value of the wrong type is a thrown error naming the row, not the value",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func wrongType() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "edited") { store in
+            let schedule = ScheduleRecord(name: "s", cron: nil, webhookSecret: "whsec_hidden", workflow: "w")
+            try await store.insertSchedule(schedule)
+            try await store.execute("ALTER TABLE schedule ALTER COLUMN remaining_runs_declared TYPE text")
+            try await store.execute("UPDATE schedule SET remaining_runs_declared = 'many'")
+            let error = await #expect(throws: StorageError.self) { try await store.schedules() }
+            #expect(error?.code == .database)
+            #expect(error?.message.contains("the schedule row \(schedule.id) has a value of the wrong type") == true)
+            #expect(error?.message.contains("whsec_hidden") == false)
+        }
+    }
+}

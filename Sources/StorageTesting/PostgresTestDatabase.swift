@@ -58,6 +58,8 @@ public enum PostgresTestDatabase {
 
     /// Makes a fresh, empty database named `<prefix>_<uuid>`, runs `body` with its configuration, and
     /// drops the database afterwards (forcing off connections left open).
+    /// - Parameter prefix: lowercase letters, digits and `_` only: the name is written into the
+    ///   statement as an identifier, which cannot be a bound value.
     public static func withDatabase<T: Sendable>(
         prefix: String = "test", _ body: (PostgresConfiguration) async throws -> T
     ) async throws -> T {

@@ -17,8 +17,7 @@ extension PostgresStore {
     public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> Set<String> {
         guard !runs.isEmpty || !updates.isEmpty else { return [] }
         return try await transaction { connection in
-            var stored: Set<String> = []
-            for run in runs where try await Self.insert(run, on: connection, logger: logger) { stored.insert(run.id) }
+            let stored = try await Self.insert(runs, on: connection, logger: logger)
             for update in updates { try await Self.apply(update, on: connection, logger: logger) }
             return stored
         }

@@ -65,11 +65,10 @@ extension PostgresStore {
     public func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String> {
         let now = Date().milliseconds
         return try await transaction { connection in
-            var stored: Set<String> = []
+            // Every schedule's runs in one batch: a dedupe key belongs to one schedule, so the order
+            // between schedules does not change which runs are stored.
+            let stored = try await Self.insert(fires.flatMap(\.runs), on: connection, logger: logger)
             for item in fires {
-                for run in item.runs where try await Self.insert(run, on: connection, logger: logger) {
-                    stored.insert(run.id)
-                }
                 let pauses = item.pauseNote != nil
                 try await connection.query(
                     """

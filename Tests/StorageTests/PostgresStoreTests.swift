@@ -51,4 +51,36 @@ struct PostgresStoreTests {
             #expect(error?.message.contains("whsec_hidden") == false)
         }
     }
+
+    @Test(
+        "a batch larger than one statement keeps every field, payload bytes included, and dedupes across statements",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func largeBatch() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "batch") { store in
+            let schedule = ScheduleRecord(name: "s", cron: "* * * * *", workflow: "w")
+            try await store.insertSchedule(schedule)
+            let reference = Date(timeIntervalSince1970: 1_717_200_000.25)
+            var runs = (0..<2500).map { i in
+                var run = RunRecord(
+                    scheduleID: schedule.id, workflow: "w", trigger: "catchup",
+                    nominalTime: reference.addingTimeInterval(Double(i)), dedupeKey: "k\(i)",
+                    state: i % 2 == 0 ? .queued : .skipped, queuedAt: reference,
+                    notBefore: reference.addingTimeInterval(1.5), inputJSON: #"{"i":\#(i),"s":"\u0000"}"#,
+                    payload: Data([0, UInt8(i % 256), 0xff]))
+                run.traceID = "tr-\(i)"
+                run.error = i % 2 == 0 ? nil : "skipped \(i)"
+                return run
+            }
+            // The key of the 11th run again, in the third statement: left out, the first one stays.
+            runs.append(RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "cron", dedupeKey: "k10"))
+            let stored = try await store.writeRuns(insert: runs, update: [])
+            #expect(stored == Set(runs.dropLast().map(\.id)))
+            for index in [0, 999, 1000, 1001, 2499] {
+                var expected = runs[index]
+                if expected.state.isFinal { expected.finishedAt = expected.queuedAt }
+                #expect(try await store.run(id: expected.id) == expected)
+            }
+            #expect(try await store.run(scheduleID: schedule.id, dedupeKey: "k10")?.id == runs[10].id)
+        }
+    }
 }

@@ -4,6 +4,7 @@ import PostgresNIO
 import ServiceLifecycle
 import Storage
 import Synchronization
+import _ConnectionPoolModule
 
 /// The shared store: schedules and runs in a PostgreSQL database, so that several daemons can use one
 /// schedule set (the claiming of fires between them comes later; the schema is ready for it, with
@@ -204,6 +205,14 @@ public final class PostgresStore: SchedulerStore, Service {
             }
             return StorageError(
                 code: .database, message: "cannot use PostgreSQL at \(target) for a \(work): \(reason(error))")
+        case let error as ConnectionPoolError where error == .connectionCreationCircuitBreakerTripped:
+            // postgres-nio's pool fails what waits for a connection once its attempts have failed for a
+            // minute, and then at once until one succeeds.
+            return StorageError(
+                code: .database,
+                message:
+                    "cannot reach PostgreSQL at \(target) for a \(work): every connection attempt has failed for a minute or more; is the server up and reachable?"
+            )
         case is PostgresDecodingError:
             return StorageError(
                 code: .database,

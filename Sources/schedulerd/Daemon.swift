@@ -137,10 +137,8 @@ struct Daemon {
                 },
                 metrics: { metrics.exposition(exporter: exporter.statistics) },
                 ready: {
-                    do {
-                        _ = try await store.runCounts()
-                    } catch {
-                        return (false, "the store does not answer: \(error)")
+                    if let problem = await Self.storeProblem(store, within: Self.readinessLimit) {
+                        return (false, problem)
                     }
                     guard await scheduler.firing else {
                         return (false, "the scheduler is starting or stopping")

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ProcessSandbox", targets: ["ProcessSandbox"]),
         .library(name: "Workflows", targets: ["Workflows"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "PostgresStorage", targets: ["PostgresStorage"]),
         .library(name: "Scheduling", targets: ["Scheduling"]),
         .library(name: "SchedulerAPI", targets: ["SchedulerAPI"]),
     ],
@@ -37,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(name: "Cron", swiftSettings: swiftSettings),
@@ -59,6 +62,19 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: ["Support", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "Storage", "Support",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -131,11 +147,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ClockTesting", dependencies: ["Scheduling"], swiftSettings: swiftSettings),
-        .target(name: "StorageTesting", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .target(
+            name: "StorageTesting",
+            dependencies: [
+                "Storage", "PostgresStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "schedulerd",
             dependencies: [
-                "HTTPAPI", "HTTPClient", "Scheduling", "Storage", "Workflows", "MLflowTracing", "ProcessSandbox", "Support",
+                "HTTPAPI", "HTTPClient", "Scheduling", "Storage", "PostgresStorage", "Workflows", "MLflowTracing",
+                "ProcessSandbox", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,13 +228,19 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "StorageTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Storage", "StorageTesting", "PostgresStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "schedulerd", "schedule", "MLflowTesting", "SchedulerTesting", "Storage", "Workflows",
+                "schedulerd", "schedule", "MLflowTesting", "SchedulerTesting", "Storage", "StorageTesting",
+                "PostgresStorage", "Workflows",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -222,7 +253,8 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Support", "ClockTesting", "SchedulerTesting",
+                "HTTPAPI", "Scheduling", "SchedulerAPI", "Storage", "Workflows", "Support", "ClockTesting",
+                "SchedulerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -70,6 +70,73 @@ stop_mlflow() {
     MLFLOW_PID=""
 }
 
+# PostgreSQL for the tests of the PostgreSQL store: Debian's server package (the binaries are under
+# /usr/lib/postgresql/<major>/bin, not on PATH).
+ensure_postgres() {
+    ensure_apt postgresql
+    postgres_bin >/dev/null
+}
+
+# The newest installed PostgreSQL's bin folder.
+postgres_bin() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+        echo "error: no PostgreSQL server under /usr/lib/postgresql; ensure_postgres installs it" >&2
+        return 1
+    fi
+    echo "$bin"
+}
+
+# Starts a throwaway PostgreSQL cluster in $2 on 127.0.0.1:$1 (and a Unix socket in $2 only), with
+# trust authentication for the superuser role schedulerd_test, and waits until it accepts
+# connections. initdb refuses to run as root, so under root the cluster belongs to the `postgres`
+# system user the package creates ($2 is chowned to it, and must be reachable by it: /tmp is). Its
+# durability is turned off: the cluster lives for one test run. Exports SCHEDULERD_TEST_DATABASE_URL
+# (each test makes its own database through it) and sets POSTGRES_DIR for stop_postgres.
+start_postgres() {
+    local port="$1" dir="$2" bin
+    bin=$(postgres_bin) || return 1
+    local as=()
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres:postgres "$dir"
+        as=(runuser -u postgres --)
+    fi
+    "${as[@]}" "$bin/initdb" -D "$dir/data" -U schedulerd_test --auth=trust -E UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1 || {
+        echo "error: initdb failed; see $dir/initdb.log" >&2
+        return 1
+    }
+    POSTGRES_DIR="$dir"
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
+        "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null || {
+        echo "error: PostgreSQL did not start on port $port; see $dir/server.log" >&2
+        return 1
+    }
+    for _ in $(seq 1 100); do
+        if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+            export SCHEDULERD_TEST_DATABASE_URL="postgres://schedulerd_test@127.0.0.1:$port/postgres?sslmode=disable"
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "error: PostgreSQL on port $port does not accept connections; see $dir/server.log" >&2
+    return 1
+}
+
+# Stops the cluster start_postgres started (at once: its data is thrown away) and removes its folder.
+stop_postgres() {
+    [ -n "${POSTGRES_DIR:-}" ] || return 0
+    local bin as=()
+    bin=$(postgres_bin) || return 0
+    [ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
+    "${as[@]}" "$bin/pg_ctl" -D "$POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$POSTGRES_DIR"
+    POSTGRES_DIR=""
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

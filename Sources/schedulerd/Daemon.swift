@@ -4,6 +4,7 @@ import HTTPClient
 import Hummingbird
 import Logging
 import MLflowTracing
+import PostgresStorage
 import ProcessSandbox
 import Prometheus
 import Scheduling
@@ -22,15 +23,41 @@ struct Daemon {
     let logger = Logger(label: "schedulerd")
 
     func run() async throws {
-        let data = configuration.dataDirectory
         try prepareDataDirectory()
-        let token = try configuration.token ?? Self.token(in: data)
-        let store: SQLiteStore
-        do {
-            store = try SQLiteStore(path: data.appendingPathComponent("schedulerd.sqlite").path)
-        } catch {
-            throw DaemonError(description: "\(error)")
+        guard let database = configuration.database else {
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore(
+                    path: configuration.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
+            } catch {
+                throw DaemonError(description: "\(error)")
+            }
+            return try await run(store: store)
         }
+        // The pool runs around everything that uses the store, the ServiceGroup included: the start-up
+        // steps below read and write the store before the group runs, and the pool stops only after
+        // every service has.
+        let store = PostgresStore(configuration: database, logger: Logger(label: "schedulerd.postgres"))
+        try await store.withRunningClient {
+            do {
+                let applied = try await store.migrate(within: database.connectTimeout * 3)
+                logger.info(
+                    "using PostgreSQL",
+                    metadata: [
+                        "database": .string(database.description),
+                        "migrations_applied": .string(applied.map(String.init).joined(separator: ",")),
+                    ])
+            } catch {
+                throw DaemonError(description: "cannot use the database \(database): \(error)")
+            }
+            try await run(store: store)
+        }
+    }
+
+    /// Runs the daemon on `store` until it stops.
+    private func run(store: any SchedulerStore) async throws {
+        let data = configuration.dataDirectory
+        let token = try configuration.token ?? Self.token(in: data)
 
         // Workflows and schedules: refuse to start on invalid files, saying every problem.
         let catalog: WorkflowCatalog
@@ -110,10 +137,8 @@ struct Daemon {
                 },
                 metrics: { metrics.exposition(exporter: exporter.statistics) },
                 ready: {
-                    do {
-                        _ = try await store.runCounts()
-                    } catch {
-                        return (false, "the store does not answer: \(error)")
+                    if let problem = await Self.storeProblem(store, within: Self.readinessLimit) {
+                        return (false, problem)
                     }
                     guard await scheduler.firing else {
                         return (false, "the scheduler is starting or stopping")

@@ -26,12 +26,24 @@ struct DaemonCommand: AsyncParsableCommand {
             the schedules directory again; SIGTERM or SIGINT stop new fires, let running runs finish \
             for the grace period, cancel the rest and flush the trace spool.
 
+            Schedules and runs live in the SQLite file <data-dir>/schedulerd.sqlite unless --database \
+            (SCHEDULERD_DATABASE_URL) names a PostgreSQL database: \
+            postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (or postgresql://; port 5432 by \
+            default; sslmode disable, prefer (the default), require, verify-ca or verify-full; \
+            sslrootcert=PATH, connect_timeout=SECONDS). Percent-encode @ : / in the user or password, or \
+            leave the password out and set PGPASSWORD. The daemon makes or updates the tables at start, \
+            and refuses to start when the server does not answer within three times connect_timeout \
+            (default 10 s). The data directory still holds the token, the trace spool and artifacts.
+
             The admin token is SCHEDULERD_TOKEN, or generated on first start into \
             <data-dir>/admin.token (mode 0600).
             """
     )
 
-    @Option(help: "Where the database, the token, the trace spool and artifacts live. [SCHEDULERD_DATA_DIR]")
+    @Option(
+        help:
+            "Where the SQLite database (unless --database), the token, the trace spool and artifacts live. [SCHEDULERD_DATA_DIR]"
+    )
     var dataDir: String?
 
     @Option(help: "HOST:PORT for the HTTP API. [SCHEDULERD_LISTEN, default 127.0.0.1:8088]")
@@ -71,6 +83,13 @@ struct DaemonCommand: AsyncParsableCommand {
     )
     var httpCABundle: String?
 
+    @Option(
+        help: """
+            A PostgreSQL database for schedules and runs, postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE \
+            (password also from PGPASSWORD). Unset: the SQLite file in the data directory. [SCHEDULERD_DATABASE_URL]
+            """)
+    var database: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -78,7 +97,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 flags: .init(
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
-                    retention: retention, httpCABundle: httpCABundle),
+                    retention: retention, httpCABundle: httpCABundle, database: database),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

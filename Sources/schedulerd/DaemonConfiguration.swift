@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import Logging
+import PostgresStorage
 import ProcessSandbox
 import Scheduling
 import Support
@@ -23,6 +24,7 @@ struct DaemonConfiguration: Sendable {
         var hookRate: String?
         var retention: String?
         var httpCABundle: String?
+        var database: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -47,6 +49,10 @@ struct DaemonConfiguration: Sendable {
     /// `--hook-max-body` (`SCHEDULERD_HOOK_MAX_BODY`, default 1MiB) and `--hook-rate`
     /// (`SCHEDULERD_HOOK_RATE`, default 50/s, bursts of twice that).
     var webhooks: WebhookLimits
+    /// `--database`, `SCHEDULERD_DATABASE_URL`: the PostgreSQL database that holds the schedules and
+    /// runs, from a `postgres://` URL (the password from the URL or `PGPASSWORD`); `nil` (the default):
+    /// the SQLite file `<data-dir>/schedulerd.sqlite`.
+    var database: PostgresConfiguration?
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
@@ -131,6 +137,13 @@ struct DaemonConfiguration: Sendable {
                 description:
                     "the CA bundle for http nodes \"\(bundle)\" is not a readable file; give a PEM file of CA certificates, or leave SCHEDULERD_HTTP_CA_BUNDLE unset to use the system's"
             )
+        }
+        if let url = pick(flags.database, "SCHEDULERD_DATABASE_URL") {
+            do {
+                database = try PostgresConfiguration(url: url, environment: environment)
+            } catch {
+                throw DaemonError(description: "database URL: \(error)")
+            }
         }
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"

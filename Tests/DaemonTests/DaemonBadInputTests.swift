@@ -159,6 +159,14 @@ struct DaemonSettingsTests {
             ([], ["SCHEDULERD_HTTP_CA_BUNDLE": "/etc"], "the CA bundle for http nodes \"/etc\" is not a readable file"),
             (["--max-runs", "0"], [:], "max runs 0 must be from 1 to 10000"),
             (["--listen", "8088"], [:], "listen address \"8088\" must be HOST:PORT"),
+            (
+                ["--database", "mysql://u@h/db"], [:],
+                "database URL: the database URL's scheme \"mysql\" is not postgres:// or postgresql://"
+            ),
+            (
+                [], ["SCHEDULERD_DATABASE_URL": "postgres://u@h:5432"],
+                "database URL: the database URL names no database"
+            ),
         ])
     func refused(arguments: [String], environment: [String: String], message: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -1,0 +1,138 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema's history: every migration the store has ever shipped, in order, each with
+/// its version number.
+///
+/// `schema_migrations` records each applied version, so the versions and the SQL below are part of
+/// every existing database: never edit or renumber a migration; change the schema by adding a new one
+/// after the last, additive where it can be, so that daemons of the previous version sharing the
+/// database keep working while the others are upgraded.
+///
+/// The columns are those of the SQLite engine (`SQLiteMigrations`), in PostgreSQL's types: instants are
+/// whole milliseconds since the epoch (`BIGINT`, `*_ms`), as there, so that both engines keep the same
+/// precision. Ids and names sort byte by byte (`COLLATE "C"`), whatever the database's locale, so that
+/// run ids list in the order they were made and schedules by name as in SQLite.
+///
+/// Several daemons may start at the same moment against one database: ``migrate(_:logger:)`` takes a
+/// transaction-scoped advisory lock before it reads which versions are applied, so one of them applies
+/// the missing migrations and the others, waiting on the lock, then find nothing left to do.
+enum PostgresMigrations {
+    /// One step of the schema.
+    struct Migration: Sendable {
+        /// Its number; versions increase by one from 1.
+        var version: Int
+        /// What it changes, as recorded in `schema_migrations`.
+        var name: String
+        /// Its statements, run in order in the migrating transaction.
+        var statements: [String]
+    }
+
+    /// The advisory lock key that serialises migrations (any fixed number; advisory locks are per database).
+    static let lockKey: Int64 = 0x5363_6865_6475_6C72  // "Schedulr"
+
+    /// Every migration, oldest first.
+    static let all: [Migration] = [
+        Migration(
+            version: 1, name: "schedules and runs",
+            statements: [
+                """
+                CREATE TABLE schedule (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    name TEXT COLLATE "C" NOT NULL CONSTRAINT schedule_name_unique UNIQUE,
+                    cron TEXT,
+                    time_zone TEXT NOT NULL,
+                    webhook BOOLEAN NOT NULL DEFAULT false,
+                    webhook_scheme TEXT,
+                    webhook_secret TEXT,
+                    webhook_secret_env TEXT,
+                    webhook_previous_secret TEXT,
+                    webhook_previous_until_ms BIGINT,
+                    workflow TEXT NOT NULL,
+                    input_json TEXT NOT NULL DEFAULT '{}',
+                    overlap TEXT NOT NULL,
+                    catchup_window_seconds BIGINT NOT NULL,
+                    catchup_mode TEXT NOT NULL,
+                    jitter_seconds BIGINT NOT NULL DEFAULT 0,
+                    timeout_seconds BIGINT,
+                    paused BOOLEAN NOT NULL DEFAULT false,
+                    pause_note TEXT,
+                    remaining_runs BIGINT,
+                    remaining_runs_declared BIGINT,
+                    day_match TEXT,
+                    dst_gap TEXT,
+                    dst_fold TEXT,
+                    source TEXT,
+                    last_fire_seconds BIGINT,
+                    created_at_ms BIGINT NOT NULL,
+                    updated_at_ms BIGINT NOT NULL,
+                    CHECK (jitter_seconds >= 0 AND catchup_window_seconds >= 0),
+                    CHECK (timeout_seconds IS NULL OR timeout_seconds > 0),
+                    CHECK (remaining_runs IS NULL OR remaining_runs >= 0)
+                )
+                """,
+                // UNIQUE (schedule_id, dedupe_key): a fire is stored once, whichever daemon stores it.
+                """
+                CREATE TABLE run (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    schedule_id TEXT COLLATE "C" REFERENCES schedule(id) ON DELETE SET NULL,
+                    workflow TEXT NOT NULL,
+                    trigger TEXT NOT NULL,
+                    nominal_time_ms BIGINT,
+                    dedupe_key TEXT,
+                    state TEXT NOT NULL,
+                    queued_at_ms BIGINT NOT NULL,
+                    not_before_ms BIGINT,
+                    started_at_ms BIGINT,
+                    finished_at_ms BIGINT,
+                    trace_id TEXT,
+                    root_span_id TEXT,
+                    root_start_nanos BIGINT,
+                    input_json TEXT NOT NULL DEFAULT '{}',
+                    payload BYTEA,
+                    output_json TEXT,
+                    error TEXT,
+                    nodes_json TEXT,
+                    CONSTRAINT run_schedule_dedupe UNIQUE (schedule_id, dedupe_key)
+                )
+                """,
+                "CREATE INDEX run_schedule ON run (schedule_id, id)",
+                "CREATE INDEX run_state ON run (state) WHERE state IN ('queued', 'running')",
+                "CREATE INDEX run_finished ON run (finished_at_ms) WHERE finished_at_ms IS NOT NULL",
+            ])
+    ]
+
+    /// Brings the database up to the newest version in one transaction, under the advisory lock.
+    /// - Returns: the versions this call applied (none when another daemon had applied them).
+    /// - Throws: what the database refused; nothing is changed then.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            var applied: Set<Int> = []
+            for try await version in try await connection.query(
+                "SELECT version FROM schema_migrations", logger: logger
+            ).decode(Int.self) {
+                applied.insert(version)
+            }
+            var done: [Int] = []
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                    logger: logger)
+                done.append(migration.version)
+            }
+            return done
+        }
+    }
+}

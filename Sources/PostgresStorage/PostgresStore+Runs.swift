@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+import Support
+
+/// The `run` table: ``SchedulerStore``'s run half.
+extension PostgresStore {
+    /// Stores a new run.
+    /// - Returns: false, storing nothing, when the run's schedule has a run with its dedupe key already.
+    public func insertRun(_ run: RunRecord) async throws -> Bool {
+        try await transaction { connection in try await Self.insert(run, on: connection, logger: logger) }
+    }
+
+    /// Stores new runs, then applies `updates` in order, in one transaction.
+    /// - Returns: the ids of the new runs stored; a run whose schedule has its dedupe key already is not.
+    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> Set<String> {
+        guard !runs.isEmpty || !updates.isEmpty else { return [] }
+        return try await transaction { connection in
+            let stored = try await Self.insert(runs, on: connection, logger: logger)
+            for update in updates { try await Self.apply(update, on: connection, logger: logger) }
+            return stored
+        }
+    }
+
+    /// The run of a schedule with this dedupe key, if any.
+    public func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {
+        try await rows(
+            """
+            SELECT \(unescaped: RunRecord.postgresColumns) FROM run
+            WHERE schedule_id = \(scheduleID) AND dedupe_key = \(dedupeKey)
+            """, RunRecord.init(postgres:)
+        ).first
+    }
+
+    /// The run with this id, if any.
+    public func run(id: String) async throws -> RunRecord? {
+        try await rows(
+            "SELECT \(unescaped: RunRecord.postgresColumns) FROM run WHERE id = \(id)", RunRecord.init(postgres:)
+        ).first
+    }
+
+    /// At most `limit` runs, newest first (ids sort by creation); of one schedule when `scheduleID` is
+    /// given; with ids below `before` when it is given, which pages on from a previous page's last id.
+    public func runs(scheduleID: String?, limit: Int, before: String?) async throws -> [RunRecord] {
+        try await rows(
+            """
+            SELECT \(unescaped: RunRecord.postgresColumns) FROM run
+            WHERE (\(scheduleID)::text IS NULL OR schedule_id = \(scheduleID))
+                AND (\(before)::text IS NULL OR id < \(before))
+            ORDER BY id DESC LIMIT \(max(0, limit))
+            """, RunRecord.init(postgres:))
+    }
+
+    /// The runs in any of `states`, oldest first; none for an empty set.
+    public func runs(in states: Set<RunState>) async throws -> [RunRecord] {
+        guard !states.isEmpty else { return [] }
+        let names = states.map(\.rawValue).sorted()
+        return try await rows(
+            "SELECT \(unescaped: RunRecord.postgresColumns) FROM run WHERE state = ANY(\(names)) ORDER BY id",
+            RunRecord.init(postgres:))
+    }
+
+    /// Deletes up to `limit` runs in a final state that ended before `cutoff`, oldest first, in one
+    /// statement (so in one transaction).
+    /// - Returns: the ids deleted, oldest first.
+    public func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
+        let finalStates = RunState.allCases.filter(\.isFinal).map(\.rawValue)
+        let cutoffMs = Int64(saturating: (cutoff.timeIntervalSince1970 * 1000).rounded(.down))
+        // Run ids sort by creation time, and a run is made before it ends: the primary key bounds the scan.
+        let bound = SortableID.lowest("run", at: cutoff)
+        let ids = try await rows(
+            """
+            DELETE FROM run WHERE id IN (
+                SELECT id FROM run
+                WHERE id < \(bound) AND finished_at_ms < \(cutoffMs) AND state = ANY(\(finalStates))
+                ORDER BY id LIMIT \(max(0, limit)))
+            RETURNING id
+            """, doing: "delete"
+        ) { row in try row.decode(String.self) }
+        // RETURNING has no order; ids are ASCII, so Swift's order is the column's byte order.
+        return ids.sorted()
+    }
+
+    /// How many runs are in each state; a state without runs has no entry.
+    public func runCounts() async throws -> [RunState: Int] {
+        let pairs = try await rows("SELECT state, count(*) FROM run GROUP BY state") { row in
+            try row.decode((String, Int).self)
+        }
+        var counts: [RunState: Int] = [:]
+        // A state this version does not know (a hand-edited row) is not counted.
+        for (name, count) in pairs { if let state = RunState(rawValue: name) { counts[state] = count } }
+        return counts
+    }
+
+    /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
+    /// - Returns: the runs by schedule id.
+    public func latestRuns() async throws -> [String: RunRecord] {
+        let runs = try await rows(
+            """
+            SELECT DISTINCT ON (schedule_id) \(unescaped: RunRecord.postgresColumns) FROM run
+            WHERE schedule_id IS NOT NULL AND state <> 'skipped'
+            ORDER BY schedule_id, id DESC
+            """, RunRecord.init(postgres:))
+        var latest: [String: RunRecord] = [:]
+        for run in runs { if let scheduleID = run.scheduleID { latest[scheduleID] = run } }
+        return latest
+    }
+
+    /// Stores a new run unless its schedule has a run with its dedupe key already, in which case nothing
+    /// changes (`ON CONFLICT … DO NOTHING`). Any other conflict, such as a taken id, is still an error.
+    /// What happens to a run later (its start, root span, output and nodes) is written by ``RunUpdate``s,
+    /// so it is left empty here; a run stored already final (a skipped fire) ends at its `finishedAt`, or
+    /// when it was queued, so that retention finds it.
+    /// - Returns: true when it was stored.
+    static func insert(_ run: RunRecord, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let finished = run.state.isFinal ? (run.finishedAt ?? run.queuedAt).milliseconds : nil
+        let stored = try await rows(
+            """
+            INSERT INTO run (
+                id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms,
+                not_before_ms, finished_at_ms, trace_id, input_json, payload, error)
+            VALUES (
+                \(run.id), \(run.scheduleID), \(run.workflow), \(run.trigger), \(run.nominalTime?.milliseconds),
+                \(run.dedupeKey), \(run.state.rawValue), \(run.queuedAt.milliseconds),
+                \(run.notBefore?.milliseconds), \(finished), \(run.traceID), \(run.inputJSON.postgresText), \(run.payload),
+                \(run.error?.postgresText))
+            ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
+            RETURNING id
+            """, on: connection, logger: logger
+        ) { row in try row.decode(String.self) }
+        return !stored.isEmpty
+    }
+
+    /// Applies one change to a stored run; a change to a run that is not stored changes nothing.
+    static func apply(_ update: RunUpdate, on connection: PostgresConnection, logger: Logger) async throws {
+        switch update {
+        case .started(let id, let at, let rootSpanID, let rootStartNanos):
+            try await connection.query(
+                """
+                UPDATE run SET state = 'running', started_at_ms = \(at.milliseconds), root_span_id = \(rootSpanID),
+                    root_start_nanos = \(rootStartNanos)
+                WHERE id = \(id)
+                """, logger: logger)
+        case .nodes(let id, let json):
+            try await connection.query(
+                "UPDATE run SET nodes_json = \(json.postgresText) WHERE id = \(id)", logger: logger)
+        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON):
+            // Output and nodes given as nil keep what the run has (the nodes written while it ran).
+            try await connection.query(
+                """
+                UPDATE run SET state = \(state.rawValue), finished_at_ms = \(at.milliseconds),
+                    output_json = coalesce(\(outputJSON?.postgresText)::text, output_json), error = \(error?.postgresText),
+                    nodes_json = coalesce(\(nodesJSON?.postgresText)::text, nodes_json)
+                WHERE id = \(id)
+                """, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+/// The `schedule` table: ``SchedulerStore``'s schedule half, and the timer's fires.
+extension PostgresStore {
+    /// Adds a schedule.
+    /// - Throws: ``StorageError`` `.duplicateName` when the name is taken, `.database` otherwise.
+    public func insertSchedule(_ schedule: ScheduleRecord) async throws {
+        try await transaction { connection in try await Self.insert(schedule, on: connection, logger: logger) }
+    }
+
+    /// Replaces the schedule with `schedule`'s id, every column.
+    /// - Throws: ``StorageError`` `.notFound` when there is none, `.duplicateName` when another schedule
+    ///   has the new name.
+    public func updateSchedule(_ schedule: ScheduleRecord) async throws {
+        try await transaction { connection in try await Self.update(schedule, on: connection, logger: logger) }
+    }
+
+    /// Deletes a schedule; its runs stay, their `scheduleID` set to `nil` (`ON DELETE SET NULL`).
+    /// - Returns: false when there was no schedule with that id.
+    public func deleteSchedule(id: String) async throws -> Bool {
+        try await transaction { connection in try await Self.delete(id, on: connection, logger: logger) }
+    }
+
+    /// Deletes, then replaces, then inserts, in one transaction, so that a name given up by a deleted
+    /// or renamed schedule can be taken by another in the same call. The first failure undoes it all.
+    /// - Throws: the first failure's ``StorageError``; nothing is changed.
+    public func applySchedules(insert: [ScheduleRecord], update: [ScheduleRecord], delete: [String]) async throws {
+        try await transaction { connection in
+            for id in delete { _ = try await Self.delete(id, on: connection, logger: logger) }
+            for schedule in update { try await Self.update(schedule, on: connection, logger: logger) }
+            for schedule in insert { try await Self.insert(schedule, on: connection, logger: logger) }
+        }
+    }
+
+    /// The schedule with this id, if any.
+    public func schedule(id: String) async throws -> ScheduleRecord? {
+        try await rows(
+            "SELECT \(unescaped: ScheduleRecord.postgresColumns) FROM schedule WHERE id = \(id)",
+            ScheduleRecord.init(postgres:)
+        ).first
+    }
+
+    /// The schedule with this name, if any.
+    public func schedule(named name: String) async throws -> ScheduleRecord? {
+        try await rows(
+            "SELECT \(unescaped: ScheduleRecord.postgresColumns) FROM schedule WHERE name = \(name)",
+            ScheduleRecord.init(postgres:)
+        ).first
+    }
+
+    /// Every schedule, ordered by name (byte by byte, as in SQLite).
+    public func schedules() async throws -> [ScheduleRecord] {
+        try await rows(
+            "SELECT \(unescaped: ScheduleRecord.postgresColumns) FROM schedule ORDER BY name",
+            ScheduleRecord.init(postgres:))
+    }
+
+    /// Stores a tick's runs and moves each schedule's cursor, in one transaction. The cursor only moves
+    /// forward; the remaining runs are set as given; a pause note pauses the schedule, and its absence
+    /// leaves the pause and note as they were.
+    /// - Returns: the ids of the runs stored; a run whose schedule has its dedupe key already is not.
+    public func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String> {
+        let now = Date().milliseconds
+        return try await transaction { connection in
+            // Every schedule's runs in one batch: a dedupe key belongs to one schedule, so the order
+            // between schedules does not change which runs are stored.
+            let stored = try await Self.insert(fires.flatMap(\.runs), on: connection, logger: logger)
+            for item in fires {
+                let pauses = item.pauseNote != nil
+                try await connection.query(
+                    """
+                    UPDATE schedule SET
+                        last_fire_seconds = GREATEST(coalesce(last_fire_seconds, \(item.cursor)), \(item.cursor)),
+                        remaining_runs = \(item.remainingRuns), paused = paused OR \(pauses),
+                        pause_note = coalesce(\(item.pauseNote?.postgresText)::text, pause_note), updated_at_ms = \(now)
+                    WHERE id = \(item.scheduleID)
+                    """, logger: logger)
+            }
+            return stored
+        }
+    }
+
+    /// Inserts `schedule`, telling a taken name from other refusals.
+    static func insert(_ schedule: ScheduleRecord, on connection: PostgresConnection, logger: Logger) async throws {
+        let s = schedule
+        do {
+            try await connection.query(
+                """
+                INSERT INTO schedule (\(unescaped: ScheduleRecord.postgresColumns)) VALUES (
+                    \(s.id), \(s.name), \(s.cron), \(s.timeZone), \(s.webhook), \(s.webhookScheme?.rawValue),
+                    \(s.webhookSecret), \(s.webhookSecretEnv), \(s.webhookPreviousSecret),
+                    \(s.webhookPreviousUntil?.milliseconds), \(s.workflow), \(s.inputJSON.postgresText), \(s.overlap.rawValue),
+                    \(s.catchupWindowSeconds), \(s.catchupMode.rawValue), \(s.jitterSeconds), \(s.timeoutSeconds),
+                    \(s.paused), \(s.pauseNote?.postgresText), \(s.remainingRuns), \(s.declaredRemainingRuns), \(s.dayMatch),
+                    \(s.dstGap), \(s.dstFold), \(s.source?.postgresText), \(s.lastFireSeconds), \(s.createdAt.milliseconds),
+                    \(s.updatedAt.milliseconds))
+                """, logger: logger)
+        } catch  where violates("schedule_name_unique", error) {
+            throw duplicateName(schedule.name)
+        }
+    }
+
+    /// Rewrites every column of the schedule with `schedule`'s id.
+    /// - Throws: ``StorageError`` `.notFound` when there is none, `.duplicateName` for a taken name.
+    static func update(_ schedule: ScheduleRecord, on connection: PostgresConnection, logger: Logger) async throws {
+        let s = schedule
+        let updated: [String]
+        do {
+            updated = try await rows(
+                """
+                UPDATE schedule SET
+                    name = \(s.name), cron = \(s.cron), time_zone = \(s.timeZone), webhook = \(s.webhook),
+                    webhook_scheme = \(s.webhookScheme?.rawValue), webhook_secret = \(s.webhookSecret),
+                    webhook_secret_env = \(s.webhookSecretEnv), webhook_previous_secret = \(s.webhookPreviousSecret),
+                    webhook_previous_until_ms = \(s.webhookPreviousUntil?.milliseconds), workflow = \(s.workflow),
+                    input_json = \(s.inputJSON.postgresText), overlap = \(s.overlap.rawValue),
+                    catchup_window_seconds = \(s.catchupWindowSeconds), catchup_mode = \(s.catchupMode.rawValue),
+                    jitter_seconds = \(s.jitterSeconds), timeout_seconds = \(s.timeoutSeconds), paused = \(s.paused),
+                    pause_note = \(s.pauseNote?.postgresText), remaining_runs = \(s.remainingRuns),
+                    remaining_runs_declared = \(s.declaredRemainingRuns), day_match = \(s.dayMatch),
+                    dst_gap = \(s.dstGap), dst_fold = \(s.dstFold), source = \(s.source?.postgresText),
+                    last_fire_seconds = \(s.lastFireSeconds), created_at_ms = \(s.createdAt.milliseconds),
+                    updated_at_ms = \(s.updatedAt.milliseconds)
+                WHERE id = \(s.id)
+                RETURNING id
+                """, on: connection, logger: logger
+            ) { row in try row.decode(String.self) }
+        } catch  where violates("schedule_name_unique", error) {
+            throw duplicateName(schedule.name)
+        }
+        guard !updated.isEmpty else {
+            throw StorageError(code: .notFound, message: "no schedule with id \(schedule.id)")
+        }
+    }
+
+    /// Deletes the schedule with this id. - Returns: false when there was none.
+    static func delete(_ id: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let deleted = try await rows(
+            "DELETE FROM schedule WHERE id = \(id) RETURNING id", on: connection, logger: logger
+        ) { row in try row.decode(String.self) }
+        return !deleted.isEmpty
+    }
+
+    private static func duplicateName(_ name: String) -> StorageError {
+        StorageError(code: .duplicateName, message: "a schedule named \"\(name)\" exists already; names are unique")
+    }
+}

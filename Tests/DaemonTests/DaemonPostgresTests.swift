@@ -1,0 +1,78 @@
+import Foundation
+import MLflowTesting
+import PostgresStorage
+import SchedulerTesting
+import StorageTesting
+import Testing
+import Workflows
+
+/// The daemon with `--database`: schedules and runs in PostgreSQL instead of the data directory.
+@Suite("schedulerd keeps its schedules in PostgreSQL with --database")
+struct DaemonPostgresTests {
+    /// The URL the daemon is given for `database`, its password (if any) left to `PGPASSWORD`.
+    static func url(_ database: PostgresConfiguration) -> String {
+        "postgres://\(database.user)@\(database.target)?sslmode=\(database.sslMode.rawValue)"
+    }
+
+    @Test(
+        "a schedule added through the CLI is there after a restart with another data directory",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func keepsSchedulesAcrossRestart() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "daemon") { database in
+            let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let first = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await first.start(extraArguments: ["--database", Self.url(database)])
+            let added = try ScheduleCLIDaemonTests.schedule(
+                ["add", "nightly", "--cron", "0 2 * * *", "--workflow", "tick"], daemon: first)
+            #expect(added.status == 0, "\(added.stderr)")
+            let run = try ScheduleCLIDaemonTests.schedule(["run", "nightly", "--wait"], daemon: first)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try await first.stop() == 0)
+            #expect(first.logText().contains("using PostgreSQL"))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: first.dataDirectory.appendingPathComponent("schedulerd.sqlite").path),
+                "no SQLite file is made")
+
+            // A second daemon with a data directory of its own: what it lists can only come from PostgreSQL.
+            let second = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await second.start(extraArguments: ["--database", Self.url(database)])
+            let list = try ScheduleCLIDaemonTests.schedule(["list"], daemon: second)
+            #expect(list.stdout.contains("nightly") && list.stdout.contains("0 2 * * *"), "\(list.stdout)")
+            let runs = try ScheduleCLIDaemonTests.schedule(["runs", "nightly", "--json"], daemon: second)
+            let listed = try JSONValue(json: Data(runs.stdout.utf8))["runs"]?.arrayValue ?? []
+            #expect(listed.count == 1 && listed.first?["state"] == "succeeded", "\(runs.stdout)")
+            #expect(try await second.stop() == 0)
+        }
+    }
+
+    @Test("a server that does not answer is an error within the bounded wait, naming the server but no password")
+    func unreachableServer() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pg-down-\(UUID().uuidString.prefix(8))")
+        let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+        let port = try MLflowTestServer.freePort()
+        let started = ContinuousClock.now
+        let result = try runProcess(
+            DaemonProcess.productsDirectory.appendingPathComponent("schedulerd"),
+            [
+                "--data-dir", data.path, "--schedules", schedules.path, "--listen",
+                "127.0.0.1:\(try MLflowTestServer.freePort())",
+                "--database", "postgres://scheduler:hunter2@127.0.0.1:\(port)/jobs?sslmode=disable&connect_timeout=1",
+            ],
+            environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "schedulerd: cannot use the database postgres://scheduler:***@127.0.0.1:\(port)/jobs"),
+            "\(result.stderr)")
+        // The reason comes from a connection attempt of its own after the wait.
+        #expect(
+            result.stderr.contains("did not answer within 3.0 seconds") && result.stderr.contains("Connection refused"),
+            "\(result.stderr)")
+        #expect(!result.stderr.contains("hunter2"))
+    }
+
+}

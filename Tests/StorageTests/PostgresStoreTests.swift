@@ -1,0 +1,86 @@
+import Foundation
+import PostgresNIO
+import PostgresStorage
+import Storage
+import StorageTesting
+import Testing
+
+/// What the PostgreSQL store does beyond the shared contract.
+@Suite("The PostgreSQL store's own behaviour")
+struct PostgresStoreTests {
+    @Test(
+        "free text holding NUL is stored with U+FFFD in its place; a key holding NUL is refused, not altered",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func nulInText() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "nul") { store in
+            var schedule = ScheduleRecord(name: "s", cron: nil, workflow: "w", inputJSON: "{}")
+            schedule.pauseNote = "paused\u{0}by a script"
+            try await store.insertSchedule(schedule)
+            #expect(try await store.schedule(id: schedule.id)?.pauseNote == "paused\u{FFFD}by a script")
+
+            let run = RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "manual")
+            #expect(try await store.insertRun(run))
+            try await store.updateRuns([
+                .finished(
+                    id: run.id, state: .failed, at: Date(), outputJSON: nil, error: "exit 1: \u{0}binary\u{0}",
+                    nodesJSON: nil)
+            ])
+            let ended = try #require(try await store.run(id: run.id))
+            #expect(ended.state == .failed && ended.error == "exit 1: \u{FFFD}binary\u{FFFD}")
+
+            let error = await #expect(throws: StorageError.self) {
+                try await store.insertSchedule(ScheduleRecord(name: "a\u{0}b", cron: nil, workflow: "w"))
+            }
+            #expect(error?.code == .database)
+            #expect(try await store.schedules().map(\.name) == ["s"])
+        }
+    }
+
+    @Test(
+        "a database edited by hand: a value of the wrong type is a thrown error naming the row, not the value",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func wrongType() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "edited") { store in
+            let schedule = ScheduleRecord(name: "s", cron: nil, webhookSecret: "whsec_hidden", workflow: "w")
+            try await store.insertSchedule(schedule)
+            try await store.execute("ALTER TABLE schedule ALTER COLUMN remaining_runs_declared TYPE text")
+            try await store.execute("UPDATE schedule SET remaining_runs_declared = 'many'")
+            let error = await #expect(throws: StorageError.self) { try await store.schedules() }
+            #expect(error?.code == .database)
+            #expect(error?.message.contains("the schedule row \(schedule.id) has a value of the wrong type") == true)
+            #expect(error?.message.contains("whsec_hidden") == false)
+        }
+    }
+
+    @Test(
+        "a batch larger than one statement keeps every field, payload bytes included, and dedupes across statements",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func largeBatch() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "batch") { store in
+            let schedule = ScheduleRecord(name: "s", cron: "* * * * *", workflow: "w")
+            try await store.insertSchedule(schedule)
+            let reference = Date(timeIntervalSince1970: 1_717_200_000.25)
+            var runs = (0..<2500).map { i in
+                var run = RunRecord(
+                    scheduleID: schedule.id, workflow: "w", trigger: "catchup",
+                    nominalTime: reference.addingTimeInterval(Double(i)), dedupeKey: "k\(i)",
+                    state: i % 2 == 0 ? .queued : .skipped, queuedAt: reference,
+                    notBefore: reference.addingTimeInterval(1.5), inputJSON: #"{"i":\#(i),"s":"\u0000"}"#,
+                    payload: Data([0, UInt8(i % 256), 0xff]))
+                run.traceID = "tr-\(i)"
+                run.error = i % 2 == 0 ? nil : "skipped \(i)"
+                return run
+            }
+            // The key of the 11th run again, in the third statement: left out, the first one stays.
+            runs.append(RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "cron", dedupeKey: "k10"))
+            let stored = try await store.writeRuns(insert: runs, update: [])
+            #expect(stored == Set(runs.dropLast().map(\.id)))
+            for index in [0, 999, 1000, 1001, 2499] {
+                var expected = runs[index]
+                if expected.state.isFinal { expected.finishedAt = expected.queuedAt }
+                #expect(try await store.run(id: expected.id) == expected)
+            }
+            #expect(try await store.run(scheduleID: schedule.id, dedupeKey: "k10")?.id == runs[10].id)
+        }
+    }
+}

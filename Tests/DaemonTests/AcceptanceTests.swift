@@ -96,6 +96,35 @@ struct AcceptanceTests {
         #expect(trace.span(named: "approval_gate")?.attributes["route.selected"]?.stringValue == "developer_deploy")
     }
 
+    @Test(
+        "US1-4: with a chat model configured, the conversation's Architect answers through an llm node with a tool call"
+    )
+    func us1_4() async throws {
+        let world = try await AcceptanceWorld.shared.observed()
+        let trace = try world.trace(of: "type:conversation")
+        let answer = try #require(trace.span(named: "architect_answer"))
+        #expect(answer.attributes["node.kind"]?.stringValue == "llm")
+        #expect(answer.status == "OK")
+        let steps = trace.children(of: answer).sorted { $0.startNS < $1.startNS }
+        #expect(steps.map(\.name) == ["chat tools", "query_devices", "chat tools"])
+        #expect(steps.map(\.type) == ["CHAT_MODEL", "TOOL", "CHAT_MODEL"])
+        // The tool is the query_devices node: its script's TOOL span nests inside.
+        #expect(trace.children(of: steps[1]).contains { $0.name == "query_devices.py" })
+        // MLflow derived the token usage from the GenAI attributes.
+        #expect(steps[0].attributes["mlflow.chat.tokenUsage"]?["total_tokens"] != nil, "\(steps[0].attributes)")
+        #expect(trace.span(named: "llm_or_script")?.attributes["route.selected"]?.stringValue == "architect_answer")
+        // The model's key is in no span and no log line.
+        let key = AcceptanceWorld.modelKey
+        for span in trace.spans {
+            #expect(!"\(span.attributes) \(span.inputs) \(span.outputs)".contains(key), "\(span.name)")
+        }
+        #expect(!world.daemonLog.contains(key))
+        // The optimization took its llm path too, and went on to the DS team.
+        let optimization = try world.trace(of: "type:optimization")
+        #expect(optimization.span(named: "architect_brief")?.status == "OK")
+        #expect(optimization.span(named: "consult_ds_team") != nil)
+    }
+
     // MARK: - User story 2: sandbox execution tracing
 
     @Test("US2-1: a sandboxed script is a TOOL span with duration, exit_code 0, stdout size and policy name")

@@ -12,6 +12,8 @@ import Workflows
 actor AcceptanceWorld {
     static let shared = AcceptanceWorld()
     /// The webhook secrets the shipped schedule files name.
+    /// The API key the daemon is given for the chat model; no span, log line or state may show it.
+    static let modelKey = "sk-acceptance-d0-not-print"
     static let secrets = [
         "SCHEDULERD_DEMO_HOOK_SECRET": "acceptance-github-secret",
         "SCHEDULERD_DEMO_HOOK_TOKEN": "acceptance-token",
@@ -55,8 +57,15 @@ actor AcceptanceWorld {
     private static func build() async throws -> Observed {
         let server = try await MLflowTestServer.shared()
         let experiment = "acceptance-\(UUID().uuidString.prefix(8))"
+        // A chat model for the examples' llm paths: the local OpenAI-compatible fixture, whose `tools`
+        // model calls every tool it is offered once and then answers.
+        let model = try await FixtureProcess.start(script: "chat_model_server.py")
+        var environment = secrets
+        environment["OPENAI_BASE_URL"] = "http://127.0.0.1:\(model.port)/v1"
+        environment["OPENAI_API_KEY"] = modelKey
+        environment["LLM_MODEL"] = "tools"
         let daemon = try DaemonProcess(
-            schedules: try schedulesCopy(), mlflow: server.uri, experiment: experiment, environment: secrets)
+            schedules: try schedulesCopy(), mlflow: server.uri, experiment: experiment, environment: environment)
         try await daemon.start()
         defer { daemon.signal(SIGTERM) }
 
@@ -167,7 +176,7 @@ actor AcceptanceWorld {
         return Observed(
             runs: runs, traceIDs: traceIDs, traces: traces, runTraces: runTraces,
             searched: (answer["searched"]?.arrayValue ?? []).compactMap { $0.stringValue }, scheduleIDs: scheduleIDs,
-            daemonLog: daemon.logText())
+            daemonLog: daemon.logText(), model: model)
     }
 }
 
@@ -182,6 +191,8 @@ struct Observed: Sendable {
     var searched: [String]
     var scheduleIDs: [String: String]
     var daemonLog: String
+    /// The chat model fixture the daemon's llm nodes talked to (kept running with the fixture).
+    var model: FixtureProcess
 
     func run(_ label: String) throws -> JSONValue {
         try #require(runs[label], "no run \(label)")

@@ -59,6 +59,49 @@ public struct Run: Sendable, Hashable {
     /// Each node attempt so far, in the order they ended.
     public var nodes: [RunNode]
 
+    /// The tokens a run's model calls used, summed over its `llm` node attempts (sub-workflows
+    /// included).
+    public struct Tokens: Codable, Sendable, Hashable {
+        /// Prompt tokens.
+        public var input: Int64
+        /// Reply tokens.
+        public var output: Int64
+        /// Both.
+        public var total: Int64 { input + output }
+
+        /// Counts of a run's tokens.
+        public init(input: Int64, output: Int64) {
+            self.input = input
+            self.output = output
+        }
+
+        enum CodingKeys: String, CodingKey { case input, output, total }
+
+        /// Reads `{"input": …, "output": …}` (`total` is derived).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            input = try c.decode(Int64.self, forKey: .input)
+            output = try c.decode(Int64.self, forKey: .output)
+        }
+
+        /// Writes `{"input": …, "output": …, "total": …}`.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(input, forKey: .input)
+            try c.encode(output, forKey: .output)
+            try c.encode(total, forKey: .total)
+        }
+    }
+
+    /// The tokens its model calls used, from ``nodes``; `nil` when it made none.
+    public var tokens: Tokens? {
+        let metered = nodes.filter { $0.inputTokens != nil || $0.outputTokens != nil }
+        guard !metered.isEmpty else { return nil }
+        return Tokens(
+            input: metered.reduce(0) { $0 + ($1.inputTokens ?? 0) },
+            output: metered.reduce(0) { $0 + ($1.outputTokens ?? 0) })
+    }
+
     /// A run as the API shows it.
     public init(
         id: String, scheduleID: String?, workflow: String, trigger: String, fireTime: Date?, state: String,
@@ -85,7 +128,7 @@ public struct Run: Sendable, Hashable {
 
 extension Run: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, workflow, trigger, state, error, nodes, input, output
+        case id, workflow, trigger, state, error, nodes, input, output, tokens
         case scheduleID = "schedule_id"
         case fireTime = "fire_time"
         case queuedAt = "queued_at"
@@ -137,6 +180,7 @@ extension Run: Codable {
         try c.encodeNullable(error, forKey: .error)
         try c.encodeIfPresent(durationMs, forKey: .durationMs)
         try c.encodeIfPresent(traceURL, forKey: .traceURL)
+        try c.encodeNullable(tokens, forKey: .tokens)
         if let detail {
             try c.encodeNullable(detail.dedupeKey, forKey: .dedupeKey)
             try c.encode(detail.input, forKey: .input)

@@ -21,18 +21,26 @@ public struct RunNode: Codable, Sendable, Hashable {
     public var durationMs: Double?
     /// Why it failed, in one line.
     public var error: String?
+    /// Prompt tokens of the attempt's model calls (`llm` nodes); absent for other nodes.
+    public var inputTokens: Int64?
+    /// Reply tokens of the attempt's model calls; absent for other nodes.
+    public var outputTokens: Int64?
 
     enum CodingKeys: String, CodingKey {
         case node, workflow, kind, step, attempt, status, error
         case startedAt = "started_at"
         case durationMs = "duration_ms"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
     }
 
     /// A node attempt.
     public init(
         node: String?, workflow: String?, kind: String?, step: Int?, attempt: Int?, status: String?,
-        startedAt: String?, durationMs: Double?, error: String?
+        startedAt: String?, durationMs: Double?, error: String?, inputTokens: Int64? = nil, outputTokens: Int64? = nil
     ) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
         self.node = node
         self.workflow = workflow
         self.kind = kind

@@ -86,11 +86,18 @@ public struct NodeRecord: Sendable, Codable, Hashable {
     public var durationMs: Double
     /// Why it failed, in one line.
     public var error: String?
+    /// Prompt tokens of the attempt's model calls (`llm` nodes; `input_tokens` in JSON); `nil` for a
+    /// node that made none.
+    public var inputTokens: Int64? = nil
+    /// Reply tokens of the attempt's model calls (`output_tokens` in JSON); `nil` like ``inputTokens``.
+    public var outputTokens: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case node, workflow, kind, step, attempt, status, error
         case startedAt = "started_at"
         case durationMs = "duration_ms"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
     }
 
     /// The record as the store and the API show it: the same keys as its `Codable` form, the start
@@ -102,6 +109,8 @@ public struct NodeRecord: Sendable, Codable, Hashable {
             "started_at": .string(startedAt.formatted(Date.ISO8601FormatStyle())), "duration_ms": .number(durationMs),
         ]
         if let error { members["error"] = .string(error) }
+        if let inputTokens { members["input_tokens"] = .integer(inputTokens) }
+        if let outputTokens { members["output_tokens"] = .integer(outputTokens) }
         return .object(members)
     }
 
@@ -127,6 +136,13 @@ public struct RunResult: Sendable {
     public var startedAt: Date
     /// How long the run took, measured on a monotonic clock.
     public var duration: Duration
+
+    /// The tokens every model call of the run used, sub-workflows included; `nil` when it made none.
+    public var tokens: (input: Int64, output: Int64)? {
+        let metered = nodes.filter { $0.inputTokens != nil || $0.outputTokens != nil }
+        guard !metered.isEmpty else { return nil }
+        return (metered.reduce(0) { $0 + ($1.inputTokens ?? 0) }, metered.reduce(0) { $0 + ($1.outputTokens ?? 0) })
+    }
 }
 
 /// Progress reported while a run goes on.

@@ -125,6 +125,7 @@ extension WorkflowRunner {
             }
             span.setOutputs(json: reply.answer.jsonText)
             record(reply, on: span)
+            TokenMeter.current?.add(input: reply.inputTokens, output: reply.outputTokens)
             return reply
         } catch is CancellationError {
             span.recordError(

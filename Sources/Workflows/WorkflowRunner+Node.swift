@@ -43,15 +43,23 @@ extension WorkflowRunner {
             let clock = ContinuousClock()
             let began = clock.now
             let currentAttempt = attempt
+            let meter = TokenMeter()
             let (result, timedOut) = await Self.withDeadline(node.timeout) {
                 try await ServiceContext.withValue(span.context) {
-                    try await self.perform(
-                        node, in: workflow, state: state, span: span, attempt: currentAttempt, execution: execution)
+                    try await TokenMeter.$current.withValue(meter) {
+                        try await self.perform(
+                            node, in: workflow, state: state, span: span, attempt: currentAttempt,
+                            execution: execution)
+                    }
                 }
             }
             var record = NodeRecord(
                 node: node.id, workflow: workflow.name, kind: node.kindName, step: step, attempt: attempt,
                 status: .succeeded, startedAt: startedAt, durationMs: 0, error: nil)
+            if let usage = meter.usage {
+                record.inputTokens = usage.input
+                record.outputTokens = usage.output
+            }
             switch result {
             case .success(let outcome):
                 span.setOutputs(json: (outcome.spanOutputs ?? .object(outcome.update)).jsonText)

@@ -104,10 +104,12 @@ struct RunsCommand: AsyncParsableCommand, DaemonCommandRunner {
             let rows = runs.map { r -> [String] in
                 [
                     r.id, r.workflow, r.trigger, r.state, Table.time(r.startedAt),
-                    r.durationMs.map { String(format: "%.0f ms", Double($0)) } ?? "-", Table.text(r.traceID),
+                    r.durationMs.map { String(format: "%.0f ms", Double($0)) } ?? "-",
+                    r.tokens.map { "\($0.total)" } ?? "-", Table.text(r.traceID),
                 ]
             }
-            print(Table.render(["RUN", "WORKFLOW", "TRIGGER", "STATE", "STARTED", "DURATION", "TRACE"], rows))
+            print(
+                Table.render(["RUN", "WORKFLOW", "TRIGGER", "STATE", "STARTED", "DURATION", "TOKENS", "TRACE"], rows))
         }
     }
 }

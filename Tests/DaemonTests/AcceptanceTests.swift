@@ -113,6 +113,9 @@ struct AcceptanceTests {
         // MLflow derived the token usage from the GenAI attributes.
         #expect(steps[0].attributes["mlflow.chat.tokenUsage"]?["total_tokens"] != nil, "\(steps[0].attributes)")
         #expect(trace.span(named: "llm_or_script")?.attributes["route.selected"]?.stringValue == "architect_answer")
+        // The run's record (schedule run --wait --json) counts the tokens of both calls.
+        let run = try world.run("type:conversation")
+        #expect((run["tokens"]?["total"]?.doubleValue ?? 0) > 0, "\(run["tokens"] ?? .null)")
         // The model's key is in no span and no log line.
         let key = AcceptanceWorld.modelKey
         for span in trace.spans {

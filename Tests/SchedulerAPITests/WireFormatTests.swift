@@ -62,6 +62,20 @@ struct WireFormatTests {
             ])
         let listed = try Self.object(run)
         #expect(listed["input"] == nil && listed["trace_id"] is NSNull && listed["trace_url"] == nil)
+        #expect(listed["tokens"] is NSNull)
+        // A run whose llm node attempts used tokens says how many, summed over the attempts.
+        var metered = run
+        metered.nodes = [
+            .init(
+                node: "ask", workflow: "tick", kind: "llm", step: 1, attempt: 1, status: "failed", startedAt: nil,
+                durationMs: 9, error: "LLMRequestFailed: …", inputTokens: 10, outputTokens: 0),
+            .init(
+                node: "ask", workflow: "tick", kind: "llm", step: 2, attempt: 2, status: "succeeded", startedAt: nil,
+                durationMs: 9, error: nil, inputTokens: 12, outputTokens: 30),
+        ]
+        let tokens = try #require(try Self.object(metered)["tokens"] as? [String: Any])
+        #expect(tokens["input"] as? Int == 22 && tokens["output"] as? Int == 30 && tokens["total"] as? Int == 52)
+        #expect(try WireFormat.decode(Run.self, from: WireFormat.encode(metered)) == metered)
         run.detail = .init(dedupeKey: nil, input: [:], output: nil)
         let detailed = try Self.object(run)
         #expect(detailed["output"] is NSNull && detailed["dedupe_key"] is NSNull && detailed["input"] != nil)

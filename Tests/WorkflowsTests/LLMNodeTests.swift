@@ -91,6 +91,10 @@ struct LLMNodeTests {
         let outputs = try #require(chat.outputs.flatMap { try? JSONValue(json: Data($0.utf8)) })
         #expect(outputs["choices"]?.arrayValue?.first?["message"]?["content"] == "how warm is the living room")
 
+        // The node's record, and so the run's, counts the tokens.
+        #expect(result.nodes.first?.inputTokens == 16 && result.nodes.first?.outputTokens == 6)
+        #expect(result.tokens?.input == 16 && result.tokens?.output == 6)
+
         let sent = try await server.requests()
         #expect(sent.count == 1)
         #expect(sent.first?["authorization"] as? String == "Bearer \(Self.key)")
@@ -134,6 +138,8 @@ struct LLMNodeTests {
         #expect(calls.first?.status?.message?.contains("answered 429: Rate limit reached") == true)
         #expect(calls.last?.isError == false)
         #expect(try await server.requests().count == 2)
+        // The failed attempt's call answered 429 and counted nothing; the run counts the second's.
+        #expect(result.nodes.map(\.inputTokens) == [nil, 16])
     }
 
     @Test("a 500 is retried; a 401 is not, and says the provider's message")

@@ -76,6 +76,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "agent-overhead",
+            dependencies: [
+                .product(name: "Workflows", package: "schedulerd"),
+                .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "RunTracing", package: "schedulerd"),
+                .product(name: "ProcessSandbox", package: "schedulerd"),
+                .product(name: "HTTPClient", package: "schedulerd"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/AgentOverhead",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "tracing-throughput",
             dependencies: [
                 .product(name: "MLflowTracing", package: "schedulerd"),

@@ -118,8 +118,11 @@ struct ShippedPoliciesTests {
             .deletingLastPathComponent()
         let path = root.appendingPathComponent("schedules/policies.yaml").path
         let policies = try PolicyFile.parse(try String(contentsOfFile: path, encoding: .utf8), file: path)
-        #expect(Set(policies.keys) == ["default", "analysis", "quick", "networked"])
+        #expect(Set(policies.keys) == ["default", "analysis", "quick", "networked", "model_probe"])
         #expect(policies["networked"]?.network == true)
+        // The probe of the examples' llm paths sees where a model is, never its key.
+        #expect(policies["model_probe"]?.environment.contains("OPENAI_BASE_URL") == true)
+        #expect(policies["model_probe"]?.environment.contains("OPENAI_API_KEY") == false)
         #expect(policies["analysis"]?.timeout == .seconds(300))
     }
 }

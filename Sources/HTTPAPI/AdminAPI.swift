@@ -42,6 +42,8 @@ public struct AdminAPI: Sendable {
         public var stopping: @Sendable () -> Bool
         /// What "now" is for answers (next fires) and webhooks (timestamps, a rotated secret's grace).
         public var clock: any WallClock
+        /// This daemon's id among the instances sharing the store (`GET /api/v1/instances` marks it).
+        public var instanceID: String?
 
         /// Where schedules and runs are read.
         var store: any SchedulerStore { schedules.store }
@@ -53,8 +55,10 @@ public struct AdminAPI: Sendable {
             metrics: @escaping @Sendable () async -> String, ready: @escaping @Sendable () async -> (Bool, String),
             webhooks: WebhookLimits = .init(),
             reloadWorkflows: @escaping @Sendable (_ swap: Bool) async -> Set<String>? = { _ in nil },
-            stopping: @escaping @Sendable () -> Bool = { false }, clock: any WallClock = SystemWallClock()
+            stopping: @escaping @Sendable () -> Bool = { false }, clock: any WallClock = SystemWallClock(),
+            instanceID: String? = nil
         ) {
+            self.instanceID = instanceID
             self.schedules = schedules
             self.scheduler = scheduler
             self.workflows = workflows
@@ -101,6 +105,7 @@ public struct AdminAPI: Sendable {
             .add(middleware: StoppingMiddleware(stopping: deps.stopping))
         api.addRoutes(ScheduleRoutes(deps: deps).collection)
         api.addRoutes(RunRoutes(deps: deps).collection, atPath: "runs")
+        api.addRoutes(InstanceRoutes(deps: deps).collection, atPath: "instances")
         // Added last, so that it wraps only the answer to a request no route matched.
         let table = RouteTable(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         router.add(middleware: UnmatchedRouteMiddleware(routes: table))

@@ -99,7 +99,22 @@ enum PostgresMigrations {
                 "CREATE INDEX run_schedule ON run (schedule_id, id)",
                 "CREATE INDEX run_state ON run (state) WHERE state IN ('queued', 'running')",
                 "CREATE INDEX run_finished ON run (finished_at_ms) WHERE finished_at_ms IS NOT NULL",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "instances",
+            statements: [
+                """
+                CREATE TABLE instance (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    started_at_ms BIGINT NOT NULL,
+                    heartbeat_at_ms BIGINT NOT NULL,
+                    runs_running BIGINT NOT NULL DEFAULT 0,
+                    clock_offset_ms BIGINT
+                )
+                """
+            ]),
     ]
 
     /// Brings the database up to the newest version in one transaction, under the advisory lock.

@@ -47,6 +47,18 @@ public protocol SchedulerStore: Sendable {
     func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String]
     /// The latest run of each schedule (for `schedule list`).
     func latestRuns() async throws -> [String: RunRecord]
+
+    // MARK: Instances
+
+    /// Stores an instance's heartbeat: inserts or replaces its row, with ``InstanceRecord/heartbeatAt``
+    /// set to the database's own clock, and forgets instances not seen for a day.
+    /// - Returns: the database's clock at the heartbeat, which the instance measures its own against.
+    func heartbeat(_ instance: InstanceRecord) async throws -> Date
+    /// Instances whose last heartbeat is at or after `since` (the database's clock), in the order they
+    /// started.
+    func instances(seenSince since: Date) async throws -> [InstanceRecord]
+    /// Forgets an instance (it stopped cleanly). Returns false when there was none.
+    func removeInstance(id: String) async throws -> Bool
 }
 
 extension SchedulerStore {

@@ -52,6 +52,7 @@ public struct StoreContract: Sendable {
         case runCounts
         case deleteFinishedRuns
         case latestRuns
+        case instances
 
         /// The promise, as a sentence: what a test report shows for the clause.
         public var testDescription: String {
@@ -74,6 +75,7 @@ public struct StoreContract: Sendable {
             case .runCounts: "runCounts counts the runs in each state"
             case .deleteFinishedRuns: "deleteRuns removes at most limit runs that ended before the cutoff, oldest first"
             case .latestRuns: "latestRuns gives each schedule's newest run that was not skipped"
+            case .instances: "heartbeats store instances at the store's clock; they list by start; removed ones go"
             }
         }
     }
@@ -99,6 +101,7 @@ public struct StoreContract: Sendable {
         case .runCounts: try await runCounts()
         case .deleteFinishedRuns: try await deleteFinishedRuns()
         case .latestRuns: try await latestRuns()
+        case .instances: try await instances()
         }
     }
 

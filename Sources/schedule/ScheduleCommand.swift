@@ -31,11 +31,12 @@ struct ScheduleCommand: AsyncParsableCommand {
               schedule add nightly --cron "0 2 * * *" --workflow energy_analysis
               schedule run nightly --wait
             """,
+        version: ProductVersion.current,
         subcommands: [
             AddCommand.self, ListCommand.self, ShowCommand.self, RemoveCommand.self, PauseCommand.self,
             ResumeCommand.self, RunCommand.self, CancelCommand.self, RunsCommand.self, ApplyCommand.self,
             ValidateCommand.self,
-            NextCommand.self, SecretCommand.self,
+            NextCommand.self, SecretCommand.self, InstancesCommand.self,
         ]
     )
 

@@ -10,6 +10,7 @@ import Prometheus
 import Scheduling
 import ServiceLifecycle
 import Storage
+import Support
 import Synchronization
 import UnixSignals
 import Workflows
@@ -125,6 +126,11 @@ struct Daemon {
             names.withLock { $0 = Set(catalog.workflows.keys) }
         }
         let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
+        let heartbeat = InstanceHeartbeat(
+            store: store,
+            identity: InstanceRecord(
+                host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date()),
+            runningCount: { await scheduler.load.running }, logger: Logger(label: "schedulerd.instances"))
         let trackingURI = tracing.trackingURI
         let api = AdminAPI(
             .init(
@@ -135,7 +141,7 @@ struct Daemon {
                         uri.absoluteString.hasSuffix("/") ? String(uri.absoluteString.dropLast()) : uri.absoluteString
                     return "\(base)/#/experiments/\(experiment)/traces?selectedEvaluationId=\(trace)"
                 },
-                metrics: { metrics.exposition(exporter: exporter.statistics) },
+                metrics: { metrics.exposition(exporter: exporter.statistics, clockOffset: heartbeat.clockOffset) },
                 ready: {
                     if let problem = await Self.storeProblem(store, within: Self.readinessLimit) {
                         return (false, problem)
@@ -147,7 +153,7 @@ struct Daemon {
                 }, webhooks: configuration.webhooks,
                 reloadWorkflows: { [self] swap in
                     reloadForSchedule(loaded: names.withLock { $0 }, swap: swap, adopt: adopt)
-                }, stopping: { scheduler.stopping }))
+                }, stopping: { scheduler.stopping }, instanceID: heartbeat.instanceID))
         let app = Application(
             router: api.router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
@@ -186,11 +192,12 @@ struct Daemon {
         // Services stop in the reverse of this order, each after the one before it has ended: the
         // scheduler first (no new fires; running runs finish within the grace), the listener after
         // it (so /readyz says 503, reads and `--wait` clients get answers meanwhile), the exporter
-        // last (it delivers what the runs left in the spool).
+        // last (it delivers what the runs left in the spool); the heartbeat just before it (this
+        // instance is listed until its runs have ended and it stops answering).
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: exporter), .init(service: app),
+                    .init(service: exporter), .init(service: heartbeat), .init(service: app),
                     .init(service: LingerAfterDrain(scheduler: scheduler)), .init(service: scheduler),
                     .init(service: hangup),
                     .init(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Support
 
 /// `schedulerd`: the scheduler daemon.
 @main
@@ -37,7 +38,8 @@ struct DaemonCommand: AsyncParsableCommand {
 
             The admin token is SCHEDULERD_TOKEN, or generated on first start into \
             <data-dir>/admin.token (mode 0600).
-            """
+            """,
+        version: ProductVersion.current
     )
 
     @Option(

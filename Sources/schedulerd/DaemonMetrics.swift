@@ -13,6 +13,7 @@ struct DaemonMetrics: Sendable {
     let spansDropped: Gauge
     /// Schedules whose workflow is not loaded; set at start and on every reload.
     let scheduleProblems: Gauge
+    let clockOffset: Gauge
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -36,14 +37,21 @@ struct DaemonMetrics: Sendable {
             descriptor: .init(
                 metricName: "schedulerd_schedule_problems", unitName: "schedules",
                 helpText: "Schedules that cannot run: their workflow is not loaded."))
+        clockOffset = registry.makeGauge(
+            descriptor: .init(
+                metricName: "schedulerd_clock_offset", unitName: "seconds",
+                helpText: "This machine's clock minus the database's, at the latest heartbeat."))
         spansDropped = registry.makeGauge(
             descriptor: .init(
                 metricName: "schedulerd_trace_dropped", unitName: "spans",
                 helpText: "Spans dropped because the spool was full."))
     }
 
-    /// Every metric in Prometheus' text format, with the exporter's gauges read now.
-    func exposition(exporter statistics: TraceExporter.Statistics) -> String {
+    /// Every metric in Prometheus' text format, with the exporter's gauges and the clock offset read now.
+    func exposition(exporter statistics: TraceExporter.Statistics, clockOffset offset: Duration?) -> String {
+        if let offset {
+            clockOffset.set(Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18)
+        }
         spoolDepth.set(Int64(statistics.pending))
         exportFailures.set(Int64(statistics.failedRequests))
         spansDropped.set(Int64(statistics.dropped))

@@ -47,6 +47,39 @@ struct DaemonPostgresTests {
         }
     }
 
+    @Test(
+        "two daemons on one database list each other in schedule instances; one that stops cleanly leaves the list",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func instances() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "instances") { database in
+            let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let first = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await first.start(extraArguments: ["--database", Self.url(database)])
+            let second = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await second.start(extraArguments: ["--database", Self.url(database)])
+
+            var listed: [JSONValue] = []
+            try await eventually(timeout: .seconds(30), "both daemons have stored a heartbeat") {
+                let answer = try ScheduleCLIDaemonTests.schedule(["instances", "--json"], daemon: first)
+                listed = try JSONValue(json: Data(answer.stdout.utf8))["instances"]?.arrayValue ?? []
+                return listed.count == 2
+            }
+            #expect(listed.allSatisfy { $0["alive"] == true && $0["version"]?.stringValue?.isEmpty == false })
+            #expect(listed.filter { $0["this"] == true }.count == 1, "the answering daemon marks itself")
+            // Both share this machine's clock with the database: far below the 1 s warning.
+            #expect(listed.allSatisfy { abs($0["clock_offset_ms"]?.doubleValue ?? 0) < 1000 })
+            let table = try ScheduleCLIDaemonTests.schedule(["instances"], daemon: second)
+            #expect(table.stdout.contains("(this)") && table.stdout.contains("alive"), "\(table.stdout)")
+
+            #expect(try await second.stop() == 0)
+            let answer = try ScheduleCLIDaemonTests.schedule(["instances", "--json"], daemon: first)
+            let left = try JSONValue(json: Data(answer.stdout.utf8))["instances"]?.arrayValue ?? []
+            #expect(left.count == 1 && left.first?["this"] == true, "\(answer.stdout)")
+            #expect(try await first.stop() == 0)
+        }
+    }
+
     @Test("a server that does not answer is an error within the bounded wait, naming the server but no password")
     func unreachableServer() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -24,11 +24,15 @@ struct StopTests {
             ids.append(try #require(started.json["run_id"]?.stringValue))
         }
         var traces: [String] = []
-        try await eventually(timeout: .seconds(30), "the runs end") {
+        // Ended, and the experiment resolved (a run shows its trace_url only then): what the stop must
+        // do is deliver the spans, not find the experiment in an MLflow the other suites keep busy.
+        try await eventually(timeout: .seconds(60), "the runs end and the experiment is known") {
             traces = []
             for id in ids {
                 let run = try await daemon.request("GET", "/api/v1/runs/\(id)").json
-                guard run["state"] == "succeeded", let trace = run["trace_id"]?.stringValue else { return false }
+                guard run["state"] == "succeeded", let trace = run["trace_id"]?.stringValue,
+                    run["trace_url"]?.stringValue != nil
+                else { return false }
                 traces.append(trace)
             }
             return true

@@ -39,7 +39,7 @@ struct InProcessAPI {
     static func start(
         executor: any RunExecutor = InstantExecutor(), workflows: Set<String> = ["tick"], store: SQLiteStore? = nil,
         maxConcurrentRuns: Int = 4, environment: [String: String] = [:],
-        reloadWorkflows: @escaping @Sendable (Bool) async -> Set<String>? = { _ in nil }
+        reloadWorkflows: @escaping @Sendable (Bool) async -> Set<String>? = { _ in nil }, instanceID: String? = nil
     ) async throws -> InProcessAPI {
         let store =
             try store
@@ -60,7 +60,7 @@ struct InProcessAPI {
                 scheduler: scheduler, workflows: { workflows }, token: token, traceURL: { "http://mlflow/\($0)" },
                 metrics: { "" }, ready: { (true, "ready") },
                 webhooks: .init(ratePerSecond: 1_000_000, burst: 1_000_000), reloadWorkflows: reloadWorkflows,
-                clock: clock))
+                clock: clock, instanceID: instanceID))
         let app = Application(router: api.router(), logger: logger)
         return InProcessAPI(store: store, scheduler: scheduler, clock: clock, task: task, app: app)
     }

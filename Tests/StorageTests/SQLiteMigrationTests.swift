@@ -18,7 +18,7 @@ struct SQLiteMigrationTests {
         #expect(
             applied == [
                 "v1: schedules and runs", "v2: webhook schemes and secret rotation", "v3: manual schedules",
-                "v4: declared remaining runs, day match and DST overrides",
+                "v4: declared remaining runs, day match and DST overrides", "v5: instances",
             ])
     }
 

@@ -135,6 +135,21 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE schedule ADD COLUMN dst_gap TEXT")
             try db.execute(sql: "ALTER TABLE schedule ADD COLUMN dst_fold TEXT")
         }
+        // The daemons using the database and their heartbeats (one, with SQLite).
+        migrator.registerMigration("v5: instances") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE instance (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        host TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        started_at_ms INTEGER NOT NULL,
+                        heartbeat_at_ms INTEGER NOT NULL,
+                        runs_running INTEGER NOT NULL DEFAULT 0,
+                        clock_offset_ms INTEGER
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Tells the store, every few seconds, that this daemon is alive: its id, host, version, how many
+/// runs it is running, and how far its clock is from the database's. `schedule instances` and
+/// `GET /api/v1/instances` list what the heartbeats leave; a clean stop removes the row.
+///
+/// The offset is the database's clock at the heartbeat against the middle of this process's clock
+/// before and after the call (positive: this machine's clock is ahead). Past one second it logs a
+/// warning, once until the clocks agree again: with several daemons on one database, whatever
+/// decides what is due must not hang on each host's own clock.
+///
+/// ```swift
+/// let heartbeat = InstanceHeartbeat(store: store, identity: InstanceRecord(host: host, version: "1.4",
+///     startedAt: Date()), runningCount: { await scheduler.runningCount }, logger: logger)
+/// // a service of the daemon's group
+/// ```
+public final class InstanceHeartbeat: Service, Sendable {
+    /// How often the heartbeat is stored.
+    public static let defaultInterval: Duration = .seconds(5)
+    /// The offset past which the clocks are said to disagree.
+    public static let offsetWarning: Duration = .seconds(1)
+
+    let store: any SchedulerStore
+    let interval: Duration
+    let clock: any WallClock
+    let runningCount: @Sendable () async -> Int
+    let logger: Logger
+    private let state: Mutex<State>
+
+    struct State {
+        var identity: InstanceRecord
+        var offset: Duration?
+        var warnedOffset = false
+        var failing = false
+    }
+
+    /// A heartbeat that starts once run as a service.
+    /// - Parameters:
+    ///   - store: where the heartbeats go.
+    ///   - identity: this process: a fresh id, its host, version and start.
+    ///   - interval: the time between heartbeats.
+    ///   - clock: what the waits and this process's side of the offset are read from.
+    ///   - runningCount: how many runs this daemon is running now.
+    ///   - logger: where the offset warnings and the store's failures are logged.
+    public init(
+        store: any SchedulerStore, identity: InstanceRecord, interval: Duration = defaultInterval,
+        clock: any WallClock = SystemWallClock(), runningCount: @escaping @Sendable () async -> Int, logger: Logger
+    ) {
+        self.store = store
+        self.interval = interval
+        self.clock = clock
+        self.runningCount = runningCount
+        self.logger = logger
+        self.state = Mutex(State(identity: identity))
+    }
+
+    /// This process's id in the store.
+    public var instanceID: String { state.withLock { $0.identity.id } }
+
+    /// This machine's clock minus the database's at the latest heartbeat; `nil` before the first.
+    public var clockOffset: Duration? { state.withLock { $0.offset } }
+
+    /// Stores a heartbeat at once and after every interval until a graceful shutdown or cancellation;
+    /// then removes this instance's row.
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await beat()
+            do {
+                try await cancelWhenGracefulShutdown { [clock, interval] in try await clock.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+        // A task of its own, so that a cancelled daemon still leaves the list.
+        let removal = Task { [store, instanceID] in try await store.removeInstance(id: instanceID) }
+        do {
+            _ = try await removal.value
+        } catch {
+            logger.warning(
+                "cannot remove this instance from the store; it drops out of the list a day after its last heartbeat",
+                metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    /// One heartbeat: stores this process's row and measures the clock offset.
+    public func beat() async {
+        let running = await runningCount()
+        let identity = state.withLock { state -> InstanceRecord in
+            state.identity.runsRunning = running
+            return state.identity
+        }
+        let sent = clock.now()
+        do {
+            let database = try await store.heartbeat(identity)
+            let received = clock.now()
+            let middle = sent.addingTimeInterval(received.timeIntervalSince(sent) / 2)
+            record(offset: .milliseconds(Int64((middle.timeIntervalSince(database) * 1000).rounded())))
+        } catch {
+            let first = state.withLock { state in
+                defer { state.failing = true }
+                return !state.failing
+            }
+            if first {
+                logger.warning(
+                    "cannot store this instance's heartbeat; other instances and schedule instances will show it as silent",
+                    metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    private func record(offset: Duration) {
+        let (recovered, crossed, back) = state.withLock { state -> (Bool, Bool, Bool) in
+            let recovered = state.failing
+            state.failing = false
+            state.offset = offset
+            state.identity.clockOffsetMs =
+                Int64(offset.components.seconds) * 1000
+                + offset.components.attoseconds / 1_000_000_000_000_000
+            let far = offset > Self.offsetWarning || offset < .zero - Self.offsetWarning
+            defer { state.warnedOffset = far }
+            return (recovered, far && !state.warnedOffset, !far && state.warnedOffset)
+        }
+        if recovered { logger.info("this instance's heartbeats are stored again") }
+        let metadata: Logger.Metadata = [
+            "offset_ms": .stringConvertible(state.withLock { $0.identity.clockOffsetMs ?? 0 }),
+            "instance": .string(instanceID),
+        ]
+        if crossed {
+            logger.warning(
+                "this machine's clock is more than 1 s from the database's; fires are decided by the database's clock, so keep the machines' clocks synchronised (NTP)",
+                metadata: metadata)
+        } else if back {
+            logger.info("this machine's clock agrees with the database's again", metadata: metadata)
+        }
+    }
+}

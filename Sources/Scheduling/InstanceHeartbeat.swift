@@ -9,8 +9,9 @@ import Synchronization
 /// `GET /api/v1/instances` list what the heartbeats leave; a clean stop removes the row.
 ///
 /// The offset is the database's clock at the heartbeat against the middle of this process's clock
-/// before and after the call (positive: this machine's clock is ahead). Past one second it logs a
-/// warning, once until the clocks agree again: with several daemons on one database, whatever
+/// before and after the call (positive: this machine's clock is ahead). When it is past one second
+/// by more than half the round trip (so that a slow heartbeat is not taken for a clock that is off)
+/// it logs a warning, once until the clocks agree again: with several daemons on one database, whatever
 /// decides what is due must not hang on each host's own clock.
 ///
 /// ```swift
@@ -97,8 +98,11 @@ public final class InstanceHeartbeat: Service, Sendable {
         do {
             let database = try await store.heartbeat(identity)
             let received = clock.now()
-            let middle = sent.addingTimeInterval(received.timeIntervalSince(sent) / 2)
-            record(offset: .milliseconds(Int64((middle.timeIntervalSince(database) * 1000).rounded())))
+            let halfRoundTrip = max(0, received.timeIntervalSince(sent) / 2)
+            let middle = sent.addingTimeInterval(halfRoundTrip)
+            record(
+                offset: .milliseconds(Int64((middle.timeIntervalSince(database) * 1000).rounded())),
+                uncertainty: .milliseconds(Int64((halfRoundTrip * 1000).rounded(.up))))
         } catch {
             let first = state.withLock { state in
                 defer { state.failing = true }
@@ -112,7 +116,11 @@ public final class InstanceHeartbeat: Service, Sendable {
         }
     }
 
-    private func record(offset: Duration) {
+    /// Keeps a measured offset. The database read its clock somewhere within the round trip, so the
+    /// true offset is within `uncertainty` of the measured one: the clocks are said to disagree only
+    /// when even the nearest value is past ``offsetWarning`` (a slow heartbeat under load is no
+    /// reason to warn).
+    private func record(offset: Duration, uncertainty: Duration) {
         let (recovered, crossed, back) = state.withLock { state -> (Bool, Bool, Bool) in
             let recovered = state.failing
             state.failing = false
@@ -120,7 +128,8 @@ public final class InstanceHeartbeat: Service, Sendable {
             state.identity.clockOffsetMs =
                 Int64(offset.components.seconds) * 1000
                 + offset.components.attoseconds / 1_000_000_000_000_000
-            let far = offset > Self.offsetWarning || offset < .zero - Self.offsetWarning
+            let limit = Self.offsetWarning + uncertainty
+            let far = offset > limit || offset < .zero - limit
             defer { state.warnedOffset = far }
             return (recovered, far && !state.warnedOffset, !far && state.warnedOffset)
         }

@@ -14,6 +14,7 @@ stranger    asks for a tool nobody offered, then replies with what it was told
 
 GET /requests  every request so far as JSON: [{"path", "authorization", "body"}]"""
 import json
+import socket
 import threading
 import time
 from fixture_server import serve
@@ -42,6 +43,12 @@ def completion(model, content, user):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out as two writes: without this, Nagle's algorithm holds the body until
+        # the client's delayed acknowledgement (about 40 ms) on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def answer(self, status, body, headers=()):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

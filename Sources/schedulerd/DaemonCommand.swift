@@ -39,7 +39,8 @@ struct DaemonCommand: AsyncParsableCommand {
             The admin token is SCHEDULERD_TOKEN, or generated on first start into \
             <data-dir>/admin.token (mode 0600).
             """,
-        version: ProductVersion.current
+        version: ProductVersion.current,
+        subcommands: [MigrateStoreCommand.self]
     )
 
     @Option(

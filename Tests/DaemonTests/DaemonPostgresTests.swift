@@ -81,6 +81,50 @@ struct DaemonPostgresTests {
         }
     }
 
+    @Test(
+        "migrate-store moves a daemon's SQLite file into PostgreSQL; a second run finds the target full",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func migrateStore() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "move") { database in
+            let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let before = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await before.start()
+            _ = try ScheduleCLIDaemonTests.schedule(
+                ["add", "nightly", "--cron", "0 2 * * *", "--workflow", "tick"], daemon: before)
+            let ran = try ScheduleCLIDaemonTests.schedule(["run", "nightly", "--wait", "--json"], daemon: before)
+            let runID = try #require(try JSONValue(json: Data(ran.stdout.utf8))["id"]?.stringValue, "\(ran.stdout)")
+            #expect(try await before.stop() == 0)
+
+            let binary = DaemonProcess.productsDirectory.appendingPathComponent("schedulerd")
+            let file = before.dataDirectory.appendingPathComponent("schedulerd.sqlite").path
+            var processEnvironment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+            processEnvironment.merge(environment) { $1 }
+            let moved = try runProcess(
+                binary, ["migrate-store", "--from", file, "--to", Self.url(database), "--json"],
+                environment: processEnvironment)
+            #expect(moved.status == 0, "\(moved.stderr)")
+            let summary = try JSONValue(json: Data(moved.stdout.utf8))
+            #expect(summary["schedules"] == 1 && summary["runs"] == 1, "\(moved.stdout)")
+
+            let after = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await after.start(extraArguments: ["--database", Self.url(database)])
+            let run = try ScheduleCLIDaemonTests.schedule(["runs", "nightly", "--json"], daemon: after)
+            let listed = try JSONValue(json: Data(run.stdout.utf8))["runs"]?.arrayValue ?? []
+            #expect(listed.first?["id"]?.stringValue == runID && listed.first?["state"] == "succeeded", "\(run.stdout)")
+            #expect(try await after.stop() == 0)
+
+            let again = try runProcess(
+                binary, ["migrate-store", "--from", file, "--to", Self.url(database)], environment: processEnvironment)
+            #expect(again.status == 1)
+            #expect(again.stderr.contains("the target is not empty (it holds 1 schedule and runs)"), "\(again.stderr)")
+            let missing = try runProcess(
+                binary, ["migrate-store", "--from", file + ".nope", "--to", Self.url(database)],
+                environment: processEnvironment)
+            #expect(missing.status == 2 && missing.stderr.contains("no SQLite file at"), "\(missing.stderr)")
+        }
+    }
+
     @Test("a server that does not answer is an error within the bounded wait, naming the server but no password")
     func unreachableServer() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -251,14 +251,29 @@ struct Daemon {
         directory: URL, workflows: Set<String>, schedules: ScheduleService, logger: Logger,
         beforeCommit: () -> Void = {}
     ) async throws {
-        let plan: SchedulePlan
-        do {
-            plan = try await schedules.planFiles(in: directory, workflows: workflows)
-        } catch let error as SchedulingError {
-            throw DaemonError(description: error.message)
+        var plan: SchedulePlan
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                plan = try await schedules.planFiles(in: directory, workflows: workflows)
+            } catch let error as SchedulingError {
+                throw DaemonError(description: error.message)
+            }
+            beforeCommit()
+            do {
+                try await schedules.commit(plan)
+                break
+            } catch let error as StorageError where error.code == .duplicateName || error.code == .notFound {
+                // Another daemon sharing the database applied the files between this one's reading
+                // and writing: plan again over what it stored (usually nothing is left to do).
+                guard attempt < 5 else { throw error }
+                logger.debug(
+                    "the schedules changed while the files were applied; planning again",
+                    metadata: ["error": .string(error.message)])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
+            }
         }
-        beforeCommit()
-        try await schedules.commit(plan)
         guard !plan.isEmpty else { return }
         logger.info(
             "applied the schedule files",

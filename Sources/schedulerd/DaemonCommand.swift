@@ -70,7 +70,7 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "Webhook requests per second per hook, in bursts of up to twice that; more get 429. [SCHEDULERD_HOOK_RATE, default 50/s]"
+            "Webhook requests per second per hook and per daemon, in bursts of up to twice that; more get 429. [SCHEDULERD_HOOK_RATE, default 50/s]"
     )
     var hookRate: String?
 

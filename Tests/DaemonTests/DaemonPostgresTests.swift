@@ -82,6 +82,37 @@ struct DaemonPostgresTests {
     }
 
     @Test(
+        "three daemons starting at once on one database apply the same schedule files once, without errors",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func concurrentStarts() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "starts") { database in
+            var files: [String: String] = [:]
+            for i in 0..<20 { files["every_\(i)"] = "name: every_\(i)\ncron: \"0 \(i % 24) * * *\"\nworkflow: tick\n" }
+            files["hook"] = "name: hook\nwebhook: true\nwebhook_scheme: token\nworkflow: tick\n"
+            let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick], schedules: files)
+            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let daemons = try (0..<3).map { _ in
+                try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for daemon in daemons {
+                    group.addTask { try await daemon.start(extraArguments: ["--database", Self.url(database)]) }
+                }
+                try await group.waitForAll()
+            }
+            let listed = try ScheduleCLIDaemonTests.schedule(["list", "--json"], daemon: daemons[0])
+            let names = (try JSONValue(json: Data(listed.stdout.utf8))["schedules"]?.arrayValue ?? []).compactMap {
+                $0["name"]?.stringValue
+            }
+            #expect(names.count == 21 && Set(names).count == 21, "\(listed.stdout)")
+            for daemon in daemons {
+                #expect(try await daemon.stop() == 0, "\(daemon.logText())")
+                #expect(!daemon.logText().contains("error"), "\(daemon.logText())")
+            }
+        }
+    }
+
+    @Test(
         "migrate-store moves a daemon's SQLite file into PostgreSQL; a second run finds the target full",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func migrateStore() async throws {

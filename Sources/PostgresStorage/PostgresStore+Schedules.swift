@@ -35,6 +35,20 @@ extension PostgresStore {
         }
     }
 
+    /// The schedule table's count and change times, in one query (the sum taken modulo 2^63 in
+    /// `numeric`, so that it never overflows).
+    public func scheduleRevision() async throws -> ScheduleRevision {
+        let rows = try await rows(
+            """
+            SELECT count(*)::bigint, coalesce(max(updated_at_ms), 0)::bigint,
+                (coalesce(sum(updated_at_ms::numeric), 0) % 9223372036854775807)::bigint
+            FROM schedule
+            """
+        ) { row in try row.decode((Int64, Int64, Int64).self) }
+        let (count, latest, sum) = rows.first ?? (0, 0, 0)
+        return ScheduleRevision(count: Int(clamping: count), latestChangeMs: latest, changeSum: sum)
+    }
+
     /// The schedule with this id, if any.
     public func schedule(id: String) async throws -> ScheduleRecord? {
         try await rows(

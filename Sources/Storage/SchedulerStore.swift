@@ -19,6 +19,10 @@ public protocol SchedulerStore: Sendable {
     func schedule(named name: String) async throws -> ScheduleRecord?
     /// Every schedule, by name.
     func schedules() async throws -> [ScheduleRecord]
+    /// A cheap summary of the schedule table that changes whenever a schedule is added, changed
+    /// (its definition, pause, cursor or remaining runs) or deleted, by any daemon using the store:
+    /// a daemon compares it from time to time to learn of its peers' changes.
+    func scheduleRevision() async throws -> ScheduleRevision
     /// Stores the runs of a timer tick's fires and moves each schedule's cursor (its remaining runs, and
     /// a pause when `pauseNote` is set), all in one transaction.
     /// - Returns: the ids of the runs stored; a run whose schedule already has its dedupe key is not

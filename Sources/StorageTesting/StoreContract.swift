@@ -53,6 +53,7 @@ public struct StoreContract: Sendable {
         case deleteFinishedRuns
         case latestRuns
         case instances
+        case scheduleRevision
 
         /// The promise, as a sentence: what a test report shows for the clause.
         public var testDescription: String {
@@ -76,6 +77,8 @@ public struct StoreContract: Sendable {
             case .deleteFinishedRuns: "deleteRuns removes at most limit runs that ended before the cutoff, oldest first"
             case .latestRuns: "latestRuns gives each schedule's newest run that was not skipped"
             case .instances: "heartbeats store instances at the store's clock; they list by start; removed ones go"
+            case .scheduleRevision:
+                "the schedule revision changes on every insert, change, fire and delete, and only then"
             }
         }
     }
@@ -102,6 +105,7 @@ public struct StoreContract: Sendable {
         case .deleteFinishedRuns: try await deleteFinishedRuns()
         case .latestRuns: try await latestRuns()
         case .instances: try await instances()
+        case .scheduleRevision: try await scheduleRevision()
         }
     }
 

@@ -33,7 +33,7 @@ struct Daemon {
             } catch {
                 throw DaemonError(description: "\(error)")
             }
-            return try await run(store: store)
+            return try await run(store: store, shared: false)
         }
         // The pool runs around everything that uses the store, the ServiceGroup included: the start-up
         // steps below read and write the store before the group runs, and the pool stops only after
@@ -51,12 +51,14 @@ struct Daemon {
             } catch {
                 throw DaemonError(description: "cannot use the database \(database): \(error)")
             }
-            try await run(store: store)
+            try await run(store: store, shared: true)
         }
     }
 
     /// Runs the daemon on `store` until it stops.
-    private func run(store: any SchedulerStore) async throws {
+    /// - Parameter shared: whether other daemons may use the store too (PostgreSQL): then this one
+    ///   watches for the schedule changes they make.
+    private func run(store: any SchedulerStore, shared: Bool) async throws {
         let data = configuration.dataDirectory
         let token = try configuration.token ?? Self.token(in: data)
 
@@ -194,18 +196,27 @@ struct Daemon {
         // it (so /readyz says 503, reads and `--wait` clients get answers meanwhile), the exporter
         // last (it delivers what the runs left in the spool); the heartbeat just before it (this
         // instance is listed until its runs have ended and it stops answering).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: exporter), .init(service: heartbeat), .init(service: app),
+            .init(service: LingerAfterDrain(scheduler: scheduler)), .init(service: scheduler),
+            .init(service: hangup),
+            .init(
+                service: RunPruner(
+                    store: store, retention: configuration.retention,
+                    artifacts: data.appendingPathComponent("artifacts"),
+                    logger: Logger(label: "schedulerd.retention"))),
+        ]
+        // Other daemons on the same database change schedules too: this one reads them again when
+        // the store's schedule revision moves.
+        if shared {
+            services.append(
+                .init(
+                    service: ScheduleWatcher(
+                        store: store, scheduler: scheduler, logger: Logger(label: "schedulerd.schedules"))))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: exporter), .init(service: heartbeat), .init(service: app),
-                    .init(service: LingerAfterDrain(scheduler: scheduler)), .init(service: scheduler),
-                    .init(service: hangup),
-                    .init(
-                        service: RunPruner(
-                            store: store, retention: configuration.retention,
-                            artifacts: data.appendingPathComponent("artifacts"),
-                            logger: Logger(label: "schedulerd.retention"))),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         // A second SIGTERM or Ctrl-C while stopping cancels the running runs instead of waiting.

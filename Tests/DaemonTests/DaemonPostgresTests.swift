@@ -82,6 +82,41 @@ struct DaemonPostgresTests {
     }
 
     @Test(
+        "a schedule added through one daemon is fired by another on the same database once the first has stopped",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func peersSeeScheduleChanges() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "peers") { database in
+            let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let first = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await first.start(extraArguments: ["--database", Self.url(database)])
+            let second = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            try await second.start(extraArguments: ["--database", Self.url(database)])
+
+            _ = try await first.request(
+                "POST", "/api/v1/schedules",
+                body: #"{"name":"every_second","cron":"* * * * * *","workflow":"tick","overlap":"allow"}"#)
+            #expect(try await first.stop() == 0)
+            let stopped = Date()
+            // Only the second daemon is left: runs queued after the stop are its own fires of a schedule
+            // it learned of from the store.
+            try await eventually(timeout: .seconds(30), "the second daemon fires the new schedule") {
+                let answer = try await second.request("GET", "/api/v1/runs?schedule=every_second&limit=50").json
+                let runs = answer["runs"]?.arrayValue ?? []
+                let later = runs.filter { run in
+                    guard let text = run["queued_at"]?.stringValue,
+                        let queued = try? Date(
+                            text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+                    else { return false }
+                    return queued > stopped.addingTimeInterval(1)
+                }
+                return later.count >= 2
+            }
+            #expect(try await second.stop() == 0)
+        }
+    }
+
+    @Test(
         "three daemons starting at once on one database apply the same schedule files once, without errors",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func concurrentStarts() async throws {

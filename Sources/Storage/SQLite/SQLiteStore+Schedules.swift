@@ -33,6 +33,17 @@ extension SQLiteStore {
         }
     }
 
+    /// The schedule table's count and change times, in one query.
+    public func scheduleRevision() async throws -> ScheduleRevision {
+        try await read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT count(*), coalesce(max(updated_at_ms), 0), coalesce(sum(updated_at_ms), 0) FROM schedule")
+            return ScheduleRevision(
+                count: row?[0] ?? 0, latestChangeMs: row?[1] ?? 0, changeSum: row?[2] ?? 0)
+        }
+    }
+
     /// The schedule with this id, if any.
     public func schedule(id: String) async throws -> ScheduleRecord? {
         try await read { db in

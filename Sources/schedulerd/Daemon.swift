@@ -133,6 +133,8 @@ struct Daemon {
             identity: InstanceRecord(
                 host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date()),
             runningCount: { await scheduler.load.running }, logger: Logger(label: "schedulerd.instances"))
+        metrics.identify(
+            instance: heartbeat.instanceID, host: ProcessInfo.processInfo.hostName, version: ProductVersion.current)
         let trackingURI = tracing.trackingURI
         let api = AdminAPI(
             .init(

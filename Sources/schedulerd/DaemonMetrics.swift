@@ -3,7 +3,7 @@ import Prometheus
 
 /// The daemon's Prometheus metrics (`GET /metrics`): the scheduler's counters and histograms, made
 /// through ``factory``, and the gauges the daemon sets itself: the trace spool, export failures,
-/// dropped spans and schedules that cannot run.
+/// dropped spans, schedules that cannot run, the clock offset and this daemon's identity.
 struct DaemonMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// Where the scheduler makes its metrics, with buckets for fire lateness and run durations.
@@ -45,6 +45,15 @@ struct DaemonMetrics: Sendable {
             descriptor: .init(
                 metricName: "schedulerd_trace_dropped", unitName: "spans",
                 helpText: "Spans dropped because the spool was full."))
+    }
+
+    /// Adds `schedulerd_instance_info{instance, host, version} 1`, which ties this daemon's metrics to
+    /// its row in `schedule instances` when several daemons share a database.
+    func identify(instance: String, host: String, version: String) {
+        registry.makeGauge(
+            name: "schedulerd_instance_info", labels: [("instance", instance), ("host", host), ("version", version)],
+            help: "This daemon: its instance id among those sharing the store, host and version."
+        ).set(Int64(1))
     }
 
     /// Every metric in Prometheus' text format, with the exporter's gauges and the clock offset read now.

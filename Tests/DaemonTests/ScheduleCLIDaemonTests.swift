@@ -355,6 +355,14 @@ struct ScheduleCLIDaemonTests {
         #expect(text.contains("schedulerd_fire_lateness_seconds_bucket{le=\"0.01\"}"))
         #expect(text.contains("schedulerd_queue_depth"))
         #expect(text.contains("schedulerd_trace_spool_depth_spans"))
+        #expect(text.contains("schedulerd_clock_offset_seconds"))
+        // The daemon's identity, as schedule instances shows it.
+        let instance = try #require(
+            try await daemon.request("GET", "/api/v1/instances").json["instances"]?.arrayValue?.first {
+                $0["this"] == true
+            })
+        let id = try #require(instance["id"]?.stringValue)
+        #expect(text.contains("schedulerd_instance_info{instance=\"\(id)\""), "\(text)")
         #expect(try await daemon.request("GET", "/readyz", authorized: false).status == 200)
         #expect(try await daemon.stop() == 0)
     }

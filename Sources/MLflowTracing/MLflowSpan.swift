@@ -119,11 +119,7 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     public func setStatus(_ status: SpanStatus) {
         guard sink != nil else { return }
         state.withLock { state in
-            guard !state.ended else { return }
-            // An error stays an error: a later OK does not hide it, nor does a bare ERROR erase its message.
-            if let current = state.status, current.code == .error {
-                if status.code != .error || (status.message ?? "").isEmpty { return }
-            }
+            guard !state.ended, SpanFailure.replaces(state.status, with: status) else { return }
             state.status = status
         }
     }
@@ -142,16 +138,12 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         _ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant
     ) {
         guard sink != nil else { return }
-        let type = String(describing: Swift.type(of: error))
-        let message = Truncation.truncate(String(describing: error), maxBytes: limits.string)
-        var eventAttributes = attributes
-        eventAttributes["exception.type"] = SpanAttribute.string(type)
-        eventAttributes["exception.message"] = SpanAttribute.string(message)
-        let event = SpanEvent(name: "exception", at: instant(), attributes: eventAttributes)
+        let (event, status) = SpanFailure.record(
+            error, attributes: attributes, at: instant(), maxBytes: limits.string)
         state.withLock { state in
             guard !state.ended else { return }
             state.events.append(event)
-            state.status = SpanStatus(code: .error, message: "\(type): \(message)")
+            state.status = status
         }
     }
 

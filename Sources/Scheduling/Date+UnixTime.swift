@@ -2,9 +2,9 @@ import Foundation
 import Storage
 import Support
 
-// The conversions between `Date`, Unix seconds and nanoseconds, and `Duration` that the scheduler,
-// its clock, the pruner and the executor need, written once: fires are keyed by whole Unix seconds,
-// root spans start at Unix nanoseconds, and configured periods are `Duration`s.
+// The conversions between `Date`, Unix seconds and nanoseconds that the scheduler, its clock, the
+// pruner and the executor need, written once: fires are keyed by whole Unix seconds, root spans start
+// at Unix nanoseconds (`Duration` to and from seconds is in Support).
 
 extension Date {
     /// The instant `seconds` whole seconds after the Unix epoch.
@@ -24,18 +24,5 @@ extension Date {
     /// This instant moved by `duration` (back when it is negative).
     func adding(_ duration: Duration) -> Date {
         addingTimeInterval(duration.timeInterval)
-    }
-}
-
-extension Duration {
-    /// The length in seconds, fractions included, as `Date` arithmetic takes it.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
-
-    /// A length given in seconds, to the nanosecond; lengths beyond what `Duration` holds saturate.
-    init(timeInterval: TimeInterval) {
-        self = .nanoseconds(Int64(saturating: timeInterval * 1e9))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
+import Support
 import Synchronization
 
 /// Tells the store, every few seconds, that this daemon is alive: its id, host, version, how many
@@ -101,8 +102,8 @@ public final class InstanceHeartbeat: Service, Sendable {
             let halfRoundTrip = max(0, received.timeIntervalSince(sent) / 2)
             let middle = sent.addingTimeInterval(halfRoundTrip)
             record(
-                offset: .milliseconds(Int64((middle.timeIntervalSince(database) * 1000).rounded())),
-                uncertainty: .milliseconds(Int64((halfRoundTrip * 1000).rounded(.up))))
+                offset: Duration(timeInterval: middle.timeIntervalSince(database)),
+                uncertainty: Duration(timeInterval: halfRoundTrip))
         } catch {
             let first = state.withLock { state in
                 defer { state.failing = true }
@@ -121,21 +122,20 @@ public final class InstanceHeartbeat: Service, Sendable {
     /// when even the nearest value is past ``offsetWarning`` (a slow heartbeat under load is no
     /// reason to warn).
     private func record(offset: Duration, uncertainty: Duration) {
-        let (recovered, crossed, back) = state.withLock { state -> (Bool, Bool, Bool) in
+        let (recovered, crossed, back, offsetMs) = state.withLock { state -> (Bool, Bool, Bool, Int64) in
             let recovered = state.failing
             state.failing = false
             state.offset = offset
-            state.identity.clockOffsetMs =
-                Int64(offset.components.seconds) * 1000
-                + offset.components.attoseconds / 1_000_000_000_000_000
+            let offsetMs = Int64(saturating: (offset.timeInterval * 1000).rounded())
+            state.identity.clockOffsetMs = offsetMs
             let limit = Self.offsetWarning + uncertainty
             let far = offset > limit || offset < .zero - limit
             defer { state.warnedOffset = far }
-            return (recovered, far && !state.warnedOffset, !far && state.warnedOffset)
+            return (recovered, far && !state.warnedOffset, !far && state.warnedOffset, offsetMs)
         }
         if recovered { logger.info("this instance's heartbeats are stored again") }
         let metadata: Logger.Metadata = [
-            "offset_ms": .stringConvertible(state.withLock { $0.identity.clockOffsetMs ?? 0 }),
+            "offset_ms": .stringConvertible(offsetMs),
             "instance": .string(instanceID),
         ]
         if crossed {

@@ -95,15 +95,17 @@ public enum StoreCopy {
         if try await target.runCounts() != (try await source.runCounts()) {
             differences.append("the number of runs in each state")
         }
+        // Both list runs by id, newest first: the same pages hold the same runs.
         var before: String?
         while differences.count < 4 {
             let page = try await source.runs(scheduleID: nil, limit: Self.page, before: before)
+            let copies = try await target.runs(scheduleID: nil, limit: Self.page, before: before)
+            for (run, copy) in zip(page, copies) where run != copy && differences.count < 4 {
+                differences.append("run \(run.id)")
+            }
+            if copies.count != page.count { differences.append("the runs listed after \(before ?? "the newest")") }
             guard let last = page.last else { break }
             before = last.id
-            for run in page where differences.count < 4 {
-                let copy = try await target.run(id: run.id)
-                if copy != run { differences.append("run \(run.id)") }
-            }
         }
         guard differences.isEmpty else {
             throw StorageError(

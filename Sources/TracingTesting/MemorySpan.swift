@@ -98,12 +98,7 @@ public final class MemorySpan: RunSpan, Sendable {
     /// Sets the status; an ERROR stays unless replaced by another ERROR with a message.
     public func setStatus(_ status: SpanStatus) {
         change { record in
-            if let current = record.status, current.code == .error,
-                status.code != .error || (status.message ?? "").isEmpty
-            {
-                return
-            }
-            record.status = status
+            if SpanFailure.replaces(record.status, with: status) { record.status = status }
         }
     }
 
@@ -115,15 +110,10 @@ public final class MemorySpan: RunSpan, Sendable {
     public func recordError<Instant: TracerInstant>(
         _ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant
     ) {
-        let type = String(describing: Swift.type(of: error))
-        let message = Truncation.truncate(String(describing: error), maxBytes: limits.string)
-        var eventAttributes = attributes
-        eventAttributes["exception.type"] = SpanAttribute.string(type)
-        eventAttributes["exception.message"] = SpanAttribute.string(message)
-        let event = SpanEvent(name: "exception", at: instant(), attributes: eventAttributes)
+        let (event, status) = SpanFailure.record(error, attributes: attributes, at: instant(), maxBytes: limits.string)
         change { record in
             record.events.append(event)
-            record.status = SpanStatus(code: .error, message: "\(type): \(message)")
+            record.status = status
         }
     }
 

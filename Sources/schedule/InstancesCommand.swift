@@ -12,7 +12,8 @@ struct InstancesCommand: AsyncParsableCommand, DaemonCommandRunner {
             Every daemon stores a heartbeat every 5 s; one silent for 15 s is shown as silent, one \
             silent for a day is forgotten, and one that stops cleanly leaves the list. With SQLite there \
             is one daemon; with PostgreSQL (--database) every daemon on the same database is listed. The \
-            clock offset is the daemon's clock minus the database's; past 1 s the daemon warns.
+            clock offset is the daemon's clock minus the database's; past 1 s (beyond half the heartbeat's \
+            round trip) the daemon warns.
             """)
 
     @Flag(help: "Print JSON for scripts.")

@@ -1,5 +1,6 @@
 import MLflowTracing
 import Prometheus
+import Support
 
 /// The daemon's Prometheus metrics (`GET /metrics`): the scheduler's counters and histograms, made
 /// through ``factory``, and the gauges the daemon sets itself: the trace spool, export failures,
@@ -59,7 +60,7 @@ struct DaemonMetrics: Sendable {
     /// Every metric in Prometheus' text format, with the exporter's gauges and the clock offset read now.
     func exposition(exporter statistics: TraceExporter.Statistics, clockOffset offset: Duration?) -> String {
         if let offset {
-            clockOffset.set(Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18)
+            clockOffset.set(offset.timeInterval)
         }
         spoolDepth.set(Int64(statistics.pending))
         exportFailures.set(Int64(statistics.failedRequests))

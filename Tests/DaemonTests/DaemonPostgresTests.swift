@@ -14,15 +14,25 @@ struct DaemonPostgresTests {
         "postgres://\(database.user)@\(database.target)?sslmode=\(database.sslMode.rawValue)"
     }
 
+    /// The environment a daemon on `database` needs: its password, when it has one, in `PGPASSWORD`.
+    static func environment(_ database: PostgresConfiguration) -> [String: String] {
+        database.password.map { ["PGPASSWORD": $0] } ?? [:]
+    }
+
+    /// A daemon with a data directory of its own on `database`, started.
+    static func started(on database: PostgresConfiguration, schedules: URL) async throws -> DaemonProcess {
+        let daemon = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment(database))
+        try await daemon.start(extraArguments: ["--database", url(database)])
+        return daemon
+    }
+
     @Test(
         "a schedule added through the CLI is there after a restart with another data directory",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func keepsSchedulesAcrossRestart() async throws {
         try await PostgresTestDatabase.withDatabase(prefix: "daemon") { database in
             let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
-            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
-            let first = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await first.start(extraArguments: ["--database", Self.url(database)])
+            let first = try await Self.started(on: database, schedules: schedules)
             let added = try ScheduleCLIDaemonTests.schedule(
                 ["add", "nightly", "--cron", "0 2 * * *", "--workflow", "tick"], daemon: first)
             #expect(added.status == 0, "\(added.stderr)")
@@ -36,8 +46,7 @@ struct DaemonPostgresTests {
                 "no SQLite file is made")
 
             // A second daemon with a data directory of its own: what it lists can only come from PostgreSQL.
-            let second = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await second.start(extraArguments: ["--database", Self.url(database)])
+            let second = try await Self.started(on: database, schedules: schedules)
             let list = try ScheduleCLIDaemonTests.schedule(["list"], daemon: second)
             #expect(list.stdout.contains("nightly") && list.stdout.contains("0 2 * * *"), "\(list.stdout)")
             let runs = try ScheduleCLIDaemonTests.schedule(["runs", "nightly", "--json"], daemon: second)
@@ -53,11 +62,8 @@ struct DaemonPostgresTests {
     func instances() async throws {
         try await PostgresTestDatabase.withDatabase(prefix: "instances") { database in
             let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
-            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
-            let first = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await first.start(extraArguments: ["--database", Self.url(database)])
-            let second = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await second.start(extraArguments: ["--database", Self.url(database)])
+            let first = try await Self.started(on: database, schedules: schedules)
+            let second = try await Self.started(on: database, schedules: schedules)
 
             var listed: [JSONValue] = []
             // The first heartbeat measures the clock offset, the next (5 s later) stores it.
@@ -87,11 +93,8 @@ struct DaemonPostgresTests {
     func peersSeeScheduleChanges() async throws {
         try await PostgresTestDatabase.withDatabase(prefix: "peers") { database in
             let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
-            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
-            let first = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await first.start(extraArguments: ["--database", Self.url(database)])
-            let second = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await second.start(extraArguments: ["--database", Self.url(database)])
+            let first = try await Self.started(on: database, schedules: schedules)
+            let second = try await Self.started(on: database, schedules: schedules)
 
             _ = try await first.request(
                 "POST", "/api/v1/schedules",
@@ -125,7 +128,7 @@ struct DaemonPostgresTests {
             for i in 0..<20 { files["every_\(i)"] = "name: every_\(i)\ncron: \"0 \(i % 24) * * *\"\nworkflow: tick\n" }
             files["hook"] = "name: hook\nwebhook: true\nwebhook_scheme: token\nworkflow: tick\n"
             let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick], schedules: files)
-            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let environment = Self.environment(database)
             let daemons = try (0..<3).map { _ in
                 try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
             }
@@ -153,7 +156,7 @@ struct DaemonPostgresTests {
     func migrateStore() async throws {
         try await PostgresTestDatabase.withDatabase(prefix: "move") { database in
             let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
-            let environment = database.password.map { ["PGPASSWORD": $0] } ?? [:]
+            let environment = Self.environment(database)
             let before = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
             try await before.start()
             _ = try ScheduleCLIDaemonTests.schedule(
@@ -173,8 +176,7 @@ struct DaemonPostgresTests {
             let summary = try JSONValue(json: Data(moved.stdout.utf8))
             #expect(summary["schedules"] == 1 && summary["runs"] == 1, "\(moved.stdout)")
 
-            let after = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
-            try await after.start(extraArguments: ["--database", Self.url(database)])
+            let after = try await Self.started(on: database, schedules: schedules)
             let run = try ScheduleCLIDaemonTests.schedule(["runs", "nightly", "--json"], daemon: after)
             let listed = try JSONValue(json: Data(run.stdout.utf8))["runs"]?.arrayValue ?? []
             #expect(listed.first?["id"]?.stringValue == runID && listed.first?["state"] == "succeeded", "\(run.stdout)")

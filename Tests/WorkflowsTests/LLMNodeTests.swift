@@ -279,6 +279,26 @@ struct LLMNodeTests {
                 == #"done: error: there is no tool named "nobody"; the tools are query_devices, consult_team"#)
     }
 
+    @Test("cancelling the run aborts a model request in flight")
+    func cancel() async throws {
+        let server = try await Self.server()
+        let fixture = try WorkflowFixture(workflows: ["ask": Self.workflow(model: "slow", extra: "output: reply")])
+        let tracer = MemoryTracer()
+        let runner = try fixture.runner(tracer: tracer, environment: ["OPENAI_BASE_URL": server.base])
+        let clock = ContinuousClock()
+        let began = clock.now
+        let run = Task { await runner.run(RunRequest(workflow: "ask", runID: "r1")) }
+        try await eventually(timeout: .seconds(20), "the request reached the model") {
+            try await server.requests().count == 1
+        }
+        run.cancel()
+        let result = await run.value
+        #expect(clock.now - began < .seconds(20), "the slow model answers after 30 s")
+        #expect(result.status == .cancelled)
+        let chat = try #require(tracer.spans(inTrace: result.traceID ?? "").first { $0.name == "chat slow" })
+        #expect(chat.status?.message?.contains("the request was aborted") == true, "\(chat.status?.message ?? "")")
+    }
+
     @Test("bad llm settings are refused at load with the file, line and field")
     func validation() throws {
         let cases: [(String, String)] = [

@@ -3,13 +3,14 @@ import Hummingbird
 import SchedulerAPI
 import Scheduling
 import Storage
+import Support
 
 /// `GET /api/v1/instances`: the daemons using the store, from their heartbeats.
 struct InstanceRoutes: Sendable {
     let deps: AdminAPI.Dependencies
 
-    /// How recent a heartbeat must be for its instance to count as alive: three intervals.
-    static let aliveWithin: TimeInterval = 15
+    /// How recent a heartbeat must be for its instance to count as alive: three intervals (15 s).
+    static let aliveWithin = (InstanceHeartbeat.defaultInterval * 3).timeInterval
 
     /// The routes, to add under `/api/v1/instances`.
     var collection: RouteCollection<DaemonRequestContext> {

@@ -38,9 +38,18 @@ extension PostgresConfiguration {
             host: host, port: port, username: user, password: password, database: database, tls: mode)
         client.options.connectTimeout = connectTimeout
         client.options.maximumConnections = maximumConnections
-        client.options.additionalStartupParameters = [("application_name", "schedulerd")]
+        client.options.additionalStartupParameters = [
+            ("application_name", "schedulerd"),
+            // A daemon paused or frozen in the middle of a transaction would hold its row locks, and
+            // stall its peers, for as long as it stays paused: the server ends such a session instead.
+            ("idle_in_transaction_session_timeout", Self.idleTransactionLimit),
+        ]
         return client
     }
+
+    /// How long a session may sit idle inside a transaction before the server ends it. Every
+    /// transaction of the store runs its statements back to back, so only a stalled process reaches it.
+    static let idleTransactionLimit = "10s"
 
     /// The settings of one connection outside the pool (``PostgresStore``'s probe of a server that did
     /// not answer, which tells why).

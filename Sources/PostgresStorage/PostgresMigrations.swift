@@ -115,6 +115,15 @@ enum PostgresMigrations {
                 )
                 """
             ]),
+        // Runs as a shared queue: who holds each waiting or running run (the instance that stored or
+        // claimed it, or the one running it), and how many times it has started, which fences writes.
+        Migration(
+            version: 3, name: "run owners and attempts",
+            statements: [
+                "ALTER TABLE run ADD COLUMN owner TEXT COLLATE \"C\"",
+                "ALTER TABLE run ADD COLUMN attempt BIGINT NOT NULL DEFAULT 0",
+                "CREATE INDEX run_owner ON run (owner) WHERE state IN ('queued', 'running')",
+            ]),
     ]
 
     /// Brings the database up to the newest version in one transaction, under the advisory lock.

@@ -104,7 +104,7 @@ extension RunRecord {
     static let postgresColumns = """
         id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms, not_before_ms, \
         started_at_ms, finished_at_ms, trace_id, root_span_id, root_start_nanos, input_json, payload, output_json, \
-        error, nodes_json
+        error, nodes_json, owner, attempt
         """
 
     /// The run a `run` row stores. A state name this version does not know reads as `failed` (as in SQLite).
@@ -126,5 +126,7 @@ extension RunRecord {
         outputJSON = try column("output_json")
         error = try column("error")
         nodesJSON = try column("nodes_json")
+        owner = try column("owner")
+        attempt = Int(clamping: try column("attempt", as: Int64.self))
     }
 }

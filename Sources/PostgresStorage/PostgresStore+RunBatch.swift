@@ -25,6 +25,8 @@ extension PostgresStore {
         /// The payload in base64 (JSON has no bytes); decoded back in the statement.
         var payload: String?
         var error: String?
+        var owner: String?
+        var attempt: Int
 
         /// The row that stores `run` as a new run, as ``PostgresStore/insert(_:on:logger:)`` writes it.
         init(_ run: RunRecord) {
@@ -42,6 +44,8 @@ extension PostgresStore {
             input_json = run.inputJSON.postgresText
             payload = run.payload?.base64EncodedString()
             error = run.error?.postgresText
+            owner = run.owner
+            attempt = run.attempt
         }
     }
 
@@ -66,13 +70,14 @@ extension PostgresStore {
                 """
                 INSERT INTO run (
                     id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms,
-                    not_before_ms, finished_at_ms, trace_id, input_json, payload, error)
+                    not_before_ms, finished_at_ms, trace_id, input_json, payload, error, owner, attempt)
                 SELECT id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms,
-                    not_before_ms, finished_at_ms, trace_id, input_json, decode(payload, 'base64'), error
+                    not_before_ms, finished_at_ms, trace_id, input_json, decode(payload, 'base64'), error, owner,
+                    attempt
                 FROM json_to_recordset(\(json)::json) AS new (
                     id text, schedule_id text, workflow text, trigger text, nominal_time_ms bigint,
                     dedupe_key text, state text, queued_at_ms bigint, not_before_ms bigint, finished_at_ms bigint,
-                    trace_id text, input_json text, payload text, error text)
+                    trace_id text, input_json text, payload text, error text, owner text, attempt bigint)
                 ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
                 RETURNING id
                 """, on: connection, logger: logger

@@ -13,13 +13,16 @@ extension PostgresStore {
     }
 
     /// Stores new runs, then applies `updates` in order, in one transaction.
-    /// - Returns: the ids of the new runs stored; a run whose schedule has its dedupe key already is not.
-    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> Set<String> {
-        guard !runs.isEmpty || !updates.isEmpty else { return [] }
+    /// - Returns: the ids of the new runs stored (a run whose schedule has its dedupe key already is
+    ///   not), and of the runs whose fenced changes did not apply.
+    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> RunWriteResult {
+        guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
         return try await transaction { connection in
-            let stored = try await Self.insert(runs, on: connection, logger: logger)
-            for update in updates { try await Self.apply(update, on: connection, logger: logger) }
-            return stored
+            var result = RunWriteResult(stored: try await Self.insert(runs, on: connection, logger: logger))
+            for update in updates where try await !Self.apply(update, on: connection, logger: logger) {
+                result.refused.insert(update.runID)
+            }
+            return result
         }
     }
 
@@ -119,12 +122,12 @@ extension PostgresStore {
             """
             INSERT INTO run (
                 id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms,
-                not_before_ms, finished_at_ms, trace_id, input_json, payload, error)
+                not_before_ms, finished_at_ms, trace_id, input_json, payload, error, owner, attempt)
             VALUES (
                 \(run.id), \(run.scheduleID), \(run.workflow), \(run.trigger), \(run.nominalTime?.milliseconds),
                 \(run.dedupeKey), \(run.state.rawValue), \(run.queuedAt.milliseconds),
                 \(run.notBefore?.milliseconds), \(finished), \(run.traceID), \(run.inputJSON.postgresText), \(run.payload),
-                \(run.error?.postgresText))
+                \(run.error?.postgresText), \(run.owner), \(Int64(run.attempt)))
             ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
             RETURNING id
             """, on: connection, logger: logger
@@ -132,28 +135,48 @@ extension PostgresStore {
         return !stored.isEmpty
     }
 
-    /// Applies one change to a stored run; a change to a run that is not stored changes nothing.
-    static func apply(_ update: RunUpdate, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Applies one change to a stored run; a change to a run that is not stored changes nothing. A
+    /// fenced change applies only as its ``RunFence`` says.
+    /// - Returns: false when a fenced change did not apply; true otherwise.
+    static func apply(_ update: RunUpdate, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        // Without a fence the owner and attempt are NULL, and the conditions on them pass.
+        let owner = update.fence?.owner
+        let attempt = update.fence.map { Int64($0.attempt) }
+        let changed: [String]
         switch update {
-        case .started(let id, let at, let rootSpanID, let rootStartNanos):
-            try await connection.query(
+        case .started(let id, let at, let rootSpanID, let rootStartNanos, _):
+            changed = try await rows(
                 """
                 UPDATE run SET state = 'running', started_at_ms = \(at.milliseconds), root_span_id = \(rootSpanID),
-                    root_start_nanos = \(rootStartNanos)
-                WHERE id = \(id)
-                """, logger: logger)
-        case .nodes(let id, let json):
-            try await connection.query(
-                "UPDATE run SET nodes_json = \(json.postgresText) WHERE id = \(id)", logger: logger)
-        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON):
+                    root_start_nanos = \(rootStartNanos), owner = coalesce(\(owner)::text, owner),
+                    attempt = coalesce(\(attempt)::bigint, attempt)
+                WHERE id = \(id) AND (\(owner)::text IS NULL OR (
+                    state = 'queued' AND (owner IS NULL OR owner = \(owner)) AND attempt = \(attempt)::bigint - 1))
+                RETURNING id
+                """, on: connection, logger: logger
+            ) { row in try row.decode(String.self) }
+        case .nodes(let id, let json, _):
+            changed = try await rows(
+                """
+                UPDATE run SET nodes_json = \(json.postgresText)
+                WHERE id = \(id) AND (\(owner)::text IS NULL OR (
+                    state = 'running' AND owner = \(owner) AND attempt = \(attempt)::bigint))
+                RETURNING id
+                """, on: connection, logger: logger
+            ) { row in try row.decode(String.self) }
+        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _):
             // Output and nodes given as nil keep what the run has (the nodes written while it ran).
-            try await connection.query(
+            changed = try await rows(
                 """
                 UPDATE run SET state = \(state.rawValue), finished_at_ms = \(at.milliseconds),
                     output_json = coalesce(\(outputJSON?.postgresText)::text, output_json), error = \(error?.postgresText),
                     nodes_json = coalesce(\(nodesJSON?.postgresText)::text, nodes_json)
-                WHERE id = \(id)
-                """, logger: logger)
+                WHERE id = \(id) AND (\(owner)::text IS NULL OR (
+                    state = 'running' AND owner = \(owner) AND attempt = \(attempt)::bigint))
+                RETURNING id
+                """, on: connection, logger: logger
+            ) { row in try row.decode(String.self) }
         }
+        return owner == nil || !changed.isEmpty
     }
 }

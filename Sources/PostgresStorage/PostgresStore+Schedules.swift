@@ -76,12 +76,54 @@ extension PostgresStore {
     /// forward; the remaining runs are set as given; a pause note pauses the schedule, and its absence
     /// leaves the pause and note as they were.
     /// - Returns: the ids of the runs stored; a run whose schedule has its dedupe key already is not.
-    public func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String> {
+    public func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult {
         let now = Date().milliseconds
         return try await transaction { connection in
+            // The schedules' rows are locked first. A row another daemon holds (it is storing fires
+            // of that schedule) is passed over: waiting would tie this daemon to that one, which may
+            // be paused mid-transaction; the schedule is planned again in a moment instead.
+            let ids = fires.map(\.scheduleID).sorted()
+            let locked = Set(
+                try await Self.rows(
+                    "SELECT id FROM schedule WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE SKIP LOCKED",
+                    on: connection, logger: logger
+                ) { row in try row.decode(String.self) })
+            // A schedule deleted meanwhile has no row to lock either: it is reported busy, and is gone
+            // from the scheduler by the time it would be planned again.
+            var result = RunWriteResult()
+            result.busy = Set(ids).subtracting(locked)
+            let fires = fires.filter { !result.busy.contains($0.scheduleID) }
+            let skipping = fires.filter { $0.overlap == .skip && $0.runs.contains { $0.state == .queued } }
+            var inFlight: [String: String] = [:]
+            if !skipping.isEmpty {
+                let pairs = try await Self.rows(
+                    """
+                    SELECT DISTINCT ON (schedule_id) schedule_id, id FROM run
+                    WHERE schedule_id = ANY(\(skipping.map(\.scheduleID))) AND state IN ('queued', 'running')
+                    ORDER BY schedule_id, id
+                    """, on: connection, logger: logger
+                ) { row in try row.decode((String, String).self) }
+                for (schedule, run) in pairs { inFlight[schedule] = run }
+            }
+            var runs: [RunRecord] = []
+            for item in fires {
+                guard item.overlap == .skip, let other = inFlight[item.scheduleID] else {
+                    runs += item.runs
+                    continue
+                }
+                let reason = ScheduleFires.skipReason(running: other)
+                for var run in item.runs {
+                    if run.state == .queued {
+                        run.skip(reason, at: Date(milliseconds: now))
+                        result.skipped[run.id] = reason
+                    }
+                    runs.append(run)
+                }
+            }
             // Every schedule's runs in one batch: a dedupe key belongs to one schedule, so the order
             // between schedules does not change which runs are stored.
-            let stored = try await Self.insert(fires.flatMap(\.runs), on: connection, logger: logger)
+            result.stored = try await Self.insert(runs, on: connection, logger: logger)
+            result.skipped = result.skipped.filter { result.stored.contains($0.key) }
             for item in fires {
                 let pauses = item.pauseNote != nil
                 try await connection.query(
@@ -93,7 +135,7 @@ extension PostgresStore {
                     WHERE id = \(item.scheduleID)
                     """, logger: logger)
             }
-            return stored
+            return result
         }
     }
 

@@ -153,7 +153,7 @@ public final class PostgresStore: SchedulerStore, Service {
 
     /// Runs `body` in one transaction on one connection: all of its changes are kept, or none.
     /// - Throws: a ``StorageError`` that `body` throws, as it is; any other failure as `.database`.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {

@@ -136,7 +136,7 @@ package struct RunAdmission: Sendable {
             return .proceed
         case .skip:
             let first = others.min() ?? queuedEarlier[0].id
-            return .skip("skipped: run \(first) of this schedule was still going (overlap: skip)")
+            return .skip(ScheduleFires.skipReason(running: first))
         case .bufferOne:
             guard buffered[scheduleID] == nil else {
                 return .skip("skipped: a run of this schedule was already waiting (overlap: buffer-one)")
@@ -261,8 +261,21 @@ package struct RunAdmission: Sendable {
         if inFlight[scheduleID]?.isEmpty == true { inFlight.removeValue(forKey: scheduleID) }
     }
 
+    /// The ids of every run tracked here: running, waiting for a slot or its jitter, or buffered.
+    package var trackedIDs: Set<String> {
+        var ids = running.union(delayedRuns.keys).union(buffered.values.map(\.id))
+        ids.formUnion(waiting.ids)
+        return ids
+    }
+
+    /// The run with this id if it waits here (for a slot, its jitter, or its schedule's runs).
+    package func waitingRun(_ id: String) -> RunRecord? {
+        if let run = delayedRuns[id] ?? waiting.run(id: id) { return run }
+        return buffered.values.first { $0.id == id }
+    }
+
     /// Whether `run` is its schedule's buffered run.
-    private func isBuffered(_ run: RunRecord) -> Bool {
+    package func isBuffered(_ run: RunRecord) -> Bool {
         guard let scheduleID = run.scheduleID else { return false }
         return buffered[scheduleID]?.id == run.id
     }

@@ -13,15 +13,15 @@ final class RunJournal: Sendable {
     private enum Change {
         case insert(RunRecord)
         case update(RunUpdate)
-        case nodes(id: String, [NodeRecord])
+        case nodes(id: String, [NodeRecord], RunFence?)
         /// A note the run's end made unnecessary.
         case none
     }
 
     private struct Pending {
         var change: Change
-        /// Resumed with the ids of the runs the transaction stored.
-        var waiter: CheckedContinuation<Set<String>, any Error>?
+        /// Resumed with what the transaction stored and refused.
+        var waiter: CheckedContinuation<RunWriteResult, any Error>?
     }
 
     private struct State {
@@ -60,19 +60,23 @@ final class RunJournal: Sendable {
     /// Stores a new run together with whatever else is waiting; returns once it is committed: true,
     /// or false when its schedule has a run with the same dedupe key (nothing was stored).
     func insert(_ run: RunRecord) async throws -> Bool {
-        let stored = try await withCheckedThrowingContinuation {
-            (waiter: CheckedContinuation<Set<String>, any Error>) in
+        let result = try await withCheckedThrowingContinuation {
+            (waiter: CheckedContinuation<RunWriteResult, any Error>) in
             let flush = state.withLock { $0.append(Pending(change: .insert(run), waiter: waiter)) }
             if flush { startFlushing() }
         }
-        return stored.contains(run.id)
+        return result.stored.contains(run.id)
     }
 
     /// Writes `updates`, in order and in one transaction together with whatever else is waiting;
     /// returns once they are committed.
-    func write(_ updates: [RunUpdate]) async throws {
-        guard !updates.isEmpty else { return }
-        _ = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Set<String>, any Error>) in
+    /// - Returns: the ids of the runs among `updates` whose fenced changes were refused (another
+    ///   instance holds the run now).
+    @discardableResult
+    func write(_ updates: [RunUpdate]) async throws -> Set<String> {
+        guard !updates.isEmpty else { return [] }
+        let result = try await withCheckedThrowingContinuation {
+            (waiter: CheckedContinuation<RunWriteResult, any Error>) in
             let flush = state.withLock { state in
                 var flush = false
                 for (index, update) in updates.enumerated() {
@@ -83,18 +87,20 @@ final class RunJournal: Sendable {
             }
             if flush { startFlushing() }
         }
+        return result.refused.intersection(updates.map(\.runID))
     }
 
     /// Stores a run's finished node attempts soon, without waiting; a later note for the same run, or
     /// its end, replaces it if it has not been written yet.
-    func note(id: String, nodes: [NodeRecord]) {
+    /// A note under a `fence` that is refused (another instance holds the run now) is dropped.
+    func note(id: String, nodes: [NodeRecord], fence: RunFence?) {
         let flush = state.withLock { state in
             if let index = state.noteIndex[id] {
-                state.pending[index].change = .nodes(id: id, nodes)
+                state.pending[index].change = .nodes(id: id, nodes, fence)
                 return false
             }
             state.noteIndex[id] = state.pending.count
-            state.pending.append(Pending(change: .nodes(id: id, nodes), waiter: nil))
+            state.pending.append(Pending(change: .nodes(id: id, nodes, fence), waiter: nil))
             return state.startFlush()
         }
         if flush { startFlushing() }
@@ -124,7 +130,7 @@ final class RunJournal: Sendable {
                 return state.pending
             }
             guard let batch else { return }
-            let outcome: Result<Set<String>, any Error>
+            let outcome: Result<RunWriteResult, any Error>
             do {
                 var inserts: [RunRecord] = []
                 var updates: [RunUpdate] = []
@@ -132,7 +138,8 @@ final class RunJournal: Sendable {
                     switch item.change {
                     case .insert(let run): inserts.append(run)
                     case .update(let update): updates.append(update)
-                    case .nodes(let id, let nodes): updates.append(.nodes(id: id, json: NodeRecord.json(nodes)))
+                    case .nodes(let id, let nodes, let fence):
+                        updates.append(.nodes(id: id, json: NodeRecord.json(nodes), fence: fence))
                     case .none: break
                     }
                 }

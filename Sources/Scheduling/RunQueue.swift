@@ -9,6 +9,12 @@ struct RunQueue {
     var count: Int { items.count - head }
     var isEmpty: Bool { head == items.count }
 
+    /// The ids of the runs waiting.
+    var ids: [String] { items[head...].map(\.id) }
+
+    /// The waiting run with this id, if any.
+    func run(id: String) -> RunRecord? { items[head...].first { $0.id == id } }
+
     mutating func append(_ run: RunRecord) {
         items.append(run)
     }

@@ -19,11 +19,13 @@ extension Scheduler {
 
     /// Stops firing and admitting, waits up to the grace period for the running runs, cancels what is
     /// still running then, and ends the service's job stream once every run has ended. Queued runs
-    /// stay queued in the store for the next start.
+    /// stay queued in the store: for the next start, or, on a shared store, for the other instances.
     func drain() async {
         admission.close()
         stoppingFlag.store(true, ordering: .relaxed)
         wakeup.signal()
+        stopSignal.fire()
+        await handBackQueued()
         // Runs given a slot whose start the timer loop has not stored yet: they start now (the timer
         // loop ends with the admission closed), so that every run counted in `active` ends.
         await launchStarting()
@@ -50,6 +52,23 @@ extension Scheduler {
             while !active.isEmpty { await idle.wait() }
         }
         jobs?.finish()
+    }
+
+    /// On a shared store, hands the queued runs this instance holds back to the others, so that they
+    /// start elsewhere instead of waiting for this instance's next start.
+    func handBackQueued() async {
+        guard configuration.membership.shared else { return }
+        do {
+            let count = try await store.releaseQueued(owner: configuration.membership.instanceID)
+            if count > 0 {
+                logger.info(
+                    "handed queued runs back to the other instances", metadata: ["count": .stringConvertible(count)])
+            }
+        } catch {
+            logger.warning(
+                "cannot hand queued runs back; other instances take them once this one's lease has expired",
+                metadata: ["error": .string("\(error)")])
+        }
     }
 
     /// Returns once no run has a slot, or when the task is cancelled.

@@ -2,34 +2,54 @@ import Cron
 import Foundation
 import Logging
 import Storage
+import Support
 
 // What a start finds: runs a crash left `running` (interrupted, their traces closed), runs left
 // `queued` (resumed), and the schedules that fire once at every start (`@reboot`).
 
 extension Scheduler {
-    /// Runs left `running` by a crash become `interrupted`, their traces closed; queued runs are
-    /// returned to be started again.
+    /// What a start takes back. Alone on the store: every run a previous process left `running` is
+    /// `interrupted` (its trace closed) and every queued run resumes here. On a shared store: only the
+    /// runs of instances silent past the lease are taken over, and this instance claims the queued
+    /// runs no one holds for its free slots.
+    /// - Returns: the queued runs to admit.
     /// - Throws: when the store cannot be read or written.
     func recover() async throws -> [RunRecord] {
-        let now = clock.now()
-        let running = try await store.runs(in: [.running])
-        try await store.updateRuns(
-            running.map {
-                .finished(
-                    id: $0.id, state: .interrupted, at: now, outputJSON: nil,
-                    error: "the daemon stopped while this run was going; found at the next start", nodesJSON: nil)
-            })
-        for run in running {
-            await executor.closeInterrupted(run)
-            logger.warning(
-                "run interrupted by a daemon stop",
-                metadata: ["run_id": .string(run.id), "schedule_id": .string(run.scheduleID ?? "")])
-        }
-        let queued = try await store.runs(in: [.queued])
+        let membership = configuration.membership
+        let interrupted = try await store.expireLeases(
+            silence: membership.shared ? membership.lease : .zero,
+            error: membership.shared ? Self.takenOver(lease: membership.lease) : Self.stoppedWhileRunning)
+        await closeInterrupted(interrupted)
+        let queued = try await store.claimQueued(
+            owner: membership.instanceID, limit: membership.shared ? configuration.maxConcurrentRuns : Int(Int32.max))
         if !queued.isEmpty {
             logger.info("resuming queued runs", metadata: ["count": .stringConvertible(queued.count)])
         }
         return queued
+    }
+
+    /// A run's error when the daemon alone on its store stopped while it ran.
+    static let stoppedWhileRunning = "the daemon stopped while this run was going; found at the next start"
+
+    /// A run's error when the instance running it fell silent on a shared store.
+    static func takenOver(lease: Duration) -> String {
+        "the instance running it sent no heartbeat for \(DurationText.format(lease)); another instance took its runs over"
+    }
+
+    /// Closes the traces of runs the store made `interrupted`, and logs each.
+    func closeInterrupted(_ runs: [RunRecord]) async {
+        guard !runs.isEmpty else { return }
+        configuration.metrics.tookOver(runs.count)
+        for run in runs {
+            await executor.closeInterrupted(run)
+            logger.warning(
+                configuration.membership.shared
+                    ? "run interrupted: the instance running it fell silent" : "run interrupted by a daemon stop",
+                metadata: [
+                    "run_id": .string(run.id), "schedule_id": .string(run.scheduleID ?? ""),
+                    "owner": .string(run.owner ?? ""),
+                ])
+        }
     }
 
     /// Submits one run of every unpaused `@reboot` schedule, keyed by this start's second so that a

@@ -60,6 +60,8 @@ extension Scheduler {
         var run = run
         let now = clock.now()
         run.state = .running
+        run.attempt += 1
+        run.owner = configuration.membership.instanceID
         run.startedAt = now
         run.rootSpanID = SpanID.random().hex
         run.rootStartNanos = now.unixNanoseconds
@@ -70,26 +72,61 @@ extension Scheduler {
     /// Stores the start of every run admitted since the last call, with `changes` in the same
     /// transaction, then starts them. The root span's id and start are stored before the span exists,
     /// so that a crash from then on leaves a run `running` whose trace the next start can close.
+    ///
+    /// Each start is fenced (``RunFence``): a run another instance started first, or that was
+    /// cancelled meanwhile, is not started here; its slot goes to the next run.
     func launchStarting(with changes: [RunUpdate] = []) async {
-        let runs = starting
-        starting = []
-        guard !runs.isEmpty || !changes.isEmpty else { return }
-        let starts = runs.map {
-            RunUpdate.started(
-                id: $0.id, at: $0.startedAt ?? clock.now(), rootSpanID: $0.rootSpanID ?? "",
-                rootStartNanos: $0.rootStartNanos ?? 0)
+        var changes = changes
+        while !starting.isEmpty || !changes.isEmpty {
+            let runs = starting
+            starting = []
+            let membership = configuration.membership
+            let starts = runs.map {
+                RunUpdate.started(
+                    id: $0.id, at: $0.startedAt ?? clock.now(), rootSpanID: $0.rootSpanID ?? "",
+                    rootStartNanos: $0.rootStartNanos ?? 0, fence: membership.fence(attempt: $0.attempt))
+            }
+            var refused: Set<String> = []
+            do {
+                refused = try await journal.write(changes + starts)
+            } catch {
+                logger.error(
+                    "cannot store run changes; starting the runs anyway",
+                    metadata: ["runs": .string(runs.map(\.id).joined(separator: ",")), "error": .string("\(error)")])
+            }
+            for change in changes where refused.contains(change.runID) { noteRefused(change) }
+            changes = []
+            for run in runs {
+                guard let signal = active[run.id]?.signal else { continue }
+                guard !refused.contains(run.id) else {
+                    release(run, because: "another instance started or ended this run first; not starting it here")
+                    continue
+                }
+                jobs?.yield(.execute(run, signal))
+            }
         }
-        do {
-            try await journal.write(changes + starts)
-        } catch {
-            logger.error(
-                "cannot store run changes; starting the runs anyway",
-                metadata: ["runs": .string(runs.map(\.id).joined(separator: ",")), "error": .string("\(error)")])
-        }
-        for run in runs {
-            guard let signal = active[run.id]?.signal else { continue }
-            jobs?.yield(.execute(run, signal))
-        }
+    }
+
+    /// Gives up a run that has a slot but will not run here: its slot goes to the next runs, which
+    /// the caller's loop starts.
+    func release(_ run: RunRecord, because reason: String) {
+        logger.warning(
+            "\(reason)", metadata: ["run_id": .string(run.id), "schedule_id": .string(run.scheduleID ?? "")])
+        active.removeValue(forKey: run.id)
+        cancelReasons.removeValue(forKey: run.id)
+        let handoff = admission.finish(run, now: clock.now())
+        for next in handoff.start { start(next) }
+        if handoff.delayed { wakeup.signal() }
+        if active.isEmpty { idle.signal() }
+    }
+
+    /// Logs a fenced change the store refused: another instance took the run over after this one's
+    /// lease expired, so what this one did is not written.
+    func noteRefused(_ change: RunUpdate) {
+        configuration.metrics.refusedWrite()
+        logger.warning(
+            "the store refused this instance's write: another instance took the run over after this one was silent past its lease",
+            metadata: ["run_id": .string(change.runID), "instance": .string(configuration.membership.instanceID)])
     }
 
     /// Stores runs that will not start (replaced by a newer fire, or cancelled on request) as
@@ -97,7 +134,7 @@ extension Scheduler {
     func storeCancelled(_ ids: [String], error: String) async {
         guard !ids.isEmpty else { return }
         let now = clock.now()
-        try? await journal.write(
+        _ = try? await journal.write(
             ids.map { .finished(id: $0, state: .cancelled, at: now, outputJSON: nil, error: error, nodesJSON: nil) })
     }
 
@@ -112,6 +149,7 @@ extension Scheduler {
         let journal = self.journal
         let clock = self.clock
         let metrics = configuration.metrics
+        let fence = configuration.membership.fence(attempt: run.attempt)
         let outcome = await withTaskGroup(of: RunOutcome?.self) { group in
             group.addTask {
                 await executor.execute(
@@ -123,7 +161,7 @@ extension Scheduler {
                             metrics.lateness(seconds: clock.now().timeIntervalSince(due))
                         }
                     },
-                    progress: { nodes in journal.note(id: run.id, nodes: nodes) })
+                    progress: { nodes in journal.note(id: run.id, nodes: nodes, fence: fence) })
             }
             group.addTask {
                 await signal.wait()
@@ -168,7 +206,7 @@ extension Scheduler {
         await launchStarting(with: [
             .finished(
                 id: run.id, state: outcome.state, at: now, outputJSON: outcome.outputJSON, error: outcome.error,
-                nodesJSON: outcome.nodesJSON)
+                nodesJSON: outcome.nodesJSON, fence: configuration.membership.fence(attempt: run.attempt))
         ])
         if active.isEmpty { idle.signal() }
     }

@@ -119,10 +119,16 @@ extension Scheduler {
 
     /// Stores planned fires in one transaction, then starts the runs stored. When the store fails,
     /// nothing moved: the fires are planned again at `retryAt`.
+    ///
+    /// On a shared store, queued runs past this instance's free slots are stored held by no one, for
+    /// whichever instance has a slot first to claim (this one included); the store also skips a fire
+    /// of an overlap `skip` schedule whose run goes on at another instance.
     func commit(_ tick: [Planned], retryAt: Int64) async {
-        let stored: Set<String>
+        var tick = tick
+        if configuration.membership.shared { shareBeyondCapacity(&tick) }
+        let result: RunWriteResult
         do {
-            stored = try await store.recordFires(tick.map(\.fires))
+            result = try await store.recordFires(tick.map(\.fires))
         } catch {
             logger.error(
                 "cannot store fires; they will be retried",
@@ -135,8 +141,14 @@ extension Scheduler {
         }
         let now = clock.now()
         for item in tick {
-            for run in item.fires.runs {
-                guard stored.contains(run.id) else {
+            if result.busy.contains(item.fires.scheduleID) {
+                // Another daemon is storing this schedule's fires: plan them again in a moment.
+                for run in item.fires.runs { admission.notStored(run) }
+                fires.push(.init(time: retryAt, key: item.key, generation: item.generation))
+                continue
+            }
+            for var run in item.fires.runs {
+                guard result.stored.contains(run.id) else {
                     admission.notStored(run)
                     logger.debug(
                         "fire already handled",
@@ -145,6 +157,10 @@ extension Scheduler {
                         ])
                     continue
                 }
+                if let reason = result.skipped[run.id] {
+                    admission.notStored(run)
+                    run.skip(reason, at: now)
+                }
                 configuration.metrics.fired(trigger: run.trigger)
                 logger.info(
                     run.state == .queued ? "fire" : "fire \(run.state.rawValue)",
@@ -152,6 +168,11 @@ extension Scheduler {
                         "schedule_id": .string(item.fires.scheduleID), "run_id": .string(run.id),
                         "trigger": .string(run.trigger), "dedupe_key": .string(run.dedupeKey ?? ""),
                     ])
+                if run.owner == nil && run.state == .queued {
+                    // Held by no one: it starts wherever a slot is free first.
+                    admission.notStored(run)
+                    continue
+                }
                 enqueue(run, now: now)
             }
             // The schedule may have been replaced while the store was written.
@@ -162,6 +183,25 @@ extension Scheduler {
             pushNextFire(entry)
         }
         await launchStarting()
+    }
+
+    /// Leaves this instance the queued runs of `tick` it has free slots for, and stores the rest held
+    /// by no one (a run buffered by `buffer-one` stays: it waits for this instance's runs of its
+    /// schedule).
+    func shareBeyondCapacity(_ tick: inout [Planned]) {
+        let load = admission.load
+        var free = configuration.maxConcurrentRuns - load.running - load.queued
+        for index in tick.indices {
+            for runIndex in tick[index].fires.runs.indices {
+                let run = tick[index].fires.runs[runIndex]
+                guard run.state == .queued, !admission.isBuffered(run) else { continue }
+                if free > 0 {
+                    free -= 1
+                } else {
+                    tick[index].fires.runs[runIndex].owner = nil
+                }
+            }
+        }
     }
 
     /// The runs for a schedule's due fires, with the overlap policy applied (also among the fires of
@@ -179,6 +219,7 @@ extension Scheduler {
                 scheduleID: schedule.id, workflow: schedule.workflow, trigger: item.trigger, nominalTime: fire.instant,
                 dedupeKey: fire.dedupeKey, queuedAt: now, inputJSON: schedule.inputJSON)
             run.traceID = TraceID.random().mlflowTraceID
+            run.owner = configuration.membership.instanceID
             // Jitter stays before the schedule's next nominal fire (docs/cron.md, "Time zones and daylight saving").
             var limit = schedule.jitterSeconds
             if limit > 0, let next = entries[schedule.id]?.expression?.nextFire(afterUnixSeconds: fire.unixSeconds) {
@@ -202,7 +243,7 @@ extension Scheduler {
             schedule,
             ScheduleFires(
                 scheduleID: schedule.id, runs: runs, cursor: cursor, remainingRuns: schedule.remainingRuns,
-                pauseNote: pauseNote)
+                pauseNote: pauseNote, overlap: schedule.overlap)
         )
     }
 }

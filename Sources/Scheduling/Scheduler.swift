@@ -20,6 +20,11 @@ import Synchronization
 /// runs. On graceful shutdown it stops firing, lets running runs finish for the grace period, then
 /// cancels the rest; queued runs stay queued for the next start.
 ///
+/// Several schedulers, one per daemon, can share a store (``Membership``): each fire is stored once
+/// (its dedupe key), runs are held by the instance that stored or claimed them and fenced by it,
+/// queued runs past an instance's slots go to whichever instance has one, and the runs of an
+/// instance silent past its lease are taken over by the others (Scheduler+Leases).
+///
 /// It runs as one service of the daemon's service group:
 ///
 /// ```swift
@@ -79,6 +84,8 @@ public actor Scheduler: Service {
     let wakeup = Wakeup()
     /// Signalled when a run ends and none is left: what a stop waits for.
     let idle = Wakeup()
+    /// Fired when a stop begins: ends the waits of the loops other than the timer's.
+    let stopSignal = Signal()
     /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
     let stoppingFlag = Atomic<Bool>(false)
     /// Counts schedule installs: each entry remembers the one that installed it.
@@ -126,6 +133,7 @@ public actor Scheduler: Service {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.timerLoop() }
+                if configuration.membership.shared { group.addTask { await self.leaseLoop() } }
                 for await job in stream {
                     switch job {
                     case .execute(let run, let signal): group.addTask { await self.execute(run, signal) }
@@ -186,6 +194,7 @@ public actor Scheduler: Service {
     public func submit(_ run: RunRecord, overlap: OverlapPolicy = .allow) async throws -> RunRecord? {
         var run = run
         if run.traceID == nil { run.traceID = TraceID.random().mlflowTraceID }
+        run.owner = configuration.membership.instanceID
         if run.scheduleID != nil {
             var none: [RunRecord] = []
             await applyOverlap(overlap, to: &run, earlier: &none, now: clock.now())
@@ -243,6 +252,13 @@ public actor Scheduler: Service {
         if stored.state.isFinal { return .alreadyFinished(stored.state) }
         // It may have started while the store was read.
         if let outcome = stopRunning() { return outcome }
+        if stored.state == .running {
+            // Another instance runs it: it is stored cancelled here, and that instance, finding it no
+            // longer holds the run at its next lease check, stops it.
+            await storeCancelled([id], error: reason)
+            logger.info("cancelled a run another instance is running", metadata: ["run_id": .string(id)])
+            return .cancelling
+        }
         admission.withdraw(id, scheduleID: stored.scheduleID)
         await storeCancelled([id], error: reason + " before it started")
         logger.info("cancelled a queued run on request", metadata: ["run_id": .string(id)])

@@ -20,19 +20,24 @@ public struct SchedulerConfiguration: Sendable {
     /// Where fires, lateness, run outcomes and the queue are counted.
     public var metrics: SchedulerMetrics
 
+    /// This scheduler's instance id, and whether and how it shares its store with other daemons.
+    public var membership: Membership
+
     /// A configuration; every value has the daemon's default.
     /// - Parameters:
     ///   - maxConcurrentRuns: runs going at once; values below one count as one.
     ///   - shutdownGrace: how long a graceful stop waits for running runs.
     ///   - planner: the missed-fire threshold and catch-up cap.
     ///   - metrics: where the scheduler's metrics go; ``SchedulerMetrics/none`` records nothing.
+    ///   - membership: its instance id and lease; alone on its store unless told otherwise.
     public init(
         maxConcurrentRuns: Int = 16, shutdownGrace: Duration = .seconds(30), planner: FirePlanner = .init(),
-        metrics: SchedulerMetrics = .none
+        metrics: SchedulerMetrics = .none, membership: Membership = .init()
     ) {
         self.maxConcurrentRuns = max(1, maxConcurrentRuns)
         self.shutdownGrace = shutdownGrace
         self.planner = planner
         self.metrics = metrics
+        self.membership = membership
     }
 }

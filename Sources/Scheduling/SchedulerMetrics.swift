@@ -9,7 +9,10 @@ import Support
 ///   manual, webhook; skipped ones included, a repeated webhook delivery not);
 /// - `schedulerd_fire_lateness_seconds`: from a fire's time (plus its jitter) to its run's start;
 /// - `schedulerd_runs_total{state}` and `schedulerd_run_duration_seconds`: finished runs;
-/// - `schedulerd_runs_running`, `schedulerd_queue_depth`: runs going, runs waiting for a slot.
+/// - `schedulerd_runs_running`, `schedulerd_queue_depth`: runs going, runs waiting for a slot;
+/// - `schedulerd_runs_taken_over_total`: runs of silent instances this one found and interrupted;
+/// - `schedulerd_refused_writes_total`: this instance's writes to runs that another instance had
+///   taken over meanwhile (it was silent past its lease), refused by the store.
 ///
 /// The metrics are made once, here: making one asks the factory's registry (a lock, a lookup and a
 /// name check), which is too much to do for every run.
@@ -21,6 +24,8 @@ public struct SchedulerMetrics: Sendable {
     private let durationTimer: CoreMetrics.Timer
     private let running: Gauge
     private let queued: Gauge
+    private let takenOver: Counter
+    private let refused: Counter
 
     /// Makes every metric once through `factory`.
     /// - Parameter factory: where the metrics go: the daemon's Prometheus registry, or a test's own.
@@ -42,6 +47,8 @@ public struct SchedulerMetrics: Sendable {
         durationTimer = CoreMetrics.Timer(label: "schedulerd_run_duration_seconds", factory: factory)
         running = Gauge(label: "schedulerd_runs_running", factory: factory)
         queued = Gauge(label: "schedulerd_queue_depth", factory: factory)
+        takenOver = Counter(label: "schedulerd_runs_taken_over_total", factory: factory)
+        refused = Counter(label: "schedulerd_refused_writes_total", factory: factory)
     }
 
     /// Records nothing.
@@ -60,6 +67,14 @@ public struct SchedulerMetrics: Sendable {
     func finished(state: RunState, seconds: Double?) {
         runs[state]?.increment()
         if let seconds { durationTimer.recordNanoseconds(Int64(saturating: max(0, seconds) * 1e9)) }
+    }
+
+    func tookOver(_ count: Int) {
+        takenOver.increment(by: count)
+    }
+
+    func refusedWrite() {
+        refused.increment()
     }
 
     func load(running: Int, queued: Int) {

@@ -192,6 +192,15 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var error: String?
     /// JSON array of the node records.
     public var nodesJSON: String?
+    /// The daemon instance that holds the run: the one that stored it or claimed it while it waits
+    /// (queued in that instance's memory), or the one running it. `nil` for a run that waits for any
+    /// instance to claim it (handed back by a stopping instance, or left by one that stopped sending
+    /// heartbeats), and for runs of a daemon alone on its store.
+    public var owner: String?
+    /// How many times the run has started: 0 while it waits, 1 once running. A start and every later
+    /// write of a run on a shared store name the attempt (see ``RunFence``), so that an instance that
+    /// lost the run cannot write over what the next attempt does.
+    public var attempt: Int = 0
 
     /// A new run, `queued` now unless told otherwise; its start and end come later as ``RunUpdate``s.
     public init(
@@ -226,30 +235,113 @@ public struct ScheduleFires: Sendable, Hashable {
     public var remainingRuns: Int?
     /// Set when the schedule pauses itself (its last remaining run).
     public var pauseNote: String?
+    /// The schedule's overlap policy: with `skip`, the store skips these runs when the schedule has
+    /// another run queued or running (``SchedulerStore/recordFires(_:)``).
+    public var overlap: OverlapPolicy
 
     /// The outcome of one tick for one schedule.
-    public init(scheduleID: String, runs: [RunRecord], cursor: Int64, remainingRuns: Int?, pauseNote: String?) {
+    public init(
+        scheduleID: String, runs: [RunRecord], cursor: Int64, remainingRuns: Int?, pauseNote: String?,
+        overlap: OverlapPolicy = .allow
+    ) {
         self.scheduleID = scheduleID
         self.runs = runs
         self.cursor = cursor
         self.remainingRuns = remainingRuns
         self.pauseNote = pauseNote
+        self.overlap = overlap
+    }
+}
+
+extension ScheduleFires {
+    /// Why a fire of an overlap `skip` schedule was stored skipped: the store had its run `running`
+    /// (or that run queued) from another daemon. The same words as a skip decided in memory.
+    public static func skipReason(running id: String) -> String {
+        "skipped: run \(id) of this schedule was still going (overlap: skip)"
+    }
+}
+
+extension RunRecord {
+    /// Makes a queued run, not stored yet, a skipped one ending at `at`, with `reason` as its error.
+    public mutating func skip(_ reason: String, at: Date) {
+        state = .skipped
+        error = reason
+        finishedAt = at
+    }
+}
+
+/// Which instance may write a run, and for which attempt: what keeps an instance that was paused or
+/// slow past its lease from writing over a run another instance has taken over since.
+///
+/// A fenced start applies only to a run that is queued, held by ``owner`` or by no one, and has
+/// started `attempt - 1` times; it makes the run ``owner``'s and its attempt `attempt`. A fenced node
+/// note or end applies only while the run is running as that owner's attempt. A fenced change that
+/// does not apply changes nothing and is reported as refused (``RunWriteResult/refused``).
+public struct RunFence: Sendable, Hashable {
+    /// The instance writing.
+    public var owner: String
+    /// The attempt it is writing for (1 for the first start).
+    public var attempt: Int
+
+    /// A fence for `owner`'s attempt `attempt`.
+    public init(owner: String, attempt: Int) {
+        self.owner = owner
+        self.attempt = attempt
     }
 }
 
 /// A change to a stored run. Changes are written in batches, in order, one transaction per batch.
+///
+/// A change without a fence applies whatever the run's owner (a queued run cancelled before it
+/// started, a run copied between stores); one with a ``RunFence`` applies only as the fence says. A
+/// start without a fence leaves the run's owner and attempt as they are.
 public enum RunUpdate: Sendable, Hashable {
     /// The run is running; its root span has this id and start (so that a crash can be closed later).
-    case started(id: String, at: Date, rootSpanID: String, rootStartNanos: Int64)
+    case started(id: String, at: Date, rootSpanID: String, rootStartNanos: Int64, fence: RunFence? = nil)
     /// The node attempts finished so far (JSON array), for `schedule run --wait`.
-    case nodes(id: String, json: String)
+    case nodes(id: String, json: String, fence: RunFence? = nil)
     /// The run's end.
-    case finished(id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?)
+    case finished(
+        id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?,
+        fence: RunFence? = nil)
 
     /// The id of the run the change is for.
     public var runID: String {
         switch self {
-        case .started(let id, _, _, _), .nodes(let id, _), .finished(let id, _, _, _, _, _): id
+        case .started(let id, _, _, _, _), .nodes(let id, _, _), .finished(let id, _, _, _, _, _, _): id
         }
+    }
+
+    /// The fence the change is written under, if any.
+    public var fence: RunFence? {
+        switch self {
+        case .started(_, _, _, _, let fence), .nodes(_, _, let fence), .finished(_, _, _, _, _, _, let fence): fence
+        }
+    }
+}
+
+/// What a ``SchedulerStore/writeRuns(insert:update:)`` transaction did.
+public struct RunWriteResult: Sendable, Hashable {
+    /// The ids of the new runs stored; a run whose schedule had its dedupe key already is not.
+    public var stored: Set<String>
+    /// The ids of runs whose fenced changes did not apply: another instance holds the run now, or it
+    /// has ended (an instance whose lease expired found it interrupted).
+    public var refused: Set<String>
+    /// New runs stored `skipped` instead of queued because their schedule, overlap `skip`, had another
+    /// run queued or running in the store (``SchedulerStore/recordFires(_:)`` only), with the reason.
+    public var skipped: [String: String]
+    /// The ids of schedules whose fires were not written because another daemon was storing fires of
+    /// the same schedule at that moment (``SchedulerStore/recordFires(_:)`` only): nothing of theirs
+    /// changed; plan them again in a moment, when that daemon's write has settled.
+    public var busy: Set<String>
+
+    /// A result.
+    public init(
+        stored: Set<String> = [], refused: Set<String> = [], skipped: [String: String] = [:], busy: Set<String> = []
+    ) {
+        self.stored = stored
+        self.refused = refused
+        self.skipped = skipped
+        self.busy = busy
     }
 }

@@ -25,9 +25,18 @@ public protocol SchedulerStore: Sendable {
     func scheduleRevision() async throws -> ScheduleRevision
     /// Stores the runs of a timer tick's fires and moves each schedule's cursor (its remaining runs, and
     /// a pause when `pauseNote` is set), all in one transaction.
-    /// - Returns: the ids of the runs stored; a run whose schedule already has its dedupe key is not
-    ///   (that fire was handled before).
-    func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String>
+    ///
+    /// A schedule another daemon is storing fires of at the same moment (its row locked) is passed
+    /// over, not waited for: its fires are reported busy and nothing of it changes.
+    ///
+    /// A schedule whose fires say overlap `skip` is checked in the same transaction, its row locked:
+    /// when it has a run queued or running in the store that is not among these fires (another
+    /// daemon's), its queued runs here are stored `skipped` instead, so that no two of its runs go at
+    /// once anywhere.
+    /// - Returns: the ids of the runs stored (a run whose schedule already has its dedupe key is not:
+    ///   that fire was handled before), those stored skipped by that check, with the reason, and the
+    ///   busy schedules.
+    func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult
 
     // MARK: Runs
 
@@ -35,8 +44,9 @@ public protocol SchedulerStore: Sendable {
     /// same dedupe key (that fire was handled before).
     func insertRun(_ run: RunRecord) async throws -> Bool
     /// Stores new runs, then applies changes to runs in order, all in one transaction.
-    /// - Returns: the ids of the new runs stored; a run whose schedule already has its dedupe key is not.
-    func writeRuns(insert: [RunRecord], update: [RunUpdate]) async throws -> Set<String>
+    /// - Returns: the ids of the new runs stored (a run whose schedule already has its dedupe key is
+    ///   not), and of the runs whose fenced changes were refused.
+    func writeRuns(insert: [RunRecord], update: [RunUpdate]) async throws -> RunWriteResult
     /// The run of a schedule with this dedupe key (a fire, a webhook delivery), if any.
     func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord?
     func run(id: String) async throws -> RunRecord?
@@ -51,6 +61,23 @@ public protocol SchedulerStore: Sendable {
     func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String]
     /// The latest run of each schedule (for `schedule list`).
     func latestRuns() async throws -> [String: RunRecord]
+
+    // MARK: Leases
+
+    /// The runs `owner` holds: those queued or running with it as their ``RunRecord/owner``, by id.
+    func heldRuns(owner: String) async throws -> [String: RunState]
+    /// Takes back the runs of instances that have not sent a heartbeat for `silence` (by the store's
+    /// clock), or that have none: their running runs become `interrupted` with `error`, and their
+    /// queued runs are held by no one, free for any instance to claim. In one transaction.
+    /// - Returns: the runs made interrupted, as stored now, so that their traces can be closed.
+    func expireLeases(silence: Duration, error: String) async throws -> [RunRecord]
+    /// Makes up to `limit` queued runs that no instance holds `owner`'s, oldest first; runs another
+    /// instance is claiming at the same moment are passed over, not waited for.
+    /// - Returns: the runs claimed, as stored now.
+    func claimQueued(owner: String, limit: Int) async throws -> [RunRecord]
+    /// Hands the queued runs `owner` holds back to the store, held by no one (a stopping instance).
+    /// - Returns: how many there were.
+    func releaseQueued(owner: String) async throws -> Int
 
     // MARK: Instances
 
@@ -69,5 +96,10 @@ extension SchedulerStore {
     /// Applies changes to runs in order, in one transaction.
     public func updateRuns(_ updates: [RunUpdate]) async throws {
         _ = try await writeRuns(insert: [], update: updates)
+    }
+
+    /// Stores new runs, then applies changes, in one transaction; the ids of the new runs stored.
+    public func insertRuns(_ runs: [RunRecord], update updates: [RunUpdate] = []) async throws -> Set<String> {
+        try await writeRuns(insert: runs, update: updates).stored
     }
 }

@@ -48,7 +48,7 @@ public enum StoreCopy {
             let runs = try await source.runs(scheduleID: nil, limit: page, before: before)
             guard let last = runs.last else { break }
             before = last.id
-            let stored = try await target.writeRuns(insert: runs, update: runs.flatMap(updates))
+            let stored = try await target.insertRuns(runs, update: runs.flatMap(updates))
             guard stored.count == runs.count else {
                 let missing = runs.map(\.id).filter { !stored.contains($0) }
                 throw StorageError(

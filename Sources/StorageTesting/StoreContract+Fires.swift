@@ -25,7 +25,7 @@ extension StoreContract {
             ScheduleFires(
                 scheduleID: b.id, runs: [again, runB, twice], cursor: 120, remainingRuns: nil, pauseNote: nil),
         ])
-        #expect(stored == [runA.id, runB.id])
+        #expect(stored == RunWriteResult(stored: [runA.id, runB.id]))
         #expect(Set(try await store.runs(scheduleID: b.id, limit: 10, before: nil).map(\.id)) == [old.id, runB.id])
         #expect(try await store.run(scheduleID: b.id, dedupeKey: "k1")?.id == old.id)
         #expect(try await store.run(scheduleID: b.id, dedupeKey: "k2")?.id == runB.id)
@@ -42,7 +42,7 @@ extension StoreContract {
             try await store.recordFires([
                 ScheduleFires(scheduleID: a.id, runs: [], cursor: 180, remainingRuns: nil, pauseNote: nil),
                 ScheduleFires(scheduleID: b.id, runs: [], cursor: 30, remainingRuns: 4, pauseNote: nil),
-            ]).isEmpty)
+            ]) == RunWriteResult())
         let laterA = try #require(try await store.schedule(id: a.id))
         #expect(laterA.lastFireSeconds == 180 && laterA.remainingRuns == nil)
         #expect(laterA.paused && laterA.pauseNote == "no runs left")

@@ -35,7 +35,7 @@ extension StoreContract {
             run(1.0 / 24, .failed, endsAt: cutoff),
             run(-2, .succeeded),
         ]
-        #expect(try await store.writeRuns(insert: staying + old, update: []).count == old.count + staying.count)
+        #expect(try await store.insertRuns(staying + old).count == old.count + staying.count)
 
         #expect(try await store.deleteRuns(finishedBefore: cutoff, limit: 4) == old.prefix(4).map(\.id))
         for id in old.prefix(4).map(\.id) { #expect(try await store.run(id: id) == nil) }

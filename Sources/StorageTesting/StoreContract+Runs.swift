@@ -63,7 +63,7 @@ extension StoreContract {
         try await store.insertSchedule(schedule)
         let earlier = Self.run(schedule.id, dedupeKey: "k1")
         #expect(try await store.insertRun(earlier))
-        #expect(try await store.writeRuns(insert: [], update: []).isEmpty)
+        #expect(try await store.writeRuns(insert: [], update: []) == RunWriteResult())
 
         let repeated = Self.run(schedule.id, dedupeKey: "k1")
         let fired = Self.run(schedule.id, dedupeKey: "k2")
@@ -80,7 +80,7 @@ extension StoreContract {
                     nodesJSON: nil),
                 .started(id: manual.id, at: at, rootSpanID: "0000000000000002", rootStartNanos: 2),
             ])
-        #expect(stored == [fired.id, manual.id])
+        #expect(stored == RunWriteResult(stored: [fired.id, manual.id]))
         #expect(try await store.run(id: repeated.id) == nil)
         #expect(try await store.run(id: earlier.id) == earlier)
         let done = try #require(try await store.run(id: fired.id))
@@ -121,7 +121,7 @@ extension StoreContract {
         try await store.applySchedules(insert: [a, b], update: [], delete: [])
         // Ids made in a row increase; a third are a's, the rest b's or no schedule's.
         let runs = (0..<250).map { i in Self.run(i % 3 == 0 ? a.id : (i % 3 == 1 ? b.id : nil)) }
-        #expect(try await store.writeRuns(insert: runs, update: []).count == 250)
+        #expect(try await store.insertRuns(runs).count == 250)
 
         func walk(_ scheduleID: String?, pageSize: Int) async throws -> [String] {
             var seen: [String] = []
@@ -149,7 +149,7 @@ extension StoreContract {
         let store = try await makeStore()
         let states: [RunState] = [.queued, .succeeded, .running, .skipped, .queued, .failed, .running]
         let runs = states.map { Self.run(nil, state: $0) }
-        #expect(try await store.writeRuns(insert: runs, update: []).count == runs.count)
+        #expect(try await store.insertRuns(runs).count == runs.count)
         let unfinished = runs.filter { !$0.state.isFinal }.map(\.id)
         #expect(try await store.runs(in: [.queued, .running]).map(\.id) == unfinished)
         #expect(try await store.runs(in: [.failed]).map(\.id) == [runs[5].id])

@@ -54,6 +54,9 @@ public struct StoreContract: Sendable {
         case latestRuns
         case instances
         case scheduleRevision
+        case fencedWrites
+        case leases
+        case recordFiresSkip
 
         /// The promise, as a sentence: what a test report shows for the clause.
         public var testDescription: String {
@@ -79,6 +82,10 @@ public struct StoreContract: Sendable {
             case .instances: "heartbeats store instances at the store's clock; they list by start; removed ones go"
             case .scheduleRevision:
                 "the schedule revision changes on every insert, change, fire and delete, and only then"
+            case .fencedWrites: "fenced starts, notes and ends apply only for their owner's attempt; others are refused"
+            case .leases:
+                "silent owners' runs are interrupted or freed, free runs claimed oldest first, queued runs handed back"
+            case .recordFiresSkip: "a skip schedule's fires are stored skipped while another of its runs is in flight"
             }
         }
     }
@@ -106,6 +113,9 @@ public struct StoreContract: Sendable {
         case .latestRuns: try await latestRuns()
         case .instances: try await instances()
         case .scheduleRevision: try await scheduleRevision()
+        case .fencedWrites: try await fencedWrites()
+        case .leases: try await leases()
+        case .recordFiresSkip: try await recordFiresSkip()
         }
     }
 

@@ -114,11 +114,14 @@ struct Daemon {
         }
         checkWorkflows(Set(catalog.workflows.keys), storedSchedules)
 
+        let identity = InstanceRecord(
+            host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date())
+        let membership = Membership(instanceID: identity.id, shared: shared, lease: configuration.lease)
         let scheduler = Scheduler(
             store: store, executor: executor,
             configuration: .init(
                 maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
-                metrics: SchedulerMetrics(factory: metrics.factory)),
+                metrics: SchedulerMetrics(factory: metrics.factory), membership: membership),
             logger: Logger(label: "schedulerd.scheduler"))
 
         let names = Mutex(Set(catalog.workflows.keys))
@@ -129,10 +132,11 @@ struct Daemon {
         }
         let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
         let heartbeat = InstanceHeartbeat(
-            store: store,
-            identity: InstanceRecord(
-                host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date()),
+            store: store, identity: identity, interval: membership.heartbeatInterval,
             runningCount: { await scheduler.load.running }, logger: Logger(label: "schedulerd.instances"))
+        // This instance is alive in the store before its scheduler claims a run: a peer takes over
+        // the runs of instances it does not see.
+        await heartbeat.beat()
         metrics.identify(
             instance: heartbeat.instanceID, host: ProcessInfo.processInfo.hostName, version: ProductVersion.current)
         let trackingURI = tracing.trackingURI

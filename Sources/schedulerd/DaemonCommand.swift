@@ -36,6 +36,12 @@ struct DaemonCommand: AsyncParsableCommand {
             and refuses to start when the server does not answer within three times connect_timeout \
             (default 10 s). The data directory still holds the token, the trace spool and artifacts.
 
+            Several daemons may share one PostgreSQL database: each fire runs once, on one of them; \
+            a daemon runs what it fired within --max-runs and leaves the rest to any daemon with a \
+            free slot; when a daemon's heartbeats stop for the --lease, the others interrupt its \
+            running runs (closing their traces) and take its queued ones. At start such a daemon \
+            takes over only the runs of silent daemons, never those of live ones.
+
             The admin token is SCHEDULERD_TOKEN, or generated on first start into \
             <data-dir>/admin.token (mode 0600).
             """,
@@ -93,6 +99,13 @@ struct DaemonCommand: AsyncParsableCommand {
             """)
     var database: String?
 
+    @Option(
+        help: """
+            With --database: how long an instance's heartbeats may stop before the other instances \
+            interrupt its running runs and take its queued ones, 3s to 10m. [SCHEDULERD_LEASE, default 30s]
+            """)
+    var lease: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -100,7 +113,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 flags: .init(
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
-                    retention: retention, httpCABundle: httpCABundle, database: database),
+                    retention: retention, httpCABundle: httpCABundle, database: database, lease: lease),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

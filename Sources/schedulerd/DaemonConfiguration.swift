@@ -25,6 +25,7 @@ struct DaemonConfiguration: Sendable {
         var retention: String?
         var httpCABundle: String?
         var database: String?
+        var lease: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -53,6 +54,9 @@ struct DaemonConfiguration: Sendable {
     /// runs, from a `postgres://` URL (the password from the URL or `PGPASSWORD`); `nil` (the default):
     /// the SQLite file `<data-dir>/schedulerd.sqlite`.
     var database: PostgresConfiguration?
+    /// `--lease`, `SCHEDULERD_LEASE`; default 30 s, from 3 s to 10 min: with a shared database, how
+    /// long an instance's heartbeats may stop before the others take its runs over.
+    var lease: Duration
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
@@ -145,6 +149,14 @@ struct DaemonConfiguration: Sendable {
                 throw DaemonError(description: "database URL: \(error)")
             }
         }
+        let leaseText = pick(flags.lease, "SCHEDULERD_LEASE") ?? "30s"
+        guard let lease = DurationText.parse(leaseText), lease >= .seconds(3), lease <= .seconds(600) else {
+            throw DaemonError(
+                description:
+                    "lease \"\(leaseText)\" must be a duration from 3s to 10m, like 30s: how long an instance may be silent before others take its runs over"
+            )
+        }
+        self.lease = lease
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

@@ -37,6 +37,36 @@ struct PostgresStoreTests {
     }
 
     @Test(
+        "a tick passes over a schedule whose row another daemon holds: reported busy, nothing of it written",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func busySchedule() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "busy") { store in
+            let held = ScheduleRecord(name: "held", cron: "* * * * *", workflow: "w")
+            let free = ScheduleRecord(name: "free", cron: "* * * * *", workflow: "w")
+            try await store.applySchedules(insert: [held, free], update: [], delete: [])
+            let heldRun = RunRecord(scheduleID: held.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
+            let freeRun = RunRecord(scheduleID: free.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
+            let fires = [
+                ScheduleFires(scheduleID: held.id, runs: [heldRun], cursor: 60, remainingRuns: nil, pauseNote: nil),
+                ScheduleFires(scheduleID: free.id, runs: [freeRun], cursor: 60, remainingRuns: nil, pauseNote: nil),
+            ]
+            // Another daemon's transaction holds the row, as while it stores that schedule's fires.
+            try await store.transaction { connection in
+                try await connection.query(
+                    "SELECT id FROM schedule WHERE id = \(held.id) FOR UPDATE", logger: Logger(label: "test"))
+                let result = try await store.recordFires(fires)
+                #expect(result.busy == [held.id])
+                #expect(result.stored == [freeRun.id])
+            }
+            #expect(try await store.run(id: heldRun.id) == nil)
+            #expect(try await store.schedule(id: held.id)?.lastFireSeconds == nil, "its cursor did not move")
+            #expect(try await store.schedule(id: free.id)?.lastFireSeconds == 60)
+            let again = try await store.recordFires([fires[0]])
+            #expect(again.busy.isEmpty && again.stored == [heldRun.id])
+        }
+    }
+
+    @Test(
         "a database edited by hand: a value of the wrong type is a thrown error naming the row, not the value",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func wrongType() async throws {
@@ -73,7 +103,7 @@ struct PostgresStoreTests {
             }
             // The key of the 11th run again, in the third statement: left out, the first one stays.
             runs.append(RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "cron", dedupeKey: "k10"))
-            let stored = try await store.writeRuns(insert: runs, update: [])
+            let stored = try await store.insertRuns(runs)
             #expect(stored == Set(runs.dropLast().map(\.id)))
             for index in [0, 999, 1000, 1001, 2499] {
                 var expected = runs[index]

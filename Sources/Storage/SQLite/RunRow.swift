@@ -29,6 +29,8 @@ struct RunRow: SQLiteRow {
     var outputJSON: String?
     var error: String?
     var nodesJSON: String?
+    var owner: String?
+    var attempt: Int64
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id
@@ -49,6 +51,7 @@ struct RunRow: SQLiteRow {
         case outputJSON = "output_json"
         case error
         case nodesJSON = "nodes_json"
+        case owner, attempt
     }
 
     /// Reads a fetched row; a value of the wrong type is a thrown ``StorageError``, never a trap.
@@ -74,6 +77,8 @@ struct RunRow: SQLiteRow {
         inputJSON = run.inputJSON
         payload = run.payload
         error = run.error
+        owner = run.owner
+        attempt = Int64(run.attempt)
     }
 
     /// Stores a new run unless its schedule has a run with its dedupe key already, in which case the
@@ -111,6 +116,8 @@ struct RunRow: SQLiteRow {
         case .outputJSON: outputJSON.databaseValue
         case .error: error.databaseValue
         case .nodesJSON: nodesJSON.databaseValue
+        case .owner: owner.databaseValue
+        case .attempt: attempt.databaseValue
         }
     }
 
@@ -140,6 +147,8 @@ struct RunRow: SQLiteRow {
         run.outputJSON = outputJSON
         run.error = error
         run.nodesJSON = nodesJSON
+        run.owner = owner
+        run.attempt = Int(clamping: attempt)
         return run
     }
 }

@@ -150,6 +150,12 @@ enum SQLiteMigrations {
                     )
                     """)
         }
+        // Who holds each waiting or running run, and how many times it has started: with several
+        // daemons on one database the runs are a shared queue (one daemon here, owning them all).
+        migrator.registerMigration("v6: run owners and attempts") { db in
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN owner TEXT")
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

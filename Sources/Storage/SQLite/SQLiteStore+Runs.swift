@@ -11,46 +11,63 @@ extension SQLiteStore {
     }
 
     /// Stores new runs, then applies `updates` in order, in one transaction.
-    /// - Returns: the ids of the new runs stored; a run whose schedule has its dedupe key already is not.
-    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> Set<String> {
-        guard !runs.isEmpty || !updates.isEmpty else { return [] }
+    /// - Returns: the ids of the new runs stored (a run whose schedule has its dedupe key already is
+    ///   not), and of the runs whose fenced changes did not apply.
+    public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> RunWriteResult {
+        guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
         return try await write { db in
-            var stored: Set<String> = []
+            var result = RunWriteResult()
             if !runs.isEmpty {
                 let insert = try Self.insertRunStatement(db)
-                for run in runs where try Self.insert(run, with: insert, db) { stored.insert(run.id) }
+                for run in runs where try Self.insert(run, with: insert, db) { result.stored.insert(run.id) }
             }
-            let started = try db.cachedStatement(
+            for update in updates where try !Self.apply(update, db) { result.refused.insert(update.runID) }
+            return result
+        }
+    }
+
+    /// Applies one change (see ``RunFence`` for what a fenced one requires).
+    /// - Returns: false when a fenced change did not apply; true otherwise, also for a change without a
+    ///   fence to a run that is not stored.
+    static func apply(_ update: RunUpdate, _ db: Database) throws -> Bool {
+        // A change without a fence matches any owner and attempt: the conditions below pass for NULLs.
+        let owner = update.fence?.owner
+        let attempt = update.fence?.attempt
+        switch update {
+        case .started(let id, let at, let rootSpanID, let rootStartNanos, _):
+            try db.cachedStatement(
                 sql: """
                     UPDATE run SET state = 'running', started_at_ms = :at, root_span_id = :rootSpanID,
-                        root_start_nanos = :rootStartNanos
-                    WHERE id = :id
-                    """)
-            let nodes = try db.cachedStatement(sql: "UPDATE run SET nodes_json = :json WHERE id = :id")
+                        root_start_nanos = :rootStartNanos, owner = coalesce(:owner, owner),
+                        attempt = coalesce(:attempt, attempt)
+                    WHERE id = :id AND (:owner IS NULL OR (
+                        state = 'queued' AND (owner IS NULL OR owner = :owner) AND attempt = :attempt - 1))
+                    """
+            ).execute(arguments: [
+                "at": at.milliseconds, "rootSpanID": rootSpanID, "rootStartNanos": rootStartNanos, "id": id,
+                "owner": owner, "attempt": attempt,
+            ])
+        case .nodes(let id, let json, _):
+            try db.cachedStatement(
+                sql: """
+                    UPDATE run SET nodes_json = :json
+                    WHERE id = :id AND (:owner IS NULL OR (state = 'running' AND owner = :owner AND attempt = :attempt))
+                    """
+            ).execute(arguments: ["json": json, "id": id, "owner": owner, "attempt": attempt])
+        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _):
             // Output and nodes given as nil keep what the run has (the nodes written while it ran).
-            let finished = try db.cachedStatement(
+            try db.cachedStatement(
                 sql: """
                     UPDATE run SET state = :state, finished_at_ms = :at, output_json = coalesce(:outputJSON, output_json),
                         error = :error, nodes_json = coalesce(:nodesJSON, nodes_json)
-                    WHERE id = :id
-                    """)
-            for update in updates {
-                switch update {
-                case .started(let id, let at, let rootSpanID, let rootStartNanos):
-                    try started.execute(arguments: [
-                        "at": at.milliseconds, "rootSpanID": rootSpanID, "rootStartNanos": rootStartNanos, "id": id,
-                    ])
-                case .nodes(let id, let json):
-                    try nodes.execute(arguments: ["json": json, "id": id])
-                case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON):
-                    try finished.execute(arguments: [
-                        "state": state.rawValue, "at": at.milliseconds, "outputJSON": outputJSON, "error": error,
-                        "nodesJSON": nodesJSON, "id": id,
-                    ])
-                }
-            }
-            return stored
+                    WHERE id = :id AND (:owner IS NULL OR (state = 'running' AND owner = :owner AND attempt = :attempt))
+                    """
+            ).execute(arguments: [
+                "state": state.rawValue, "at": at.milliseconds, "outputJSON": outputJSON, "error": error,
+                "nodesJSON": nodesJSON, "id": id, "owner": owner, "attempt": attempt,
+            ])
         }
+        return owner == nil || db.changesCount > 0
     }
 
     /// The run of a schedule with this dedupe key, if any.

@@ -72,10 +72,10 @@ extension SQLiteStore {
     /// forward; the remaining runs are set as given; a pause note pauses the schedule, and its absence
     /// leaves the pause and note as they were.
     /// - Returns: the ids of the runs stored; a run whose schedule has its dedupe key already is not.
-    public func recordFires(_ fires: [ScheduleFires]) async throws -> Set<String> {
+    public func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult {
         let now = Date().milliseconds
         return try await write { db in
-            var stored: Set<String> = []
+            var result = RunWriteResult()
             let advance = try db.cachedStatement(
                 sql: """
                     UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, :cursor), :cursor),
@@ -83,15 +83,28 @@ extension SQLiteStore {
                         pause_note = coalesce(:pauseNote, pause_note), updated_at_ms = :now
                     WHERE id = :id
                     """)
+            let inFlight = try db.cachedStatement(
+                sql: "SELECT id FROM run WHERE schedule_id = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1")
             let insert = try Self.insertRunStatement(db)
             for item in fires {
-                for run in item.runs where try Self.insert(run, with: insert, db) { stored.insert(run.id) }
+                var runs = item.runs
+                if item.overlap == .skip, runs.contains(where: { $0.state == .queued }),
+                    let other = try String.fetchOne(inFlight, arguments: [item.scheduleID])
+                {
+                    let reason = ScheduleFires.skipReason(running: other)
+                    for index in runs.indices where runs[index].state == .queued {
+                        runs[index].skip(reason, at: Date(milliseconds: now))
+                        result.skipped[runs[index].id] = reason
+                    }
+                }
+                for run in runs where try Self.insert(run, with: insert, db) { result.stored.insert(run.id) }
                 try advance.execute(arguments: [
                     "cursor": item.cursor, "remainingRuns": item.remainingRuns, "pauses": item.pauseNote != nil,
                     "pauseNote": item.pauseNote, "now": now, "id": item.scheduleID,
                 ])
             }
-            return stored
+            result.skipped = result.skipped.filter { result.stored.contains($0.key) }
+            return result
         }
     }
 

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import Storage
+
+// The scheduler's part in a shared store's run queue: it claims queued runs that no instance holds
+// while it has free slots, interrupts the runs of instances that fell silent past the lease, and
+// gives up runs it has lost (it was silent itself, and another instance took them over).
+
+extension Scheduler {
+    /// Until a stop, on a shared store: claims free queued runs every ``Membership/claimInterval`` while
+    /// slots are free, and every lease check interval takes over silent instances' runs and checks
+    /// that this instance still holds its own.
+    func leaseLoop() async {
+        let membership = configuration.membership
+        let checkEvery = max(1, Int(membership.leaseCheckInterval / Membership.claimInterval))
+        var tick = 0
+        while admission.isOpen && !Task.isCancelled {
+            if tick % checkEvery == 0 { await checkLeases() }
+            tick += 1
+            await claimFree()
+            let clock = self.clock
+            let stop = stopSignal
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await clock.sleep(for: Membership.claimInterval) }
+                group.addTask { await stop.wait() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Claims queued runs that no instance holds, as many as this instance has free slots for, and
+    /// admits them.
+    func claimFree() async {
+        let load = admission.load
+        let free = configuration.maxConcurrentRuns - load.running - load.queued
+        guard free > 0, admission.isOpen else { return }
+        let claimed: [RunRecord]
+        do {
+            claimed = try await store.claimQueued(owner: configuration.membership.instanceID, limit: free)
+        } catch {
+            logger.warning("cannot claim queued runs from the store", metadata: ["error": .string("\(error)")])
+            return
+        }
+        guard !claimed.isEmpty else { return }
+        logger.info("claimed queued runs", metadata: ["count": .stringConvertible(claimed.count)])
+        let now = clock.now()
+        for run in claimed { enqueue(run, now: now) }
+        await launchStarting()
+    }
+
+    /// Takes over the runs of instances silent past the lease (closing their traces), then gives up
+    /// the runs this instance tracks that the store no longer has it holding: a running one is
+    /// cancelled (its end will be refused), a waiting one withdrawn.
+    func checkLeases() async {
+        let membership = configuration.membership
+        do {
+            let interrupted = try await store.expireLeases(
+                silence: membership.lease, error: Self.takenOver(lease: membership.lease))
+            await closeInterrupted(interrupted)
+        } catch {
+            logger.warning("cannot look for silent instances' runs", metadata: ["error": .string("\(error)")])
+        }
+        // Only runs tracked before the store is read can be missing from its answer for a reason.
+        let tracked = admission.trackedIDs
+        let held: [String: RunState]
+        do {
+            held = try await store.heldRuns(owner: membership.instanceID)
+        } catch {
+            logger.warning("cannot read the runs this instance holds", metadata: ["error": .string("\(error)")])
+            return
+        }
+        for id in tracked where held[id] == nil && admission.trackedIDs.contains(id) {
+            if let running = active[id] {
+                // Its start may still be on its way to the store: only a started run can be lost.
+                guard running.began != nil else { continue }
+                cancelReasons[id] = "cancelled: another instance took this run over while this one was silent"
+                running.signal.fire()
+                logger.warning(
+                    "this instance lost a running run to another instance (it was silent past its lease); cancelling it here",
+                    metadata: ["run_id": .string(id)])
+            } else if let waiting = admission.waitingRun(id) {
+                admission.withdraw(id, scheduleID: waiting.scheduleID)
+                logger.warning(
+                    "this instance lost a queued run to another instance; leaving it to that one",
+                    metadata: ["run_id": .string(id)])
+            }
+        }
+    }
+
+}

@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import Support
+
+/// Who holds the waiting and running runs. With SQLite one daemon uses the store, and the store's
+/// clock is the machine's; the statements are those of the PostgreSQL engine, so that the contract
+/// holds the same for both.
+extension SQLiteStore {
+    /// The runs `owner` holds, queued or running, by id.
+    public func heldRuns(owner: String) async throws -> [String: RunState] {
+        try await read { db in
+            var held: [String: RunState] = [:]
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, state FROM run WHERE owner = ? AND state IN ('queued', 'running')"),
+                arguments: [owner])
+            for row in rows {
+                if let state = RunState(rawValue: try row.decode(String.self, forColumn: "state")) {
+                    held[try row.decode(String.self, forColumn: "id")] = state
+                }
+            }
+            return held
+        }
+    }
+
+    /// Interrupts the running runs, and frees the queued runs, of owners without a heartbeat within
+    /// `silence` (or without an instance row), in one transaction.
+    /// - Returns: the runs interrupted, as stored now.
+    public func expireLeases(silence: Duration, error: String) async throws -> [RunRecord] {
+        let now = Date().milliseconds
+        let since = now - Int64(saturating: (silence.timeInterval * 1000).rounded())
+        return try await write { db in
+            let silent = """
+                (owner IS NULL OR owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= :since))
+                """
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM run WHERE state = 'running' AND \(silent) ORDER BY id",
+                arguments: ["since": since])
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let batch = Array(ids[start..<min(start + 500, ids.count)])
+                try db.execute(
+                    sql: """
+                        UPDATE run SET state = 'interrupted', finished_at_ms = ?, error = ?
+                        WHERE id IN (\(batch.map { _ in "?" }.joined(separator: ",")))
+                        """,
+                    arguments: StatementArguments(
+                        [now.databaseValue, error.databaseValue] + batch.map(\.databaseValue)))
+            }
+            try db.execute(
+                sql: "UPDATE run SET owner = NULL WHERE state = 'queued' AND owner IS NOT NULL AND \(silent)",
+                arguments: ["since": since])
+            var runs: [RunRecord] = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                runs += try RunRow.fetchAll(db, keys: ids[start..<min(start + 500, ids.count)]).map(\.record)
+            }
+            return runs.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Makes up to `limit` queued runs held by no one `owner`'s, oldest first.
+    public func claimQueued(owner: String, limit: Int) async throws -> [RunRecord] {
+        guard limit > 0 else { return [] }
+        return try await write { db in
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM run WHERE state = 'queued' AND owner IS NULL ORDER BY id LIMIT ?",
+                arguments: [limit])
+            guard !ids.isEmpty else { return [] }
+            let marks = ids.map { _ in "?" }.joined(separator: ",")
+            try db.execute(
+                sql: "UPDATE run SET owner = ? WHERE id IN (\(marks))",
+                arguments: StatementArguments([owner.databaseValue] + ids.map(\.databaseValue)))
+            return try RunRow.fetchAll(db, keys: ids).map(\.record).sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Hands `owner`'s queued runs back, held by no one.
+    public func releaseQueued(owner: String) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE run SET owner = NULL WHERE state = 'queued' AND owner = ?", arguments: [owner])
+            return db.changesCount
+        }
+    }
+}

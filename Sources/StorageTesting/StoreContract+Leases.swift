@@ -1,0 +1,160 @@
+import Foundation
+import Storage
+import Testing
+
+/// The clauses of runs as a shared queue: fenced writes, leases kept by heartbeats, claims and
+/// hand-backs, and the overlap `skip` check a tick's fires get in the store.
+extension StoreContract {
+    /// A fenced start applies to a queued run held by its owner or by no one, for the next attempt
+    /// only; fenced notes and ends apply only while that owner's attempt runs. Everything else is
+    /// refused, reported by id, and changes nothing, while the rest of the batch is written.
+    public func fencedWrites() async throws {
+        let store = try await makeStore()
+        var mine = Self.run(nil)
+        mine.owner = "ins_a"
+        let free = Self.run(nil)
+        var theirs = Self.run(nil)
+        theirs.owner = "ins_b"
+        #expect(try await store.insertRuns([mine, free, theirs]) == [mine.id, free.id, theirs.id])
+        #expect(try await store.run(id: mine.id)?.owner == "ins_a")
+        #expect(try await store.run(id: mine.id)?.attempt == 0)
+
+        let at = Self.instant(1_717_200_001_000)
+        let a1 = RunFence(owner: "ins_a", attempt: 1)
+        let start = { (id: String, fence: RunFence) in
+            RunUpdate.started(id: id, at: at, rootSpanID: "00000000000000aa", rootStartNanos: 7, fence: fence)
+        }
+        var result = try await store.writeRuns(
+            insert: [],
+            update: [
+                start(mine.id, a1), start(free.id, a1), start(theirs.id, a1),
+                start(mine.id, RunFence(owner: "ins_a", attempt: 3)),
+            ])
+        #expect(result.refused == [theirs.id, mine.id], "another's run, and an attempt out of turn, are refused")
+        let started = try #require(try await store.run(id: free.id))
+        #expect(started.state == .running && started.owner == "ins_a" && started.attempt == 1)
+        #expect(try await store.run(id: theirs.id)?.state == .queued)
+        #expect(try await store.run(id: mine.id)?.attempt == 1)
+
+        // A start again, another owner's notes and end, a wrong attempt: refused; the owner's: written.
+        result = try await store.writeRuns(
+            insert: [],
+            update: [
+                start(free.id, a1),
+                .nodes(id: free.id, json: "[9]", fence: RunFence(owner: "ins_b", attempt: 1)),
+                .finished(
+                    id: free.id, state: .failed, at: at, outputJSON: nil, error: "late", nodesJSON: nil,
+                    fence: RunFence(owner: "ins_a", attempt: 2)),
+                .nodes(id: free.id, json: "[1]", fence: a1),
+            ])
+        #expect(result.refused == [free.id])
+        #expect(try await store.run(id: free.id)?.nodesJSON == "[1]")
+        #expect(try await store.run(id: free.id)?.state == .running)
+        result = try await store.writeRuns(
+            insert: [],
+            update: [
+                .finished(
+                    id: free.id, state: .succeeded, at: at, outputJSON: "{}", error: nil, nodesJSON: nil, fence: a1),
+                .finished(
+                    id: free.id, state: .failed, at: at, outputJSON: nil, error: "twice", nodesJSON: nil, fence: a1),
+            ])
+        #expect(result.refused == [free.id], "an ended run takes no fenced end")
+        let ended = try #require(try await store.run(id: free.id))
+        #expect(ended.state == .succeeded && ended.error == nil && ended.outputJSON == "{}")
+
+        // Without a fence a change applies whoever holds the run, and a start keeps owner and attempt.
+        result = try await store.writeRuns(
+            insert: [],
+            update: [
+                .finished(id: theirs.id, state: .cancelled, at: at, outputJSON: nil, error: "asked", nodesJSON: nil)
+            ])
+        #expect(result.refused.isEmpty)
+        #expect(try await store.run(id: theirs.id)?.state == .cancelled)
+    }
+
+    /// `heldRuns` lists an owner's queued and running runs; `expireLeases` interrupts the running runs
+    /// of owners without a recent heartbeat (or none), frees their queued runs, and leaves live
+    /// owners' runs alone; `claimQueued` takes the free queued runs oldest first, up to its limit;
+    /// `releaseQueued` frees an owner's queued runs and leaves its running ones.
+    public func leases() async throws {
+        let store = try await makeStore()
+        _ = try await store.heartbeat(
+            InstanceRecord(id: "ins_live", host: "h", version: "1", startedAt: Self.reference))
+        /// A queued run held by `owner`; the ones meant to run are started below.
+        func held(_ owner: String?, serial: Int) -> RunRecord {
+            var run = Self.run(nil, id: Self.runID(madeAt: Self.reference, serial: serial))
+            run.owner = owner
+            return run
+        }
+        let liveRunning = held("ins_live", serial: 1)
+        let liveQueued = held("ins_live", serial: 2)
+        let deadRunning = held("ins_dead", serial: 3)
+        let deadQueued = held("ins_dead", serial: 4)
+        let freeQueued = held(nil, serial: 5)
+        let runs = [liveRunning, liveQueued, deadRunning, deadQueued, freeQueued]
+        _ = try await store.insertRuns(
+            runs,
+            update: [liveRunning, deadRunning].map {
+                .started(
+                    id: $0.id, at: Self.reference, rootSpanID: "00000000000000bb", rootStartNanos: 1,
+                    fence: RunFence(owner: $0.owner ?? "", attempt: 1))
+            })
+        #expect(try await store.heldRuns(owner: "ins_live") == [liveRunning.id: .running, liveQueued.id: .queued])
+        #expect(try await store.heldRuns(owner: "ins_dead") == [deadRunning.id: .running, deadQueued.id: .queued])
+
+        let interrupted = try await store.expireLeases(silence: .seconds(30), error: "silent")
+        #expect(interrupted.map(\.id) == [deadRunning.id])
+        #expect(interrupted.first?.state == .interrupted && interrupted.first?.error == "silent")
+        #expect(interrupted.first?.rootSpanID == "00000000000000bb", "what closing its trace needs")
+        #expect(try await store.heldRuns(owner: "ins_dead").isEmpty)
+        #expect(try await store.run(id: deadQueued.id)?.owner == nil)
+        #expect(try await store.run(id: liveRunning.id)?.state == .running)
+        #expect(try await store.expireLeases(silence: .seconds(30), error: "silent").isEmpty, "once")
+
+        let claimed = try await store.claimQueued(owner: "ins_live", limit: 1)
+        #expect(claimed.map(\.id) == [deadQueued.id], "oldest first")
+        #expect(claimed.first?.owner == "ins_live" && claimed.first?.state == .queued)
+        #expect(try await store.claimQueued(owner: "ins_other", limit: 10).map(\.id) == [freeQueued.id])
+        #expect(try await store.claimQueued(owner: "ins_other", limit: 10).isEmpty)
+        #expect(try await store.claimQueued(owner: "ins_other", limit: 0).isEmpty)
+
+        #expect(try await store.releaseQueued(owner: "ins_live") == 2)
+        #expect(try await store.heldRuns(owner: "ins_live") == [liveRunning.id: .running])
+        #expect(try await store.run(id: liveQueued.id)?.owner == nil)
+        #expect(try await store.releaseQueued(owner: "ins_live") == 0)
+    }
+
+    /// A tick's fires of an overlap `skip` schedule are stored skipped, naming the other run, when the
+    /// store has a run of that schedule queued or running that is not among them; other policies,
+    /// and schedules with nothing in flight, store their runs queued.
+    public func recordFiresSkip() async throws {
+        let store = try await makeStore()
+        let busy = Self.schedule("busy")
+        let idle = Self.schedule("idle")
+        let allowing = Self.schedule("allowing")
+        try await store.applySchedules(insert: [busy, idle, allowing], update: [], delete: [])
+        let going = Self.run(busy.id, dedupeKey: "k0")
+        let alsoGoing = Self.run(allowing.id, dedupeKey: "k0")
+        _ = try await store.insertRuns([going, alsoGoing])
+
+        let skipped = Self.run(busy.id, dedupeKey: "k1")
+        let queued = Self.run(idle.id, dedupeKey: "k1")
+        let allowed = Self.run(allowing.id, dedupeKey: "k1")
+        let result = try await store.recordFires([
+            ScheduleFires(
+                scheduleID: busy.id, runs: [skipped], cursor: 60, remainingRuns: nil, pauseNote: nil, overlap: .skip),
+            ScheduleFires(
+                scheduleID: idle.id, runs: [queued], cursor: 60, remainingRuns: nil, pauseNote: nil, overlap: .skip),
+            ScheduleFires(
+                scheduleID: allowing.id, runs: [allowed], cursor: 60, remainingRuns: nil, pauseNote: nil,
+                overlap: .allow),
+        ])
+        #expect(result.stored == [skipped.id, queued.id, allowed.id])
+        #expect(result.skipped == [skipped.id: ScheduleFires.skipReason(running: going.id)])
+        let stored = try #require(try await store.run(id: skipped.id))
+        #expect(stored.state == .skipped && stored.error == ScheduleFires.skipReason(running: going.id))
+        #expect(stored.finishedAt != nil, "a skipped run has ended, for retention")
+        #expect(try await store.run(id: queued.id)?.state == .queued)
+        #expect(try await store.run(id: allowed.id)?.state == .queued)
+    }
+}

@@ -38,18 +38,17 @@ extension PostgresConfiguration {
             host: host, port: port, username: user, password: password, database: database, tls: mode)
         client.options.connectTimeout = connectTimeout
         client.options.maximumConnections = maximumConnections
-        client.options.additionalStartupParameters = [
-            ("application_name", "schedulerd"),
-            // A daemon paused or frozen in the middle of a transaction would hold its row locks, and
-            // stall its peers, for as long as it stays paused: the server ends such a session instead.
-            ("idle_in_transaction_session_timeout", Self.idleTransactionLimit),
-        ]
+        client.options.additionalStartupParameters = [("application_name", "schedulerd")] + Self.keepalives
         return client
     }
 
-    /// How long a session may sit idle inside a transaction before the server ends it. Every
-    /// transaction of the store runs its statements back to back, so only a stalled process reaches it.
-    static let idleTransactionLimit = "10s"
+    /// TCP keepalives the server sends on each session: a daemon whose machine died or dropped off the
+    /// network mid-transaction is found within about 25 s, and its row locks released, instead of
+    /// after the system's two hours. (A daemon that is merely paused keeps its locks until it goes
+    /// on: its kernel still answers.)
+    static let keepalives: [(String, String)] = [
+        ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3"),
+    ]
 
     /// The settings of one connection outside the pool (``PostgresStore``'s probe of a server that did
     /// not answer, which tells why).

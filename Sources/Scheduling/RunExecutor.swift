@@ -35,7 +35,9 @@ public protocol RunExecutor: Sendable {
         progress: @escaping @Sendable ([NodeRecord]) -> Void
     ) async -> RunOutcome
 
-    /// Closes the trace of a run the daemon found `running` at start (it died mid-run): an ERROR root
-    /// with the stored ids, so that MLflow shows the trace as failed instead of in progress.
+    /// Closes the trace of a run the daemon found `running` at start (it died mid-run), or that another
+    /// instance took over: an ERROR root with the stored ids and the run's `error` as its reason, so
+    /// that MLflow shows the trace as failed instead of in progress, or instead of how the instance
+    /// that lost the run ended it.
     func closeInterrupted(_ run: RunRecord) async
 }

@@ -115,11 +115,17 @@ final class RunJournal: Sendable {
         Task { await self.flush() }
     }
 
-    /// Writes batches until nothing waits.
+    /// Writes batches until nothing waits. When a transaction fails, its changes to runs (starts, node
+    /// notes, ends) are kept and written first in the next one, after a pause that grows while the
+    /// store keeps failing (up to ``longestRetryPause``): a run that ends while the store is away has its
+    /// end written when the store is back. Its new runs are not kept: their callers learn of the
+    /// failure and store them again (a fire is planned again, a webhook is asked to retry).
     private func flush() async {
+        var carried: [RunUpdate] = []
+        var failures = 0
         while true {
             let batch = state.withLock { state -> [Pending]? in
-                guard !state.pending.isEmpty else {
+                guard !state.pending.isEmpty || !carried.isEmpty else {
                     state.flushing = false
                     return nil
                 }
@@ -130,28 +136,45 @@ final class RunJournal: Sendable {
                 return state.pending
             }
             guard let batch else { return }
+            var inserts: [RunRecord] = []
+            var updates = carried
+            for item in batch {
+                switch item.change {
+                case .insert(let run): inserts.append(run)
+                case .update(let update): updates.append(update)
+                case .nodes(let id, let nodes, let fence):
+                    updates.append(.nodes(id: id, json: NodeRecord.json(nodes), fence: fence))
+                case .none: break
+                }
+            }
             let outcome: Result<RunWriteResult, any Error>
             do {
-                var inserts: [RunRecord] = []
-                var updates: [RunUpdate] = []
-                for item in batch {
-                    switch item.change {
-                    case .insert(let run): inserts.append(run)
-                    case .update(let update): updates.append(update)
-                    case .nodes(let id, let nodes, let fence):
-                        updates.append(.nodes(id: id, json: NodeRecord.json(nodes), fence: fence))
-                    case .none: break
-                    }
-                }
                 // New runs go first: a change in the same batch is always to a run stored before.
                 outcome = .success(try await store.writeRuns(insert: inserts, update: updates))
+                if failures > 0 {
+                    logger.info(
+                        "run changes are stored again", metadata: ["kept_changes": .stringConvertible(carried.count)])
+                }
+                carried = []
+                failures = 0
             } catch {
-                logger.error(
-                    "cannot store run changes",
-                    metadata: ["changes": .stringConvertible(batch.count), "error": .string("\(error)")])
+                if failures == 0 {
+                    logger.error(
+                        "cannot store run changes; they are kept and written when the store answers again",
+                        metadata: ["changes": .stringConvertible(updates.count), "error": .string("\(error)")])
+                }
                 outcome = .failure(error)
+                carried = updates
+                failures += 1
             }
             for item in batch { item.waiter?.resume(with: outcome) }
+            if failures > 0 {
+                let pause = min(Self.longestRetryPause, .milliseconds(250) * (1 << min(failures - 1, 7)))
+                try? await Task.sleep(for: pause)
+            }
         }
     }
+
+    /// The longest pause between two attempts to write kept changes while the store fails.
+    static let longestRetryPause: Duration = .seconds(10)
 }

@@ -8,6 +8,11 @@ import Storage
 // journal, hands runs to the executor, and cancels the runs that must stop.
 
 extension Scheduler {
+    /// What the trace of a run says when this instance ended it after another instance had taken it
+    /// over (this one was silent past its lease).
+    static let lostToTakeover =
+        "another instance took this run over while the instance running it was silent past its lease; this end was not stored"
+
     /// A queued run's end when a newer fire of its schedule replaced it.
     static let replaced = "cancelled before it started: a newer fire replaced it (overlap: cancel-other)"
 
@@ -75,8 +80,11 @@ extension Scheduler {
     ///
     /// Each start is fenced (``RunFence``): a run another instance started first, or that was
     /// cancelled meanwhile, is not started here; its slot goes to the next run.
-    func launchStarting(with changes: [RunUpdate] = []) async {
+    /// - Returns: the ids of the runs among `changes` whose fenced changes the store refused.
+    @discardableResult
+    func launchStarting(with changes: [RunUpdate] = []) async -> Set<String> {
         var changes = changes
+        var refusedChanges: Set<String> = []
         while !starting.isEmpty || !changes.isEmpty {
             let runs = starting
             starting = []
@@ -94,7 +102,10 @@ extension Scheduler {
                     "cannot store run changes; starting the runs anyway",
                     metadata: ["runs": .string(runs.map(\.id).joined(separator: ",")), "error": .string("\(error)")])
             }
-            for change in changes where refused.contains(change.runID) { noteRefused(change) }
+            for change in changes where refused.contains(change.runID) {
+                noteRefused(change)
+                refusedChanges.insert(change.runID)
+            }
             changes = []
             for run in runs {
                 guard let signal = active[run.id]?.signal else { continue }
@@ -105,6 +116,7 @@ extension Scheduler {
                 jobs?.yield(.execute(run, signal))
             }
         }
+        return refusedChanges
     }
 
     /// Gives up a run that has a slot but will not run here: its slot goes to the next runs, which
@@ -203,11 +215,18 @@ extension Scheduler {
         if handoff.delayed { wakeup.signal() }
         let load = admission.load
         configuration.metrics.load(running: load.running, queued: load.queued)
-        await launchStarting(with: [
+        let refused = await launchStarting(with: [
             .finished(
                 id: run.id, state: outcome.state, at: now, outputJSON: outcome.outputJSON, error: outcome.error,
                 nodesJSON: outcome.nodesJSON, fence: configuration.membership.fence(attempt: run.attempt))
         ])
+        if refused.contains(run.id) {
+            // The trace was closed as this instance ended the run; the store keeps the takeover: the
+            // trace says so too, its spans of what this instance did staying below.
+            var lost = run
+            lost.error = Self.lostToTakeover
+            await executor.closeInterrupted(lost)
+        }
         if active.isEmpty { idle.signal() }
     }
 }

@@ -90,7 +90,8 @@ public final class WorkflowRunExecutor: RunExecutor {
     }
 
     /// Ends the open root span of a run that was going when the daemon died, with an error and at the
-    /// clock's now. A run without a stored trace id, root span id and start has nothing to close.
+    /// clock's now: the run's stored error (what found it interrupted), or the daemon's stop when it has
+    /// none. A run without a stored trace id, root span id and start has nothing to close.
     public func closeInterrupted(_ run: RunRecord) async {
         guard let trace = run.traceID,
             let traceID = TraceID(hex: trace.hasPrefix("tr-") ? trace.dropFirst(3) : trace[...]),
@@ -101,11 +102,17 @@ public final class WorkflowRunExecutor: RunExecutor {
         if let workflow = runner.catalog.workflows[run.workflow] { tags["workflow"] = workflow.type }
         runner.tracer.closeAbandonedRoot(
             traceID: traceID, spanID: span, name: run.workflow, startNanos: UInt64(max(start, 0)),
-            endNanos: UInt64(max(clock.now().unixNanoseconds, 0)), error: RunInterrupted(), traceTags: tags)
+            endNanos: UInt64(max(clock.now().unixNanoseconds, 0)), error: RunInterrupted(reason: run.error),
+            traceTags: tags)
     }
 }
 
 /// The error an interrupted run's trace shows.
 struct RunInterrupted: Error, CustomStringConvertible {
-    var description: String { "the daemon stopped while this run was going (found interrupted at the next start)" }
+    /// Why, as stored with the run; `nil`: the daemon stopped.
+    var reason: String?
+
+    var description: String {
+        reason ?? "the daemon stopped while this run was going (found interrupted at the next start)"
+    }
 }

@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import MLflowTesting
+import PostgresStorage
+import SchedulerTesting
+import Storage
+import StorageTesting
+import Testing
+import Workflows
+
+/// Several daemons on one PostgreSQL database behaving as one scheduler, while one of them is killed
+/// and another is paused past its lease.
+@Suite("several schedulerd daemons on one PostgreSQL database", .serialized)
+struct DaemonClusterTests {
+    /// The lease the daemons run with: short, so that a takeover happens within the test.
+    static let lease = "4s"
+
+    @Test(
+        "three daemons, one SIGKILLed and one SIGSTOPped past its lease: every fire runs once, skip never overlaps, every run ends with a closed trace, the paused daemon's writes are refused",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func killAndPause() async throws {
+        let server = try await MLflowTestServer.shared()
+        let experiment = "cluster-\(UUID().uuidString.prefix(8))"
+        try await PostgresTestDatabase.withDatabase(prefix: "cluster") { database in
+            var files: [String: String] = [:]
+            for i in 0..<16 {
+                files["tick_\(i)"] = "name: tick_\(i)\ncron: \"* * * * * *\"\nworkflow: tick\noverlap: allow\n"
+            }
+            for i in 0..<4 {
+                files["slow_\(i)"] = "name: slow_\(i)\ncron: \"* * * * * *\"\nworkflow: slow\noverlap: skip\n"
+            }
+            let schedules = try schedulesDirectory(
+                workflows: ["tick": DaemonTests.tick, "slow": DaemonTests.slow],
+                scripts: ["scripts/slow.sh": DaemonTests.slowScript], schedules: files)
+            let environment = DaemonPostgresTests.environment(database)
+            let arguments = ["--database", DaemonPostgresTests.url(database), "--lease", Self.lease, "--max-runs", "6"]
+            let daemons = try (0..<3).map { _ in
+                try DaemonProcess(
+                    schedules: schedules, mlflow: server.uri, experiment: experiment, environment: environment)
+            }
+            let (killed, paused, steady) = (daemons[0], daemons[1], daemons[2])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for daemon in daemons { group.addTask { try await daemon.start(extraArguments: arguments) } }
+                try await group.waitForAll()
+            }
+            let store = PostgresStore(configuration: database, logger: Logger(label: "test.cluster"))
+            try await store.withRunningClient {
+                // Every fire from here to the end of the window must have exactly one run.
+                let windowStart = Date().addingTimeInterval(2).timeIntervalSince1970.rounded(.up)
+                try await Task.sleep(for: .seconds(10))
+                // Killed while it runs a run: the others interrupt it once its lease has expired.
+                let dead = try await Self.runningRun(of: killed, in: store)
+                #expect(try await killed.stop(signal: SIGKILL) == SIGKILL)
+
+                // Paused while it runs a run, past its lease: the others take the run over.
+                let pausedID = try await Self.instanceID(of: paused)
+                // A run of a slow workflow that has just started: this daemon writes nothing of it for
+                // three seconds, so no transaction of its own holds the run's row while it is paused.
+                let lost = try await Self.runningRun(of: paused, in: store, justStarted: "slow")
+                paused.signal(SIGSTOP)
+                try await eventually(timeout: .seconds(30), "another instance interrupts the paused one's run") {
+                    try await store.run(id: lost)?.state == .interrupted
+                }
+                try await Task.sleep(for: .seconds(2))
+                paused.signal(SIGCONT)
+                try await Task.sleep(for: .seconds(10))
+                let windowEnd = Date().addingTimeInterval(-2).timeIntervalSince1970.rounded(.down)
+
+                // No new fires; every run reaches a final state.
+                for name in files.keys {
+                    let answer = try await steady.request("POST", "/api/v1/schedules/\(name)/pause", body: "{}")
+                    #expect(answer.status == 200, "\(name): \(answer.json)")
+                }
+                var left: [RunRecord] = []
+                do {
+                    try await eventually(timeout: .seconds(60), "every run has ended") {
+                        left = try await store.runs(in: [.queued, .running])
+                        return left.isEmpty
+                    }
+                } catch {
+                    let described = left.map { "\($0.id) \($0.state.rawValue) held by \($0.owner ?? "no one")" }
+                    throw TestFailure(description: "\(error); left: \(described.joined(separator: ", "))")
+                }
+                let runs = try await store.runs(scheduleID: nil, limit: 100_000, before: nil)
+                let byID = Dictionary(uniqueKeysWithValues: try await store.schedules().map { ($0.id, $0.name) })
+
+                // Every nominal second of the window has exactly one run of every schedule.
+                for (id, name) in byID {
+                    let seconds = runs.filter { $0.scheduleID == id }.compactMap {
+                        $0.nominalTime?.timeIntervalSince1970
+                    }
+                    .filter { $0 >= windowStart && $0 <= windowEnd }
+                    let expected = Int(windowEnd - windowStart) + 1
+                    #expect(seconds.count == expected && Set(seconds).count == expected, "\(name): \(seconds.sorted())")
+                }
+                // A skip schedule never had two runs going at once.
+                for (id, name) in byID where name.hasPrefix("slow") {
+                    let going = runs.filter { $0.scheduleID == id && $0.startedAt != nil }
+                        .sorted { ($0.startedAt ?? .distantPast) < ($1.startedAt ?? .distantPast) }
+                    for (earlier, later) in zip(going, going.dropFirst()) {
+                        #expect(
+                            (earlier.finishedAt ?? .distantFuture) <= (later.startedAt ?? .distantPast),
+                            "\(name): \(earlier.id) and \(later.id) overlap")
+                    }
+                }
+                let interrupted = try #require(try await store.run(id: dead))
+                #expect(
+                    interrupted.state == .interrupted && interrupted.error?.contains("another instance took") == true)
+                // The paused daemon's end of the run it lost was refused: the run stays as the takeover left it.
+                let taken = try #require(try await store.run(id: lost))
+                #expect(taken.state == .interrupted && taken.error?.contains("another instance took") == true)
+                try await eventually(timeout: .seconds(30), "the paused daemon notices it lost the run") {
+                    let log = paused.logText()
+                    return log.contains("lost a running run") || log.contains("refused this instance's write")
+                }
+
+                // The killed daemon's spool delivers when it starts again; then every run that started
+                // has one closed trace.
+                try await killed.start(extraArguments: arguments)
+                let reader = MLflowReader(uri: server.uri)
+                let experimentID = try await reader.experimentID(named: experiment)
+                let started = runs.filter { $0.startedAt != nil }.compactMap(\.traceID)
+                var states: [String: String] = [:]
+                try await eventually(timeout: .seconds(90), "every started run's trace is in MLflow, closed") {
+                    states = try await reader.traceStates(experimentID: experimentID)
+                    return started.allSatisfy { states[$0] == "OK" || states[$0] == "ERROR" }
+                }
+                #expect(states[taken.traceID ?? ""] == "ERROR")
+            }
+            for daemon in [killed, paused, steady] {
+                #expect(try await daemon.stop() == 0, "\(daemon.logText().suffix(3000))")
+            }
+        }
+    }
+
+    /// A run `daemon` is running now, once it runs one; of `workflow` and started within the last
+    /// second when it is given.
+    static func runningRun(
+        of daemon: DaemonProcess, in store: PostgresStore, justStarted workflow: String? = nil
+    ) async throws -> String {
+        let owner = try await instanceID(of: daemon)
+        var id = ""
+        try await eventually(timeout: .seconds(30), "the daemon runs a run") {
+            for (candidate, state) in try await store.heldRuns(owner: owner) where state == .running {
+                guard let workflow else {
+                    id = candidate
+                    return true
+                }
+                if let run = try await store.run(id: candidate), run.workflow == workflow,
+                    let started = run.startedAt, Date().timeIntervalSince(started) < 1
+                {
+                    id = candidate
+                    return true
+                }
+            }
+            return false
+        }
+        return id
+    }
+
+    /// The instance id a daemon gives itself, from its own instance list.
+    static func instanceID(of daemon: DaemonProcess) async throws -> String {
+        var id: String?
+        try await eventually(timeout: .seconds(30), "the daemon lists itself") {
+            let listed = try await daemon.request("GET", "/api/v1/instances").json["instances"]?.arrayValue ?? []
+            id = listed.first { $0["this"] == true }?["id"]?.stringValue
+            return id != nil
+        }
+        return id ?? ""
+    }
+}

@@ -1,0 +1,102 @@
+import ClockTesting
+import Foundation
+import Logging
+import SchedulerTesting
+import Scheduling
+import Storage
+import Synchronization
+import Testing
+
+/// A store that refuses every run write while it is `down`, and passes everything else to SQLite.
+final class OutageStore: SchedulerStore {
+    let base: SQLiteStore
+    private let isDown = Mutex(false)
+    private let refusedWrites = Mutex(0)
+
+    init(base: SQLiteStore) { self.base = base }
+
+    /// Whether run writes fail now.
+    var down: Bool {
+        get { isDown.withLock { $0 } }
+        set { isDown.withLock { $0 = newValue } }
+    }
+
+    /// How many run writes failed so far.
+    var failures: Int { refusedWrites.withLock { $0 } }
+
+    func writeRuns(insert: [RunRecord], update: [RunUpdate]) async throws -> RunWriteResult {
+        if down {
+            refusedWrites.withLock { $0 += 1 }
+            throw StorageError(code: .database, message: "the store is away (a test's outage)")
+        }
+        return try await base.writeRuns(insert: insert, update: update)
+    }
+
+    func insertSchedule(_ schedule: ScheduleRecord) async throws { try await base.insertSchedule(schedule) }
+    func updateSchedule(_ schedule: ScheduleRecord) async throws { try await base.updateSchedule(schedule) }
+    func deleteSchedule(id: String) async throws -> Bool { try await base.deleteSchedule(id: id) }
+    func applySchedules(insert: [ScheduleRecord], update: [ScheduleRecord], delete: [String]) async throws {
+        try await base.applySchedules(insert: insert, update: update, delete: delete)
+    }
+    func schedule(id: String) async throws -> ScheduleRecord? { try await base.schedule(id: id) }
+    func schedule(named name: String) async throws -> ScheduleRecord? { try await base.schedule(named: name) }
+    func schedules() async throws -> [ScheduleRecord] { try await base.schedules() }
+    func scheduleRevision() async throws -> ScheduleRevision { try await base.scheduleRevision() }
+    func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult { try await base.recordFires(fires) }
+    func insertRun(_ run: RunRecord) async throws -> Bool { try await base.insertRun(run) }
+    func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {
+        try await base.run(scheduleID: scheduleID, dedupeKey: dedupeKey)
+    }
+    func run(id: String) async throws -> RunRecord? { try await base.run(id: id) }
+    func runs(scheduleID: String?, limit: Int, before: String?) async throws -> [RunRecord] {
+        try await base.runs(scheduleID: scheduleID, limit: limit, before: before)
+    }
+    func runs(in states: Set<RunState>) async throws -> [RunRecord] { try await base.runs(in: states) }
+    func runCounts() async throws -> [RunState: Int] { try await base.runCounts() }
+    func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
+        try await base.deleteRuns(finishedBefore: cutoff, limit: limit)
+    }
+    func latestRuns() async throws -> [String: RunRecord] { try await base.latestRuns() }
+    func heldRuns(owner: String) async throws -> [String: RunState] { try await base.heldRuns(owner: owner) }
+    func expireLeases(silence: Duration, error: String) async throws -> [RunRecord] {
+        try await base.expireLeases(silence: silence, error: error)
+    }
+    func claimQueued(owner: String, limit: Int) async throws -> [RunRecord] {
+        try await base.claimQueued(owner: owner, limit: limit)
+    }
+    func releaseQueued(owner: String) async throws -> Int { try await base.releaseQueued(owner: owner) }
+    func heartbeat(_ instance: InstanceRecord) async throws -> Date { try await base.heartbeat(instance) }
+    func instances(seenSince since: Date) async throws -> [InstanceRecord] {
+        try await base.instances(seenSince: since)
+    }
+    func removeInstance(id: String) async throws -> Bool { try await base.removeInstance(id: id) }
+}
+
+@Suite("the scheduler while its store is away")
+struct SchedulerOutageTests {
+    @Test("a run that ends while the store refuses writes has its end written once the store answers again")
+    func endWrittenAfterOutage() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("outage-\(UUID()).sqlite").path
+        let store = OutageStore(base: try SQLiteStore(path: path))
+        let executor = ControlledExecutor(holding: true)
+        var logger = Logger(label: "test.outage")
+        logger.logLevel = .critical
+        let scheduler = Scheduler(
+            store: store, clock: ManualClock(SchedulerHarness.epoch), executor: executor, logger: logger)
+        let task = Task { try await scheduler.run() }
+        defer { task.cancel() }
+        try await eventually("the scheduler has started") { await scheduler.firing }
+
+        let run = try #require(
+            try await scheduler.submit(RunRecord(scheduleID: nil, workflow: "w", trigger: "manual")))
+        try await eventually("the run is running, as stored") { try await store.run(id: run.id)?.state == .running }
+        store.down = true
+        executor.release(run.id)
+        try await eventually("the end was tried and refused") { store.failures > 0 }
+        #expect(try await store.run(id: run.id)?.state == .running)
+        store.down = false
+        try await eventually("the end is stored once the store answers") {
+            try await store.run(id: run.id)?.state == .succeeded
+        }
+    }
+}

@@ -31,6 +31,8 @@ public final class InstanceHeartbeat: Service, Sendable {
     let clock: any WallClock
     let runningCount: @Sendable () async -> Int
     let logger: Logger
+    /// The clock each measured offset is passed to, if any.
+    let correcting: DatabaseClock?
     private let state: Mutex<State>
 
     struct State {
@@ -47,15 +49,18 @@ public final class InstanceHeartbeat: Service, Sendable {
     ///   - interval: the time between heartbeats.
     ///   - clock: what the waits and this process's side of the offset are read from.
     ///   - runningCount: how many runs this daemon is running now.
+    ///   - correcting: a clock that fires by the database's time: every measured offset is passed to it.
     ///   - logger: where the offset warnings and the store's failures are logged.
     public init(
         store: any SchedulerStore, identity: InstanceRecord, interval: Duration = defaultInterval,
-        clock: any WallClock = SystemWallClock(), runningCount: @escaping @Sendable () async -> Int, logger: Logger
+        clock: any WallClock = SystemWallClock(), runningCount: @escaping @Sendable () async -> Int,
+        correcting: DatabaseClock? = nil, logger: Logger
     ) {
         self.store = store
         self.interval = interval
         self.clock = clock
         self.runningCount = runningCount
+        self.correcting = correcting
         self.logger = logger
         self.state = Mutex(State(identity: identity))
     }
@@ -122,6 +127,7 @@ public final class InstanceHeartbeat: Service, Sendable {
     /// when even the nearest value is past ``offsetWarning`` (a slow heartbeat under load is no
     /// reason to warn).
     private func record(offset: Duration, uncertainty: Duration) {
+        correcting?.adjust(offset: offset)
         let (recovered, crossed, back, offsetMs) = state.withLock { state -> (Bool, Bool, Bool, Int64) in
             let recovered = state.failing
             state.failing = false
@@ -140,7 +146,7 @@ public final class InstanceHeartbeat: Service, Sendable {
         ]
         if crossed {
             logger.warning(
-                "this machine's clock is more than 1 s from the database's; fires are decided by the database's clock, so keep the machines' clocks synchronised (NTP)",
+                "this machine's clock is more than 1 s from the database's; this daemon fires by the database's clock, but keep the machines' clocks synchronised (NTP): its logs and scripts read this one",
                 metadata: metadata)
         } else if back {
             logger.info("this machine's clock agrees with the database's again", metadata: metadata)

@@ -97,7 +97,11 @@ struct Daemon {
                 catalog: catalog, tracer: exporter.tracer, configuration: runnerConfiguration, registry: nodes,
                 logger: Logger(label: "schedulerd.workflows"))
         }
-        let executor = WorkflowRunExecutor(runner: makeRunner(catalog))
+        // With a shared store every daemon fires by the database's clock: the heartbeat measures this
+        // machine's offset to it and the scheduler's clock takes it off.
+        let machineClock = try Self.machineClock(environment: configuration.environment)
+        let clock: any WallClock = shared ? DatabaseClock(base: machineClock) : machineClock
+        let executor = WorkflowRunExecutor(runner: makeRunner(catalog), clock: clock)
 
         let metrics = DaemonMetrics()
         /// Warns once per schedule whose workflow is not loaded, and counts them (start and SIGHUP).
@@ -118,7 +122,7 @@ struct Daemon {
             host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date())
         let membership = Membership(instanceID: identity.id, shared: shared, lease: configuration.lease)
         let scheduler = Scheduler(
-            store: store, executor: executor,
+            store: store, clock: clock, executor: executor,
             configuration: .init(
                 maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
                 metrics: SchedulerMetrics(factory: metrics.factory), membership: membership),
@@ -132,8 +136,9 @@ struct Daemon {
         }
         let schedules = ScheduleService(store: store, scheduler: scheduler, environment: configuration.environment)
         let heartbeat = InstanceHeartbeat(
-            store: store, identity: identity, interval: membership.heartbeatInterval,
-            runningCount: { await scheduler.load.running }, logger: Logger(label: "schedulerd.instances"))
+            store: store, identity: identity, interval: membership.heartbeatInterval, clock: machineClock,
+            runningCount: { await scheduler.load.running }, correcting: clock as? DatabaseClock,
+            logger: Logger(label: "schedulerd.instances"))
         // This instance is alive in the store before its scheduler claims a run: a peer takes over
         // the runs of instances it does not see.
         await heartbeat.beat()
@@ -239,6 +244,17 @@ struct Daemon {
         defer { hurry.cancel() }
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// This machine's clock: the system's, or, for tests of clock skew, the system's moved by
+    /// `SCHEDULERD_TEST_CLOCK_SKEW` (a duration, `-` for behind).
+    static func machineClock(environment: [String: String]) throws -> any WallClock {
+        guard let text = environment["SCHEDULERD_TEST_CLOCK_SKEW"], !text.isEmpty else { return SystemWallClock() }
+        let behind = text.hasPrefix("-")
+        guard let skew = DurationText.parse(behind ? String(text.dropFirst()) : text) else {
+            throw DaemonError(description: "SCHEDULERD_TEST_CLOCK_SKEW \"\(text)\" must be a duration like 30s or -30s")
+        }
+        return SkewedClock(base: SystemWallClock(), skew: behind ? .zero - skew : skew)
     }
 
     /// Reads `<data>/admin.token`, creating it (mode 0600) with 32 random bytes on first start.

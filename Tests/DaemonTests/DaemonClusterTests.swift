@@ -133,6 +133,44 @@ struct DaemonClusterTests {
         }
     }
 
+    @Test(
+        "a daemon whose clock is 30 s ahead fires by the database's clock: no fire early, none late, and it warns",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func skewedClock() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "skew") { database in
+            let schedules = try schedulesDirectory(
+                workflows: ["tick": DaemonTests.tick],
+                schedules: ["every": "name: every\ncron: \"* * * * * *\"\nworkflow: tick\noverlap: allow\n"])
+            let daemon = try DaemonProcess(
+                schedules: schedules, mlflow: nil,
+                environment: DaemonPostgresTests.environment(database).merging(["SCHEDULERD_TEST_CLOCK_SKEW": "30s"]) {
+                    _, new in new
+                })
+            try await daemon.start(extraArguments: ["--database", DaemonPostgresTests.url(database)])
+            let store = PostgresStore(configuration: database, logger: Logger(label: "test.skew"))
+            // When this test first saw each run, against the fire it is for.
+            var seen: [String: (at: Date, nominal: Date?)] = [:]
+            try await store.withRunningClient {
+                let until = Date().addingTimeInterval(6)
+                while Date() < until {
+                    for run in try await store.runs(scheduleID: nil, limit: 100, before: nil) where seen[run.id] == nil
+                    {
+                        seen[run.id] = (Date(), run.nominalTime)
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            #expect(seen.count >= 4, "\(seen)")
+            for (id, sighting) in seen {
+                let nominal = try #require(sighting.nominal)
+                #expect(nominal <= sighting.at.addingTimeInterval(0.2), "\(id) was stored before its time \(nominal)")
+                #expect(sighting.at.timeIntervalSince(nominal) < 3, "\(id) was stored late for \(nominal)")
+            }
+            #expect(daemon.logText().contains("clock is more than 1 s from the database's"), "\(daemon.logText())")
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
     /// A run `daemon` is running now, once it runs one; of `workflow` and started within the last
     /// second when it is given.
     static func runningRun(

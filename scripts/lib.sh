@@ -108,6 +108,8 @@ start_postgres() {
         echo "error: initdb failed; see $dir/initdb.log" >&2
         return 1
     }
+    # One role must give a password (the others are trusted), so that a test can try a wrong one.
+    sed -i '1i host all schedulerd_password 127.0.0.1/32 scram-sha-256' "$dir/data/pg_hba.conf"
     POSTGRES_DIR="$dir"
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
         "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \

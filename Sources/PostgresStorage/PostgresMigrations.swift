@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Storage
 
 /// The PostgreSQL schema's history: every migration the store has ever shipped, in order, each with
 /// its version number.
@@ -145,6 +146,14 @@ enum PostgresMigrations {
                 "SELECT version FROM schema_migrations", logger: logger
             ).decode(Int.self) {
                 applied.insert(version)
+            }
+            let known = all.map(\.version).max() ?? 0
+            if let newest = applied.max(), newest > known {
+                throw StorageError(
+                    code: .newerSchema,
+                    message:
+                        "the database's schema is version \(newest), newer than this schedulerd knows (\(known)): a newer schedulerd migrated it; run that version or newer, or restore a copy made before it"
+                )
             }
             var done: [Int] = []
             for migration in all where !applied.contains(migration.version) {

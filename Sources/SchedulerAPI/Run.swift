@@ -58,6 +58,10 @@ public struct Run: Sendable, Hashable {
     public var detail: Detail?
     /// Each node attempt so far, in the order they ended.
     public var nodes: [RunNode]
+    /// The daemon instance that ran the run, or holds it while it waits (see `schedule instances`);
+    /// the run's artifacts are in that instance's data directory. `nil` for a run that waits for any
+    /// instance to take it.
+    public var instance: String?
 
     /// The tokens a run's model calls used, summed over its `llm` node attempts (sub-workflows
     /// included).
@@ -106,7 +110,7 @@ public struct Run: Sendable, Hashable {
     public init(
         id: String, scheduleID: String?, workflow: String, trigger: String, fireTime: Date?, state: String,
         queuedAt: Date, startedAt: Date?, finishedAt: Date?, traceID: String?, error: String?, durationMs: Int64?,
-        traceURL: String?, detail: Detail?, nodes: [RunNode]
+        traceURL: String?, detail: Detail?, nodes: [RunNode], instance: String? = nil
     ) {
         self.id = id
         self.scheduleID = scheduleID
@@ -123,12 +127,13 @@ public struct Run: Sendable, Hashable {
         self.traceURL = traceURL
         self.detail = detail
         self.nodes = nodes
+        self.instance = instance
     }
 }
 
 extension Run: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, workflow, trigger, state, error, nodes, input, output, tokens
+        case id, workflow, trigger, state, error, nodes, input, output, tokens, instance
         case scheduleID = "schedule_id"
         case fireTime = "fire_time"
         case queuedAt = "queued_at"
@@ -162,6 +167,7 @@ extension Run: Codable {
                 output: try c.decodeIfPresent(OpaqueJSON.self, forKey: .output))
         }
         nodes = try c.decodeIfPresent([RunNode].self, forKey: .nodes) ?? []
+        instance = try c.decodeIfPresent(String.self, forKey: .instance)
     }
 
     /// Writes a run: every field, `null` where there is no value.
@@ -187,5 +193,6 @@ extension Run: Codable {
             try c.encodeNullable(detail.output, forKey: .output)
         }
         try c.encode(nodes, forKey: .nodes)
+        try c.encodeNullable(instance, forKey: .instance)
     }
 }

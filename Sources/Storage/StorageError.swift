@@ -12,6 +12,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(name: "notFound")
         /// The database could not be opened, migrated, read or written.
         public static let database = Code(name: "database")
+        /// The database's schema is newer than this version knows: a newer daemon migrated it.
+        public static let newerSchema = Code(name: "newerSchema")
     }
 
     /// What kind of failure it is.

@@ -134,6 +134,85 @@ struct DaemonClusterTests {
     }
 
     @Test(
+        "webhook deliveries spread over three daemons, each sent twice to different daemons: one run per delivery",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func webhookBurst() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "hooks") { database in
+            let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+            let token = "cluster-token-\(UUID().uuidString.prefix(8))"
+            let environment = DaemonPostgresTests.environment(database).merging(["SCHEDULERD_TOKEN": token]) {
+                _, new in new
+            }
+            let daemons = try (0..<3).map { _ in
+                try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for daemon in daemons {
+                    group.addTask {
+                        try await daemon.start(extraArguments: ["--database", DaemonPostgresTests.url(database)])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let created = try await daemons[0].request(
+                "POST", "/api/v1/schedules",
+                body: #"{"name":"hook","webhook":true,"webhook_scheme":"token","workflow":"tick","overlap":"allow"}"#)
+            let secret = try #require(created.json["webhook_secret"]?.stringValue, "\(created.json)")
+            // Every daemon takes deliveries for it within a second: a wrong token is refused, not unknown.
+            for daemon in daemons {
+                try await eventually("each daemon knows the new hook") {
+                    let probe = try await daemon.send(
+                        "POST", "/hooks/hook", body: Data("{}".utf8),
+                        headers: ["Authorization": "Bearer wrong", "Content-Type": "application/json"])
+                    return probe.status == 401
+                }
+            }
+            let deliveries = 60
+            let answers = try await withThrowingTaskGroup(of: (Int, DaemonProcess.Answer).self) { group in
+                for i in 0..<(deliveries * 2) {
+                    group.addTask {
+                        // Delivery i % 60 goes to daemon i % 3 the first time, and to the next one again.
+                        let daemon = daemons[(i + i / deliveries) % 3]
+                        let answer = try await daemon.send(
+                            "POST", "/hooks/hook", body: Data(#"{"n":\#(i % deliveries)}"#.utf8),
+                            headers: [
+                                "Authorization": "Bearer \(secret)", "Content-Type": "application/json",
+                                "Idempotency-Key": "delivery-\(i % deliveries)",
+                            ])
+                        return (i % deliveries, answer)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(
+                answers.allSatisfy { $0.1.status == 202 || $0.1.status == 200 },
+                "\(answers.filter { $0.1.status != 202 && $0.1.status != 200 }.prefix(3).map(\.1.json))")
+            var runsByDelivery: [Int: Set<String>] = [:]
+            for (delivery, answer) in answers {
+                if let run = answer.json["run_id"]?.stringValue { runsByDelivery[delivery, default: []].insert(run) }
+            }
+            #expect(runsByDelivery.count == deliveries)
+            #expect(runsByDelivery.values.allSatisfy { $0.count == 1 }, "both sends of a delivery name one run")
+            #expect(answers.filter { $0.1.status == 202 }.count == deliveries, "one accepted send per delivery")
+
+            let store = PostgresStore(configuration: database, logger: Logger(label: "test.hooks"))
+            try await store.withRunningClient {
+                try await eventually(timeout: .seconds(60), "every delivery's run has ended") {
+                    try await store.runs(in: [.queued, .running]).isEmpty
+                }
+                let runs = try await store.runs(scheduleID: nil, limit: 1000, before: nil)
+                #expect(runs.count == deliveries)
+                #expect(runs.allSatisfy { $0.state == .succeeded }, "\(runs.map(\.state))")
+                // Each daemon ran the deliveries it accepted, and the API names it.
+                #expect(Set(runs.compactMap(\.owner)).count == 3)
+                let shown = try await daemons[0].request("GET", "/api/v1/runs/\(runs[0].id)").json
+                #expect(shown["instance"]?.stringValue == runs[0].owner)
+            }
+            for daemon in daemons { #expect(try await daemon.stop() == 0) }
+        }
+    }
+
+    @Test(
         "a daemon whose clock is 30 s ahead fires by the database's clock: no fire early, none late, and it warns",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func skewedClock() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import MLflowTesting
+import PostgresNIO
 import PostgresStorage
 import SchedulerTesting
 import StorageTesting
@@ -190,6 +191,40 @@ struct DaemonPostgresTests {
                 binary, ["migrate-store", "--from", file + ".nope", "--to", Self.url(database)],
                 environment: processEnvironment)
             #expect(missing.status == 2 && missing.stderr.contains("no SQLite file at"), "\(missing.stderr)")
+        }
+    }
+
+    @Test(
+        "a wrong password is an error naming the server and the refusal, not the password, and the daemon writes nothing",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func wrongPassword() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "password") { store in
+            // A role that must give its password (scripts/lib.sh lets it in by scram-sha-256 only).
+            try await store.execute(
+                """
+                DO $$ BEGIN CREATE ROLE schedulerd_password LOGIN PASSWORD 'the-right-one';
+                EXCEPTION WHEN duplicate_object THEN NULL; END $$
+                """)
+            let server = try PostgresTestDatabase.server()
+            let data = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pg-password-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(at: data) }
+            let result = try runProcess(
+                DaemonProcess.productsDirectory.appendingPathComponent("schedulerd"),
+                [
+                    "--data-dir", data.path, "--schedules",
+                    try schedulesDirectory(workflows: ["tick": DaemonTests.tick]).path, "--listen",
+                    "127.0.0.1:\(try MLflowTestServer.freePort())", "--database",
+                    "postgres://schedulerd_password:not-the-one@\(server.target)?sslmode=disable&connect_timeout=1",
+                ],
+                environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("schedulerd: cannot use the database"), "\(result.stderr)")
+            #expect(result.stderr.contains("password authentication failed"), "\(result.stderr)")
+            #expect(!result.stderr.contains("not-the-one"))
+            #expect(
+                !FileManager.default.fileExists(atPath: data.appendingPathComponent("schedulerd.sqlite").path),
+                "nothing written in its place")
         }
     }
 

@@ -63,6 +63,11 @@ struct WireFormatTests {
         let listed = try Self.object(run)
         #expect(listed["input"] == nil && listed["trace_id"] is NSNull && listed["trace_url"] == nil)
         #expect(listed["tokens"] is NSNull)
+        #expect(listed["instance"] is NSNull, "a run no daemon holds")
+        var held = run
+        held.instance = "ins_01J0"
+        #expect(try Self.object(held)["instance"] as? String == "ins_01J0")
+        #expect(try WireFormat.decode(Run.self, from: WireFormat.encode(held)) == held)
         // A run whose llm node attempts used tokens says how many, summed over the attempts.
         var metered = run
         metered.nodes = [

@@ -37,6 +37,29 @@ struct PostgresStoreTests {
     }
 
     @Test(
+        "a database a newer version migrated is refused with the versions, and nothing is changed",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func newerSchema() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "newer") { database in
+            let first = PostgresStore(configuration: database, logger: Logger(label: "test"))
+            try await first.withRunningClient {
+                _ = try await first.migrate(within: .seconds(60))
+                try await first.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
+            }
+            let second = PostgresStore(configuration: database, logger: Logger(label: "test"))
+            try await second.withRunningClient {
+                let error = await #expect(throws: StorageError.self) { try await second.migrate(within: .seconds(60)) }
+                #expect(error?.code == .newerSchema)
+                #expect(
+                    error?.message.contains("schema is version 99, newer than this schedulerd knows") == true,
+                    "\(String(describing: error))")
+                let schedules = try await second.schedules()
+                #expect(schedules.isEmpty)
+            }
+        }
+    }
+
+    @Test(
         "a tick passes over a schedule whose row another daemon holds: reported busy, nothing of it written",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func busySchedule() async throws {

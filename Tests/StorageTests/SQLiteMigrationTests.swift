@@ -23,6 +23,29 @@ struct SQLiteMigrationTests {
             ])
     }
 
+    @Test("a database a newer version migrated is refused, saying so, and left as it was")
+    func newerSchema() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try SQLiteStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write {
+            try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
+        }
+        /// The schema and the migrations recorded.
+        func schema() throws -> [String] {
+            try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT coalesce(sql, name) FROM sqlite_master ORDER BY name")
+                    + String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+            }
+        }
+        let before = try schema()
+        let error = #expect(throws: StorageError.self) { try SQLiteStore(path: path) }
+        #expect(error?.code == .newerSchema)
+        #expect(error?.message.contains("was changed by a newer schedulerd") == true, "\(String(describing: error))")
+        #expect(try schema() == before)
+    }
+
     @Test("a database from before manual schedules keeps its schedules and runs, and then takes a manual one")
     func manualMigration() async throws {
         let path = Self.temporaryPath()

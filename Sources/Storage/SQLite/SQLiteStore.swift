@@ -34,7 +34,17 @@ public final class SQLiteStore: SchedulerStore {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             pool = try DatabasePool(path: path, configuration: configuration)
+            let superseded = try pool.read { db in try SQLiteMigrations.migrator.hasBeenSuperseded(db) }
+            guard !superseded else {
+                throw StorageError(
+                    code: .newerSchema,
+                    message:
+                        "the database \(path) was changed by a newer schedulerd (it has tables this version does not know); run that version or newer, or restore a copy made before it"
+                )
+            }
             try SQLiteMigrations.migrator.migrate(pool)
+        } catch let error as StorageError {
+            throw error
         } catch {
             throw StorageError(code: .database, message: "cannot open the database \(path): \(error)")
         }

@@ -101,7 +101,9 @@ public final class PostgresStore: SchedulerStore, Service {
     /// same, and so also checks that the server can be reached and the role may use the database.
     /// - Parameter timeout: how long to wait for the server before giving up.
     /// - Returns: the versions this call applied.
-    /// - Throws: ``StorageError`` `.database` saying which server could not be reached, or what it refused.
+    /// - Throws: ``StorageError`` `.unreachable` naming the server when it could not be reached (it
+    ///   may answer later), `.database` with what it refused, `.newerSchema` for a database a newer
+    ///   version migrated.
     @discardableResult
     public func migrate(within timeout: Duration = .seconds(30)) async throws -> [Int] {
         let client = client
@@ -117,9 +119,10 @@ public final class PostgresStore: SchedulerStore, Service {
                 defer { group.cancelAll() }
                 if let first = try await group.next(), let applied = first { return applied }
                 // The pool retries in silence; one connection of its own says why it failed.
-                let reason = await probe().map { ": \($0)" } ?? ""
+                let failure = await probe()
+                let reason = failure.map { ": \($0.reason)" } ?? ""
                 throw StorageError(
-                    code: .database,
+                    code: failure?.serverAnswered == true ? .database : .unreachable,
                     message:
                         "PostgreSQL at \(target) did not answer within \(timeout)\(reason); is the server running and reachable, and are the URL's user, database and sslmode right?"
                 )
@@ -132,15 +135,16 @@ public final class PostgresStore: SchedulerStore, Service {
     }
 
     /// Opens and closes one connection outside the pool.
-    /// - Returns: why it failed, in words without the password; `nil` when it worked.
-    func probe() async -> String? {
+    /// - Returns: why it failed, in words without the password, and whether the server answered (a
+    ///   refusal: a wrong password, a missing database) or could not be reached; `nil` when it worked.
+    func probe() async -> (reason: String, serverAnswered: Bool)? {
         do {
             let connection = try await PostgresConnection.connect(
                 configuration: configuration.connectionConfiguration(), id: 0, logger: logger)
             try await connection.close()
             return nil
         } catch {
-            return Self.reason(error)
+            return (Self.reason(error), (error as? PSQLError)?.serverInfo != nil)
         }
     }
 

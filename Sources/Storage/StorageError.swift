@@ -12,6 +12,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(name: "notFound")
         /// The database could not be opened, migrated, read or written.
         public static let database = Code(name: "database")
+        /// The database server could not be reached at all (refused, timed out, no such host): it may
+        /// answer later, unlike a server that answered with a refusal (`database`).
+        public static let unreachable = Code(name: "unreachable")
         /// The database's schema is newer than this version knows: a newer daemon migrated it.
         public static let newerSchema = Code(name: "newerSchema")
     }

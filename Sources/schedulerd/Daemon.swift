@@ -40,20 +40,92 @@ struct Daemon {
         // every service has.
         let store = PostgresStore(configuration: database, logger: Logger(label: "schedulerd.postgres"))
         try await store.withRunningClient {
-            do {
-                let applied = try await store.migrate(within: database.connectTimeout * 3)
-                logger.info(
-                    "using PostgreSQL",
-                    metadata: [
-                        "database": .string(database.description),
-                        "migrations_applied": .string(applied.map(String.init).joined(separator: ",")),
-                    ])
-            } catch {
-                throw DaemonError(description: "cannot use the database \(database): \(error)")
+            guard let applied = try await waitForDatabase(store, database) else {
+                logger.info("stopped while waiting for the database")
+                return
             }
+            logger.info(
+                "using PostgreSQL",
+                metadata: [
+                    "database": .string(database.description),
+                    "migrations_applied": .string(applied.map(String.init).joined(separator: ",")),
+                ])
             try await run(store: store, shared: true)
         }
     }
+
+    /// Brings the database's schema up to date, waiting while the server cannot be reached: every
+    /// attempt waits up to three times the URL's `connect_timeout`, the next comes after a pause that
+    /// doubles up to ``longestDatabasePause``; one log line says each new reason, and meanwhile the
+    /// listener answers `/healthz` 200, `/readyz` 503 and everything else 503 (``StartingAPI``). A
+    /// server that answers with a refusal (a wrong password, a missing database, a newer schema) stops
+    /// the start at once: waiting would not change it.
+    /// - Returns: the migrations applied; `nil` when SIGTERM or SIGINT came first.
+    /// - Throws: ``DaemonError`` for a refusal.
+    private func waitForDatabase(_ store: PostgresStore, _ database: PostgresConfiguration) async throws -> [Int]? {
+        let detail = Mutex("waiting for PostgreSQL at \(database.target)")
+        // SIGTERM or SIGINT ends the wait, within a tenth of a second of a pause.
+        let stopped = Atomic<Bool>(false)
+        let stop = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                stopped.store(true, ordering: .relaxed)
+            }
+        }
+        defer { stop.cancel() }
+        var listener: (group: ServiceGroup, task: Task<Void, any Error>)?
+        var pause: Duration = .seconds(1)
+        var reported: String?
+        while true {
+            do {
+                let applied = try await store.migrate(within: database.connectTimeout * 3)
+                if let listener {
+                    await listener.group.triggerGracefulShutdown()
+                    _ = try? await listener.task.value
+                    logger.info("PostgreSQL answers; starting", metadata: ["database": .string(database.description)])
+                }
+                return applied
+            } catch let error as StorageError where error.code == .unreachable {
+                detail.withLock { $0 = error.message }
+                if reported != error.message {
+                    reported = error.message
+                    logger.warning(
+                        "PostgreSQL cannot be reached; waiting for it, /readyz answers 503 meanwhile",
+                        metadata: [
+                            "error": .string(error.message), "retry_within": .string(DurationText.format(pause)),
+                        ])
+                }
+                if listener == nil {
+                    let app = Application(
+                        router: StartingAPI(detail: { detail.withLock { $0 } }).router(),
+                        configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+                        logger: Logger(label: "schedulerd.http"))
+                    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+                    listener = (group, Task { try await group.run() })
+                }
+            } catch {
+                if let listener {
+                    await listener.group.triggerGracefulShutdown()
+                    _ = try? await listener.task.value
+                }
+                throw DaemonError(description: "cannot use the database \(database): \(error)")
+            }
+            let resume = ContinuousClock.now + pause
+            while ContinuousClock.now < resume && !stopped.load(ordering: .relaxed) {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            if stopped.load(ordering: .relaxed) {
+                if let listener {
+                    await listener.group.triggerGracefulShutdown()
+                    _ = try? await listener.task.value
+                }
+                return nil
+            }
+            pause = min(pause * 2, Self.longestDatabasePause)
+        }
+    }
+
+    /// The longest pause between two attempts to reach the database at start.
+    static let longestDatabasePause: Duration = .seconds(30)
 
     /// Runs the daemon on `store` until it stops.
     /// - Parameter shared: whether other daemons may use the store too (PostgreSQL): then this one

@@ -32,9 +32,9 @@ struct DaemonCommand: AsyncParsableCommand {
             postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (or postgresql://; port 5432 by \
             default; sslmode disable, prefer (the default), require, verify-ca or verify-full; \
             sslrootcert=PATH, connect_timeout=SECONDS). Percent-encode @ : / in the user or password, or \
-            leave the password out and set PGPASSWORD. The daemon makes or updates the tables at start, \
-            and refuses to start when the server does not answer within three times connect_timeout \
-            (default 10 s). The data directory still holds the token, the trace spool and artifacts.
+            leave the password out and set PGPASSWORD. The daemon makes or updates the tables at start; \
+            a server that refuses (a wrong password, no such database) stops the start, and one that \
+            cannot be reached is waited for, /readyz answering 503 meanwhile. The data directory still holds the token, the trace spool and artifacts.
 
             Several daemons may share one PostgreSQL database: each fire runs once, on one of them; \
             a daemon runs what it fired within --max-runs and leaves the rest to any daemon with a \

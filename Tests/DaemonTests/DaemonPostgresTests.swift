@@ -228,32 +228,61 @@ struct DaemonPostgresTests {
         }
     }
 
-    @Test("a server that does not answer is an error within the bounded wait, naming the server but no password")
-    func unreachableServer() throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pg-down-\(UUID().uuidString.prefix(8))")
-        let schedules = try schedulesDirectory(workflows: ["tick": DaemonTests.tick])
+    @Test(
+        "a database that comes up after the daemon started: the daemon waits, then starts and serves",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func databaseComesUp() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "later") { database in
+            let port = try MLflowTestServer.freePort()
+            var late = database
+            late.host = "127.0.0.1"
+            late.port = port
+            let daemon = try DaemonProcess(
+                schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil,
+                environment: Self.environment(database))
+            try await daemon.start(extraArguments: ["--database", Self.url(late) + "&connect_timeout=1"])
+            #expect(try await daemon.request("GET", "/readyz", authorized: false).status == 503)
+            // The server appears at the address the daemon was given.
+            let forwarder = try await FixtureProcess.start(
+                script: "tcp_forward.py", arguments: [String(port), database.host, String(database.port)])
+            // The listener that answered 503 makes way for the daemon's own: refused meanwhile.
+            try await eventually(timeout: .seconds(60), "the daemon is ready once the database answers") {
+                (try? await daemon.request("GET", "/readyz", authorized: false).status) == 200
+            }
+            let added = try ScheduleCLIDaemonTests.schedule(
+                ["add", "nightly", "--cron", "0 2 * * *", "--workflow", "tick"], daemon: daemon)
+            #expect(added.status == 0, "\(added.stderr)")
+            #expect(daemon.logText().contains("PostgreSQL answers; starting"), "\(daemon.logText())")
+            #expect(try await daemon.stop() == 0)
+            _ = forwarder
+        }
+    }
+
+    @Test(
+        "a server that cannot be reached at start: the daemon waits, /healthz 200, /readyz 503 naming the server and why, the API 503, one log line, no password; SIGTERM ends the wait"
+    )
+    func unreachableServer() async throws {
         let port = try MLflowTestServer.freePort()
-        let started = ContinuousClock.now
-        let result = try runProcess(
-            DaemonProcess.productsDirectory.appendingPathComponent("schedulerd"),
-            [
-                "--data-dir", data.path, "--schedules", schedules.path, "--listen",
-                "127.0.0.1:\(try MLflowTestServer.freePort())",
-                "--database", "postgres://scheduler:hunter2@127.0.0.1:\(port)/jobs?sslmode=disable&connect_timeout=1",
-            ],
-            environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
-        #expect(ContinuousClock.now - started < .seconds(30))
-        #expect(result.status == 1, "\(result.stderr)")
-        #expect(
-            result.stderr.contains(
-                "schedulerd: cannot use the database postgres://scheduler:***@127.0.0.1:\(port)/jobs"),
-            "\(result.stderr)")
-        // The reason comes from a connection attempt of its own after the wait.
-        #expect(
-            result.stderr.contains("did not answer within 3.0 seconds") && result.stderr.contains("Connection refused"),
-            "\(result.stderr)")
-        #expect(!result.stderr.contains("hunter2"))
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
+        try await daemon.start(extraArguments: [
+            "--database", "postgres://scheduler:hunter2@127.0.0.1:\(port)/jobs?sslmode=disable&connect_timeout=1",
+        ])
+        let ready = try await daemon.request("GET", "/readyz", authorized: false)
+        #expect(ready.status == 503)
+        let detail = ready.json["detail"]?.stringValue ?? ""
+        #expect(detail.contains("PostgreSQL at 127.0.0.1:\(port)/jobs did not answer"), "\(detail)")
+        #expect(detail.contains("Connection refused"), "\(detail)")
+        let api = try await daemon.request("GET", "/api/v1/schedules")
+        #expect(api.status == 503 && api.retryAfter == "5", "\(api.json)")
+        #expect(api.json["error"]?["message"]?.stringValue?.hasPrefix("schedulerd is starting: ") == true)
+        // Another attempt or two, each refused the same way: still one line.
+        try await Task.sleep(for: .seconds(5))
+        let log = daemon.logText()
+        #expect(log.components(separatedBy: "PostgreSQL cannot be reached").count == 2, "\(log)")
+        #expect(!log.contains("hunter2"), "\(log)")
+        #expect(try await daemon.stop(signal: SIGTERM, timeout: .seconds(20)) == 0, "\(daemon.logText())")
+        #expect(daemon.logText().contains("stopped while waiting for the database"))
     }
 
 }

@@ -8,20 +8,30 @@ extension PostgresStore {
     /// Adds a schedule.
     /// - Throws: ``StorageError`` `.duplicateName` when the name is taken, `.database` otherwise.
     public func insertSchedule(_ schedule: ScheduleRecord) async throws {
-        try await transaction { connection in try await Self.insert(schedule, on: connection, logger: logger) }
+        try await transaction { connection in
+            try await Self.insert(schedule, on: connection, logger: logger)
+            try await Self.announce([schedule.id], on: connection, logger: logger)
+        }
     }
 
     /// Replaces the schedule with `schedule`'s id, every column.
     /// - Throws: ``StorageError`` `.notFound` when there is none, `.duplicateName` when another schedule
     ///   has the new name.
     public func updateSchedule(_ schedule: ScheduleRecord) async throws {
-        try await transaction { connection in try await Self.update(schedule, on: connection, logger: logger) }
+        try await transaction { connection in
+            try await Self.update(schedule, on: connection, logger: logger)
+            try await Self.announce([schedule.id], on: connection, logger: logger)
+        }
     }
 
     /// Deletes a schedule; its runs stay, their `scheduleID` set to `nil` (`ON DELETE SET NULL`).
     /// - Returns: false when there was no schedule with that id.
     public func deleteSchedule(id: String) async throws -> Bool {
-        try await transaction { connection in try await Self.delete(id, on: connection, logger: logger) }
+        try await transaction { connection in
+            let deleted = try await Self.delete(id, on: connection, logger: logger)
+            if deleted { try await Self.announce([id], on: connection, logger: logger) }
+            return deleted
+        }
     }
 
     /// Deletes, then replaces, then inserts, in one transaction, so that a name given up by a deleted
@@ -32,6 +42,7 @@ extension PostgresStore {
             for id in delete { _ = try await Self.delete(id, on: connection, logger: logger) }
             for schedule in update { try await Self.update(schedule, on: connection, logger: logger) }
             for schedule in insert { try await Self.insert(schedule, on: connection, logger: logger) }
+            try await Self.announce(delete + update.map(\.id) + insert.map(\.id), on: connection, logger: logger)
         }
     }
 
@@ -135,6 +146,10 @@ extension PostgresStore {
                     WHERE id = \(item.scheduleID)
                     """, logger: logger)
             }
+            // A schedule paused by its last run stops firing everywhere; a moved cursor needs no
+            // notice (a fire another daemon stored is refused by its dedupe key).
+            try await Self.announce(
+                fires.filter { $0.pauseNote != nil }.map(\.scheduleID), on: connection, logger: logger)
             return result
         }
     }

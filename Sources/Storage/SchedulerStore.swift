@@ -23,6 +23,14 @@ public protocol SchedulerStore: Sendable {
     /// (its definition, pause, cursor or remaining runs) or deleted, by any daemon using the store:
     /// a daemon compares it from time to time to learn of its peers' changes.
     func scheduleRevision() async throws -> ScheduleRevision
+    /// Follows the schedule changes every daemon using the store makes, as the store reports them: calls
+    /// `listening` once it listens, then `changed` for each notice, until the task is cancelled.
+    /// - Returns: false at once when the store has no change feed (then the caller polls
+    ///   ``scheduleRevision()``); true when it stopped following because the task was cancelled.
+    /// - Throws: when the feed cannot be opened or breaks (the caller polls meanwhile, and tries again).
+    func followScheduleChanges(
+        listening: @escaping @Sendable () -> Void, changed: @escaping @Sendable (ScheduleChangeNotice) async -> Void
+    ) async throws -> Bool
     /// Stores the runs of a timer tick's fires and moves each schedule's cursor (its remaining runs, and
     /// a pause when `pauseNote` is set), all in one transaction.
     ///

@@ -54,8 +54,9 @@ struct DaemonClusterTests {
 
                 // Paused while it runs a run, past its lease: the others take the run over.
                 let pausedID = try await Self.instanceID(of: paused)
-                // A run of a slow workflow that has just started: this daemon writes nothing of it for
-                // three seconds, so no transaction of its own holds the run's row while it is paused.
+                // A run of a slow workflow that has just started: this daemon writes nothing of it until
+                // its script ends three seconds in, so no transaction of its own holds the run's row
+                // while it is paused.
                 let lost = try await Self.runningRun(of: paused, in: store, justStarted: "slow")
                 paused.signal(SIGSTOP)
                 try await eventually(timeout: .seconds(30), "another instance interrupts the paused one's run") {
@@ -251,20 +252,20 @@ struct DaemonClusterTests {
     }
 
     /// A run `daemon` is running now, once it runs one; of `workflow` and started within the last
-    /// second when it is given.
+    /// two seconds when it is given.
     static func runningRun(
         of daemon: DaemonProcess, in store: PostgresStore, justStarted workflow: String? = nil
     ) async throws -> String {
         let owner = try await instanceID(of: daemon)
         var id = ""
-        try await eventually(timeout: .seconds(30), "the daemon runs a run") {
+        try await eventually(timeout: .seconds(60), "the daemon runs a run") {
             for (candidate, state) in try await store.heldRuns(owner: owner) where state == .running {
                 guard let workflow else {
                     id = candidate
                     return true
                 }
                 if let run = try await store.run(id: candidate), run.workflow == workflow,
-                    let started = run.startedAt, Date().timeIntervalSince(started) < 1
+                    let started = run.startedAt, Date().timeIntervalSince(started) < 2
                 {
                     id = candidate
                     return true

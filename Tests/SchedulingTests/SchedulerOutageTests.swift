@@ -42,6 +42,11 @@ final class OutageStore: SchedulerStore {
     func schedule(named name: String) async throws -> ScheduleRecord? { try await base.schedule(named: name) }
     func schedules() async throws -> [ScheduleRecord] { try await base.schedules() }
     func scheduleRevision() async throws -> ScheduleRevision { try await base.scheduleRevision() }
+    func followScheduleChanges(
+        listening: @escaping @Sendable () -> Void, changed: @escaping @Sendable (ScheduleChangeNotice) async -> Void
+    ) async throws -> Bool {
+        try await base.followScheduleChanges(listening: listening, changed: changed)
+    }
     func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult { try await base.recordFires(fires) }
     func insertRun(_ run: RunRecord) async throws -> Bool { try await base.insertRun(run) }
     func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {

@@ -37,6 +37,40 @@ struct PostgresStoreTests {
     }
 
     @Test(
+        "the change feed tells another store's follower which schedules were added, changed and deleted",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func changeFeed() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "feed") { writer in
+            let reader = PostgresStore(configuration: writer.configuration, logger: Logger(label: "test.reader"))
+            let (notices, received) = AsyncStream.makeStream(of: ScheduleChangeNotice.self)
+            let (listening, ready) = AsyncStream.makeStream(of: Void.self)
+            let follower = Task {
+                try await reader.followScheduleChanges(
+                    listening: { ready.yield() }, changed: { notice in received.yield(notice) })
+            }
+            var readyIterator = listening.makeAsyncIterator()
+            _ = await readyIterator.next()
+            var iterator = notices.makeAsyncIterator()
+
+            let schedule = ScheduleRecord(name: "s", cron: "* * * * *", workflow: "w")
+            try await writer.insertSchedule(schedule)
+            #expect(await iterator.next() == .schedules([schedule.id]))
+            var paused = schedule
+            paused.paused = true
+            try await writer.updateSchedule(paused)
+            #expect(await iterator.next() == .schedules([schedule.id]))
+            let other = ScheduleRecord(name: "t", cron: nil, workflow: "w")
+            try await writer.applySchedules(insert: [other], update: [], delete: [schedule.id])
+            #expect(await iterator.next() == .schedules([schedule.id, other.id]))
+            #expect(try await writer.deleteSchedule(id: other.id))
+            #expect(await iterator.next() == .schedules([other.id]))
+
+            follower.cancel()
+            #expect(try await follower.value, "a cancelled follower returns true")
+        }
+    }
+
+    @Test(
         "a database a newer version migrated is refused with the versions, and nothing is changed",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func newerSchema() async throws {

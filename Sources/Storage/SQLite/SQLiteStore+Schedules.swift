@@ -132,3 +132,13 @@ extension SQLiteStore {
         StorageError(code: .duplicateName, message: "a schedule named \"\(name)\" exists already; names are unique")
     }
 }
+
+extension SQLiteStore {
+    /// A daemon alone on its SQLite file makes every change itself: there is no feed to follow.
+    /// - Returns: false.
+    public func followScheduleChanges(
+        listening: @escaping @Sendable () -> Void, changed: @escaping @Sendable (ScheduleChangeNotice) async -> Void
+    ) async throws -> Bool {
+        false
+    }
+}

@@ -14,6 +14,10 @@ let swiftSettings: [SwiftSetting] = [
 let package = Package(
     name: "schedulerd-benchmarks",
     platforms: [.macOS(.v15)],
+    products: [
+        // Named here because its target is not: the other executables get their products implicitly.
+        .executable(name: "cluster-load", targets: ["ClusterLoad"])
+    ],
     dependencies: [
         .package(name: "schedulerd", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
@@ -73,6 +77,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/SchedulerLoad",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ClusterLoad",
+            dependencies: [
+                .product(name: "Scheduling", package: "schedulerd"),
+                .product(name: "Storage", package: "schedulerd"),
+                .product(name: "PostgresStorage", package: "schedulerd"),
+                .product(name: "Workflows", package: "schedulerd"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/ClusterLoad",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

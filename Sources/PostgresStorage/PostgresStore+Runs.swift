@@ -19,9 +19,7 @@ extension PostgresStore {
         guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
         return try await transaction { connection in
             var result = RunWriteResult(stored: try await Self.insert(runs, on: connection, logger: logger))
-            for update in updates where try await !Self.apply(update, on: connection, logger: logger) {
-                result.refused.insert(update.runID)
-            }
+            result.refused = try await Self.apply(batch: updates, on: connection, logger: logger)
             return result
         }
     }

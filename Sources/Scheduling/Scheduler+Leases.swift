@@ -7,22 +7,27 @@ import Storage
 // gives up runs it has lost (it was silent itself, and another instance took them over).
 
 extension Scheduler {
-    /// Until a stop, on a shared store: claims free queued runs every ``Membership/claimInterval`` while
-    /// slots are free, and every lease check interval takes over silent instances' runs and checks
-    /// that this instance still holds its own.
+    /// Until a stop, on a shared store: claims queued runs that no instance holds whenever a slot
+    /// comes free with nothing waiting here for it (``claimWakeup``), and at least every
+    /// ``Membership/claimInterval``; every lease check interval it also takes over silent instances'
+    /// runs and checks that this instance still holds its own.
     func leaseLoop() async {
         let membership = configuration.membership
-        let checkEvery = max(1, Int(membership.leaseCheckInterval / Membership.claimInterval))
-        var tick = 0
+        let monotonic = ContinuousClock()
+        var lastCheck: ContinuousClock.Instant?
         while admission.isOpen && !Task.isCancelled {
-            if tick % checkEvery == 0 { await checkLeases() }
-            tick += 1
+            if lastCheck.map({ monotonic.now - $0 >= membership.leaseCheckInterval }) ?? true {
+                lastCheck = monotonic.now
+                await checkLeases()
+            }
             await claimFree()
             let clock = self.clock
             let stop = stopSignal
+            let claim = claimWakeup
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await clock.sleep(for: Membership.claimInterval) }
                 group.addTask { await stop.wait() }
+                group.addTask { await claim.wait() }
                 await group.next()
                 group.cancelAll()
             }
@@ -42,6 +47,7 @@ extension Scheduler {
             logger.warning("cannot claim queued runs from the store", metadata: ["error": .string("\(error)")])
             return
         }
+        backlogLikely = claimed.count == free
         guard !claimed.isEmpty else { return }
         logger.info("claimed queued runs", metadata: ["count": .stringConvertible(claimed.count)])
         let now = clock.now()
@@ -70,7 +76,9 @@ extension Scheduler {
             logger.warning("cannot read the runs this instance holds", metadata: ["error": .string("\(error)")])
             return
         }
-        for id in tracked where held[id] == nil && admission.trackedIDs.contains(id) {
+        // And still tracked now: a run that ended while the store was read is not lost.
+        let trackedNow = admission.trackedIDs
+        for id in tracked where held[id] == nil && trackedNow.contains(id) {
             if let running = active[id] {
                 // Its start may still be on its way to the store: only a started run can be lost.
                 guard running.began != nil else { continue }

@@ -215,6 +215,10 @@ extension Scheduler {
         if handoff.delayed { wakeup.signal() }
         let load = admission.load
         configuration.metrics.load(running: load.running, queued: load.queued)
+        // A slot came free and nothing waits here for it: queued runs no instance holds may take it.
+        if backlogLikely && load.queued == 0 && load.running < configuration.maxConcurrentRuns {
+            claimWakeup.signal()
+        }
         let refused = await launchStarting(with: [
             .finished(
                 id: run.id, state: outcome.state, at: now, outputJSON: outcome.outputJSON, error: outcome.error,

@@ -171,6 +171,7 @@ extension Scheduler {
                 if run.owner == nil && run.state == .queued {
                     // Held by no one: it starts wherever a slot is free first.
                     admission.notStored(run)
+                    backlogLikely = true
                     continue
                 }
                 enqueue(run, now: now)

@@ -86,6 +86,13 @@ public actor Scheduler: Service {
     let idle = Wakeup()
     /// Fired when a stop begins: ends the waits of the loops other than the timer's.
     let stopSignal = Signal()
+    /// Wakes the lease loop to claim queued runs at once: on a shared store, a slot came free and
+    /// nothing waits here for it.
+    let claimWakeup = Wakeup()
+    /// Whether queued runs no instance holds are likely waiting: this instance stored some, or its
+    /// last claim filled every slot it asked for. Only then does a freed slot claim at once, so that
+    /// a cluster without a backlog costs no query per run.
+    var backlogLikely = false
     /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
     let stoppingFlag = Atomic<Bool>(false)
     /// Counts schedule installs: each entry remembers the one that installed it.

@@ -70,6 +70,30 @@ extension StoreContract {
             ])
         #expect(result.refused.isEmpty)
         #expect(try await store.run(id: theirs.id)?.state == .cancelled)
+
+        // Many starts and ends in one write (a store may send them in one statement each): the same
+        // fences, each run refused or written on its own.
+        let one = Self.run(nil)
+        let two = Self.run(nil)
+        var held = Self.run(nil)
+        held.owner = "ins_b"
+        _ = try await store.insertRuns([one, two, held])
+        result = try await store.writeRuns(
+            insert: [],
+            update: [
+                start(one.id, a1), start(two.id, a1), start(held.id, a1),
+                .finished(
+                    id: one.id, state: .succeeded, at: at, outputJSON: "{\"n\":1}", error: nil, nodesJSON: "[]",
+                    fence: a1),
+                .finished(
+                    id: held.id, state: .succeeded, at: at, outputJSON: nil, error: nil, nodesJSON: nil, fence: a1),
+            ])
+        #expect(result.refused == [held.id])
+        let first = try #require(try await store.run(id: one.id))
+        #expect(first.state == .succeeded && first.outputJSON == "{\"n\":1}" && first.nodesJSON == "[]")
+        #expect(first.owner == "ins_a" && first.attempt == 1 && first.rootSpanID == "00000000000000aa")
+        #expect(try await store.run(id: two.id)?.state == .running)
+        #expect(try await store.run(id: held.id)?.state == .queued)
     }
 
     /// `heldRuns` lists an owner's queued and running runs; `expireLeases` interrupts the running runs

@@ -94,15 +94,21 @@ extension PostgresStore {
             // of that schedule) is passed over: waiting would tie this daemon to that one, which may
             // be paused mid-transaction; the schedule is planned again in a moment instead.
             let ids = fires.map(\.scheduleID).sorted()
-            let locked = Set(
-                try await Self.rows(
-                    "SELECT id FROM schedule WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE SKIP LOCKED",
-                    on: connection, logger: logger
-                ) { row in try row.decode(String.self) })
-            // A schedule deleted meanwhile has no row to lock either: it is reported busy, and is gone
-            // from the scheduler by the time it would be planned again.
+            let rows = try await Self.rows(
+                "SELECT id, paused FROM schedule WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE SKIP LOCKED",
+                on: connection, logger: logger
+            ) { row in try row.decode((String, Bool).self) }
+            let locked = Set(rows.map(\.0))
+            // Paused by another daemon, and this one has not heard yet: its new runs are not stored.
+            let pausedHere = Set(rows.filter(\.1).map(\.0))
+            // A schedule deleted meanwhile has no row to lock either. Both are reported busy, and are
+            // gone or paused in the scheduler by the time they would be planned again.
             var result = RunWriteResult()
             result.busy = Set(ids).subtracting(locked)
+            for item in fires
+            where pausedHere.contains(item.scheduleID) && item.runs.contains(where: { $0.state == .queued }) {
+                result.busy.insert(item.scheduleID)
+            }
             let fires = fires.filter { !result.busy.contains($0.scheduleID) }
             let skipping = fires.filter { $0.overlap == .skip && $0.runs.contains { $0.state == .queued } }
             var inFlight: [String: String] = [:]
@@ -136,20 +142,28 @@ extension PostgresStore {
             result.stored = try await Self.insert(runs, on: connection, logger: logger)
             result.skipped = result.skipped.filter { result.stored.contains($0.key) }
             for item in fires {
-                let pauses = item.pauseNote != nil
+                // A daemon whose every fire of the schedule was stored by another before it (their
+                // dedupe keys) moves the cursor only: its count of remaining runs is that other
+                // daemon's to write, and its own may be behind.
+                let counts = item.runs.isEmpty || item.runs.contains { result.stored.contains($0.id) }
+                let pauses = counts && item.pauseNote != nil
                 try await connection.query(
                     """
                     UPDATE schedule SET
                         last_fire_seconds = GREATEST(coalesce(last_fire_seconds, \(item.cursor)), \(item.cursor)),
-                        remaining_runs = \(item.remainingRuns), paused = paused OR \(pauses),
-                        pause_note = coalesce(\(item.pauseNote?.postgresText)::text, pause_note), updated_at_ms = \(now)
+                        remaining_runs = CASE WHEN \(counts) THEN \(item.remainingRuns) ELSE remaining_runs END,
+                        paused = paused OR \(pauses),
+                        pause_note = CASE WHEN \(pauses) THEN \(item.pauseNote?.postgresText)::text ELSE pause_note END,
+                        updated_at_ms = \(now)
                     WHERE id = \(item.scheduleID)
                     """, logger: logger)
             }
             // A schedule paused by its last run stops firing everywhere; a moved cursor needs no
             // notice (a fire another daemon stored is refused by its dedupe key).
-            try await Self.announce(
-                fires.filter { $0.pauseNote != nil }.map(\.scheduleID), on: connection, logger: logger)
+            let pausedNow = fires.filter { item in
+                item.pauseNote != nil && item.runs.contains { result.stored.contains($0.id) }
+            }
+            try await Self.announce(pausedNow.map(\.scheduleID), on: connection, logger: logger)
             return result
         }
     }

@@ -94,6 +94,33 @@ struct PostgresStoreTests {
     }
 
     @Test(
+        "a tick of a daemon that has not heard of a pause stores nothing of it; one that lost every fire leaves the count",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func staleTick() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "stale") { store in
+            var paused = ScheduleRecord(name: "paused", cron: "* * * * *", workflow: "w")
+            paused.paused = true
+            let counted = ScheduleRecord(name: "counted", cron: "* * * * *", workflow: "w", remainingRuns: 5)
+            try await store.applySchedules(insert: [paused, counted], update: [], delete: [])
+            // Another daemon stored the fire k1 of `counted` and counted it down to 4.
+            let first = RunRecord(scheduleID: counted.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
+            _ = try await store.recordFires([
+                ScheduleFires(scheduleID: counted.id, runs: [first], cursor: 60, remainingRuns: 4, pauseNote: nil)
+            ])
+            // This daemon's tick: it does not know `paused` is paused, and its memory of `counted` is behind.
+            let late = RunRecord(scheduleID: paused.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
+            let again = RunRecord(scheduleID: counted.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
+            let result = try await store.recordFires([
+                ScheduleFires(scheduleID: paused.id, runs: [late], cursor: 60, remainingRuns: nil, pauseNote: nil),
+                ScheduleFires(scheduleID: counted.id, runs: [again], cursor: 60, remainingRuns: 9, pauseNote: nil),
+            ])
+            #expect(result.busy == [paused.id] && result.stored.isEmpty)
+            #expect(try await store.run(id: late.id) == nil)
+            #expect(try await store.schedule(id: counted.id)?.remainingRuns == 4, "the count stays the winner's")
+        }
+    }
+
+    @Test(
         "a tick passes over a schedule whose row another daemon holds: reported busy, nothing of it written",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func busySchedule() async throws {

@@ -25,6 +25,9 @@ public final class InstanceHeartbeat: Service, Sendable {
     public static let defaultInterval: Duration = .seconds(5)
     /// The offset past which the clocks are said to disagree.
     public static let offsetWarning: Duration = .seconds(1)
+    /// How far past the round trip's uncertainty an offset must be before a ``DatabaseClock`` is moved
+    /// by it.
+    public static let offsetNoise: Duration = .milliseconds(5)
 
     let store: any SchedulerStore
     let interval: Duration
@@ -127,7 +130,10 @@ public final class InstanceHeartbeat: Service, Sendable {
     /// when even the nearest value is past ``offsetWarning`` (a slow heartbeat under load is no
     /// reason to warn).
     private func record(offset: Duration, uncertainty: Duration) {
-        correcting?.adjust(offset: offset)
+        // An offset within what the round trip leaves uncertain (plus a few milliseconds) is no
+        // offset: correcting by noise would set the clocks of daemons on one machine apart.
+        let noise = uncertainty + Self.offsetNoise
+        correcting?.adjust(offset: offset > noise || offset < .zero - noise ? offset : .zero)
         let (recovered, crossed, back, offsetMs) = state.withLock { state -> (Bool, Bool, Bool, Int64) in
             let recovered = state.failing
             state.failing = false

@@ -47,9 +47,11 @@ struct DaemonClusterTests {
             try await store.withRunningClient {
                 // Every fire from here to the end of the window must have exactly one run.
                 let windowStart = Date().addingTimeInterval(2).timeIntervalSince1970.rounded(.up)
-                try await Task.sleep(for: .seconds(10))
+                // About two minutes in all: 40 s of three, the kill and the pause, 45 s after.
+                try await Task.sleep(for: .seconds(40))
                 // Killed while it runs a run: the others interrupt it once its lease has expired.
-                let dead = try await Self.runningRun(of: killed, in: store)
+                // A slow run that has just started, so that it is still going when the signal lands.
+                let dead = try await Self.runningRun(of: killed, in: store, justStarted: "slow")
                 #expect(try await killed.stop(signal: SIGKILL) == SIGKILL)
 
                 // Paused while it runs a run, past its lease: the others take the run over.
@@ -64,7 +66,7 @@ struct DaemonClusterTests {
                 }
                 try await Task.sleep(for: .seconds(2))
                 paused.signal(SIGCONT)
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(45))
                 let windowEnd = Date().addingTimeInterval(-2).timeIntervalSince1970.rounded(.down)
 
                 // No new fires; every run reaches a final state.

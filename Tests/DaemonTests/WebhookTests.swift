@@ -231,10 +231,6 @@ struct WebhookTests {
                     #"content type "application/xml" is not accepted; send application/json, application/x-www-form-urlencoded or text/plain"#
             ),
             Case(
-                description: "body over the limit", hook: "gh", body: String(repeating: "x", count: (1 << 20) + 1),
-                headers: [:], contentType: "text/plain", status: 413,
-                message: "the body is 1048577 bytes; webhooks take at most 1048576"),
-            Case(
                 description: "a signed ?wait= whose parts overflow a 64-bit sum", hook: "gh", body: body,
                 headers: Self.github(gh, body), query: "?wait=" + String(repeating: "999999999d", count: 100),
                 status: 400,
@@ -253,6 +249,20 @@ struct WebhookTests {
             let message = answer.json["error"]?["message"]?.stringValue ?? ""
             #expect(c.suffix ? message.hasSuffix(c.message) : message == c.message, "\(c.description): \(message)")
         }
+        // A body over the limit: the daemon answers 413 and closes without reading the rest, so a
+        // client still sending may find the connection reset. Sent over a plain socket, which stops
+        // writing at the first refusal and reads the answer all the same.
+        let oversized = [UInt8](repeating: 120, count: (1 << 20) + 1)
+        let head = Array(
+            "POST /hooks/gh HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: \(oversized.count)\r\n\r\n"
+                .utf8)
+        let chunks = stride(from: 0, to: oversized.count, by: 65_536).map {
+            Array(oversized[$0..<min($0 + 65_536, oversized.count)])
+        }
+        let port = hooks.daemon.port
+        let outcome = try await Task.detached { try RawHTTP.exchange(port: port, head: head, chunks: chunks) }.value
+        #expect(outcome.status == 413, "\(outcome.response.prefix(300))")
+        #expect(outcome.response.contains("the body is 1048577 bytes; webhooks take at most 1048576"))
         // The same delivery again: the first run, no second one.
         let again = try await hooks.post("std", body: body, headers: Self.standard(std, body, id: "msg_replay"))
         #expect(again.status == 200)

@@ -103,6 +103,9 @@ package struct RunAdmission: Sendable {
     /// Runs going now, and runs waiting for a slot or for their jitter.
     package var load: (running: Int, queued: Int) { (running.count, waiting.count + delayedRuns.count) }
 
+    /// Slots that no run holds or waits for: how many more runs this instance could take on now.
+    package var freeSlots: Int { max(0, limit - running.count - waiting.count - delayedRuns.count) }
+
     /// The Unix second at which the earliest jittered run may start, if any waits.
     package var nextDelayed: Int64? { delayed.min?.time }
 

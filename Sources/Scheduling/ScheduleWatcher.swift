@@ -50,7 +50,7 @@ public final class ScheduleWatcher: Service, Sendable {
 
     /// Follows the feed and polls until a graceful shutdown or cancellation.
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.follow() }
                 group.addTask { await self.poll() }
@@ -75,7 +75,11 @@ public final class ScheduleWatcher: Service, Sendable {
                 following.store(false, ordering: .relaxed)
                 if !followed { return }
             } catch {
-                following.store(false, ordering: .relaxed)
+                // A feed that listened and then broke starts over: a short pause, and a warning.
+                if following.exchange(false, ordering: .relaxed) {
+                    pause = .seconds(1)
+                    failing = false
+                }
                 if !failing {
                     logger.warning(
                         "cannot follow schedule changes; looking for them every second meanwhile",

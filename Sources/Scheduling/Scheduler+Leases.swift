@@ -37,8 +37,7 @@ extension Scheduler {
     /// Claims queued runs that no instance holds, as many as this instance has free slots for, and
     /// admits them.
     func claimFree() async {
-        let load = admission.load
-        let free = configuration.maxConcurrentRuns - load.running - load.queued
+        let free = admission.freeSlots
         guard free > 0, admission.isOpen else { return }
         let claimed: [RunRecord]
         do {

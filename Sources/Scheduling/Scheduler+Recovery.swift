@@ -20,8 +20,10 @@ extension Scheduler {
             silence: membership.shared ? membership.lease : .zero,
             error: membership.shared ? Self.takenOver(lease: membership.lease) : Self.stoppedWhileRunning)
         await closeInterrupted(interrupted)
-        let queued = try await store.claimQueued(
-            owner: membership.instanceID, limit: membership.shared ? configuration.maxConcurrentRuns : Int(Int32.max))
+        let limit = membership.shared ? configuration.maxConcurrentRuns : Int(Int32.max)
+        let queued = try await store.claimQueued(owner: membership.instanceID, limit: limit)
+        // A claim that filled every slot likely left more behind: the first slot to free claims again.
+        backlogLikely = membership.shared && queued.count == limit
         if !queued.isEmpty {
             logger.info("resuming queued runs", metadata: ["count": .stringConvertible(queued.count)])
         }

@@ -216,7 +216,7 @@ extension Scheduler {
         let load = admission.load
         configuration.metrics.load(running: load.running, queued: load.queued)
         // A slot came free and nothing waits here for it: queued runs no instance holds may take it.
-        if backlogLikely && load.queued == 0 && load.running < configuration.maxConcurrentRuns {
+        if backlogLikely && admission.freeSlots > 0 {
             claimWakeup.signal()
         }
         let refused = await launchStarting(with: [

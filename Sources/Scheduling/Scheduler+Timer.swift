@@ -190,8 +190,7 @@ extension Scheduler {
     /// by no one (a run buffered by `buffer-one` stays: it waits for this instance's runs of its
     /// schedule).
     func shareBeyondCapacity(_ tick: inout [Planned]) {
-        let load = admission.load
-        var free = configuration.maxConcurrentRuns - load.running - load.queued
+        var free = admission.freeSlots
         for index in tick.indices {
             for runIndex in tick[index].fires.runs.indices {
                 let run = tick[index].fires.runs[runIndex]

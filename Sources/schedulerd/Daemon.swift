@@ -65,63 +65,74 @@ struct Daemon {
     private func waitForDatabase(_ store: PostgresStore, _ database: PostgresConfiguration) async throws -> [Int]? {
         let detail = Mutex("waiting for PostgreSQL at \(database.target)")
         // SIGTERM or SIGINT ends the wait, within a tenth of a second of a pause.
-        let stopped = Atomic<Bool>(false)
+        let stopped = StopRequest()
         let stop = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                stopped.store(true, ordering: .relaxed)
-            }
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { stopped.request() }
         }
         defer { stop.cancel() }
+        // Started at the first attempt that fails, stopped before this returns, whatever the outcome.
         var listener: (group: ServiceGroup, task: Task<Void, any Error>)?
-        var pause: Duration = .seconds(1)
-        var reported: String?
-        while true {
-            do {
-                let applied = try await store.migrate(within: database.connectTimeout * 3)
-                if let listener {
-                    await listener.group.triggerGracefulShutdown()
-                    _ = try? await listener.task.value
-                    logger.info("PostgreSQL answers; starting", metadata: ["database": .string(database.description)])
+
+        /// Attempts until the schema is up to date (its migrations) or a stop signal came (`nil`).
+        func attempts() async throws -> [Int]? {
+            var pause: Duration = .seconds(1)
+            var reported: String?
+            while true {
+                do {
+                    return try await store.migrate(within: database.connectTimeout * 3)
+                } catch let error as StorageError where error.code == .unreachable {
+                    detail.withLock { $0 = error.message }
+                    if reported != error.message {
+                        reported = error.message
+                        logger.warning(
+                            "PostgreSQL cannot be reached; waiting for it, /readyz answers 503 meanwhile",
+                            metadata: [
+                                "error": .string(error.message), "retry_within": .string(DurationText.format(pause)),
+                            ])
+                    }
+                    if listener == nil {
+                        let app = Application(
+                            router: StartingAPI(detail: { detail.withLock { $0 } }).router(),
+                            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+                            logger: Logger(label: "schedulerd.http"))
+                        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+                        listener = (group, Task { try await group.run() })
+                    }
+                } catch {
+                    throw DaemonError(description: "cannot use the database \(database): \(error)")
                 }
-                return applied
-            } catch let error as StorageError where error.code == .unreachable {
-                detail.withLock { $0 = error.message }
-                if reported != error.message {
-                    reported = error.message
-                    logger.warning(
-                        "PostgreSQL cannot be reached; waiting for it, /readyz answers 503 meanwhile",
-                        metadata: [
-                            "error": .string(error.message), "retry_within": .string(DurationText.format(pause)),
-                        ])
+                let resume = ContinuousClock.now + pause
+                while ContinuousClock.now < resume && !stopped.requested {
+                    try? await Task.sleep(for: .milliseconds(100))
                 }
-                if listener == nil {
-                    let app = Application(
-                        router: StartingAPI(detail: { detail.withLock { $0 } }).router(),
-                        configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-                        logger: Logger(label: "schedulerd.http"))
-                    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-                    listener = (group, Task { try await group.run() })
-                }
-            } catch {
-                if let listener {
-                    await listener.group.triggerGracefulShutdown()
-                    _ = try? await listener.task.value
-                }
-                throw DaemonError(description: "cannot use the database \(database): \(error)")
+                if stopped.requested { return nil }
+                pause = min(pause * 2, Self.longestDatabasePause)
             }
-            let resume = ContinuousClock.now + pause
-            while ContinuousClock.now < resume && !stopped.load(ordering: .relaxed) {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            if stopped.load(ordering: .relaxed) {
-                if let listener {
-                    await listener.group.triggerGracefulShutdown()
-                    _ = try? await listener.task.value
-                }
-                return nil
-            }
-            pause = min(pause * 2, Self.longestDatabasePause)
         }
+
+        let outcome: Result<[Int]?, any Error>
+        do {
+            outcome = .success(try await attempts())
+        } catch {
+            outcome = .failure(error)
+        }
+        if let listener {
+            await listener.group.triggerGracefulShutdown()
+            _ = try? await listener.task.value
+            if case .success(.some) = outcome {
+                logger.info("PostgreSQL answers; starting", metadata: ["database": .string(database.description)])
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Set once a stop signal came while the daemon waits for its database.
+    private final class StopRequest: Sendable {
+        private let flag = Atomic<Bool>(false)
+        /// Whether a stop was asked for.
+        var requested: Bool { flag.load(ordering: .relaxed) }
+        /// Asks for the stop.
+        func request() { flag.store(true, ordering: .relaxed) }
     }
 
     /// The longest pause between two attempts to reach the database at start.

@@ -93,7 +93,7 @@ struct SchedulerHarness: Stoppable {
 
     static func start(
         at start: Date = epoch, store: SQLiteStore? = nil, holding: Bool = false, maxConcurrentRuns: Int = 16,
-        shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = []
+        shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = [], membership: Membership = .init()
     ) async throws -> SchedulerHarness {
         let store =
             try store
@@ -108,7 +108,9 @@ struct SchedulerHarness: Stoppable {
         logger.logLevel = .critical
         let scheduler = Scheduler(
             store: store, clock: clock, executor: executor,
-            configuration: .init(maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace), logger: logger)
+            configuration: .init(
+                maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership),
+            logger: logger)
         let task = Task { try await scheduler.run() }
         let harness = SchedulerHarness(store: store, clock: clock, executor: executor, scheduler: scheduler, task: task)
         let all = try await store.schedules()

@@ -1,0 +1,76 @@
+import ClockTesting
+import Foundation
+import SchedulerTesting
+import Scheduling
+import ServiceLifecycleTestKit
+import Storage
+import Testing
+
+/// A scheduler on a store it shares with other daemons (``Membership/shared``), on a manual clock
+/// that never moves here: what happens does not wait for the once-a-second poll.
+@Suite("Scheduler on a shared store", .timeLimit(.minutes(1)))
+struct SchedulerSharedTests {
+    static func membership() -> Membership { Membership(shared: true) }
+
+    /// Stores a heartbeat for `membership`'s instance: without one, its own lease check would find it
+    /// silent and take its runs over.
+    static func beat(_ membership: Membership, in store: any SchedulerStore) async throws {
+        _ = try await store.heartbeat(
+            InstanceRecord(id: membership.instanceID, host: "test", version: "test", startedAt: Date()))
+    }
+
+    @Test("a stop hands the queued runs back to the other instances, held by no one; the running one stays held")
+    func stopHandsQueuedBack() async throws {
+        try await testGracefulShutdown { trigger in
+            let membership = Self.membership()
+            let store = try SQLiteStore(
+                path: FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID()).sqlite").path)
+            try await Self.beat(membership, in: store)
+            let h = try await SchedulerHarness.start(
+                store: store, holding: true, maxConcurrentRuns: 1, membership: membership)
+            try await stopping(h) { h in
+                try await eventually("the scheduler has started") { await h.scheduler.firing }
+                var ids: [String] = []
+                for _ in 0..<3 {
+                    let run = try await h.scheduler.submit(
+                        RunRecord(scheduleID: nil, workflow: "w", trigger: "manual", queuedAt: h.clock.now()))
+                    ids.append(try #require(run).id)
+                }
+                try await eventually("the executor holds the first run") { h.executor.waitingCount == 1 }
+                #expect(try await h.store.heldRuns(owner: membership.instanceID).count == 3)
+
+                trigger.triggerGracefulShutdown()
+                try await eventually("the queued runs are handed back") {
+                    try await h.store.heldRuns(owner: membership.instanceID) == [ids[0]: .running]
+                }
+                #expect(try await h.store.run(id: ids[1])?.owner == nil)
+                #expect(try await h.store.run(id: ids[2])?.state == .queued)
+                h.executor.release(ids[0])
+                try await h.task.value
+            }
+        }
+    }
+
+    @Test("a slot that frees while queued runs held by no one wait claims one at once, without the poll")
+    func freedSlotClaims() async throws {
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID()).sqlite").path)
+        let waiting = (0..<3).map { _ in RunRecord(scheduleID: nil, workflow: "w", trigger: "manual") }
+        _ = try await store.insertRuns(waiting)
+        let membership = Self.membership()
+        try await Self.beat(membership, in: store)
+        let h = try await SchedulerHarness.start(
+            store: store, holding: true, maxConcurrentRuns: 1, membership: membership)
+        try await stopping(h) { h in
+            try await eventually("the start claims one run and runs it") { h.executor.waitingCount == 1 }
+            let first = try #require(h.executor.started.first)
+            h.executor.release(first.id)
+            // The clock stays where it is: only the freed slot can have claimed the next run.
+            try await eventually("the freed slot claims and starts the next run") { h.executor.started.count == 2 }
+            try await eventually("the first run's end is stored") {
+                try await h.store.run(id: first.id)?.state == .succeeded
+            }
+            #expect(try await h.store.heldRuns(owner: membership.instanceID).count == 1)
+        }
+    }
+}

@@ -68,6 +68,7 @@ let package = Package(
         .executableTarget(
             name: "scheduler-load",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Scheduling", package: "schedulerd"),
                 .product(name: "Storage", package: "schedulerd"),
                 .product(name: "Workflows", package: "schedulerd"),
@@ -79,9 +80,15 @@ let package = Package(
             path: "Sources/SchedulerLoad",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BenchmarkSupport",
+            path: "Sources/BenchmarkSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ClusterLoad",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Scheduling", package: "schedulerd"),
                 .product(name: "Storage", package: "schedulerd"),
                 .product(name: "PostgresStorage", package: "schedulerd"),

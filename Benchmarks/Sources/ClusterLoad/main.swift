@@ -17,6 +17,7 @@
 // Environment: SCHEDULES (10000), MAX_RUNS (64, per instance), LEAD_SECONDS (10: from the start of
 // the set-up to the due second), BURST_DEADLINE (400 s after the due second), SETTLE_SECONDS (3:
 // how long the instances go on after the last start, so that a late duplicate would show).
+import BenchmarkSupport
 import Foundation
 import Logging
 import PostgresStorage
@@ -218,21 +219,6 @@ struct BurstResult: Codable {
     var label: String { "\(store == "sqlite" ? "SQLite" : "PostgreSQL") ×\(instances)" }
     /// Fires stored and claimed per second: the runs started over the time to the last start.
     var claimsPerSecond: Double { Double(started) / lastSeconds }
-}
-
-/// The `p` quantile of `values` (nearest rank); NaN for none.
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
-}
-
-/// This process's user and system CPU time so far, in seconds.
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// The 1, 5 and 15 minute load averages.

@@ -4,6 +4,7 @@
 //   2. one schedule firing every second for a minute: lateness from the fire's second to its root span;
 //   3. 10,000 schedules loaded and none due: the process's CPU use over 10 s (it should sleep).
 // Peer, in the same process: inserting the same 10,000 run rows into SQLite in one transaction.
+import BenchmarkSupport
 import Foundation
 import GRDB
 import Logging
@@ -64,19 +65,6 @@ final class Timing: RunExecutor {
             }, progress: progress)
     }
     func closeInterrupted(_ run: RunRecord) async {}
-}
-
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
-}
-
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 @MainActor

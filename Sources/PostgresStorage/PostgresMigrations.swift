@@ -125,6 +125,13 @@ enum PostgresMigrations {
                 "ALTER TABLE run ADD COLUMN attempt BIGINT NOT NULL DEFAULT 0",
                 "CREATE INDEX run_owner ON run (owner) WHERE state IN ('queued', 'running')",
             ]),
+        // The runs any instance may claim, in claim order: without it every claim sorted the whole
+        // backlog to take its first few dozen.
+        Migration(
+            version: 4, name: "claimable runs",
+            statements: [
+                "CREATE INDEX run_claimable ON run (id) WHERE state = 'queued' AND owner IS NULL"
+            ]),
     ]
 
     /// Brings the database up to the newest version in one transaction, under the advisory lock.

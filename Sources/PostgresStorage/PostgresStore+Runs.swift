@@ -17,6 +17,11 @@ extension PostgresStore {
     ///   not), and of the runs whose fenced changes did not apply.
     public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> RunWriteResult {
         guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
+        if runs.isEmpty, let refused = try await applyAtOnce(updates) {
+            var result = RunWriteResult()
+            result.refused = refused
+            return result
+        }
         return try await transaction { connection in
             var result = RunWriteResult(stored: try await Self.insert(runs, on: connection, logger: logger))
             result.refused = try await Self.apply(batch: updates, on: connection, logger: logger)

@@ -95,12 +95,18 @@ extension PostgresStore {
             // be paused mid-transaction; the schedule is planned again in a moment instead.
             let ids = fires.map(\.scheduleID).sorted()
             let rows = try await Self.rows(
-                "SELECT id, paused FROM schedule WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE SKIP LOCKED",
-                on: connection, logger: logger
-            ) { row in try row.decode((String, Bool).self) }
+                """
+                SELECT id, paused, last_fire_seconds FROM schedule WHERE id = ANY(\(ids))
+                ORDER BY id FOR UPDATE SKIP LOCKED
+                """, on: connection, logger: logger
+            ) { row in try row.decode((String, Bool, Int64?).self) }
             let locked = Set(rows.map(\.0))
             // Paused by another daemon, and this one has not heard yet: its new runs are not stored.
             let pausedHere = Set(rows.filter(\.1).map(\.0))
+            // Handled through this cursor already, by another daemon that got the row first: its
+            // fires would all be refused by their dedupe keys, so they are not written at all.
+            var cursors: [String: Int64] = [:]
+            for row in rows { if let cursor = row.2 { cursors[row.0] = cursor } }
             // A schedule deleted meanwhile has no row to lock either. Both are reported busy, and are
             // gone or paused in the scheduler by the time they would be planned again.
             var result = RunWriteResult()
@@ -109,7 +115,10 @@ extension PostgresStore {
             where pausedHere.contains(item.scheduleID) && item.runs.contains(where: { $0.state == .queued }) {
                 result.busy.insert(item.scheduleID)
             }
-            let fires = fires.filter { !result.busy.contains($0.scheduleID) }
+            let fires = fires.filter { item in
+                !result.busy.contains(item.scheduleID)
+                    && (item.runs.isEmpty || cursors[item.scheduleID].map { $0 < item.cursor } ?? true)
+            }
             let skipping = fires.filter { $0.overlap == .skip && $0.runs.contains { $0.state == .queued } }
             var inFlight: [String: String] = [:]
             if !skipping.isEmpty {
@@ -141,23 +150,7 @@ extension PostgresStore {
             // between schedules does not change which runs are stored.
             result.stored = try await Self.insert(runs, on: connection, logger: logger)
             result.skipped = result.skipped.filter { result.stored.contains($0.key) }
-            for item in fires {
-                // A daemon whose every fire of the schedule was stored by another before it (their
-                // dedupe keys) moves the cursor only: its count of remaining runs is that other
-                // daemon's to write, and its own may be behind.
-                let counts = item.runs.isEmpty || item.runs.contains { result.stored.contains($0.id) }
-                let pauses = counts && item.pauseNote != nil
-                try await connection.query(
-                    """
-                    UPDATE schedule SET
-                        last_fire_seconds = GREATEST(coalesce(last_fire_seconds, \(item.cursor)), \(item.cursor)),
-                        remaining_runs = CASE WHEN \(counts) THEN \(item.remainingRuns) ELSE remaining_runs END,
-                        paused = paused OR \(pauses),
-                        pause_note = CASE WHEN \(pauses) THEN \(item.pauseNote?.postgresText)::text ELSE pause_note END,
-                        updated_at_ms = \(now)
-                    WHERE id = \(item.scheduleID)
-                    """, logger: logger)
-            }
+            try await Self.advance(fires, stored: result.stored, now: now, on: connection, logger: logger)
             // A schedule paused by its last run stops firing everywhere; a moved cursor needs no
             // notice (a fire another daemon stored is refused by its dedupe key).
             let pausedNow = fires.filter { item in

@@ -29,6 +29,123 @@ extension PostgresStore {
         var attempt: Int?
     }
 
+    /// A batch of run changes sorted by kind, in their order within each kind.
+    private struct Sorted {
+        var starts: [Start] = []
+        var ends: [End] = []
+        var notes: [RunUpdate] = []
+        /// No run's end comes before its start, and no run starts or ends twice: applying the starts,
+        /// then the notes, then the ends keeps each run's own order.
+        var inOrder = true
+        /// Some run both starts and ends in the batch.
+        var startsAndEnds = false
+
+        init(_ updates: [RunUpdate]) {
+            var started: Set<String> = []
+            var ended: Set<String> = []
+            for update in updates {
+                switch update {
+                case .started(let id, let at, let rootSpanID, let rootStartNanos, let fence):
+                    if started.contains(id) || ended.contains(id) { inOrder = false }
+                    started.insert(id)
+                    starts.append(
+                        Start(
+                            id: id, at: at.milliseconds, root_span_id: rootSpanID, root_start_nanos: rootStartNanos,
+                            owner: fence?.owner, attempt: fence?.attempt))
+                case .nodes:
+                    if ended.contains(update.runID) { inOrder = false }
+                    notes.append(update)
+                case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, let fence):
+                    if ended.contains(id) { inOrder = false }
+                    if started.contains(id) { startsAndEnds = true }
+                    ended.insert(id)
+                    ends.append(
+                        End(
+                            id: id, state: state.rawValue, at: at.milliseconds, output_json: outputJSON?.postgresText,
+                            error: error?.postgresText, nodes_json: nodesJSON?.postgresText, owner: fence?.owner,
+                            attempt: fence?.attempt))
+                }
+            }
+        }
+
+        /// The ids of the fenced starts and ends not among `changed`: those the store refused.
+        func refused(startsChanged: Set<String>, endsChanged: Set<String>) -> Set<String> {
+            var refused: Set<String> = []
+            for start in starts where start.owner != nil && !startsChanged.contains(start.id) {
+                refused.insert(start.id)
+            }
+            for end in ends where end.owner != nil && !endsChanged.contains(end.id) { refused.insert(end.id) }
+            return refused
+        }
+    }
+
+    /// The starts statement, its JSON rows bound as `$parameter`: a fenced start applies to a queued
+    /// run held by its owner or by no one, for the next attempt (``RunFence``). Written with a
+    /// placeholder, not interpolated, so that it can be one part of ``applyAtOnce(_:)``'s statement
+    /// as well as a statement of its own; the rows are bound all the same.
+    private static func startsSQL(_ parameter: Int) -> String {
+        """
+        UPDATE run SET state = 'running', started_at_ms = n.at, root_span_id = n.root_span_id,
+            root_start_nanos = n.root_start_nanos, owner = coalesce(n.owner, run.owner),
+            attempt = coalesce(n.attempt, run.attempt)
+        FROM json_to_recordset($\(parameter)::json) AS n (
+            id text, at bigint, root_span_id text, root_start_nanos bigint, owner text, attempt bigint)
+        WHERE run.id = n.id AND (n.owner IS NULL OR (
+            run.state = 'queued' AND (run.owner IS NULL OR run.owner = n.owner)
+            AND run.attempt = n.attempt - 1))
+        RETURNING run.id
+        """
+    }
+
+    /// The ends statement, its JSON rows bound as `$parameter`: a fenced end applies while its
+    /// owner's attempt runs. Output and nodes given as null keep what the run has (the nodes written
+    /// while it ran).
+    private static func endsSQL(_ parameter: Int) -> String {
+        """
+        UPDATE run SET state = n.state, finished_at_ms = n.at,
+            output_json = coalesce(n.output_json, run.output_json), error = n.error,
+            nodes_json = coalesce(n.nodes_json, run.nodes_json)
+        FROM json_to_recordset($\(parameter)::json) AS n (
+            id text, state text, at bigint, output_json text, error text, nodes_json text, owner text,
+            attempt bigint)
+        WHERE run.id = n.id AND (n.owner IS NULL OR (
+            run.state = 'running' AND run.owner = n.owner AND run.attempt = n.attempt))
+        RETURNING run.id
+        """
+    }
+
+    /// `sql` with `rows`, as one JSON document, bound to `$1`.
+    private static func query<Row: Encodable>(_ sql: String, binding rows: [Row]) throws -> PostgresQuery {
+        var binds = PostgresBindings()
+        binds.append(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// Applies `updates` in one statement, without a transaction around it, when they are starts and
+    /// ends of different runs only: the common case of a busy journal (runs that ended, and the runs
+    /// their slots went to), one round trip instead of four. A statement is atomic on its own.
+    /// - Returns: the ids of the runs whose fenced changes were refused, or `nil` when `updates` need
+    ///   ``writeRuns(insert:update:)``'s transaction.
+    func applyAtOnce(_ updates: [RunUpdate]) async throws -> Set<String>? {
+        let sorted = Sorted(updates)
+        guard sorted.inOrder, sorted.notes.isEmpty, !sorted.startsAndEnds, !sorted.starts.isEmpty,
+            !sorted.ends.isEmpty
+        else { return nil }
+        var binds = PostgresBindings()
+        let encoder = JSONEncoder()
+        binds.append(String(decoding: try encoder.encode(sorted.starts), as: UTF8.self))
+        binds.append(String(decoding: try encoder.encode(sorted.ends), as: UTF8.self))
+        let sql = """
+            WITH s AS (\(Self.startsSQL(1))), e AS (\(Self.endsSQL(2)))
+            SELECT true, id FROM s UNION ALL SELECT false, id FROM e
+            """
+        let rows = try await rows(PostgresQuery(unsafeSQL: sql, binds: binds), doing: "write") { row in
+            try row.decode((Bool, String).self)
+        }
+        return sorted.refused(
+            startsChanged: Set(rows.filter(\.0).map(\.1)), endsChanged: Set(rows.filter { !$0.0 }.map(\.1)))
+    }
+
     /// Applies `updates` as ``apply(_:on:logger:)`` would one by one: the starts in one statement,
     /// then the node notes one by one, then the ends in one statement. That order is the order of
     /// each run's own changes whenever no run's end comes before its start and no run starts or ends
@@ -37,80 +154,32 @@ extension PostgresStore {
     static func apply(
         batch updates: [RunUpdate], on connection: PostgresConnection, logger: Logger
     ) async throws -> Set<String> {
-        var starts: [Start] = []
-        var ends: [End] = []
-        var notes: [RunUpdate] = []
-        var started: Set<String> = []
-        var ended: Set<String> = []
-        var inOrder = true
-        for update in updates {
-            switch update {
-            case .started(let id, let at, let rootSpanID, let rootStartNanos, let fence):
-                if started.contains(id) || ended.contains(id) { inOrder = false }
-                started.insert(id)
-                starts.append(
-                    Start(
-                        id: id, at: at.milliseconds, root_span_id: rootSpanID, root_start_nanos: rootStartNanos,
-                        owner: fence?.owner, attempt: fence?.attempt))
-            case .nodes:
-                if ended.contains(update.runID) { inOrder = false }
-                notes.append(update)
-            case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, let fence):
-                if ended.contains(id) { inOrder = false }
-                ended.insert(id)
-                ends.append(
-                    End(
-                        id: id, state: state.rawValue, at: at.milliseconds, output_json: outputJSON?.postgresText,
-                        error: error?.postgresText, nodes_json: nodesJSON?.postgresText, owner: fence?.owner,
-                        attempt: fence?.attempt))
-            }
-        }
-        var refused: Set<String> = []
-        guard inOrder, starts.count + ends.count > 1 else {
+        let sorted = Sorted(updates)
+        guard sorted.inOrder, sorted.starts.count + sorted.ends.count > 1 else {
+            var refused: Set<String> = []
             for update in updates where try await !apply(update, on: connection, logger: logger) {
                 refused.insert(update.runID)
             }
             return refused
         }
-        let encoder = JSONEncoder()
-        if !starts.isEmpty {
-            let json = String(decoding: try encoder.encode(starts), as: UTF8.self)
-            let changed = Set(
-                try await rows(
-                    """
-                    UPDATE run SET state = 'running', started_at_ms = n.at, root_span_id = n.root_span_id,
-                        root_start_nanos = n.root_start_nanos, owner = coalesce(n.owner, run.owner),
-                        attempt = coalesce(n.attempt, run.attempt)
-                    FROM json_to_recordset(\(json)::json) AS n (
-                        id text, at bigint, root_span_id text, root_start_nanos bigint, owner text, attempt bigint)
-                    WHERE run.id = n.id AND (n.owner IS NULL OR (
-                        run.state = 'queued' AND (run.owner IS NULL OR run.owner = n.owner)
-                        AND run.attempt = n.attempt - 1))
-                    RETURNING run.id
-                    """, on: connection, logger: logger
-                ) { row in try row.decode(String.self) })
-            for start in starts where start.owner != nil && !changed.contains(start.id) { refused.insert(start.id) }
+        var startsChanged: Set<String> = []
+        if !sorted.starts.isEmpty {
+            startsChanged = Set(
+                try await rows(try query(startsSQL(1), binding: sorted.starts), on: connection, logger: logger) { row in
+                    try row.decode(String.self)
+                })
         }
-        for note in notes where try await !apply(note, on: connection, logger: logger) { refused.insert(note.runID) }
-        if !ends.isEmpty {
-            let json = String(decoding: try encoder.encode(ends), as: UTF8.self)
-            // Output and nodes given as null keep what the run has (the nodes written while it ran).
-            let changed = Set(
-                try await rows(
-                    """
-                    UPDATE run SET state = n.state, finished_at_ms = n.at,
-                        output_json = coalesce(n.output_json, run.output_json), error = n.error,
-                        nodes_json = coalesce(n.nodes_json, run.nodes_json)
-                    FROM json_to_recordset(\(json)::json) AS n (
-                        id text, state text, at bigint, output_json text, error text, nodes_json text, owner text,
-                        attempt bigint)
-                    WHERE run.id = n.id AND (n.owner IS NULL OR (
-                        run.state = 'running' AND run.owner = n.owner AND run.attempt = n.attempt))
-                    RETURNING run.id
-                    """, on: connection, logger: logger
-                ) { row in try row.decode(String.self) })
-            for end in ends where end.owner != nil && !changed.contains(end.id) { refused.insert(end.id) }
+        var refused: Set<String> = []
+        for note in sorted.notes where try await !apply(note, on: connection, logger: logger) {
+            refused.insert(note.runID)
         }
-        return refused
+        var endsChanged: Set<String> = []
+        if !sorted.ends.isEmpty {
+            endsChanged = Set(
+                try await rows(try query(endsSQL(1), binding: sorted.ends), on: connection, logger: logger) { row in
+                    try row.decode(String.self)
+                })
+        }
+        return refused.union(sorted.refused(startsChanged: startsChanged, endsChanged: endsChanged))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Storage
+import Support
 
 // The scheduler's part in a shared store's run queue: it claims queued runs that no instance holds
 // while it has free slots, interrupts the runs of instances that fell silent past the lease, and
@@ -15,10 +16,15 @@ extension Scheduler {
         let membership = configuration.membership
         let monotonic = ContinuousClock()
         var lastCheck: ContinuousClock.Instant?
+        var lastCount: ContinuousClock.Instant?
         while admission.isOpen && !Task.isCancelled {
             if lastCheck.map({ monotonic.now - $0 >= membership.leaseCheckInterval }) ?? true {
                 lastCheck = monotonic.now
                 await checkLeases()
+            }
+            if lastCount.map({ monotonic.now - $0 >= Membership.claimInterval }) ?? true {
+                lastCount = monotonic.now
+                await countInstances()
             }
             await claimFree()
             let clock = self.clock
@@ -31,6 +37,19 @@ extension Scheduler {
                 await group.next()
                 group.cancelAll()
             }
+        }
+    }
+
+    /// Counts the instances, this one included, whose heartbeat is within the lease
+    /// (``liveInstances``). A failed count keeps the last one.
+    func countInstances() async {
+        let since = clock.now().addingTimeInterval(-configuration.membership.lease.timeInterval)
+        do {
+            let live = try await store.instances(seenSince: since)
+            liveInstances = max(
+                1, live.count + (live.contains { $0.id == configuration.membership.instanceID } ? 0 : 1))
+        } catch {
+            logger.debug("cannot count the live instances", metadata: ["error": .string("\(error)")])
         }
     }
 

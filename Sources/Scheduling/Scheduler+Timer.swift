@@ -82,11 +82,14 @@ extension Scheduler {
     }
 
     /// Handles every fire due by `now`. Fires are stored in batches of up to ``fireBatch`` schedules,
-    /// each batch's runs and cursors in one transaction, and each batch's runs start as soon as it is
-    /// stored, while the next one is written.
+    /// each batch's runs and cursors in one transaction. The batches are pipelined: while one is
+    /// written, the runs of the one before start and the next one is planned, so that a burst of
+    /// thousands of schedules costs about the store's time alone.
     func dispatchDue(_ now: Date) async {
         let nowSeconds = now.unixSeconds()
         var tick: [Planned] = []
+        var writing: Writing?
+        othersStoring = false
         while admission.isOpen, let top = fires.min, top.time <= nowSeconds {
             _ = fires.pop()
             guard let entry = entries[top.key], entry.generation == top.generation, !entry.schedule.paused,
@@ -98,11 +101,15 @@ extension Scheduler {
             let (schedule, fires) = await planFires(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
             tick.append(Planned(key: top.key, generation: top.generation, schedule: schedule, fires: fires))
             if tick.count >= Self.fireBatch {
-                await commit(tick, retryAt: nowSeconds + 1)
+                if let writing { await settle(writing) }
+                writing = write(tick, retryAt: nowSeconds + 1)
                 tick = []
+                await launchStarting()
             }
         }
-        if !tick.isEmpty { await commit(tick, retryAt: nowSeconds + 1) }
+        if let writing { await settle(writing) }
+        if !tick.isEmpty { await settle(write(tick, retryAt: nowSeconds + 1)) }
+        await launchStarting()
     }
 
     /// Schedules whose fires are stored in one transaction: large enough that a burst costs few
@@ -117,19 +124,44 @@ extension Scheduler {
         var fires: ScheduleFires
     }
 
-    /// Stores planned fires in one transaction, then starts the runs stored. When the store fails,
-    /// nothing moved: the fires are planned again at `retryAt`.
+    /// A batch of planned fires on its way to the store.
+    struct Writing {
+        /// The fires, as given to the store.
+        var tick: [Planned]
+        /// When they are planned again if the store fails or another daemon holds their schedules.
+        var retryAt: Int64
+        /// The store's answer.
+        var result: Task<Result<RunWriteResult, any Error>, Never>
+    }
+
+    /// Starts storing planned fires in one transaction; ``settle(_:)`` handles the answer.
     ///
-    /// On a shared store, queued runs past this instance's free slots are stored held by no one, for
-    /// whichever instance has a slot first to claim (this one included); the store also skips a fire
-    /// of an overlap `skip` schedule whose run goes on at another instance.
-    func commit(_ tick: [Planned], retryAt: Int64) async {
+    /// On a shared store, queued runs past this instance's free slots and share are stored held by no
+    /// one, for whichever instance has a slot first to claim (this one included); the store also skips
+    /// a fire of an overlap `skip` schedule whose run goes on at another instance.
+    func write(_ tick: [Planned], retryAt: Int64) -> Writing {
         var tick = tick
-        if configuration.membership.shared { shareBeyondCapacity(&tick) }
+        if configuration.membership.shared { shareBeyondCapacity(&tick, keepAll: othersStoring) }
+        let store = self.store
+        let fires = tick.map(\.fires)
+        return Writing(
+            tick: tick, retryAt: retryAt,
+            result: Task {
+                do { return .success(try await store.recordFires(fires)) } catch { return .failure(error) }
+            })
+    }
+
+    /// Waits for a batch to be stored, then admits the runs stored. When the store failed, nothing
+    /// moved: the fires are planned again at the batch's retry time. Their starts are stored by the
+    /// next ``launchStarting(with:)``.
+    func settle(_ writing: Writing) async {
+        let tick = writing.tick
+        let retryAt = writing.retryAt
         let result: RunWriteResult
-        do {
-            result = try await store.recordFires(tick.map(\.fires))
-        } catch {
+        switch await writing.result.value {
+        case .success(let stored):
+            result = stored
+        case .failure(let error):
             logger.error(
                 "cannot store fires; they will be retried",
                 metadata: ["schedules": .stringConvertible(tick.count), "error": .string("\(error)")])
@@ -139,6 +171,7 @@ extension Scheduler {
             }
             return
         }
+        if !result.busy.isEmpty { othersStoring = true }
         let now = clock.now()
         for item in tick {
             if result.busy.contains(item.fires.scheduleID) {
@@ -183,23 +216,29 @@ extension Scheduler {
             lookup.withLock { $0.byID[item.key] = item.schedule }
             pushNextFire(entry)
         }
-        await launchStarting()
     }
 
-    /// Leaves this instance the queued runs of `tick` it has free slots for, and stores the rest held
-    /// by no one (a run buffered by `buffer-one` stays: it waits for this instance's runs of its
-    /// schedule).
-    func shareBeyondCapacity(_ tick: inout [Planned]) {
+    /// Leaves this instance the queued runs of `tick` it has free slots for, and its share of the rest
+    /// (every ``liveInstances``-th: all of them when it is alone), and stores the others held by no
+    /// one, for whichever instance has a slot first. A run buffered by `buffer-one` stays: it waits
+    /// for this instance's runs of its schedule.
+    ///
+    /// Keeping a share, rather than only what fits the free slots, spares each kept run a claim (a
+    /// round trip and a row written) and spreads a burst over the instances even when one of them
+    /// stored all of it; the others' claims take the rest.
+    func shareBeyondCapacity(_ tick: inout [Planned], keepAll: Bool) {
         var free = admission.freeSlots
+        let share = keepAll ? 1 : max(1, liveInstances)
         for index in tick.indices {
             for runIndex in tick[index].fires.runs.indices {
                 let run = tick[index].fires.runs[runIndex]
                 guard run.state == .queued, !admission.isBuffered(run) else { continue }
                 if free > 0 {
                     free -= 1
-                } else {
-                    tick[index].fires.runs[runIndex].owner = nil
+                    continue
                 }
+                sharedRunCount += 1
+                if sharedRunCount % share != 0 { tick[index].fires.runs[runIndex].owner = nil }
             }
         }
     }

@@ -93,6 +93,18 @@ public actor Scheduler: Service {
     /// last claim filled every slot it asked for. Only then does a freed slot claim at once, so that
     /// a cluster without a backlog costs no query per run.
     var backlogLikely = false
+    /// How many instances, this one included, sent a heartbeat within the lease when last counted
+    /// (on a shared store, about once a second): the share of a burst this instance keeps.
+    var liveInstances = 1
+    /// How many instances sent a heartbeat within the lease when this one last counted (about once a
+    /// second, on a shared store; 1 before the first count and on a store of its own).
+    public var liveInstanceCount: Int { liveInstances }
+    /// Counts the queued runs past this instance's free slots it has stored, so that it keeps every
+    /// ``liveInstances``-th of them across ticks.
+    var sharedRunCount = 0
+    /// Whether another instance stored some of the fires due in this tick (the store reported their
+    /// schedules busy): the instances are splitting the tick, and each keeps what it stores.
+    var othersStoring = false
     /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
     let stoppingFlag = Atomic<Bool>(false)
     /// Counts schedule installs: each entry remembers the one that installed it.

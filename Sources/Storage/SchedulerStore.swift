@@ -41,6 +41,9 @@ public protocol SchedulerStore: Sendable {
     /// when it has a run queued or running in the store that is not among these fires (another
     /// daemon's), its queued runs here are stored `skipped` instead, so that no two of its runs go at
     /// once anywhere.
+    /// A schedule whose stored cursor is already at or past the tick's cursor had these fires handled
+    /// by another daemon: a store may leave its runs out without trying their dedupe keys, and leave
+    /// the row as it is.
     /// - Returns: the ids of the runs stored (a run whose schedule already has its dedupe key is not:
     ///   that fire was handled before), those stored skipped by that check, with the reason, and the
     ///   busy schedules.

@@ -94,6 +94,30 @@ extension StoreContract {
         #expect(first.owner == "ins_a" && first.attempt == 1 && first.rootSpanID == "00000000000000aa")
         #expect(try await store.run(id: two.id)?.state == .running)
         #expect(try await store.run(id: held.id)?.state == .queued)
+
+        // Ends of some runs and starts of others, the usual write of a busy daemon (a store may send
+        // it as one statement without a transaction): each change still fenced on its own.
+        let next = Self.run(nil)
+        var taken = Self.run(nil)
+        taken.owner = "ins_b"
+        _ = try await store.insertRuns([next, taken])
+        result = try await store.writeRuns(
+            insert: [],
+            update: [
+                .finished(
+                    id: two.id, state: .failed, at: at, outputJSON: nil, error: "boom", nodesJSON: "[2]", fence: a1),
+                .finished(
+                    id: held.id, state: .succeeded, at: at, outputJSON: nil, error: nil, nodesJSON: nil, fence: a1),
+                start(next.id, a1), start(taken.id, a1),
+            ])
+        #expect(result.refused == [held.id, taken.id], "an end of a run never started, a start of another's run")
+        let failed = try #require(try await store.run(id: two.id))
+        #expect(failed.state == .failed && failed.error == "boom" && failed.nodesJSON == "[2]")
+        let nextRun = try #require(try await store.run(id: next.id))
+        #expect(nextRun.state == .running && nextRun.owner == "ins_a" && nextRun.attempt == 1)
+        #expect(try await store.run(id: held.id)?.state == .queued)
+        let takenRun = try #require(try await store.run(id: taken.id))
+        #expect(takenRun.state == .queued && takenRun.owner == "ins_b" && takenRun.attempt == 0)
     }
 
     /// `heldRuns` lists an owner's queued and running runs; `expireLeases` interrupts the running runs

@@ -51,6 +51,51 @@ struct SchedulerSharedTests {
         }
     }
 
+    /// A harness of `membership`'s instance with one slot and four every-minute schedules on a store
+    /// of its own, where it and `peers` other instances have sent a heartbeat.
+    static func minutely(_ membership: Membership, peers: Int) async throws -> SchedulerHarness {
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID()).sqlite").path)
+        try await beat(membership, in: store)
+        for _ in 0..<peers { try await beat(Membership(shared: true), in: store) }
+        let schedules = (0..<4).map { i in
+            ScheduleRecord(
+                name: "m\(i)", cron: "* * * * *", workflow: "w", createdAt: SchedulerHarness.epoch,
+                updatedAt: SchedulerHarness.epoch)
+        }
+        return try await SchedulerHarness.start(
+            store: store, holding: true, maxConcurrentRuns: 1, schedules: schedules, membership: membership)
+    }
+
+    @Test("alone on a shared store, a daemon keeps every fire of a tick, past its free slots: none waits for a claim")
+    func aloneKeepsAll() async throws {
+        let membership = Self.membership()
+        let h = try await Self.minutely(membership, peers: 0)
+        try await stopping(h) { h in
+            try await h.advance(seconds: 60)
+            try await eventually("the executor holds the first run") { h.executor.waitingCount == 1 }
+            let runs = try await h.runs()
+            #expect(runs.count == 4 && runs.allSatisfy { $0.owner == membership.instanceID })
+            #expect(try await h.store.heldRuns(owner: membership.instanceID).count == 4)
+        }
+    }
+
+    @Test("with another live instance, a daemon keeps what its free slots take and one in two of the rest")
+    func sharesWithPeers() async throws {
+        let membership = Self.membership()
+        let h = try await Self.minutely(membership, peers: 1)
+        try await stopping(h) { h in
+            try await eventually("both instances are counted") { await h.scheduler.liveInstanceCount == 2 }
+            try await h.advance(seconds: 60)
+            try await eventually("the executor holds the first run") { h.executor.waitingCount == 1 }
+            let runs = try await h.runs()
+            #expect(runs.count == 4)
+            // The slot's run, then of the three past it the second: kept; the first and third: shared.
+            #expect(runs.filter { $0.owner == membership.instanceID }.count == 2)
+            #expect(runs.filter { $0.owner == nil && $0.state == .queued }.count == 2)
+        }
+    }
+
     @Test("a slot that frees while queued runs held by no one wait claims one at once, without the poll")
     func freedSlotClaims() async throws {
         let store = try SQLiteStore(

@@ -49,6 +49,26 @@ struct SchedulerTests {
         }
     }
 
+    @Test("a burst larger than one stored batch: every schedule fires once, its cursor moves, every run ends")
+    func burstOverSeveralBatches() async throws {
+        // Three batches of the timer, the third partial: planned while the one before is stored.
+        let count = 2 * 256 + 88
+        let schedules = (0..<count).map { schedule("burst-\($0)", cron: "* * * * *") }
+        let h = try await SchedulerHarness.start(schedules: schedules)
+        try await stopping(h) { h in
+            let minute = Self.t0.addingTimeInterval(60)
+            try await h.advance(to: minute)
+            try await h.waitForRuns("a finished run for every schedule") {
+                $0.count == count && $0.allSatisfy { $0.state == .succeeded }
+            }
+            let runs = try await h.runs()
+            #expect(Set(runs.compactMap(\.scheduleID)) == Set(schedules.map(\.id)))
+            #expect(runs.allSatisfy { $0.nominalTime == minute })
+            let stored = try await h.store.schedules()
+            #expect(stored.allSatisfy { $0.lastFireSeconds == Int64(minute.timeIntervalSince1970) })
+        }
+    }
+
     @Test("overlap skip: a fire while the previous run goes on is stored as skipped, with the reason")
     func overlapSkip() async throws {
         let h = try await SchedulerHarness.start(

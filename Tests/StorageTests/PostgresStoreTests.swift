@@ -151,6 +151,39 @@ struct PostgresStoreTests {
     }
 
     @Test(
+        "a tick whose fires another daemon handled (the stored cursor is at or past it) writes nothing; a later one does",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func handledTick() async throws {
+        try await PostgresTestDatabase.withStore(prefix: "handled") { store in
+            let schedule = ScheduleRecord(name: "s", cron: "* * * * *", workflow: "w", remainingRuns: 5)
+            try await store.insertSchedule(schedule)
+            let run = { (key: String) in
+                RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "cron", dedupeKey: key)
+            }
+            let first = run("k60")
+            let stored = try await store.recordFires([
+                ScheduleFires(scheduleID: schedule.id, runs: [first], cursor: 60, remainingRuns: 4, pauseNote: nil)
+            ])
+            #expect(stored == RunWriteResult(stored: [first.id]))
+            // A daemon behind, with a fire under another key for the same cursor: not written at all.
+            let behind = run("k60-elsewhere")
+            let again = try await store.recordFires([
+                ScheduleFires(scheduleID: schedule.id, runs: [behind], cursor: 60, remainingRuns: 0, pauseNote: "x")
+            ])
+            #expect(again == RunWriteResult())
+            #expect(try await store.run(id: behind.id) == nil)
+            let row = try #require(try await store.schedule(id: schedule.id))
+            #expect(row.lastFireSeconds == 60 && row.remainingRuns == 4 && !row.paused)
+            let later = run("k120")
+            let next = try await store.recordFires([
+                ScheduleFires(scheduleID: schedule.id, runs: [later], cursor: 120, remainingRuns: 3, pauseNote: nil)
+            ])
+            #expect(next == RunWriteResult(stored: [later.id]))
+            #expect(try await store.schedule(id: schedule.id)?.lastFireSeconds == 120)
+        }
+    }
+
+    @Test(
         "a database edited by hand: a value of the wrong type is a thrown error naming the row, not the value",
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func wrongType() async throws {

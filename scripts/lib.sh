@@ -168,3 +168,13 @@ run_until_exit() {
     trap - INT TERM
     return "$status"
 }
+
+# Builds product $1 of the Benchmarks package in release mode, its output on stderr. The Benchmarks
+# package uses the project as a local dependency, and SwiftPM keeps the list of that dependency's
+# source files until the Benchmarks manifest changes: a file added to Sources/ since the last build
+# would be left out, and a benchmark would measure the code as it was. Touching the manifest makes it
+# look again (git sees no change).
+bench_build() {
+    touch Benchmarks/Package.swift
+    (cd Benchmarks && swift build -c release --product "$1") >&2
+}

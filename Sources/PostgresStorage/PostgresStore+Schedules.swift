@@ -83,9 +83,8 @@ extension PostgresStore {
             ScheduleRecord.init(postgres:))
     }
 
-    /// Stores a tick's runs and moves each schedule's cursor, in one transaction. The cursor only moves
-    /// forward; the remaining runs are set as given; a pause note pauses the schedule, and its absence
-    /// leaves the pause and note as they were.
+    /// Stores a tick's runs and moves each schedule's cursor, in one transaction, as the schedules'
+    /// rows, locked, say (``SchedulerStore/recordFires(_:)``). The cursor only moves forward.
     /// - Returns: the ids of the runs stored; a run whose schedule has its dedupe key already is not.
     public func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult {
         let now = Date().milliseconds
@@ -96,28 +95,32 @@ extension PostgresStore {
             let ids = fires.map(\.scheduleID).sorted()
             let rows = try await Self.rows(
                 """
-                SELECT id, paused, last_fire_seconds FROM schedule WHERE id = ANY(\(ids))
+                SELECT id, paused, last_fire_seconds, remaining_runs FROM schedule WHERE id = ANY(\(ids))
                 ORDER BY id FOR UPDATE SKIP LOCKED
                 """, on: connection, logger: logger
-            ) { row in try row.decode((String, Bool, Int64?).self) }
-            let locked = Set(rows.map(\.0))
+            ) { row in try row.decode((String, Bool, Int64?, Int64?).self) }
+            var stored: [String: (cursor: Int64?, remaining: Int?)] = [:]
+            for row in rows { stored[row.0] = (row.2, row.3.map { Int(clamping: $0) }) }
             // Paused by another daemon, and this one has not heard yet: its new runs are not stored.
             let pausedHere = Set(rows.filter(\.1).map(\.0))
-            // Handled through this cursor already, by another daemon that got the row first: its
-            // fires would all be refused by their dedupe keys, so they are not written at all.
-            var cursors: [String: Int64] = [:]
-            for row in rows { if let cursor = row.2 { cursors[row.0] = cursor } }
             // A schedule deleted meanwhile has no row to lock either. Both are reported busy, and are
             // gone or paused in the scheduler by the time they would be planned again.
             var result = RunWriteResult()
-            result.busy = Set(ids).subtracting(locked)
+            result.busy = Set(ids).subtracting(stored.keys)
             for item in fires
             where pausedHere.contains(item.scheduleID) && item.runs.contains(where: { $0.state == .queued }) {
                 result.busy.insert(item.scheduleID)
             }
-            let fires = fires.filter { item in
-                !result.busy.contains(item.scheduleID)
-                    && (item.runs.isEmpty || cursors[item.scheduleID].map { $0 < item.cursor } ?? true)
+            // What the rows say to write: a fire another daemon handled (at or before the stored
+            // cursor) is left out, as are runs past the stored count. A schedule left with nothing to
+            // write and a cursor already there is not touched at all: a daemon retrying schedules it
+            // found busy does not write thousands of rows again.
+            var fires = fires.compactMap { item -> ScheduleFires? in
+                guard !result.busy.contains(item.scheduleID), let row = stored[item.scheduleID] else { return nil }
+                var item = item
+                item.runs = item.runsToWrite(storedCursor: row.cursor, storedRemaining: row.remaining)
+                if item.runs.isEmpty, let cursor = row.cursor, cursor >= item.cursor { return nil }
+                return item
             }
             let skipping = fires.filter { $0.overlap == .skip && $0.runs.contains { $0.state == .queued } }
             var inFlight: [String: String] = [:]
@@ -131,32 +134,33 @@ extension PostgresStore {
                 ) { row in try row.decode((String, String).self) }
                 for (schedule, run) in pairs { inFlight[schedule] = run }
             }
-            var runs: [RunRecord] = []
-            for item in fires {
-                guard item.overlap == .skip, let other = inFlight[item.scheduleID] else {
-                    runs += item.runs
-                    continue
-                }
+            for index in fires.indices where fires[index].overlap == .skip {
+                guard let other = inFlight[fires[index].scheduleID] else { continue }
                 let reason = ScheduleFires.skipReason(running: other)
-                for var run in item.runs {
-                    if run.state == .queued {
-                        run.skip(reason, at: Date(milliseconds: now))
-                        result.skipped[run.id] = reason
-                    }
-                    runs.append(run)
+                for runIndex in fires[index].runs.indices where fires[index].runs[runIndex].state == .queued {
+                    fires[index].runs[runIndex].skip(reason, at: Date(milliseconds: now))
+                    result.skipped[fires[index].runs[runIndex].id] = reason
                 }
             }
             // Every schedule's runs in one batch: a dedupe key belongs to one schedule, so the order
             // between schedules does not change which runs are stored.
-            result.stored = try await Self.insert(runs, on: connection, logger: logger)
+            result.stored = try await Self.insert(fires.flatMap(\.runs), on: connection, logger: logger)
             result.skipped = result.skipped.filter { result.stored.contains($0.key) }
-            try await Self.advance(fires, stored: result.stored, now: now, on: connection, logger: logger)
+            var counts: [String: (left: Int, pauses: Bool)] = [:]
+            for item in fires {
+                let queued = item.runs.filter { $0.state == .queued && result.stored.contains($0.id) }.count
+                guard
+                    let count = ScheduleFires.remaining(
+                        storedRemaining: stored[item.scheduleID]?.remaining, storedQueued: queued)
+                else { continue }
+                counts[item.scheduleID] = count
+                result.remaining[item.scheduleID] = count.left
+            }
+            try await Self.advance(fires, counts: counts, now: now, on: connection, logger: logger)
             // A schedule paused by its last run stops firing everywhere; a moved cursor needs no
             // notice (a fire another daemon stored is refused by its dedupe key).
-            let pausedNow = fires.filter { item in
-                item.pauseNote != nil && item.runs.contains { result.stored.contains($0.id) }
-            }
-            try await Self.announce(pausedNow.map(\.scheduleID), on: connection, logger: logger)
+            let pausedNow = counts.filter(\.value.pauses).keys.sorted()
+            try await Self.announce(pausedNow, on: connection, logger: logger)
             return result
         }
     }

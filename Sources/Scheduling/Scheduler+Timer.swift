@@ -211,9 +211,17 @@ extension Scheduler {
             }
             // The schedule may have been replaced while the store was written.
             guard var entry = entries[item.key], entry.generation == item.generation else { continue }
-            entry.schedule = item.schedule
+            var schedule = item.schedule
+            if let left = result.remaining[item.fires.scheduleID] {
+                // The stored count, which another daemon's fires may have moved: it was not paused
+                // when planned, so a pause now is the count's.
+                schedule.remainingRuns = left
+                schedule.paused = left == 0
+                schedule.pauseNote = left == 0 ? ScheduleFires.lastRunPauseNote : nil
+            }
+            entry.schedule = schedule
             entries[item.key] = entry
-            lookup.withLock { $0.byID[item.key] = item.schedule }
+            lookup.withLock { $0.byID[item.key] = schedule }
             pushNextFire(entry)
         }
     }
@@ -249,7 +257,6 @@ extension Scheduler {
         -> (ScheduleRecord, ScheduleFires)
     {
         var schedule = schedule
-        var pauseNote: String?
         var runs: [RunRecord] = []
         for item in due {
             if schedule.paused { break }
@@ -267,12 +274,13 @@ extension Scheduler {
             let jitter = Jitter.delay(scheduleID: schedule.id, dedupeKey: fire.dedupeKey, limit: limit)
             if jitter > 0 { run.notBefore = fire.instant.addingTimeInterval(Double(jitter)) }
             await applyOverlap(schedule.overlap, to: &run, earlier: &runs, now: now)
+            // The count as this daemon knows it limits what it plans; the store counts again from
+            // the stored row, which ``settle(_:)`` then takes.
             if run.state != .skipped, let remaining = schedule.remainingRuns {
                 schedule.remainingRuns = remaining - 1
                 if remaining - 1 <= 0 {
                     schedule.paused = true
-                    pauseNote = "paused after its last remaining run"
-                    schedule.pauseNote = pauseNote
+                    schedule.pauseNote = ScheduleFires.lastRunPauseNote
                 }
             }
             runs.append(run)
@@ -280,9 +288,7 @@ extension Scheduler {
         schedule.lastFireSeconds = max(schedule.lastFireSeconds ?? cursor, cursor)
         return (
             schedule,
-            ScheduleFires(
-                scheduleID: schedule.id, runs: runs, cursor: cursor, remainingRuns: schedule.remainingRuns,
-                pauseNote: pauseNote, overlap: schedule.overlap)
+            ScheduleFires(scheduleID: schedule.id, runs: runs, cursor: cursor, overlap: schedule.overlap)
         )
     }
 }

@@ -223,7 +223,8 @@ public struct RunRecord: Sendable, Hashable, Codable {
 }
 
 /// The fires of one schedule handled in one timer tick: their runs and where the schedule's cursor
-/// moves. The store writes a tick's fires, for every schedule due, in one transaction.
+/// moves. The store writes a tick's fires, for every schedule due, in one transaction, and counts
+/// the runs it stores against the schedule's remaining runs as stored (``SchedulerStore/recordFires(_:)``).
 public struct ScheduleFires: Sendable, Hashable {
     /// The id of the schedule that fired.
     public var scheduleID: String
@@ -231,24 +232,15 @@ public struct ScheduleFires: Sendable, Hashable {
     public var runs: [RunRecord]
     /// The nominal time (Unix seconds) of the latest fire handled.
     public var cursor: Int64
-    /// The schedule's runs left after these fires (skipped ones do not count); `nil`: no limit.
-    public var remainingRuns: Int?
-    /// Set when the schedule pauses itself (its last remaining run).
-    public var pauseNote: String?
     /// The schedule's overlap policy: with `skip`, the store skips these runs when the schedule has
     /// another run queued or running (``SchedulerStore/recordFires(_:)``).
     public var overlap: OverlapPolicy
 
     /// The outcome of one tick for one schedule.
-    public init(
-        scheduleID: String, runs: [RunRecord], cursor: Int64, remainingRuns: Int?, pauseNote: String?,
-        overlap: OverlapPolicy = .allow
-    ) {
+    public init(scheduleID: String, runs: [RunRecord], cursor: Int64, overlap: OverlapPolicy = .allow) {
         self.scheduleID = scheduleID
         self.runs = runs
         self.cursor = cursor
-        self.remainingRuns = remainingRuns
-        self.pauseNote = pauseNote
         self.overlap = overlap
     }
 }
@@ -334,14 +326,19 @@ public struct RunWriteResult: Sendable, Hashable {
     /// the same schedule at that moment (``SchedulerStore/recordFires(_:)`` only): nothing of theirs
     /// changed; plan them again in a moment, when that daemon's write has settled.
     public var busy: Set<String>
+    /// The remaining runs, as stored after the write, of every schedule with a limit whose fires were
+    /// written (``SchedulerStore/recordFires(_:)`` only); 0 means the schedule is paused.
+    public var remaining: [String: Int]
 
     /// A result.
     public init(
-        stored: Set<String> = [], refused: Set<String> = [], skipped: [String: String] = [:], busy: Set<String> = []
+        stored: Set<String> = [], refused: Set<String> = [], skipped: [String: String] = [:], busy: Set<String> = [],
+        remaining: [String: Int] = [:]
     ) {
         self.stored = stored
         self.refused = refused
         self.skipped = skipped
         self.busy = busy
+        self.remaining = remaining
     }
 }

@@ -31,8 +31,14 @@ public protocol SchedulerStore: Sendable {
     func followScheduleChanges(
         listening: @escaping @Sendable () -> Void, changed: @escaping @Sendable (ScheduleChangeNotice) async -> Void
     ) async throws -> Bool
-    /// Stores the runs of a timer tick's fires and moves each schedule's cursor (its remaining runs, and
-    /// a pause when `pauseNote` is set), all in one transaction.
+    /// Stores the runs of a timer tick's fires and moves each schedule's cursor, all in one
+    /// transaction.
+    ///
+    /// The schedule's row as stored decides, not the caller's copy of it, which may be behind another
+    /// daemon's writes (``ScheduleFires/runsToWrite(storedCursor:storedRemaining:)``): a run for a
+    /// fire at or before the stored cursor is left out (that fire was handled), and so are queued runs
+    /// past the stored remaining runs. The queued runs stored count against the remaining runs, and
+    /// the run that takes the last one pauses the schedule with ``ScheduleFires/lastRunPauseNote``.
     ///
     /// A schedule another daemon is storing fires of at the same moment (its row locked) is passed
     /// over, not waited for: its fires are reported busy and nothing of it changes.
@@ -41,12 +47,9 @@ public protocol SchedulerStore: Sendable {
     /// when it has a run queued or running in the store that is not among these fires (another
     /// daemon's), its queued runs here are stored `skipped` instead, so that no two of its runs go at
     /// once anywhere.
-    /// A schedule whose stored cursor is already at or past the tick's cursor had these fires handled
-    /// by another daemon: a store may leave its runs out without trying their dedupe keys, and leave
-    /// the row as it is.
     /// - Returns: the ids of the runs stored (a run whose schedule already has its dedupe key is not:
-    ///   that fire was handled before), those stored skipped by that check, with the reason, and the
-    ///   busy schedules.
+    ///   that fire was handled before), those stored skipped by that check, with the reason, the busy
+    ///   schedules, and the remaining runs of the schedules with a limit.
     func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult
 
     // MARK: Runs

@@ -190,11 +190,11 @@ extension StoreContract {
         let allowed = Self.run(allowing.id, dedupeKey: "k1")
         let result = try await store.recordFires([
             ScheduleFires(
-                scheduleID: busy.id, runs: [skipped], cursor: 60, remainingRuns: nil, pauseNote: nil, overlap: .skip),
+                scheduleID: busy.id, runs: [skipped], cursor: 60, overlap: .skip),
             ScheduleFires(
-                scheduleID: idle.id, runs: [queued], cursor: 60, remainingRuns: nil, pauseNote: nil, overlap: .skip),
+                scheduleID: idle.id, runs: [queued], cursor: 60, overlap: .skip),
             ScheduleFires(
-                scheduleID: allowing.id, runs: [allowed], cursor: 60, remainingRuns: nil, pauseNote: nil,
+                scheduleID: allowing.id, runs: [allowed], cursor: 60,
                 overlap: .allow),
         ])
         #expect(result.stored == [skipped.id, queued.id, allowed.id])

@@ -26,7 +26,7 @@ extension StoreContract {
         #expect(updated != inserted)
 
         _ = try await store.recordFires([
-            ScheduleFires(scheduleID: nightly.id, runs: [], cursor: 1_717_200_060, remainingRuns: nil, pauseNote: nil)
+            ScheduleFires(scheduleID: nightly.id, runs: [], cursor: 1_717_200_060)
         ])
         let fired = try await store.scheduleRevision()
         #expect(fired != updated, "a fire moves the cursor, which peers must see")

@@ -42,6 +42,7 @@ public struct StoreContract: Sendable {
         case deleteScheduleKeepsRuns
         case applySchedulesAllOrNothing
         case recordFiresDedupe
+        case recordFiresCountsStored
         case recordFiresAllOrNothing
         case insertRunDedupe
         case runRoundTrip
@@ -69,6 +70,8 @@ public struct StoreContract: Sendable {
             case .applySchedulesAllOrNothing: "applySchedules makes every change or none"
             case .recordFiresDedupe:
                 "a tick's fires store a dedupe key once per schedule and move cursors forward only"
+            case .recordFiresCountsStored:
+                "a tick's runs are counted against the stored remaining runs; fires at or before the stored cursor are left out"
             case .recordFiresAllOrNothing: "a tick whose write fails stores no run and moves no cursor"
             case .insertRunDedupe: "a schedule stores each dedupe key once; runs without one are all stored"
             case .runRoundTrip: "a run reads back as written and as its changes left it"
@@ -101,6 +104,7 @@ public struct StoreContract: Sendable {
         case .deleteScheduleKeepsRuns: try await deleteScheduleKeepsRuns()
         case .applySchedulesAllOrNothing: try await applySchedulesAllOrNothing()
         case .recordFiresDedupe: try await recordFiresDedupe()
+        case .recordFiresCountsStored: try await recordFiresCountsStored()
         case .recordFiresAllOrNothing: try await recordFiresAllOrNothing()
         case .insertRunDedupe: try await insertRunDedupe()
         case .runRoundTrip: try await runRoundTrip()

@@ -28,12 +28,9 @@ struct SchedulePlanTests {
         let created = try #require(try plan(definition, over: []).creates.first)
         try await store.insertSchedule(created)
         for fire in 0..<fires {
-            let left = (created.remainingRuns ?? 0) - fire - 1
-            _ = try await store.recordFires([
-                ScheduleFires(
-                    scheduleID: created.id, runs: [], cursor: Int64(fire), remainingRuns: left,
-                    pauseNote: left == 0 ? "paused after its last remaining run" : nil)
-            ])
+            let run = RunRecord(
+                scheduleID: created.id, workflow: created.workflow, trigger: "cron", dedupeKey: "k\(fire)")
+            _ = try await store.recordFires([ScheduleFires(scheduleID: created.id, runs: [run], cursor: Int64(fire))])
         }
         return try #require(try await store.schedule(id: created.id))
     }

@@ -320,6 +320,28 @@ struct SchedulerTests {
         }
     }
 
+    @Test("remaining runs: the stored count decides when this daemon's copy is behind, and it takes the stored count")
+    func remainingRunsStoredCount() async throws {
+        let h = try await SchedulerHarness.start(schedules: [schedule("counted", cron: "* * * * *", remaining: 3)])
+        try await stopping(h) { h in
+            // Another daemon used two of the three runs; this one has not heard (no change notice here).
+            var stored = try #require(try await h.store.schedule(named: "counted"))
+            stored.remainingRuns = 1
+            try await h.store.updateSchedule(stored)
+            // Its one fire takes the last run, which pauses the schedule: nothing left to sleep until.
+            h.clock.advance(by: 60)
+            try await h.waitForRuns("one run") { $0.count == 1 }
+            try await eventually("this daemon's copy is paused") { h.scheduler.schedule(stored.id)?.paused == true }
+            let copy = try #require(h.scheduler.schedule(stored.id))
+            #expect(copy.remainingRuns == 0 && copy.pauseNote == ScheduleFires.lastRunPauseNote)
+            let row = try #require(try await h.store.schedule(id: stored.id))
+            #expect(row.paused && row.remainingRuns == 0)
+            try await eventually("the scheduler sleeps on no deadline") { h.clock.nextDeadline == nil }
+            h.clock.advance(by: 600)
+            #expect(try await h.runs().count == 1)
+        }
+    }
+
     @Test("at start, a run left running is interrupted (its trace closed) and a queued run is resumed")
     func recovery() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rc-\(UUID()).sqlite").path

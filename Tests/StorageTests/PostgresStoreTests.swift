@@ -105,14 +105,14 @@ struct PostgresStoreTests {
             // Another daemon stored the fire k1 of `counted` and counted it down to 4.
             let first = RunRecord(scheduleID: counted.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
             _ = try await store.recordFires([
-                ScheduleFires(scheduleID: counted.id, runs: [first], cursor: 60, remainingRuns: 4, pauseNote: nil)
+                ScheduleFires(scheduleID: counted.id, runs: [first], cursor: 60)
             ])
             // This daemon's tick: it does not know `paused` is paused, and its memory of `counted` is behind.
             let late = RunRecord(scheduleID: paused.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
             let again = RunRecord(scheduleID: counted.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
             let result = try await store.recordFires([
-                ScheduleFires(scheduleID: paused.id, runs: [late], cursor: 60, remainingRuns: nil, pauseNote: nil),
-                ScheduleFires(scheduleID: counted.id, runs: [again], cursor: 60, remainingRuns: 9, pauseNote: nil),
+                ScheduleFires(scheduleID: paused.id, runs: [late], cursor: 60),
+                ScheduleFires(scheduleID: counted.id, runs: [again], cursor: 60),
             ])
             #expect(result.busy == [paused.id] && result.stored.isEmpty)
             #expect(try await store.run(id: late.id) == nil)
@@ -131,8 +131,8 @@ struct PostgresStoreTests {
             let heldRun = RunRecord(scheduleID: held.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
             let freeRun = RunRecord(scheduleID: free.id, workflow: "w", trigger: "cron", dedupeKey: "k1")
             let fires = [
-                ScheduleFires(scheduleID: held.id, runs: [heldRun], cursor: 60, remainingRuns: nil, pauseNote: nil),
-                ScheduleFires(scheduleID: free.id, runs: [freeRun], cursor: 60, remainingRuns: nil, pauseNote: nil),
+                ScheduleFires(scheduleID: held.id, runs: [heldRun], cursor: 60),
+                ScheduleFires(scheduleID: free.id, runs: [freeRun], cursor: 60),
             ]
             // Another daemon's transaction holds the row, as while it stores that schedule's fires.
             try await store.transaction { connection in
@@ -157,28 +157,30 @@ struct PostgresStoreTests {
         try await PostgresTestDatabase.withStore(prefix: "handled") { store in
             let schedule = ScheduleRecord(name: "s", cron: "* * * * *", workflow: "w", remainingRuns: 5)
             try await store.insertSchedule(schedule)
-            let run = { (key: String) in
-                RunRecord(scheduleID: schedule.id, workflow: "w", trigger: "cron", dedupeKey: key)
+            let run = { (key: String, second: Int64) in
+                RunRecord(
+                    scheduleID: schedule.id, workflow: "w", trigger: "cron",
+                    nominalTime: Date(timeIntervalSince1970: TimeInterval(second)), dedupeKey: key)
             }
-            let first = run("k60")
+            let first = run("k60", 60)
             let stored = try await store.recordFires([
-                ScheduleFires(scheduleID: schedule.id, runs: [first], cursor: 60, remainingRuns: 4, pauseNote: nil)
+                ScheduleFires(scheduleID: schedule.id, runs: [first], cursor: 60)
             ])
-            #expect(stored == RunWriteResult(stored: [first.id]))
+            #expect(stored == RunWriteResult(stored: [first.id], remaining: [schedule.id: 4]))
             // A daemon behind, with a fire under another key for the same cursor: not written at all.
-            let behind = run("k60-elsewhere")
+            let behind = run("k60-elsewhere", 60)
             let again = try await store.recordFires([
-                ScheduleFires(scheduleID: schedule.id, runs: [behind], cursor: 60, remainingRuns: 0, pauseNote: "x")
+                ScheduleFires(scheduleID: schedule.id, runs: [behind], cursor: 60)
             ])
             #expect(again == RunWriteResult())
             #expect(try await store.run(id: behind.id) == nil)
             let row = try #require(try await store.schedule(id: schedule.id))
             #expect(row.lastFireSeconds == 60 && row.remainingRuns == 4 && !row.paused)
-            let later = run("k120")
+            let later = run("k120", 120)
             let next = try await store.recordFires([
-                ScheduleFires(scheduleID: schedule.id, runs: [later], cursor: 120, remainingRuns: 3, pauseNote: nil)
+                ScheduleFires(scheduleID: schedule.id, runs: [later], cursor: 120)
             ])
-            #expect(next == RunWriteResult(stored: [later.id]))
+            #expect(next == RunWriteResult(stored: [later.id], remaining: [schedule.id: 3]))
             #expect(try await store.schedule(id: schedule.id)?.lastFireSeconds == 120)
         }
     }

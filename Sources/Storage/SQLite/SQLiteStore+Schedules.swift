@@ -76,18 +76,22 @@ extension SQLiteStore {
         let now = Date().milliseconds
         return try await write { db in
             var result = RunWriteResult()
+            let row = try db.cachedStatement(sql: "SELECT last_fire_seconds, remaining_runs FROM schedule WHERE id = ?")
             let advance = try db.cachedStatement(
                 sql: """
                     UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, :cursor), :cursor),
-                        remaining_runs = :remainingRuns, paused = paused OR :pauses,
-                        pause_note = coalesce(:pauseNote, pause_note), updated_at_ms = :now
+                        remaining_runs = coalesce(:remainingRuns, remaining_runs), paused = paused OR :pauses,
+                        pause_note = CASE WHEN :pauses THEN :pauseNote ELSE pause_note END, updated_at_ms = :now
                     WHERE id = :id
                     """)
             let inFlight = try db.cachedStatement(
                 sql: "SELECT id FROM run WHERE schedule_id = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1")
             let insert = try Self.insertRunStatement(db)
             for item in fires {
-                var runs = item.runs
+                let stored = try Row.fetchOne(row, arguments: [item.scheduleID])
+                let storedRemaining: Int? = stored?["remaining_runs"]
+                var runs = item.runsToWrite(
+                    storedCursor: stored?["last_fire_seconds"], storedRemaining: storedRemaining)
                 if item.overlap == .skip, runs.contains(where: { $0.state == .queued }),
                     let other = try String.fetchOne(inFlight, arguments: [item.scheduleID])
                 {
@@ -97,10 +101,16 @@ extension SQLiteStore {
                         result.skipped[runs[index].id] = reason
                     }
                 }
-                for run in runs where try Self.insert(run, with: insert, db) { result.stored.insert(run.id) }
+                var queued = 0
+                for run in runs where try Self.insert(run, with: insert, db) {
+                    result.stored.insert(run.id)
+                    if run.state == .queued { queued += 1 }
+                }
+                let count = ScheduleFires.remaining(storedRemaining: storedRemaining, storedQueued: queued)
+                if let count { result.remaining[item.scheduleID] = count.left }
                 try advance.execute(arguments: [
-                    "cursor": item.cursor, "remainingRuns": item.remainingRuns, "pauses": item.pauseNote != nil,
-                    "pauseNote": item.pauseNote, "now": now, "id": item.scheduleID,
+                    "cursor": item.cursor, "remainingRuns": count?.left, "pauses": count?.pauses ?? false,
+                    "pauseNote": ScheduleFires.lastRunPauseNote, "now": now, "id": item.scheduleID,
                 ])
             }
             result.skipped = result.skipped.filter { result.stored.contains($0.key) }

@@ -18,12 +18,13 @@ extension PostgresStore {
         return held
     }
 
-    /// Interrupts the running runs, and frees the queued runs, of owners without a heartbeat within
-    /// `silence` by the database's clock (or without an instance row), in one transaction. Rows
+    /// Interrupts the running runs, and frees the queued runs, of owners other than `sparing` without
+    /// a heartbeat within `silence` by the database's clock (or without an instance row), in one
+    /// transaction. Rows
     /// another instance is expiring at the same moment are passed over (`SKIP LOCKED`): each
     /// interrupted run is reported by one instance, which closes its trace.
     /// - Returns: the runs interrupted, as stored now.
-    public func expireLeases(silence: Duration, error: String) async throws -> [RunRecord] {
+    public func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord] {
         let silenceMs = Int64(saturating: (silence.timeInterval * 1000).rounded())
         return try await transaction { connection in
             let now =
@@ -36,8 +37,8 @@ extension PostgresStore {
                 UPDATE run SET state = 'interrupted', finished_at_ms = \(now), error = \(error.postgresText)
                 WHERE id IN (
                     SELECT id FROM run
-                    WHERE state = 'running' AND (owner IS NULL OR owner NOT IN (
-                        SELECT id FROM instance WHERE heartbeat_at_ms >= \(since)))
+                    WHERE state = 'running' AND (owner IS NULL OR (owner IS DISTINCT FROM \(sparing)::text
+                        AND owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= \(since))))
                     FOR UPDATE SKIP LOCKED)
                 RETURNING \(unescaped: RunRecord.postgresColumns)
                 """, on: connection, logger: logger, RunRecord.init(postgres:))
@@ -46,8 +47,8 @@ extension PostgresStore {
                 UPDATE run SET owner = NULL
                 WHERE id IN (
                     SELECT id FROM run
-                    WHERE state = 'queued' AND owner IS NOT NULL AND owner NOT IN (
-                        SELECT id FROM instance WHERE heartbeat_at_ms >= \(since))
+                    WHERE state = 'queued' AND owner IS NOT NULL AND owner IS DISTINCT FROM \(sparing)::text
+                        AND owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= \(since))
                     FOR UPDATE SKIP LOCKED)
                 """, logger: logger)
             return runs.sorted { $0.id < $1.id }

@@ -69,6 +69,19 @@ public final class FixtureProcess: Sendable {
         self.port = port
     }
 
+    /// Stops the fixture now and waits until it has exited, its connections closed with it (a test
+    /// that cuts a connection on purpose should not rely on the release of its last reference).
+    /// The fixture exits when its stdin ends: a signal may not reach it, since it inherits the signal
+    /// mask of the test process's thread that started it.
+    public func stop() async {
+        let process = self.process
+        let lifeline = self.lifeline
+        _ = try? await offload {
+            try? lifeline.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
     deinit {
         Reaper.shared.untrack(process.processIdentifier)
         process.terminate()

@@ -105,7 +105,7 @@ public final class InstanceHeartbeat: Service, Sendable {
         }
         let sent = clock.now()
         do {
-            let database = try await store.heartbeat(identity)
+            let database = try await storeWatched(identity)
             let received = clock.now()
             let halfRoundTrip = max(0, received.timeIntervalSince(sent) / 2)
             let middle = sent.addingTimeInterval(halfRoundTrip)
@@ -113,15 +113,33 @@ public final class InstanceHeartbeat: Service, Sendable {
                 offset: Duration(timeInterval: middle.timeIntervalSince(database)),
                 uncertainty: Duration(timeInterval: halfRoundTrip))
         } catch {
-            let first = state.withLock { state in
-                defer { state.failing = true }
-                return !state.failing
-            }
-            if first {
-                logger.warning(
-                    "cannot store this instance's heartbeat; other instances and schedule instances will show it as silent",
-                    metadata: ["error": .string("\(error)")])
-            }
+            noteFailure("\(error)")
+        }
+    }
+
+    /// Stores `identity`'s heartbeat. A store that does not answer within two intervals of real time
+    /// (a database cut off mid-connection keeps the call waiting rather than failing) is warned of
+    /// once, as a failed heartbeat is, while the call goes on waiting.
+    private func storeWatched(_ identity: InstanceRecord) async throws -> Date {
+        let patience = interval * 2
+        let watchdog = Task {
+            try await Task.sleep(for: patience)
+            self.noteFailure("the store has not answered for \(patience)")
+        }
+        defer { watchdog.cancel() }
+        return try await store.heartbeat(identity)
+    }
+
+    /// Logs, once until a heartbeat is stored again, that heartbeats are not being stored.
+    private func noteFailure(_ error: String) {
+        let first = state.withLock { state in
+            defer { state.failing = true }
+            return !state.failing
+        }
+        if first {
+            logger.warning(
+                "cannot store this instance's heartbeat; other instances and schedule instances will show it as silent",
+                metadata: ["error": .string(error)])
         }
     }
 

@@ -80,7 +80,8 @@ extension Scheduler {
         let membership = configuration.membership
         do {
             let interrupted = try await store.expireLeases(
-                silence: membership.lease, error: Self.takenOver(lease: membership.lease))
+                silence: membership.lease, sparing: membership.instanceID,
+                error: Self.takenOver(lease: membership.lease))
             await closeInterrupted(interrupted)
         } catch {
             logger.warning("cannot look for silent instances' runs", metadata: ["error": .string("\(error)")])

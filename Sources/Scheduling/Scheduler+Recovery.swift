@@ -17,7 +17,7 @@ extension Scheduler {
     func recover() async throws -> [RunRecord] {
         let membership = configuration.membership
         let interrupted = try await store.expireLeases(
-            silence: membership.shared ? membership.lease : .zero,
+            silence: membership.shared ? membership.lease : .zero, sparing: membership.instanceID,
             error: membership.shared ? Self.takenOver(lease: membership.lease) : Self.stoppedWhileRunning)
         await closeInterrupted(interrupted)
         let limit = membership.shared ? configuration.maxConcurrentRuns : Int(Int32.max)

@@ -83,8 +83,13 @@ public protocol SchedulerStore: Sendable {
     /// Takes back the runs of instances that have not sent a heartbeat for `silence` (by the store's
     /// clock), or that have none: their running runs become `interrupted` with `error`, and their
     /// queued runs are held by no one, free for any instance to claim. In one transaction.
+    ///
+    /// The runs of `sparing` (the calling instance) are left alone whatever its heartbeat: an instance
+    /// that was cut off from the store knows it is alive, and takes its own runs over only from another
+    /// instance's point of view. Otherwise the first lease check after a long outage, which may come
+    /// before its first heartbeat, would interrupt the runs it is running.
     /// - Returns: the runs made interrupted, as stored now, so that their traces can be closed.
-    func expireLeases(silence: Duration, error: String) async throws -> [RunRecord]
+    func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord]
     /// Makes up to `limit` queued runs that no instance holds `owner`'s, oldest first; runs another
     /// instance is claiming at the same moment are passed over, not waited for.
     /// - Returns: the runs claimed, as stored now.

@@ -122,7 +122,7 @@ extension StoreContract {
 
     /// `heldRuns` lists an owner's queued and running runs; `expireLeases` interrupts the running runs
     /// of owners without a recent heartbeat (or none), frees their queued runs, and leaves live
-    /// owners' runs alone; `claimQueued` takes the free queued runs oldest first, up to its limit;
+    /// owners' runs alone, and the caller's own whatever its heartbeat; `claimQueued` takes the free queued runs oldest first, up to its limit;
     /// `releaseQueued` frees an owner's queued runs and leaves its running ones.
     public func leases() async throws {
         let store = try await makeStore()
@@ -139,10 +139,13 @@ extension StoreContract {
         let deadRunning = held("ins_dead", serial: 3)
         let deadQueued = held("ins_dead", serial: 4)
         let freeQueued = held(nil, serial: 5)
-        let runs = [liveRunning, liveQueued, deadRunning, deadQueued, freeQueued]
+        // The caller's own runs, its heartbeat as old as the dead one's (it was cut off from the store).
+        let selfRunning = held("ins_self", serial: 6)
+        let selfQueued = held("ins_self", serial: 7)
+        let runs = [liveRunning, liveQueued, deadRunning, deadQueued, freeQueued, selfRunning, selfQueued]
         _ = try await store.insertRuns(
             runs,
-            update: [liveRunning, deadRunning].map {
+            update: [liveRunning, deadRunning, selfRunning].map {
                 .started(
                     id: $0.id, at: Self.reference, rootSpanID: "00000000000000bb", rootStartNanos: 1,
                     fence: RunFence(owner: $0.owner ?? "", attempt: 1))
@@ -150,14 +153,18 @@ extension StoreContract {
         #expect(try await store.heldRuns(owner: "ins_live") == [liveRunning.id: .running, liveQueued.id: .queued])
         #expect(try await store.heldRuns(owner: "ins_dead") == [deadRunning.id: .running, deadQueued.id: .queued])
 
-        let interrupted = try await store.expireLeases(silence: .seconds(30), error: "silent")
+        let interrupted = try await store.expireLeases(silence: .seconds(30), sparing: "ins_self", error: "silent")
         #expect(interrupted.map(\.id) == [deadRunning.id])
+        #expect(
+            try await store.heldRuns(owner: "ins_self") == [selfRunning.id: .running, selfQueued.id: .queued],
+            "the caller's own runs stay")
         #expect(interrupted.first?.state == .interrupted && interrupted.first?.error == "silent")
         #expect(interrupted.first?.rootSpanID == "00000000000000bb", "what closing its trace needs")
         #expect(try await store.heldRuns(owner: "ins_dead").isEmpty)
         #expect(try await store.run(id: deadQueued.id)?.owner == nil)
         #expect(try await store.run(id: liveRunning.id)?.state == .running)
-        #expect(try await store.expireLeases(silence: .seconds(30), error: "silent").isEmpty, "once")
+        #expect(
+            try await store.expireLeases(silence: .seconds(30), sparing: "ins_self", error: "silent").isEmpty, "once")
 
         let claimed = try await store.claimQueued(owner: "ins_live", limit: 1)
         #expect(claimed.map(\.id) == [deadQueued.id], "oldest first")
@@ -170,6 +177,11 @@ extension StoreContract {
         #expect(try await store.heldRuns(owner: "ins_live") == [liveRunning.id: .running])
         #expect(try await store.run(id: liveQueued.id)?.owner == nil)
         #expect(try await store.releaseQueued(owner: "ins_live") == 0)
+
+        // Seen by another instance, the one that was cut off is silent like any other.
+        let fromElsewhere = try await store.expireLeases(silence: .seconds(30), sparing: "ins_live", error: "silent")
+        #expect(fromElsewhere.map(\.id) == [selfRunning.id])
+        #expect(try await store.run(id: selfQueued.id)?.owner == nil)
     }
 
     /// A tick's fires of an overlap `skip` schedule are stored skipped, naming the other run, when the

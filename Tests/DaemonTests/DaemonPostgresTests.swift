@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import MLflowTesting
 import PostgresNIO
 import PostgresStorage
 import SchedulerTesting
+import Storage
 import StorageTesting
 import Testing
 import Workflows
@@ -254,6 +256,97 @@ struct DaemonPostgresTests {
             #expect(added.status == 0, "\(added.stderr)")
             #expect(daemon.logText().contains("PostgreSQL answers; starting"), "\(daemon.logText())")
             #expect(try await daemon.stop() == 0)
+            _ = forwarder
+        }
+    }
+
+    @Test(
+        "the database lost while a run runs, past the lease: the run finishes and its end is written once the database is back; every-second fires of the outage run once each",
+        .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
+    func databaseLostMidRun() async throws {
+        try await PostgresTestDatabase.withDatabase(prefix: "lost") { database in
+            // The daemon reaches the server through a forwarder that the test stops and starts again.
+            let port = try MLflowTestServer.freePort()
+            var through = database
+            through.host = "127.0.0.1"
+            through.port = port
+            let forward = [String(port), database.host, String(database.port)]
+            var forwarder = try await FixtureProcess.start(
+                script: "tcp_forward.py", arguments: forward)
+            let schedules = try schedulesDirectory(
+                workflows: ["tick": DaemonTests.tick, "slow": DaemonTests.slow],
+                scripts: ["scripts/slow.sh": DaemonTests.slowScript],
+                schedules: [
+                    "ticker": "cron: \"* * * * * *\"\nworkflow: tick\noverlap: allow\ncatchup: 1h\ncatchup_mode: all\n",
+                    "yearly": "cron: \"0 0 1 1 *\"\nworkflow: slow\n",
+                ])
+            let daemon = try DaemonProcess(schedules: schedules, mlflow: nil, environment: Self.environment(database))
+            try await daemon.start(extraArguments: [
+                "--database", Self.url(through) + "&connect_timeout=1", "--lease", "3s",
+            ])
+            let store = PostgresStore(configuration: database, logger: Logger(label: "test.lost"))
+            try await store.withRunningClient {
+                let started = try await daemon.request("POST", "/api/v1/schedules/yearly/run", body: "{}")
+                #expect(started.status == 202, "\(started.json)")
+                let runID = try #require(started.json["run_id"]?.stringValue)
+                try await eventually(timeout: .seconds(30), "the slow run is running") {
+                    try await store.run(id: runID)?.state == .running
+                }
+
+                let ticker = try #require(try await store.schedule(named: "ticker"))
+                try await eventually(timeout: .seconds(30), "the ticker has run before the outage") {
+                    try await store.runs(scheduleID: ticker.id, limit: 10, before: nil).filter { $0.state.isFinal }
+                        .count >= 2
+                }
+
+                // The server goes away for longer than the lease; the run (3 s) ends meanwhile.
+                let lost = Date()
+                await forwarder.stop()
+                try await eventually(timeout: .seconds(30), "the slow run ends while the database is away") {
+                    daemon.logText().contains("status=succeeded workflow=slow")
+                }
+                try await Task.sleep(for: .seconds(4))
+                forwarder = try await FixtureProcess.start(script: "tcp_forward.py", arguments: forward)
+                let back = Date()
+
+                try await eventually(timeout: .seconds(60), "the run's end is written") {
+                    try await store.run(id: runID)?.state.isFinal == true
+                }
+                let run = try #require(try await store.run(id: runID))
+                #expect(run.state == .succeeded, "\(run.state): \(run.error ?? "")")
+                #expect(run.attempt == 1)
+
+                // Every second from before the outage to after it has one tick run, each ended once.
+                let first = Int64(lost.timeIntervalSince1970) - 1
+                let last = Int64(back.timeIntervalSince1970) + 2
+                try await eventually(timeout: .seconds(60), "the ticker's fires of the outage have run") {
+                    let runs = try await store.runs(scheduleID: ticker.id, limit: 1000, before: nil)
+                    let ended = Set(
+                        runs.filter { $0.state.isFinal }.compactMap {
+                            $0.nominalTime.map { Int64($0.timeIntervalSince1970) }
+                        })
+                    return (first...last).allSatisfy { ended.contains($0) }
+                }
+                let runs = try await store.runs(scheduleID: ticker.id, limit: 1000, before: nil)
+                var bySecond: [Int64: Int] = [:]
+                for run in runs {
+                    if let nominal = run.nominalTime { bySecond[Int64(nominal.timeIntervalSince1970), default: 0] += 1 }
+                }
+                for second in first...last {
+                    #expect(bySecond[second] == 1, "the fire at \(second) ran \(bySecond[second] ?? 0) times")
+                }
+                let window = runs.filter {
+                    guard let nominal = $0.nominalTime?.timeIntervalSince1970 else { return false }
+                    return Int64(nominal) >= first && Int64(nominal) <= last
+                }
+                #expect(window.allSatisfy { $0.state == .succeeded }, "\(window.map(\.state))")
+            }
+            #expect(try await daemon.stop() == 0)
+            let log = daemon.logText()
+            #expect(!log.contains("run interrupted"), "\(log)")
+            // An operator sees the outage and its end in the log.
+            #expect(log.contains("cannot store this instance's heartbeat"), "\(log)")
+            #expect(log.contains("this instance's heartbeats are stored again"), "\(log)")
             _ = forwarder
         }
     }

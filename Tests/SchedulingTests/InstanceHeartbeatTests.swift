@@ -50,8 +50,9 @@ struct InstanceHeartbeatTests {
             try await store.instances(seenSince: .distantPast).count == 1
         }
         // The machine's own clock: within half the heartbeat's round trip of zero (the round trip can be
-        // long when the tests load the machine, so only the warning's absence is exact).
-        #expect(heartbeat.clockOffset != nil)
+        // long when the tests load the machine, so only the warning's absence is exact). The offset is
+        // recorded once the store's answer is back, just after the row can be read.
+        try await eventually("the offset is measured") { heartbeat.clockOffset != nil }
         task.cancel()
         try await task.value
         #expect(try await store.instances(seenSince: .distantPast).isEmpty)

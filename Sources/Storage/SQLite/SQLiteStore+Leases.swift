@@ -22,19 +22,20 @@ extension SQLiteStore {
         }
     }
 
-    /// Interrupts the running runs, and frees the queued runs, of owners without a heartbeat within
-    /// `silence` (or without an instance row), in one transaction.
+    /// Interrupts the running runs, and frees the queued runs, of owners other than `sparing` without
+    /// a heartbeat within `silence` (or without an instance row), in one transaction.
     /// - Returns: the runs interrupted, as stored now.
-    public func expireLeases(silence: Duration, error: String) async throws -> [RunRecord] {
+    public func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord] {
         let now = Date().milliseconds
         let since = now - Int64(saturating: (silence.timeInterval * 1000).rounded())
+        let arguments: StatementArguments = ["since": since, "sparing": sparing]
         return try await write { db in
             let silent = """
-                (owner IS NULL OR owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= :since))
+                (owner IS NULL OR (owner IS NOT :sparing
+                    AND owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= :since)))
                 """
             let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM run WHERE state = 'running' AND \(silent) ORDER BY id",
-                arguments: ["since": since])
+                db, sql: "SELECT id FROM run WHERE state = 'running' AND \(silent) ORDER BY id", arguments: arguments)
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let batch = Array(ids[start..<min(start + 500, ids.count)])
                 try db.execute(
@@ -47,7 +48,7 @@ extension SQLiteStore {
             }
             try db.execute(
                 sql: "UPDATE run SET owner = NULL WHERE state = 'queued' AND owner IS NOT NULL AND \(silent)",
-                arguments: ["since": since])
+                arguments: arguments)
             var runs: [RunRecord] = []
             for start in stride(from: 0, to: ids.count, by: 500) {
                 runs += try RunRow.fetchAll(db, keys: ids[start..<min(start + 500, ids.count)]).map(\.record)

@@ -56,14 +56,19 @@ extension PostgresStore {
     }
 
     /// Makes up to `limit` queued runs held by no one `owner`'s, oldest first; rows another instance
-    /// is claiming at the same moment are passed over (`FOR UPDATE SKIP LOCKED`).
+    /// is claiming at the same moment are passed over (`FOR UPDATE SKIP LOCKED`), and so are runs of a
+    /// `buffer-one` or `cancel-other` schedule whose other runs another instance holds.
     public func claimQueued(owner: String, limit: Int) async throws -> [RunRecord] {
         guard limit > 0 else { return [] }
         let runs = try await rows(
             """
             UPDATE run SET owner = \(owner)
             WHERE id IN (
-                SELECT id FROM run WHERE state = 'queued' AND owner IS NULL
+                SELECT id FROM run WHERE state = 'queued' AND owner IS NULL AND NOT EXISTS (
+                    SELECT 1 FROM schedule JOIN run AS other ON other.schedule_id = schedule.id
+                    WHERE schedule.id = run.schedule_id AND schedule.overlap IN ('buffer-one', 'cancel-other')
+                        AND other.id <> run.id AND other.state IN ('queued', 'running')
+                        AND other.owner IS NOT NULL AND other.owner <> \(owner))
                 ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING \(unescaped: RunRecord.postgresColumns)
             """, doing: "claim", RunRecord.init(postgres:))

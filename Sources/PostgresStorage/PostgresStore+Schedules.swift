@@ -111,6 +111,18 @@ extension PostgresStore {
             where pausedHere.contains(item.scheduleID) && item.runs.contains(where: { $0.state == .queued }) {
                 result.busy.insert(item.scheduleID)
             }
+            // A buffer-one or cancel-other schedule whose runs another instance holds: that one
+            // stores its fires.
+            for (writer, items) in Dictionary(grouping: fires.filter(\.needsHolder), by: { $0.writer ?? "" }) {
+                let held = try await Self.rows(
+                    """
+                    SELECT DISTINCT schedule_id FROM run
+                    WHERE schedule_id = ANY(\(items.map(\.scheduleID))) AND state IN ('queued', 'running')
+                        AND owner IS NOT NULL AND owner <> \(writer)
+                    """, on: connection, logger: logger
+                ) { row in try row.decode(String.self) }
+                result.busy.formUnion(held)
+            }
             // What the rows say to write: a fire another daemon handled (at or before the stored
             // cursor) is left out, as are runs past the stored count. A schedule left with nothing to
             // write and a cursor already there is not touched at all: a daemon retrying schedules it

@@ -228,8 +228,8 @@ extension Scheduler {
 
     /// Leaves this instance the queued runs of `tick` it has free slots for, and its share of the rest
     /// (every ``liveInstances``-th: all of them when it is alone), and stores the others held by no
-    /// one, for whichever instance has a slot first. A run buffered by `buffer-one` stays: it waits
-    /// for this instance's runs of its schedule.
+    /// one, for whichever instance has a slot first. Runs of `buffer-one` and `cancel-other`
+    /// schedules stay: they wait for, or cancel, this instance's runs of their schedule.
     ///
     /// Keeping a share, rather than only what fits the free slots, spares each kept run a claim (a
     /// round trip and a row written) and spreads a burst over the instances even when one of them
@@ -238,6 +238,9 @@ extension Scheduler {
         var free = admission.freeSlots
         let share = keepAll ? 1 : max(1, liveInstances)
         for index in tick.indices {
+            // A buffer-one or cancel-other run stays too: only the instance holding its schedule's
+            // runs can wait for or cancel them.
+            let held = tick[index].fires.needsHolder
             for runIndex in tick[index].fires.runs.indices {
                 let run = tick[index].fires.runs[runIndex]
                 guard run.state == .queued, !admission.isBuffered(run) else { continue }
@@ -245,6 +248,7 @@ extension Scheduler {
                     free -= 1
                     continue
                 }
+                if held { continue }
                 sharedRunCount += 1
                 if sharedRunCount % share != 0 { tick[index].fires.runs[runIndex].owner = nil }
             }

@@ -41,7 +41,10 @@ public protocol SchedulerStore: Sendable {
     /// the run that takes the last one pauses the schedule with ``ScheduleFires/lastRunPauseNote``.
     ///
     /// A schedule another daemon is storing fires of at the same moment (its row locked) is passed
-    /// over, not waited for: its fires are reported busy and nothing of it changes.
+    /// over, not waited for: its fires are reported busy and nothing of it changes. So is a
+    /// `buffer-one` or `cancel-other` schedule with a run queued or running held by another instance
+    /// than the writer (``ScheduleFires/needsHolder``): that instance stores its fires, and waits for
+    /// or cancels its own run, as those policies ask.
     ///
     /// A schedule whose fires say overlap `skip` is checked in the same transaction, its row locked:
     /// when it has a run queued or running in the store that is not among these fires (another
@@ -91,7 +94,9 @@ public protocol SchedulerStore: Sendable {
     /// - Returns: the runs made interrupted, as stored now, so that their traces can be closed.
     func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord]
     /// Makes up to `limit` queued runs that no instance holds `owner`'s, oldest first; runs another
-    /// instance is claiming at the same moment are passed over, not waited for.
+    /// instance is claiming at the same moment are passed over, not waited for, and so is a run of a
+    /// `buffer-one` or `cancel-other` schedule while another instance holds a run of that schedule
+    /// queued or running (it is that instance's to wait for or cancel).
     /// - Returns: the runs claimed, as stored now.
     func claimQueued(owner: String, limit: Int) async throws -> [RunRecord]
     /// Hands the queued runs `owner` holds back to the store, held by no one (a stopping instance).

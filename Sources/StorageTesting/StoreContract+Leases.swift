@@ -217,4 +217,68 @@ extension StoreContract {
         #expect(try await store.run(id: queued.id)?.state == .queued)
         #expect(try await store.run(id: allowed.id)?.state == .queued)
     }
+
+    /// A `buffer-one` or `cancel-other` schedule's fires are stored by the instance that holds its
+    /// queued or running runs: from any other they are reported busy and nothing of them is written,
+    /// and a run of it held by no one is not claimed by another instance while one holds its others.
+    /// `allow` schedules, and such schedules with nothing in flight, store from anyone.
+    public func recordFiresHolder() async throws {
+        let store = try await makeStore()
+        var buffered = Self.schedule("buffered")
+        buffered.overlap = .bufferOne
+        var cancelling = Self.schedule("cancelling")
+        cancelling.overlap = .cancelOther
+        var idle = Self.schedule("idle")
+        idle.overlap = .bufferOne
+        let allowing = Self.schedule("allowing")
+        try await store.applySchedules(insert: [buffered, cancelling, idle, allowing], update: [], delete: [])
+        let at = Self.reference
+        /// A run of `schedule` held by `owner`.
+        func held(_ schedule: ScheduleRecord, _ owner: String?, key: String) -> RunRecord {
+            var run = Self.run(schedule.id, dedupeKey: key)
+            run.owner = owner
+            return run
+        }
+        let running = held(buffered, "ins_b", key: "k0")
+        let waiting = held(cancelling, "ins_b", key: "k0")
+        let allowed = held(allowing, "ins_b", key: "k0")
+        _ = try await store.insertRuns(
+            [running, waiting, allowed],
+            update: [
+                .started(
+                    id: running.id, at: at, rootSpanID: "00000000000000cc", rootStartNanos: 1,
+                    fence: RunFence(owner: "ins_b", attempt: 1))
+            ])
+
+        let fires = { (owner: String) in
+            [
+                ScheduleFires(
+                    scheduleID: buffered.id, runs: [held(buffered, owner, key: "k1")], cursor: 60, overlap: .bufferOne),
+                ScheduleFires(
+                    scheduleID: cancelling.id, runs: [held(cancelling, owner, key: "k1")], cursor: 60,
+                    overlap: .cancelOther),
+                ScheduleFires(
+                    scheduleID: idle.id, runs: [held(idle, owner, key: "k1")], cursor: 60, overlap: .bufferOne),
+                ScheduleFires(
+                    scheduleID: allowing.id, runs: [held(allowing, owner, key: "k1")], cursor: 60, overlap: .allow),
+            ]
+        }
+        let elsewhere = fires("ins_a")
+        let result = try await store.recordFires(elsewhere)
+        #expect(result.busy == [buffered.id, cancelling.id])
+        #expect(result.stored == [elsewhere[2].runs[0].id, elsewhere[3].runs[0].id])
+        #expect(try await store.run(id: elsewhere[0].runs[0].id) == nil)
+        #expect(try await store.schedule(id: buffered.id)?.lastFireSeconds == nil, "nothing of it changed")
+
+        let holder = fires("ins_b")
+        let stored = try await store.recordFires(Array(holder.prefix(2)))
+        #expect(stored.busy.isEmpty)
+        #expect(stored.stored == [holder[0].runs[0].id, holder[1].runs[0].id])
+
+        // A run of the buffered schedule handed back (held by no one): only its holder claims it.
+        _ = try await store.writeRuns(
+            insert: [held(buffered, nil, key: "k2")], update: [])
+        #expect(try await store.claimQueued(owner: "ins_a", limit: 10).isEmpty)
+        #expect(try await store.claimQueued(owner: "ins_b", limit: 10).count == 1)
+    }
 }

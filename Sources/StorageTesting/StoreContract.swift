@@ -58,6 +58,7 @@ public struct StoreContract: Sendable {
         case fencedWrites
         case leases
         case recordFiresSkip
+        case recordFiresHolder
 
         /// The promise, as a sentence: what a test report shows for the clause.
         public var testDescription: String {
@@ -89,6 +90,8 @@ public struct StoreContract: Sendable {
             case .leases:
                 "silent owners' runs are interrupted or freed, free runs claimed oldest first, queued runs handed back"
             case .recordFiresSkip: "a skip schedule's fires are stored skipped while another of its runs is in flight"
+            case .recordFiresHolder:
+                "buffer-one and cancel-other fires are stored, and their runs claimed, only by the instance holding the schedule's runs"
             }
         }
     }
@@ -120,6 +123,7 @@ public struct StoreContract: Sendable {
         case .fencedWrites: try await fencedWrites()
         case .leases: try await leases()
         case .recordFiresSkip: try await recordFiresSkip()
+        case .recordFiresHolder: try await recordFiresHolder()
         }
     }
 

@@ -96,6 +96,44 @@ struct SchedulerSharedTests {
         }
     }
 
+    @Test(
+        "buffer-one across two instances: the one running the schedule's run stores and buffers the next fire; the other stores nothing"
+    )
+    func bufferOneAcrossInstances() async throws {
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID()).sqlite").path)
+        let schedule = ScheduleRecord(
+            name: "buffered", cron: "* * * * *", workflow: "w", overlap: .bufferOne, createdAt: SchedulerHarness.epoch,
+            updatedAt: SchedulerHarness.epoch)
+        try await store.insertSchedule(schedule)
+        let first = Self.membership()
+        let second = Self.membership()
+        try await Self.beat(first, in: store)
+        try await Self.beat(second, in: store)
+        let a = try await SchedulerHarness.start(store: store, holding: true, membership: first)
+        let b = try await SchedulerHarness.start(store: store, holding: true, membership: second)
+        try await stopping(a) { a in
+            try await stopping(b) { b in
+                // The first fire: stored and run by the first instance.
+                try await a.advance(seconds: 60)
+                try await eventually("the first instance runs the first fire") { a.executor.waitingCount == 1 }
+                // The second fire reaches the other instance first: the schedule's run is held by the
+                // first, so it stores nothing and plans the fire again a second later.
+                try await b.advance(seconds: 120)
+                #expect(try await store.runs(scheduleID: schedule.id, limit: 10, before: nil).count == 1)
+                // The first instance stores it, buffered behind its running run.
+                try await a.advance(seconds: 60)
+                try await b.advance(seconds: 1)
+                let runs = try await store.runs(scheduleID: schedule.id, limit: 10, before: nil)
+                #expect(runs.count == 2)
+                #expect(runs.allSatisfy { $0.owner == first.instanceID })
+                #expect(runs.filter { $0.state == .queued }.count == 1, "the second waits for the first")
+                #expect(b.executor.started.isEmpty)
+                #expect(a.executor.started.count == 1)
+            }
+        }
+    }
+
     @Test("a slot that frees while queued runs held by no one wait claims one at once, without the poll")
     func freedSlotClaims() async throws {
         let store = try SQLiteStore(

@@ -62,8 +62,12 @@ extension SQLiteStore {
         guard limit > 0 else { return [] }
         return try await write { db in
             let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM run WHERE state = 'queued' AND owner IS NULL ORDER BY id LIMIT ?",
-                arguments: [limit])
+                db,
+                sql: """
+                    SELECT id FROM run WHERE state = 'queued' AND owner IS NULL AND NOT \(Self.heldElsewhere)
+                    ORDER BY id LIMIT :limit
+                    """,
+                arguments: ["limit": limit, "owner": owner])
             guard !ids.isEmpty else { return [] }
             let marks = ids.map { _ in "?" }.joined(separator: ",")
             try db.execute(
@@ -72,6 +76,16 @@ extension SQLiteStore {
             return try RunRow.fetchAll(db, keys: ids).map(\.record).sorted { $0.id < $1.id }
         }
     }
+
+    /// True for a run (the outer query's `run`) of a `buffer-one` or `cancel-other` schedule with
+    /// another run queued or running held by an instance other than `:owner`.
+    static let heldElsewhere = """
+        EXISTS (
+            SELECT 1 FROM schedule JOIN run AS other ON other.schedule_id = schedule.id
+            WHERE schedule.id = run.schedule_id AND schedule.overlap IN ('buffer-one', 'cancel-other')
+                AND other.id <> run.id AND other.state IN ('queued', 'running')
+                AND other.owner IS NOT NULL AND other.owner <> :owner)
+        """
 
     /// Hands `owner`'s queued runs back, held by no one.
     public func releaseQueued(owner: String) async throws -> Int {

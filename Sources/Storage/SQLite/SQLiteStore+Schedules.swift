@@ -86,8 +86,17 @@ extension SQLiteStore {
                     """)
             let inFlight = try db.cachedStatement(
                 sql: "SELECT id FROM run WHERE schedule_id = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1")
+            let held = try db.cachedStatement(
+                sql: """
+                    SELECT 1 FROM run WHERE schedule_id = ? AND state IN ('queued', 'running')
+                        AND owner IS NOT NULL AND owner <> ? LIMIT 1
+                    """)
             let insert = try Self.insertRunStatement(db)
             for item in fires {
+                if item.needsHolder, try Int.fetchOne(held, arguments: [item.scheduleID, item.writer ?? ""]) != nil {
+                    result.busy.insert(item.scheduleID)
+                    continue
+                }
                 let stored = try Row.fetchOne(row, arguments: [item.scheduleID])
                 let storedRemaining: Int? = stored?["remaining_runs"]
                 var runs = item.runsToWrite(

@@ -115,14 +115,26 @@ final class RunJournal: Sendable {
         Task { await self.flush() }
     }
 
+    /// A run change from a failed transaction, kept to be written again.
+    private struct Kept {
+        var update: RunUpdate
+        /// How many times the store refused it alone while it took other writes.
+        var refusals = 0
+    }
+
     /// Writes batches until nothing waits. When a transaction fails, its changes to runs (starts, node
     /// notes, ends) are kept and written first in the next one, after a pause that grows while the
     /// store keeps failing (up to ``longestRetryPause``): a run that ends while the store is away has its
     /// end written when the store is back. Its new runs are not kept: their callers learn of the
     /// failure and store them again (a fire is planned again, a webhook is asked to retry).
+    ///
+    /// After ``attemptsTogether`` failures in a row the kept changes are written one at a time
+    /// instead, and the new ones without them (``writeAlone(_:storeAnswers:)``): a change the store
+    /// refuses for itself must not hold back every change after it.
     private func flush() async {
-        var carried: [RunUpdate] = []
+        var carried: [Kept] = []
         var failures = 0
+        var storeAnswers = false
         while true {
             let batch = state.withLock { state -> [Pending]? in
                 guard !state.pending.isEmpty || !carried.isEmpty else {
@@ -136,8 +148,13 @@ final class RunJournal: Sendable {
                 return state.pending
             }
             guard let batch else { return }
+            let apart = failures >= Self.attemptsTogether
+            var wrote = false
+            if apart {
+                (carried, wrote) = await writeAlone(carried, storeAnswers: storeAnswers)
+            }
             var inserts: [RunRecord] = []
-            var updates = carried
+            var updates = apart ? [] : carried.map(\.update)
             for item in batch {
                 switch item.change {
                 case .insert(let run): inserts.append(run)
@@ -147,34 +164,90 @@ final class RunJournal: Sendable {
                 case .none: break
                 }
             }
-            let outcome: Result<RunWriteResult, any Error>
-            do {
-                // New runs go first: a change in the same batch is always to a run stored before.
-                outcome = .success(try await store.writeRuns(insert: inserts, update: updates))
-                if failures > 0 {
-                    logger.info(
-                        "run changes are stored again", metadata: ["kept_changes": .stringConvertible(carried.count)])
+            var outcome: Result<RunWriteResult, any Error> = .success(RunWriteResult())
+            if wrote { storeAnswers = true }
+            if !inserts.isEmpty || !updates.isEmpty {
+                do {
+                    // New runs go first: a change in the same batch is always to a run stored before.
+                    outcome = .success(try await store.writeRuns(insert: inserts, update: updates))
+                    wrote = true
+                    storeAnswers = true
+                    if !apart { carried = [] }
+                } catch {
+                    storeAnswers = false
+                    if failures == 0 {
+                        logger.error(
+                            "cannot store run changes; they are kept and written when the store answers again",
+                            metadata: ["changes": .stringConvertible(updates.count), "error": .string("\(error)")])
+                    }
+                    outcome = .failure(error)
+                    carried = (apart ? carried : []) + updates.map { Kept(update: $0) }
                 }
-                carried = []
-                failures = 0
-            } catch {
-                if failures == 0 {
-                    logger.error(
-                        "cannot store run changes; they are kept and written when the store answers again",
-                        metadata: ["changes": .stringConvertible(updates.count), "error": .string("\(error)")])
-                }
-                outcome = .failure(error)
-                carried = updates
-                failures += 1
             }
             for item in batch { item.waiter?.resume(with: outcome) }
-            if failures > 0 {
+            if carried.isEmpty {
+                if failures > 0 { logger.info("run changes are stored again") }
+                failures = 0
+            } else {
+                failures += 1
+            }
+            if !wrote && failures > 0 {
                 let pause = min(Self.longestRetryPause, .milliseconds(250) * (1 << min(failures - 1, 7)))
                 try? await Task.sleep(for: pause)
             }
         }
     }
 
+    /// Writes kept changes one at a time, in order. One the store refuses alone while it takes other
+    /// writes (it answers; the change itself cannot be written) counts a refusal, and after
+    /// ``refusalsToDrop`` it is dropped with an error in the log; when nothing goes through, the
+    /// store is away and every change is kept as it was.
+    /// - Parameter storeAnswers: whether the store took the last write that was not a kept change alone.
+    /// - Returns: the changes still kept, and whether any was written.
+    private func writeAlone(_ kept: [Kept], storeAnswers: Bool) async -> ([Kept], Bool) {
+        var refused: [Kept] = []
+        var wrote = false
+        for item in kept {
+            do {
+                _ = try await store.writeRuns(insert: [], update: [item.update])
+                wrote = true
+            } catch {
+                refused.append(item)
+            }
+        }
+        guard wrote || storeAnswers else { return (refused, wrote) }
+        var left: [Kept] = []
+        for var item in refused {
+            item.refusals += 1
+            if item.refusals < Self.refusalsToDrop {
+                left.append(item)
+                continue
+            }
+            logger.error(
+                "dropped a run change the store refuses while it takes others; the run keeps its stored state",
+                metadata: ["run_id": .string(item.update.runID), "change": .string(item.update.kindName)])
+        }
+        return (left, wrote)
+    }
+
+    /// Failed transactions in a row after which kept changes are written one at a time.
+    static let attemptsTogether = 3
+
+    /// How many times the store may refuse a kept change alone, while it takes others, before the
+    /// change is dropped.
+    static let refusalsToDrop = 3
+
     /// The longest pause between two attempts to write kept changes while the store fails.
     static let longestRetryPause: Duration = .seconds(10)
+}
+
+extension RunUpdate {
+    /// The kind of change, for the log: `started`, `nodes` or `finished`.
+    fileprivate var kindName: String {
+        switch self {
+        case .started: "started"
+        case .nodes: "nodes"
+        case .finished: "finished"
+        }
+    }
 }

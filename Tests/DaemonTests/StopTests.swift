@@ -61,8 +61,10 @@ struct StopTests {
             body: #"{"name":"slow","webhook":true,"webhook_scheme":"token","workflow":"slow","overlap":"allow"}"#)
         let secret = try #require(created.json["webhook_secret"]?.stringValue)
         // A user following a run with --wait, started before the stop.
+        // Off the cooperative pool: the CLI blocks its thread until the run ends, and with the pool's
+        // other threads busy in other tests the polls below could miss the whole run.
         let waiter = Task {
-            try ScheduleCLIDaemonTests.schedule(["run", "slow", "--wait"], daemon: daemon)
+            try await offload { try ScheduleCLIDaemonTests.schedule(["run", "slow", "--wait"], daemon: daemon) }
         }
         try await eventually("a run is running") {
             let runs = try await daemon.request("GET", "/api/v1/runs").json["runs"]?.arrayValue ?? []

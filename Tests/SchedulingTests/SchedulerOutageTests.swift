@@ -7,11 +7,13 @@ import Storage
 import Synchronization
 import Testing
 
-/// A store that refuses every run write while it is `down`, and passes everything else to SQLite.
+/// A store that refuses every run write while it is `down`, and any that changes a run in
+/// `refusing`; it passes everything else to SQLite.
 final class OutageStore: SchedulerStore {
     let base: SQLiteStore
     private let isDown = Mutex(false)
     private let refusedWrites = Mutex(0)
+    private let refusedRuns = Mutex<Set<String>>([])
 
     init(base: SQLiteStore) { self.base = base }
 
@@ -24,7 +26,18 @@ final class OutageStore: SchedulerStore {
     /// How many run writes failed so far.
     var failures: Int { refusedWrites.withLock { $0 } }
 
+    /// Runs whose changes the store refuses, while it takes the others' (a change it cannot write).
+    var refusing: Set<String> {
+        get { refusedRuns.withLock { $0 } }
+        set { refusedRuns.withLock { $0 = newValue } }
+    }
+
     func writeRuns(insert: [RunRecord], update: [RunUpdate]) async throws -> RunWriteResult {
+        let refusing = self.refusing
+        if update.contains(where: { refusing.contains($0.runID) }) {
+            refusedWrites.withLock { $0 += 1 }
+            throw StorageError(code: .database, message: "the store refuses this change (a test's poisoned run)")
+        }
         if down {
             refusedWrites.withLock { $0 += 1 }
             throw StorageError(code: .database, message: "the store is away (a test's outage)")

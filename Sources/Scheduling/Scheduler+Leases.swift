@@ -56,7 +56,8 @@ extension Scheduler {
     /// Claims queued runs that no instance holds, as many as this instance has free slots for, and
     /// admits them.
     func claimFree() async {
-        let free = admission.freeSlots
+        // Slots given to fires being stored are taken already.
+        let free = admission.freeSlots - slotsInFlight
         guard free > 0, admission.isOpen else { return }
         let claimed: [RunRecord]
         do {

@@ -130,6 +130,8 @@ extension Scheduler {
         var tick: [Planned]
         /// When they are planned again if the store fails or another daemon holds their schedules.
         var retryAt: Int64
+        /// The free slots given to its runs (``slotsInFlight``).
+        var reserved: Int
         /// The store's answer.
         var result: Task<Result<RunWriteResult, any Error>, Never>
     }
@@ -141,11 +143,13 @@ extension Scheduler {
     /// a fire of an overlap `skip` schedule whose run goes on at another instance.
     func write(_ tick: [Planned], retryAt: Int64) -> Writing {
         var tick = tick
-        if configuration.membership.shared { shareBeyondCapacity(&tick, keepAll: othersStoring) }
+        var reserved = 0
+        if configuration.membership.shared { reserved = shareBeyondCapacity(&tick, keepAll: othersStoring) }
+        slotsInFlight += reserved
         let store = self.store
         let fires = tick.map(\.fires)
         return Writing(
-            tick: tick, retryAt: retryAt,
+            tick: tick, retryAt: retryAt, reserved: reserved,
             result: Task {
                 do { return .success(try await store.recordFires(fires)) } catch { return .failure(error) }
             })
@@ -157,8 +161,10 @@ extension Scheduler {
     func settle(_ writing: Writing) async {
         let tick = writing.tick
         let retryAt = writing.retryAt
+        let answer = await writing.result.value
+        slotsInFlight -= writing.reserved
         let result: RunWriteResult
-        switch await writing.result.value {
+        switch answer {
         case .success(let stored):
             result = stored
         case .failure(let error):
@@ -234,8 +240,11 @@ extension Scheduler {
     /// Keeping a share, rather than only what fits the free slots, spares each kept run a claim (a
     /// round trip and a row written) and spreads a burst over the instances even when one of them
     /// stored all of it; the others' claims take the rest.
-    func shareBeyondCapacity(_ tick: inout [Planned], keepAll: Bool) {
-        var free = admission.freeSlots
+    /// - Returns: how many of the free slots the kept runs take.
+    @discardableResult
+    func shareBeyondCapacity(_ tick: inout [Planned], keepAll: Bool) -> Int {
+        let available = max(0, admission.freeSlots - slotsInFlight)
+        var free = available
         let share = keepAll ? 1 : max(1, liveInstances)
         for index in tick.indices {
             // A buffer-one or cancel-other run stays too: only the instance holding its schedule's
@@ -253,6 +262,7 @@ extension Scheduler {
                 if sharedRunCount % share != 0 { tick[index].fires.runs[runIndex].owner = nil }
             }
         }
+        return available - free
     }
 
     /// The runs for a schedule's due fires, with the overlap policy applied (also among the fires of

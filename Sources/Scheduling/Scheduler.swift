@@ -102,6 +102,9 @@ public actor Scheduler: Service {
     /// Counts the queued runs past this instance's free slots it has stored, so that it keeps every
     /// ``liveInstances``-th of them across ticks.
     var sharedRunCount = 0
+    /// Free slots given to the runs of the batch of fires being stored (``write(_:retryAt:)``), not
+    /// yet admitted: a claim meanwhile must not take them too.
+    var slotsInFlight = 0
     /// Whether another instance stored some of the fires due in this tick (the store reported their
     /// schedules busy): the instances are splitting the tick, and each keeps what it stores.
     var othersStoring = false

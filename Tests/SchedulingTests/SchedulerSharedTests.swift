@@ -10,7 +10,10 @@ import Testing
 /// that never moves here: what happens does not wait for the once-a-second poll.
 @Suite("Scheduler on a shared store", .timeLimit(.minutes(1)))
 struct SchedulerSharedTests {
-    static func membership() -> Membership { Membership(shared: true) }
+    /// A shared membership whose lease outlasts any test here: the instances' heartbeats are stored
+    /// once, by ``beat(_:in:)``, and a test slowed down past a 30 s lease would see its instances
+    /// take each other's runs over.
+    static func membership() -> Membership { Membership(shared: true, lease: .seconds(600)) }
 
     /// Stores a heartbeat for `membership`'s instance: without one, its own lease check would find it
     /// silent and take its runs over.
@@ -57,7 +60,7 @@ struct SchedulerSharedTests {
         let store = try SQLiteStore(
             path: FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID()).sqlite").path)
         try await beat(membership, in: store)
-        for _ in 0..<peers { try await beat(Membership(shared: true), in: store) }
+        for _ in 0..<peers { try await beat(Self.membership(), in: store) }
         let schedules = (0..<4).map { i in
             ScheduleRecord(
                 name: "m\(i)", cron: "* * * * *", workflow: "w", createdAt: SchedulerHarness.epoch,

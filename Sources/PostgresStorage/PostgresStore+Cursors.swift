@@ -23,7 +23,6 @@ extension PostgresStore {
         _ fires: [ScheduleFires], counts: [String: (left: Int, pauses: Bool)], now: Int64,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
-        let encoder = JSONEncoder()
         for start in stride(from: 0, to: fires.count, by: batchSize) {
             let rows = fires[start..<min(start + batchSize, fires.count)].map { item in
                 let count = counts[item.scheduleID]
@@ -31,7 +30,7 @@ extension PostgresStore {
                     id: item.scheduleID, cursor: item.cursor, remaining_runs: count?.left,
                     pauses: count?.pauses ?? false)
             }
-            guard let json = String(data: try encoder.encode(rows), encoding: .utf8) else { continue }
+            let json = try jsonRows(rows)
             try await connection.query(
                 """
                 UPDATE schedule SET

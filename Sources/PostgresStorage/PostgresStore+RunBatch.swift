@@ -52,6 +52,12 @@ extension PostgresStore {
     /// At most this many runs go in one statement.
     static let batchSize = 1000
 
+    /// `rows` as one JSON array, the document a batch statement binds as a single value and reads
+    /// back with `json_to_recordset`.
+    static func jsonRows<Row: Encodable>(_ rows: [Row]) throws -> String {
+        String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+    }
+
     /// Stores new runs, in their order, a batch per statement, each unless its schedule has a run with its
     /// dedupe key already (stored before, or earlier in `runs`). Any other conflict, such as a taken id,
     /// is an error that fails the statement.
@@ -60,12 +66,8 @@ extension PostgresStore {
         _ runs: [RunRecord], on connection: PostgresConnection, logger: Logger
     ) async throws -> Set<String> {
         var stored: Set<String> = []
-        let encoder = JSONEncoder()
         for start in stride(from: 0, to: runs.count, by: batchSize) {
-            let batch = runs[start..<min(start + batchSize, runs.count)]
-            guard let json = String(data: try encoder.encode(batch.map(NewRun.init)), encoding: .utf8) else {
-                continue
-            }
+            let json = try jsonRows(runs[start..<min(start + batchSize, runs.count)].map(NewRun.init))
             let ids = try await rows(
                 """
                 INSERT INTO run (

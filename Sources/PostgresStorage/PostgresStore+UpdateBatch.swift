@@ -117,7 +117,7 @@ extension PostgresStore {
     /// `sql` with `rows`, as one JSON document, bound to `$1`.
     private static func query<Row: Encodable>(_ sql: String, binding rows: [Row]) throws -> PostgresQuery {
         var binds = PostgresBindings()
-        binds.append(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
+        binds.append(try jsonRows(rows))
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
@@ -132,9 +132,8 @@ extension PostgresStore {
             !sorted.ends.isEmpty
         else { return nil }
         var binds = PostgresBindings()
-        let encoder = JSONEncoder()
-        binds.append(String(decoding: try encoder.encode(sorted.starts), as: UTF8.self))
-        binds.append(String(decoding: try encoder.encode(sorted.ends), as: UTF8.self))
+        binds.append(try Self.jsonRows(sorted.starts))
+        binds.append(try Self.jsonRows(sorted.ends))
         let sql = """
             WITH s AS (\(Self.startsSQL(1))), e AS (\(Self.endsSQL(2)))
             SELECT true, id FROM s UNION ALL SELECT false, id FROM e

@@ -84,6 +84,8 @@ public final class FixtureProcess: Sendable {
 
     deinit {
         Reaper.shared.untrack(process.processIdentifier)
+        // Its stdin ending is what stops it (see ``stop()``); the signal is for a fixture that does not read it.
+        try? lifeline.fileHandleForWriting.close()
         process.terminate()
     }
 }

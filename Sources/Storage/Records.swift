@@ -246,6 +246,17 @@ public struct ScheduleFires: Sendable, Hashable {
 }
 
 extension ScheduleFires {
+    /// Whether these fires need every in-flight run of their schedule on one instance: `buffer-one`
+    /// and `cancel-other` act on the schedule's running run, which only the instance holding it can
+    /// wait for or cancel. Such fires are stored by the instance that holds the schedule's queued or
+    /// running runs, if another does (``SchedulerStore/recordFires(_:)`` reports them busy here).
+    public var needsHolder: Bool {
+        (overlap == .bufferOne || overlap == .cancelOther) && runs.contains { $0.state == .queued }
+    }
+
+    /// The instance storing these fires: the owner of their queued runs.
+    public var writer: String? { runs.first { $0.state == .queued }?.owner }
+
     /// Why a fire of an overlap `skip` schedule was stored skipped: the store had its run `running`
     /// (or that run queued) from another daemon. The same words as a skip decided in memory.
     public static func skipReason(running id: String) -> String {

@@ -36,15 +36,4 @@ extension ScheduleFires {
         let left = max(0, storedRemaining - storedQueued)
         return (left, storedQueued > 0 && left == 0)
     }
-
-    /// Whether these fires need every in-flight run of their schedule on one instance: `buffer-one`
-    /// and `cancel-other` act on the schedule's running run, which only the instance holding it can
-    /// wait for or cancel. Such fires are stored by the instance that holds the schedule's queued or
-    /// running runs, if another does (``SchedulerStore/recordFires(_:)`` reports them busy here).
-    public var needsHolder: Bool {
-        (overlap == .bufferOne || overlap == .cancelOther) && runs.contains { $0.state == .queued }
-    }
-
-    /// The instance storing these fires: the owner of their queued runs.
-    public var writer: String? { runs.first { $0.state == .queued }?.owner }
 }

@@ -22,6 +22,16 @@ struct DaemonPostgresTests {
         database.password.map { ["PGPASSWORD": $0] } ?? [:]
     }
 
+    /// `database` as reached through a port on 127.0.0.1 where nothing listens yet, and the
+    /// arguments of a `tcp_forward.py` that passes that port on to the server.
+    static func throughForwarder(_ database: PostgresConfiguration) throws -> (PostgresConfiguration, [String]) {
+        let port = try MLflowTestServer.freePort()
+        var through = database
+        through.host = "127.0.0.1"
+        through.port = port
+        return (through, [String(port), database.host, String(database.port)])
+    }
+
     /// A daemon with a data directory of its own on `database`, started.
     static func started(on database: PostgresConfiguration, schedules: URL) async throws -> DaemonProcess {
         let daemon = try DaemonProcess(schedules: schedules, mlflow: nil, environment: environment(database))
@@ -235,18 +245,14 @@ struct DaemonPostgresTests {
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func databaseComesUp() async throws {
         try await PostgresTestDatabase.withDatabase(prefix: "later") { database in
-            let port = try MLflowTestServer.freePort()
-            var late = database
-            late.host = "127.0.0.1"
-            late.port = port
+            let (late, forward) = try Self.throughForwarder(database)
             let daemon = try DaemonProcess(
                 schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil,
                 environment: Self.environment(database))
             try await daemon.start(extraArguments: ["--database", Self.url(late) + "&connect_timeout=1"])
             #expect(try await daemon.request("GET", "/readyz", authorized: false).status == 503)
             // The server appears at the address the daemon was given.
-            let forwarder = try await FixtureProcess.start(
-                script: "tcp_forward.py", arguments: [String(port), database.host, String(database.port)])
+            let forwarder = try await FixtureProcess.start(script: "tcp_forward.py", arguments: forward)
             // The listener that answered 503 makes way for the daemon's own: refused meanwhile.
             try await eventually(timeout: .seconds(60), "the daemon is ready once the database answers") {
                 (try? await daemon.request("GET", "/readyz", authorized: false).status) == 200
@@ -266,11 +272,7 @@ struct DaemonPostgresTests {
     func databaseLostMidRun() async throws {
         try await PostgresTestDatabase.withDatabase(prefix: "lost") { database in
             // The daemon reaches the server through a forwarder that the test stops and starts again.
-            let port = try MLflowTestServer.freePort()
-            var through = database
-            through.host = "127.0.0.1"
-            through.port = port
-            let forward = [String(port), database.host, String(database.port)]
+            let (through, forward) = try Self.throughForwarder(database)
             var forwarder = try await FixtureProcess.start(
                 script: "tcp_forward.py", arguments: forward)
             let schedules = try schedulesDirectory(

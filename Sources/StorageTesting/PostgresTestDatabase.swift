@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import PostgresStorage
 import Storage
+import Synchronization
 import Testing
 
 /// A fresh PostgreSQL database for one test, on the server `SCHEDULERD_TEST_DATABASE_URL` names.
@@ -77,6 +78,28 @@ public enum PostgresTestDatabase {
             throw error
         }
     }
+
+    /// The configuration of the database `name` on the test server, made empty first if it does not
+    /// exist yet; the same name always gives the same database, for a daemon started again on it.
+    /// It is not dropped: the throwaway server `scripts/test` starts is removed whole at the end.
+    /// - Parameter name: lowercase letters, digits and `_` only, as for `withDatabase`'s prefix.
+    public static func database(named name: String) async throws -> PostgresConfiguration {
+        let server = try server()
+        if named.withLock({ $0.insert(name).inserted }) {
+            do {
+                try await admin(server, "CREATE DATABASE \(unescaped: name)")
+            } catch {
+                named.withLock { _ = $0.remove(name) }
+                throw error
+            }
+        }
+        var database = server
+        database.database = name
+        return database
+    }
+
+    /// The databases ``database(named:)`` made in this process.
+    private static let named = Mutex<Set<String>>([])
 
     /// Makes a fresh database, a migrated ``PostgresStore`` on it with its client running, runs `body`
     /// with the store, then stops the client and drops the database.

@@ -112,7 +112,7 @@ struct DaemonBadInputTests {
     ]
 
     /// Everything the database holds that a request could change.
-    static func snapshot(_ store: SQLiteStore) async throws -> String {
+    static func snapshot(_ store: any SchedulerStore) async throws -> String {
         let schedules = try await store.schedules().map { "\($0)" }
         let runs = try await store.runs(scheduleID: nil, limit: 10_000, before: nil).map { "\($0)" }
         return (schedules + runs).joined(separator: "\n")
@@ -126,8 +126,7 @@ struct DaemonBadInputTests {
         let created = try await daemon.request(
             "POST", "/api/v1/schedules", body: #"{"name":"existing","cron":"0 0 1 1 *","workflow":"tick"}"#)
         #expect(created.status == 201)
-        let store = try SQLiteStore(path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
-        let before = try await Self.snapshot(store)
+        let before = try await daemon.withStore(Self.snapshot)
         for c in Self.cases {
             let answer: DaemonProcess.Answer
             switch c.token {
@@ -139,7 +138,7 @@ struct DaemonBadInputTests {
             #expect(answer.status == c.status, "\(c): \(answer.json)")
             #expect(answer.json["error"]?["message"]?.stringValue == c.message, "\(c)")
         }
-        #expect(try await Self.snapshot(store) == before)
+        #expect(try await daemon.withStore(Self.snapshot) == before)
         #expect(try await daemon.stop() == 0)
     }
 }

@@ -55,7 +55,6 @@ struct DaemonClusterTests {
                 #expect(try await killed.stop(signal: SIGKILL) == SIGKILL)
 
                 // Paused while it runs a run, past its lease: the others take the run over.
-                let pausedID = try await Self.instanceID(of: paused)
                 // A run of a slow workflow that has just started: this daemon writes nothing of it until
                 // its script ends three seconds in, so no transaction of its own holds the run's row
                 // while it is paused.

@@ -1,6 +1,11 @@
+import Crypto
 import Foundation
+import Logging
 import MLflowTesting
+import PostgresStorage
 import SchedulerTesting
+import Storage
+import StorageTesting
 import Workflows
 
 #if canImport(FoundationNetworking)
@@ -8,7 +13,32 @@ import Workflows
 #endif
 
 /// The built `schedulerd` run as a process on a free port, with its own data directory.
+///
+/// Its store is the SQLite file in the data directory, or, with `SCHEDULERD_TEST_DAEMON_STORE=postgres`
+/// (`scripts/test` runs the daemon suite once more so), a PostgreSQL database of its own on the test
+/// server: the same data directory always gets the same database, so a daemon started again finds
+/// what it stored. A test that gives `--database` itself keeps it.
 final class DaemonProcess: @unchecked Sendable {
+    /// The engine the daemons of this test run keep their schedules and runs in.
+    enum Engine: String {
+        case sqlite, postgres
+    }
+
+    /// The environment variable that picks the ``Engine``.
+    static let engineVariable = "SCHEDULERD_TEST_DAEMON_STORE"
+
+    /// The engine `SCHEDULERD_TEST_DAEMON_STORE` names: `sqlite` (the default) or `postgres`.
+    static var engine: Engine {
+        get throws {
+            let value = ProcessInfo.processInfo.environment[engineVariable] ?? ""
+            if value.isEmpty { return .sqlite }
+            guard let engine = Engine(rawValue: value) else {
+                throw TestFailure(description: "\(engineVariable) is \"\(value)\"; it must be sqlite or postgres")
+            }
+            return engine
+        }
+    }
+
     let port: Int
     let dataDirectory: URL
     let schedules: URL
@@ -16,6 +46,9 @@ final class DaemonProcess: @unchecked Sendable {
     let log: URL
     let environment: [String: String]
     private var process: Process?
+    /// The PostgreSQL database the daemon was given by ``start(extraArguments:)`` on the `postgres`
+    /// engine; `nil` while it keeps its SQLite file.
+    private(set) var database: PostgresConfiguration?
 
     static var productsDirectory: URL {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -46,13 +79,25 @@ final class DaemonProcess: @unchecked Sendable {
     func start(extraArguments: [String] = []) async throws {
         let process = Process()
         process.executableURL = Self.productsDirectory.appendingPathComponent("schedulerd")
-        process.arguments =
+        var arguments =
             [
                 "--data-dir", dataDirectory.path, "--listen", "127.0.0.1:\(port)", "--schedules", schedules.path,
                 "--shutdown-grace", "20s",
             ] + extraArguments
         var environment = self.environment
         environment["SCHEDULERD_TOKEN"] = token
+        if try Self.engine == .postgres, !extraArguments.contains("--database"),
+            environment["SCHEDULERD_DATABASE_URL"] == nil
+        {
+            let database = try await PostgresTestDatabase.database(named: databaseName)
+            self.database = database
+            arguments += ["--database", DaemonPostgresTests.url(database)]
+            environment.merge(DaemonPostgresTests.environment(database)) { _, new in new }
+            // A daemon started again on the same data directory is a new instance: the lease of
+            // the killed one must run out before its runs are taken over.
+            if environment["SCHEDULERD_LEASE"] == nil { environment["SCHEDULERD_LEASE"] = "5s" }
+        }
+        process.arguments = arguments
         process.environment = environment
         if !FileManager.default.fileExists(atPath: log.path) {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -68,6 +113,24 @@ final class DaemonProcess: @unchecked Sendable {
             if !process.isRunning { throw TestFailure(description: "schedulerd exited: \(logText())") }
             return (try? await self.request("GET", "/healthz", authorized: false).status) == 200
         }
+    }
+
+    /// The name of this data directory's database on the `postgres` engine.
+    private var databaseName: String {
+        "daemon_"
+            + SHA256.hash(data: Data(dataDirectory.path.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Runs `body` with the store this daemon keeps its schedules and runs in, opened by the test
+    /// itself: its SQLite file, or its PostgreSQL database (with a client of its own, stopped after).
+    /// The daemon may be running or stopped; it must have been started once.
+    func withStore<T: Sendable>(_ body: (any SchedulerStore) async throws -> T) async throws -> T {
+        if let database {
+            let store = PostgresStore(
+                configuration: database, maximumConnections: 2, logger: Logger(label: "test.daemon-store"))
+            return try await store.withRunningClient { try await body(store) }
+        }
+        return try await body(try SQLiteStore(path: dataDirectory.appendingPathComponent("schedulerd.sqlite").path))
     }
 
     func logText() -> String {

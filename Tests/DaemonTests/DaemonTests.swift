@@ -72,7 +72,6 @@ struct DaemonTests {
                 "every_ten": "cron: \"*/10 * * * * *\"\nworkflow: slow\ncatchup: 1h\ncatchup_mode: latest\n"
             ])
         let daemon = try DaemonProcess(schedules: directory, mlflow: server.uri)
-        let database = daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path
         var killed: JSONValue = .null
         var killedID = ""
         var before: Set<String> = []
@@ -88,9 +87,13 @@ struct DaemonTests {
             }
             #expect(try await daemon.stop(signal: SIGKILL) == SIGKILL)
             killedID = try #require(killed["id"]?.stringValue)
-            let store = try SQLiteStore(path: database)
-            let state = try await store.run(id: killedID)?.state
-            before = Set(try await store.runs(scheduleID: nil, limit: 10_000, before: nil).map(\.id))
+            let (state, ids) = try await daemon.withStore { store in
+                (
+                    try await store.run(id: killedID)?.state,
+                    Set(try await store.runs(scheduleID: nil, limit: 10_000, before: nil).map(\.id))
+                )
+            }
+            before = ids
             if state == .running { break }
             #expect(attempt < 3, "the run seen running had always finished before SIGKILL landed")
         }
@@ -113,11 +116,12 @@ struct DaemonTests {
         }
         #expect(try await daemon.stop() == 0)
 
-        let store = try SQLiteStore(path: database)
-        let runs = try await store.runs(scheduleID: nil, limit: 10_000, before: nil)
+        let (runs, running) = try await daemon.withStore { store in
+            (try await store.runs(scheduleID: nil, limit: 10_000, before: nil), try await store.runs(in: [.running]))
+        }
         let keys = runs.compactMap(\.dedupeKey)
         #expect(Set(keys).count == keys.count, "a dedupe key has two runs")
-        #expect(try await store.runs(in: [.running]).isEmpty)
+        #expect(running.isEmpty)
     }
 
     @Test("SIGTERM with a run in flight: the daemon waits, the run finishes, the process exits 0")
@@ -136,8 +140,7 @@ struct DaemonTests {
             try await daemon.request("GET", "/api/v1/runs/\(runID)").json["state"] == "running"
         }
         #expect(try await daemon.stop(signal: SIGTERM) == 0)
-        let store = try SQLiteStore(path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
-        let run = try #require(try await store.run(id: runID))
+        let run = try #require(try await daemon.withStore { try await $0.run(id: runID) })
         #expect(run.state == .succeeded, "\(run.error ?? "")")
         #expect(daemon.logText().contains("stopping: no new fires; waiting for running runs"))
     }

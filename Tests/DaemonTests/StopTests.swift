@@ -110,8 +110,6 @@ struct StopTests {
         #expect(try await daemon.stop(signal: SIGTERM, timeout: .seconds(60)) == 0)
         #expect(ContinuousClock.now - began < .seconds(15))
         #expect(daemon.logText().contains("a second stop signal: not waiting for running runs"))
-        let store = try SQLiteStore(
-            path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
-        #expect(try await store.run(id: id)?.state == .cancelled)
+        #expect(try await daemon.withStore { try await $0.run(id: id)?.state } == .cancelled)
     }
 }

@@ -16,7 +16,6 @@ struct WebhookTests {
         let daemon: DaemonProcess
         let secrets: [String: String]
         let ids: [String: String]
-        let store: SQLiteStore
 
         static func start(mlflow: URL?, experiment: String? = nil, arguments: [String] = []) async throws -> Hooks {
             let daemon = try DaemonProcess(
@@ -38,8 +37,7 @@ struct WebhookTests {
                 ids[name] = created.json["id"]?.stringValue
                 secrets[name] = created.json["webhook_secret"]?.stringValue
             }
-            let store = try SQLiteStore(path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
-            return Hooks(daemon: daemon, secrets: secrets, ids: ids, store: store)
+            return Hooks(daemon: daemon, secrets: secrets, ids: ids)
         }
 
         func post(
@@ -69,9 +67,9 @@ struct WebhookTests {
         ]
     }
 
-    /// Everything the database holds that a request could change.
-    static func snapshot(_ store: SQLiteStore) async throws -> String {
-        try await DaemonBadInputTests.snapshot(store)
+    /// Everything the daemon's database holds that a request could change.
+    static func snapshot(_ hooks: Hooks) async throws -> String {
+        try await hooks.daemon.withStore(DaemonBadInputTests.snapshot)
     }
 
     @Test("each scheme: a signed request gets 202 and a trace in MLflow tagged trigger=webhook and its delivery id")
@@ -136,10 +134,10 @@ struct WebhookTests {
         let first = try await hooks.post("std", body: body, headers: Self.standard(std, body, id: "msg_replay"))
         #expect(first.status == 202, "\(first.json)")
         try await eventually(timeout: .seconds(30), "the first delivery's run ends") {
-            let runs = try await hooks.store.runs(scheduleID: nil, limit: 10, before: nil)
+            let runs = try await hooks.daemon.withStore { try await $0.runs(scheduleID: nil, limit: 10, before: nil) }
             return runs.allSatisfy(\.state.isFinal)
         }
-        let before = try await Self.snapshot(hooks.store)
+        let before = try await Self.snapshot(hooks)
         let now = Int(Date().timeIntervalSince1970)
         struct Case {
             var description: String
@@ -268,7 +266,7 @@ struct WebhookTests {
         #expect(again.status == 200)
         #expect(again.json["duplicate"] == true)
         #expect(again.json["run_id"] == first.json["run_id"])
-        #expect(try await Self.snapshot(hooks.store) == before)
+        #expect(try await Self.snapshot(hooks) == before)
         #expect(try await hooks.daemon.stop() == 0)
     }
 
@@ -286,7 +284,7 @@ struct WebhookTests {
         }.value
         #expect(outcome.status == 413, "\(outcome.response.prefix(300))")
         #expect(outcome.sent < 16 << 20, "the daemon took \(outcome.sent) bytes")
-        #expect(try await hooks.store.runs(scheduleID: nil, limit: 10, before: nil).isEmpty)
+        #expect(try await hooks.daemon.withStore { try await $0.runs(scheduleID: nil, limit: 10, before: nil) }.isEmpty)
         #expect(try await hooks.daemon.stop() == 0)
     }
 
@@ -320,7 +318,7 @@ struct WebhookTests {
         #expect(statuses.first == 202, "\(statuses)")
         #expect(statuses.filter { $0 == 429 }.count >= 4, "\(statuses)")
         #expect(retryAfter.flatMap(Int.init).map { $0 >= 1 } == true)
-        let runs = try await hooks.store.runs(scheduleID: nil, limit: 100, before: nil)
+        let runs = try await hooks.daemon.withStore { try await $0.runs(scheduleID: nil, limit: 100, before: nil) }
         #expect(runs.count == statuses.filter { $0 == 202 }.count)
         #expect(try await hooks.daemon.stop() == 0)
     }
@@ -337,7 +335,9 @@ struct WebhookTests {
         #expect(answers.filter { $0.status == 202 }.count == 1, "\(answers.map(\.status))")
         #expect(answers.filter { $0.status == 200 && $0.json["duplicate"] == true }.count == 19)
         #expect(Set(answers.compactMap { $0.json["run_id"]?.stringValue }).count == 1)
-        let runs = try await hooks.store.runs(scheduleID: hooks.ids["gh"], limit: 100, before: nil)
+        let runs = try await hooks.daemon.withStore {
+            try await $0.runs(scheduleID: hooks.ids["gh"], limit: 100, before: nil)
+        }
         #expect(runs.count == 1)
         #expect(try await hooks.daemon.stop() == 0)
     }
@@ -372,7 +372,7 @@ struct WebhookTests {
         let gitlab = try await hooks.post("tok", body: "{}", headers: ["X-Gitlab-Token": hooks.secrets["tok"]!])
         #expect(gitlab.status == 202, "\(gitlab.json)")
         // Token secrets are stored only as a hash.
-        let stored = try #require(try await hooks.store.schedule(named: "tok"))
+        let stored = try #require(try await hooks.daemon.withStore { try await $0.schedule(named: "tok") })
         #expect(stored.webhookSecret?.hasPrefix("sha256:") == true)
         #expect(stored.webhookSecret?.contains(hooks.secrets["tok"]!) == false)
         #expect(try await hooks.daemon.stop() == 0)
@@ -432,7 +432,9 @@ struct WebhookTests {
         #expect(errors.isEmpty, "5xx answers: \(errors.count) (seed \(seed))")
         #expect(statuses.compactMap { $0 }.count > 2000, "answers: \(statuses.compactMap { $0 }.count) of 3000")
         #expect((try await hooks.daemon.request("GET", "/healthz", authorized: false)).status == 200)
-        #expect(try await hooks.store.runs(scheduleID: nil, limit: 10, before: nil).isEmpty, "seed \(seed)")
+        #expect(
+            try await hooks.daemon.withStore { try await $0.runs(scheduleID: nil, limit: 10, before: nil) }.isEmpty,
+            "seed \(seed)")
         #expect(try await hooks.daemon.stop() == 0)
     }
 
@@ -461,8 +463,9 @@ struct WebhookTests {
         #expect(accepted.status == 202, "\(accepted.json)")
         #expect(try await daemon.stop(signal: SIGKILL) == SIGKILL)
         let runID = try #require(accepted.json["run_id"]?.stringValue)
-        let store = try SQLiteStore(path: daemon.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
-        #expect(try await store.run(id: runID)?.state == .queued, "the accepted run is stored, and had not run yet")
+        #expect(
+            try await daemon.withStore { try await $0.run(id: runID)?.state } == .queued,
+            "the accepted run is stored, and had not run yet")
         try await daemon.start()
         try await eventually(timeout: .seconds(60), "the accepted run ran after the restart") {
             try await daemon.request("GET", "/api/v1/runs/\(runID)").json["state"] == "succeeded"

@@ -31,6 +31,8 @@ extension PostgresStore {
                     pauses: count?.pauses ?? false)
             }
             let json = try jsonRows(rows)
+            // `schedule.id = ANY(ids)` as well as the join: the planner guesses a hundred rows for
+            // any `json_to_recordset`, and would read every schedule to join them by hash.
             try await connection.query(
                 """
                 UPDATE schedule SET
@@ -41,7 +43,7 @@ extension PostgresStore {
                     updated_at_ms = \(now)
                 FROM json_to_recordset(\(json)::json) AS new (
                     id text, cursor bigint, remaining_runs bigint, pauses boolean)
-                WHERE schedule.id = new.id
+                WHERE schedule.id = ANY(\(rows.map(\.id))) AND schedule.id = new.id
                 """, logger: logger)
         }
     }

@@ -7,8 +7,14 @@ import Storage
 /// transaction of the journal holds as many starts and ends, and one statement per change made each
 /// a round trip to the server.
 extension PostgresStore {
+    /// A row of a batch statement's JSON that names its run.
+    private protocol Identified: Encodable {
+        /// The run's id.
+        var id: String { get }
+    }
+
     /// A start, as a row of the batch statement's JSON (`nil`s left out read as `NULL`).
-    private struct Start: Encodable {
+    private struct Start: Identified {
         var id: String
         var at: Int64
         var root_span_id: String
@@ -18,7 +24,7 @@ extension PostgresStore {
     }
 
     /// An end, as a row of the batch statement's JSON.
-    private struct End: Encodable {
+    private struct End: Identified {
         var id: String
         var state: String
         var at: Int64
@@ -79,7 +85,8 @@ extension PostgresStore {
         }
     }
 
-    /// The starts statement, its JSON rows bound as `$parameter`: a fenced start applies to a queued
+    /// The starts statement, its JSON rows bound as `$parameter` and their ids as `$parameter + 1`
+    /// (``query(_:binding:)``): a fenced start applies to a queued
     /// run held by its owner or by no one, for the next attempt (``RunFence``). Written with a
     /// placeholder, not interpolated, so that it can be one part of ``applyAtOnce(_:)``'s statement
     /// as well as a statement of its own; the rows are bound all the same.
@@ -90,14 +97,15 @@ extension PostgresStore {
             attempt = coalesce(n.attempt, run.attempt)
         FROM json_to_recordset($\(parameter)::json) AS n (
             id text, at bigint, root_span_id text, root_start_nanos bigint, owner text, attempt bigint)
-        WHERE run.id = n.id AND (n.owner IS NULL OR (
+        WHERE run.id = ANY($\(parameter + 1)::text[]) AND run.id = n.id AND (n.owner IS NULL OR (
             run.state = 'queued' AND (run.owner IS NULL OR run.owner = n.owner)
             AND run.attempt = n.attempt - 1))
         RETURNING run.id
         """
     }
 
-    /// The ends statement, its JSON rows bound as `$parameter`: a fenced end applies while its
+    /// The ends statement, its JSON rows bound as `$parameter` and their ids as `$parameter + 1`: a
+    /// fenced end applies while its
     /// owner's attempt runs. Output and nodes given as null keep what the run has (the nodes written
     /// while it ran).
     private static func endsSQL(_ parameter: Int) -> String {
@@ -108,16 +116,21 @@ extension PostgresStore {
         FROM json_to_recordset($\(parameter)::json) AS n (
             id text, state text, at bigint, output_json text, error text, nodes_json text, owner text,
             attempt bigint)
-        WHERE run.id = n.id AND (n.owner IS NULL OR (
+        WHERE run.id = ANY($\(parameter + 1)::text[]) AND run.id = n.id AND (n.owner IS NULL OR (
             run.state = 'running' AND run.owner = n.owner AND run.attempt = n.attempt))
         RETURNING run.id
         """
     }
 
-    /// `sql` with `rows`, as one JSON document, bound to `$1`.
-    private static func query<Row: Encodable>(_ sql: String, binding rows: [Row]) throws -> PostgresQuery {
+    /// `sql` with `rows`, as one JSON document, bound to `$1`, and their ids to `$2`.
+    ///
+    /// The ids are there for the planner: it guesses a hundred rows for any `json_to_recordset`,
+    /// and against a run table it has not analyzed yet (a fresh database filling up in a burst) it
+    /// then reads the whole table for every statement, where `id = ANY($2)` leads it to the index.
+    private static func query<Row: Identified>(_ sql: String, binding rows: [Row]) throws -> PostgresQuery {
         var binds = PostgresBindings()
         binds.append(try jsonRows(rows))
+        binds.append(rows.map(\.id))
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
@@ -133,9 +146,11 @@ extension PostgresStore {
         else { return nil }
         var binds = PostgresBindings()
         binds.append(try Self.jsonRows(sorted.starts))
+        binds.append(sorted.starts.map(\.id))
         binds.append(try Self.jsonRows(sorted.ends))
+        binds.append(sorted.ends.map(\.id))
         let sql = """
-            WITH s AS (\(Self.startsSQL(1))), e AS (\(Self.endsSQL(2)))
+            WITH s AS (\(Self.startsSQL(1))), e AS (\(Self.endsSQL(3)))
             SELECT true, id FROM s UNION ALL SELECT false, id FROM e
             """
         let rows = try await rows(PostgresQuery(unsafeSQL: sql, binds: binds), doing: "write") { row in

@@ -54,7 +54,10 @@ extension Scheduler {
             let cursor = entry.schedule.lastFireSeconds
         else { return }
         guard let next = expression.nextFire(afterUnixSeconds: cursor) else { return }
-        fires.push(.init(time: next.unixSeconds, key: entry.schedule.id, generation: entry.generation))
+        fires.push(
+            .init(
+                time: next.unixSeconds, key: entry.schedule.id, generation: entry.generation,
+                period: next.unixSeconds - cursor))
     }
 
     // MARK: - The loop
@@ -81,13 +84,15 @@ extension Scheduler {
         }
     }
 
-    /// Handles every fire due by `now`. Fires are stored in batches of up to ``fireBatch`` schedules,
-    /// each batch's runs and cursors in one transaction. The batches are pipelined: while one is
-    /// written, the runs of the one before start and the next one is planned, so that a burst of
+    /// Handles every fire due by `now`. Fires are stored in batches, each batch's runs and cursors in
+    /// one transaction: the first of ``firstFireBatch`` schedules, so that the first runs start at
+    /// once, then each twice the one before up to ``fireBatch``. The batches are pipelined: while one
+    /// is written, the runs of the one before start and the next one is planned, so that a burst of
     /// thousands of schedules costs about the store's time alone.
     func dispatchDue(_ now: Date) async {
         let nowSeconds = now.unixSeconds()
         var tick: [Planned] = []
+        var batch = Self.firstFireBatch
         var writing: Writing?
         othersStoring = false
         while admission.isOpen, let top = fires.min, top.time <= nowSeconds {
@@ -100,10 +105,11 @@ extension Scheduler {
                 mode: entry.schedule.catchupMode, missedBefore: bootSeconds)
             let (schedule, fires) = await planFires(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
             tick.append(Planned(key: top.key, generation: top.generation, schedule: schedule, fires: fires))
-            if tick.count >= Self.fireBatch {
+            if tick.count >= batch {
                 if let writing { await settle(writing) }
                 writing = write(tick, retryAt: nowSeconds + 1)
                 tick = []
+                batch = min(batch * 2, Self.fireBatch)
                 await launchStarting()
             }
         }
@@ -115,6 +121,10 @@ extension Scheduler {
     /// Schedules whose fires are stored in one transaction: large enough that a burst costs few
     /// transactions, small enough that the first runs start while the rest are written.
     static let fireBatch = 256
+
+    /// The size of a tick's first batch: a small transaction, so that its runs (the fires of the
+    /// shortest periods, ``FireHeap``) start within milliseconds even when thousands are due.
+    static let firstFireBatch = 32
 
     /// A schedule's fires in this tick, planned but not stored yet.
     struct Planned {

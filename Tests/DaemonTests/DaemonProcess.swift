@@ -113,6 +113,9 @@ final class DaemonProcess: @unchecked Sendable {
             if !process.isRunning { throw TestFailure(description: "schedulerd exited: \(logText())") }
             return (try? await self.request("GET", "/healthz", authorized: false).status) == 200
         }
+        if database != nil, !logText().contains("using PostgreSQL") {
+            throw TestFailure(description: "schedulerd was given --database but did not say it uses PostgreSQL")
+        }
     }
 
     /// The name of this data directory's database on the `postgres` engine.

@@ -49,9 +49,34 @@ struct SchedulerTests {
         }
     }
 
+    @Test("schedules due in the same second: the one with the shortest period is stored and started first")
+    func shortestPeriodFirst() async throws {
+        // 300 schedules whose first fire is a minute after they were made, and one every ten seconds,
+        // all due at t0 + 60; one slot, so the runs start one at a time in the order they were stored.
+        // (Released once, the executor holds no run after that: each ends as it starts.)
+        let burst = (0..<300).map { schedule("daily-\($0)", cron: "1 0 * * *") }
+        let ticker = schedule("ticker", cron: "*/10 * * * * *", created: Self.t0.addingTimeInterval(45))
+        let h = try await SchedulerHarness.start(
+            holding: true, maxConcurrentRuns: 1, schedules: burst + [ticker])
+        try await stopping(h) { h in
+            try await h.advance(to: Self.t0.addingTimeInterval(50))
+            try await eventually("the ticker's fire at +50 s runs") { h.executor.started.count == 1 }
+            h.executor.releaseAll()
+            try await h.waitForRuns("the fire at +50 s ended") { $0.count == 1 && $0.allSatisfy(\.state.isFinal) }
+            // Its next fire is 10 s after this one; the others' first is 60 s after they were made.
+            try await h.advance(to: Self.t0.addingTimeInterval(60))
+            // Released, the executor holds no run any more: they all run, one after the other.
+            try await h.waitForRuns("every run of the tick at +60 s ended") {
+                $0.count == 302 && $0.allSatisfy(\.state.isFinal)
+            }
+            #expect(h.executor.started[1].scheduleID == ticker.id, "\(h.executor.started[1].scheduleID ?? "-")")
+        }
+    }
+
     @Test("a burst larger than one stored batch: every schedule fires once, its cursor moves, every run ends")
     func burstOverSeveralBatches() async throws {
-        // Three batches of the timer, the third partial: planned while the one before is stored.
+        // Five batches of the timer (32, 64, 128, 256 schedules, then the rest), each planned while
+        // the one before is stored.
         let count = 2 * 256 + 88
         let schedules = (0..<count).map { schedule("burst-\($0)", cron: "* * * * *") }
         let h = try await SchedulerHarness.start(schedules: schedules)

@@ -48,11 +48,14 @@ struct DaemonMetrics: Sendable {
                 helpText: "Spans dropped because the spool was full."))
     }
 
-    /// Adds `schedulerd_instance_info{instance, host, version} 1`, which ties this daemon's metrics to
-    /// its row in `schedule instances` when several daemons share a database.
+    /// Adds `schedulerd_instance_info{instance_id, host, version} 1`, which ties this daemon's metrics
+    /// to its row in `schedule instances` when several daemons share a database. Prometheus labels
+    /// every series it scrapes with the target's `instance` (host and port); this series maps that
+    /// label to the daemon's id. The id is not called `instance` here: Prometheus would rename it to
+    /// `exported_instance` on the way in.
     func identify(instance: String, host: String, version: String) {
         registry.makeGauge(
-            name: "schedulerd_instance_info", labels: [("instance", instance), ("host", host), ("version", version)],
+            name: "schedulerd_instance_info", labels: [("instance_id", instance), ("host", host), ("version", version)],
             help: "This daemon: its instance id among those sharing the store, host and version."
         ).set(Int64(1))
     }

@@ -362,7 +362,7 @@ struct ScheduleCLIDaemonTests {
                 $0["this"] == true
             })
         let id = try #require(instance["id"]?.stringValue)
-        #expect(text.contains("schedulerd_instance_info{instance=\"\(id)\""), "\(text)")
+        #expect(text.contains("schedulerd_instance_info{instance_id=\"\(id)\""), "\(text)")
         #expect(try await daemon.request("GET", "/readyz", authorized: false).status == 200)
         #expect(try await daemon.stop() == 0)
     }

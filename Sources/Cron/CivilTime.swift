@@ -119,15 +119,73 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
 
     /// ISO 8601 without an offset; `seconds: false` drops `:SS`.
     public func iso8601(seconds: Bool = true) -> String {
-        var s = Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2)
-        s += "T" + Self.pad(hour, 2) + ":" + Self.pad(minute, 2)
-        if seconds { s += ":" + Self.pad(second, 2) }
-        return s
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(19)
+        appendISO8601(seconds: seconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(abs(value))
-        let padded = digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-        return value < 0 ? "-" + padded : padded
+    /// Appends ``iso8601(seconds:)``'s text to `bytes` (ASCII), without making a string: for writers
+    /// of many fires, such as `schedule next --count 100000`.
+    public func appendISO8601(seconds: Bool = true, to bytes: inout [UInt8]) {
+        // The fields of any fire: written into a buffer on the stack, appended at once.
+        if (0...9999).contains(year), (0...99).contains(month), (0...99).contains(day), (0...99).contains(hour),
+            (0...99).contains(minute), (0...99).contains(second)
+        {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { buffer in
+                Self.put(year / 100, at: 0, in: buffer)
+                Self.put(year % 100, at: 2, in: buffer)
+                buffer[4] = UInt8(ascii: "-")
+                Self.put(month, at: 5, in: buffer)
+                buffer[7] = UInt8(ascii: "-")
+                Self.put(day, at: 8, in: buffer)
+                buffer[10] = UInt8(ascii: "T")
+                Self.put(hour, at: 11, in: buffer)
+                buffer[13] = UInt8(ascii: ":")
+                Self.put(minute, at: 14, in: buffer)
+                buffer[16] = UInt8(ascii: ":")
+                Self.put(second, at: 17, in: buffer)
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<(seconds ? 19 : 16)]))
+            }
+            return
+        }
+        Self.append(year, width: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Self.append(month, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Self.append(day, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        Self.append(hour, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        Self.append(minute, width: 2, to: &bytes)
+        if seconds {
+            bytes.append(UInt8(ascii: ":"))
+            Self.append(second, width: 2, to: &bytes)
+        }
+    }
+
+    /// Writes `value` (0 to 99) as two digits at `index` of `buffer`.
+    @inline(__always)
+    static func put(_ value: Int, at index: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+        buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+        buffer[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+    }
+
+    /// Appends `value` in decimal, zero-padded to `width` digits, a `-` before it when negative.
+    static func append(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        // Up to 20 digits, least significant first.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for _ in count..<max(count, width) { bytes.append(UInt8(ascii: "0")) }
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
     }
 }

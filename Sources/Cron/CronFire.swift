@@ -50,12 +50,20 @@ public struct CronFire: Sendable, Hashable, CustomStringConvertible {
     /// hour can never insert a run; interval-like ones use the UTC instant (`2024-11-03T05:30:00Z`).
     /// Written when read: computing fires does not pay for it.
     public var dedupeKey: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(25)
+        appendDedupeKey(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``dedupeKey`` to `bytes` (ASCII), without making a string.
+    public func appendDedupeKey(to bytes: inout [UInt8]) {
         switch keyStyle {
-        case .utc: return Self.iso8601UTC(unixSeconds: unixSeconds)
-        case .wallWithOffset: return Self.iso8601(unixSeconds: unixSeconds, offset: utcOffset)
+        case .utc: Self.appendISO8601UTC(unixSeconds: unixSeconds, to: &bytes)
+        case .wallWithOffset: Self.appendISO8601(unixSeconds: unixSeconds, offset: utcOffset, to: &bytes)
         case .wall:
             let local = nominal
-            return local.iso8601(seconds: local.second != 0)
+            local.appendISO8601(seconds: local.second != 0, to: &bytes)
         }
     }
 
@@ -73,17 +81,51 @@ public struct CronFire: Sendable, Hashable, CustomStringConvertible {
 
     /// ISO 8601 for an instant shown at an offset: `2024-03-10T03:00:00-04:00`, `…+00:00` for UTC.
     public static func iso8601(unixSeconds: Int64, offset: Int) -> String {
-        let local = LocalDateTime(localSeconds: unixSeconds + Int64(offset))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(25)
+        appendISO8601(unixSeconds: unixSeconds, offset: offset, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``iso8601(unixSeconds:offset:)``'s text to `bytes` (ASCII), without making a string.
+    public static func appendISO8601(unixSeconds: Int64, offset: Int, to bytes: inout [UInt8]) {
+        LocalDateTime(localSeconds: unixSeconds + Int64(offset)).appendISO8601(to: &bytes)
         let magnitude = abs(offset)
-        var zone =
-            (offset < 0 ? "-" : "+") + LocalDateTime.pad(magnitude / 3600, 2) + ":"
-            + LocalDateTime.pad(magnitude / 60 % 60, 2)
-        if magnitude % 60 != 0 { zone += ":" + LocalDateTime.pad(magnitude % 60, 2) }
-        return local.iso8601() + zone
+        let withSeconds = magnitude % 60 != 0
+        guard magnitude < 100 * 3600 else {
+            // Past any real zone (they stay within ±26 h): written digit by digit.
+            bytes.append(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            LocalDateTime.append(magnitude / 3600, width: 2, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            LocalDateTime.append(magnitude / 60 % 60, width: 2, to: &bytes)
+            if withSeconds {
+                bytes.append(UInt8(ascii: ":"))
+                LocalDateTime.append(magnitude % 60, width: 2, to: &bytes)
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 9) { buffer in
+            buffer[0] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+            LocalDateTime.put(magnitude / 3600, at: 1, in: buffer)
+            buffer[3] = UInt8(ascii: ":")
+            LocalDateTime.put(magnitude / 60 % 60, at: 4, in: buffer)
+            buffer[6] = UInt8(ascii: ":")
+            LocalDateTime.put(magnitude % 60, at: 7, in: buffer)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<(withSeconds ? 9 : 6)]))
+        }
     }
 
     /// ISO 8601 in UTC with `Z`: `2024-03-10T07:00:00Z`.
     public static func iso8601UTC(unixSeconds: Int64) -> String {
-        LocalDateTime(localSeconds: unixSeconds).iso8601() + "Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        appendISO8601UTC(unixSeconds: unixSeconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``iso8601UTC(unixSeconds:)``'s text to `bytes` (ASCII), without making a string.
+    public static func appendISO8601UTC(unixSeconds: Int64, to bytes: inout [UInt8]) {
+        LocalDateTime(localSeconds: unixSeconds).appendISO8601(to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 }

@@ -58,7 +58,9 @@ struct NextCommand: ParsableCommand {
 
     func run() throws {
         do {
-            try print(render())
+            var output = try render()
+            output.append(UInt8(ascii: "\n"))
+            Self.writeToStandardOutput(output)
         } catch let error as CronError {
             Self.fail(error.description)
         } catch let error as UsageError {
@@ -67,6 +69,23 @@ struct NextCommand: ParsableCommand {
     }
 
     struct UsageError: Error { var message: String }
+
+    /// Writes `bytes` to standard output as they are, without copying them first.
+    static func writeToStandardOutput(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    fail("cannot write to standard output: \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+    }
 
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data(("schedule next: " + message + "\n").utf8))
@@ -80,7 +99,8 @@ struct NextCommand: ParsableCommand {
         throw UsageError(message: "invalid \(flag) \"\(value)\"; allowed: \(allowed)")
     }
 
-    func render() throws -> String {
+    /// The output, without its final newline.
+    func render() throws -> [UInt8] {
         guard (1...100_000).contains(count) else {
             throw UsageError(message: "invalid --count \(count); allowed: 1-100000")
         }
@@ -98,44 +118,108 @@ struct NextCommand: ParsableCommand {
                 message: "\"\(expression)\" (@reboot) fires only when schedulerd starts, never on the clock")
         }
         let fires = Array(cron.fires(after: Date(timeIntervalSince1970: start)).prefix(count))
-        guard json else { return fires.map(\.iso8601).joined(separator: "\n") }
-        let document = NextDocument(
-            expression: cron.text, timeZone: cron.timeZone, intervalLike: cron.isIntervalLike,
-            fires: fires.map {
-                .init(
-                    time: $0.iso8601, utc: CronFire.iso8601UTC(unixSeconds: $0.unixSeconds),
-                    nominal: $0.nominal.iso8601(), dedupeKey: $0.dedupeKey, dst: $0.dst?.rawValue)
-            })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(document), as: UTF8.self)
+        // Written as bytes, not strings: formatting a fire costs about what finding it does.
+        var out: [UInt8] = []
+        out.reserveCapacity(fires.count * (json ? 200 : 26) + 200)
+        guard json else {
+            for (index, fire) in fires.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: "\n")) }
+                CronFire.appendISO8601(unixSeconds: fire.unixSeconds, offset: fire.utcOffset, to: &out)
+            }
+            return out
+        }
+        NextJSON(
+            expression: cron.text, timeZone: cron.timeZone, intervalLike: cron.isIntervalLike, fires: fires
+        ).write(to: &out)
+        return out
     }
 }
 
-/// The `--json` output of `schedule next`.
-struct NextDocument: Encodable {
-    struct Fire: Encodable {
-        var time: String
-        var utc: String
-        var nominal: String
-        var dedupeKey: String
-        var dst: String?
-
-        enum CodingKeys: String, CodingKey { case time, utc, nominal, dedupeKey, dst }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(time, forKey: .time)
-            try c.encode(utc, forKey: .utc)
-            try c.encode(nominal, forKey: .nominal)
-            try c.encode(dedupeKey, forKey: .dedupeKey)
-            try c.encode(dst, forKey: .dst)  // explicit null when untouched by DST
-        }
-    }
-
+/// The `--json` output of `schedule next`, written as JSONEncoder writes it pretty-printed with
+/// sorted keys (two-space indents, `"key" : value`), with `dst` an explicit `null` when daylight
+/// saving did not touch the fire:
+///
+/// ```json
+/// {
+///   "expression" : "30 1 * * *",
+///   "fires" : [
+///     {
+///       "dedupe_key" : "2024-11-03T01:30",
+///       "dst" : "fold_first",
+///       "nominal" : "2024-11-03T01:30:00",
+///       "time" : "2024-11-03T01:30:00-04:00",
+///       "utc" : "2024-11-03T05:30:00Z"
+///     }
+///   ],
+///   "interval_like" : false,
+///   "time_zone" : "America/New_York"
+/// }
+/// ```
+struct NextJSON {
     var expression: String
     var timeZone: String
     var intervalLike: Bool
-    var fires: [Fire]
+    var fires: [CronFire]
+
+    /// Appends the document, without a final newline.
+    func write(to out: inout [UInt8]) {
+        out.append(literal: "{\n  \"expression\" : ")
+        Self.appendString(expression, to: &out)
+        out.append(literal: ",\n  \"fires\" : [\n")
+        for (index, fire) in fires.enumerated() {
+            if index > 0 { out.append(literal: ",\n") }
+            out.append(literal: "    {\n      \"dedupe_key\" : \"")
+            fire.appendDedupeKey(to: &out)
+            out.append(literal: "\",\n      \"dst\" : ")
+            if let dst = fire.dst {
+                Self.appendString(dst.rawValue, to: &out)
+            } else {
+                out.append(literal: "null")
+            }
+            out.append(literal: ",\n      \"nominal\" : \"")
+            fire.nominal.appendISO8601(to: &out)
+            out.append(literal: "\",\n      \"time\" : \"")
+            CronFire.appendISO8601(unixSeconds: fire.unixSeconds, offset: fire.utcOffset, to: &out)
+            out.append(literal: "\",\n      \"utc\" : \"")
+            CronFire.appendISO8601UTC(unixSeconds: fire.unixSeconds, to: &out)
+            out.append(literal: "\"\n    }")
+        }
+        out.append(literal: "\n  ],\n")
+        out.append(literal: intervalLike ? "  \"interval_like\" : true,\n" : "  \"interval_like\" : false,\n")
+        out.append(literal: "  \"time_zone\" : ")
+        Self.appendString(timeZone, to: &out)
+        out.append(literal: "\n}")
+    }
+
+    /// Appends `text` as a JSON string: quotes, backslashes and control characters escaped, `/`
+    /// and everything else as it is (UTF-8).
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(literal: "\\\"")
+            case UInt8(ascii: "\\"): out.append(literal: "\\\\")
+            case 0x0A: out.append(literal: "\\n")
+            case 0x0D: out.append(literal: "\\r")
+            case 0x09: out.append(literal: "\\t")
+            case 0x08: out.append(literal: "\\b")
+            case 0x0C: out.append(literal: "\\f")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(literal: "\\u00")
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension [UInt8] {
+    /// Appends a string literal's UTF-8 bytes with one copy, without going through `String`.
+    @inline(__always)
+    mutating func append(literal: StaticString) {
+        literal.withUTF8Buffer { append(contentsOf: $0) }
+    }
 }

@@ -82,6 +82,52 @@ struct ScheduleNextTests {
         #expect(fires[1]["dst"] is NSNull)
     }
 
+    /// One fire of `--json`, read back and written again as JSONEncoder writes it.
+    struct EncodedFire: Codable {
+        var time: String
+        var utc: String
+        var nominal: String
+        var dedupe_key: String
+        var dst: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(time, forKey: .time)
+            try c.encode(utc, forKey: .utc)
+            try c.encode(nominal, forKey: .nominal)
+            try c.encode(dedupe_key, forKey: .dedupe_key)
+            try c.encode(dst, forKey: .dst)
+        }
+    }
+
+    /// The `--json` document, read back.
+    struct EncodedDocument: Codable {
+        var expression: String
+        var time_zone: String
+        var interval_like: Bool
+        var fires: [EncodedFire]
+    }
+
+    @Test(
+        "--json is, byte for byte, what JSONEncoder writes pretty-printed with sorted keys",
+        arguments: [
+            ["30 2 * * *", "--tz", "America/New_York", "--after", "2024-03-01T00:00"],
+            ["30 1 * * *", "--tz", "America/New_York", "--after", "2024-10-30T00:00", "--dst-fold", "both"],
+            ["*/15 * * * *", "--tz", "Asia/Kolkata"],
+            ["0 9 * * MON-FRI", "--tz", "Europe/Amsterdam", "--after", "1890-01-01T00:00"],
+            ["H H(0-5) * * *", "--seed", "sch_x"],
+        ])
+    func jsonBytes(_ arguments: [String]) throws {
+        let r = try ScheduleBinary.run(["next"] + arguments + ["--count", "50", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let document = try JSONDecoder().decode(EncodedDocument.self, from: Data(r.stdout.utf8))
+        #expect(document.fires.count == 50)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let expected = String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+        #expect(r.stdout == expected)
+    }
+
     @Test(
         "bad input exits non-zero with one line on stderr that quotes it",
         arguments: [

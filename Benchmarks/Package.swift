@@ -113,6 +113,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "cli-next",
+            dependencies: [.product(name: "Cron", package: "schedulerd")],
+            path: "Sources/CLINext",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "tracing-throughput",
             dependencies: [
                 .product(name: "MLflowTracing", package: "schedulerd"),

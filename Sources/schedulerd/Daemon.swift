@@ -29,7 +29,8 @@ struct Daemon {
             let store: SQLiteStore
             do {
                 store = try SQLiteStore(
-                    path: configuration.dataDirectory.appendingPathComponent("schedulerd.sqlite").path)
+                    path: configuration.dataDirectory.appendingPathComponent("schedulerd.sqlite").path,
+                    durability: configuration.durability)
             } catch {
                 throw DaemonError(description: "\(error)")
             }

@@ -106,6 +106,14 @@ struct DaemonCommand: AsyncParsableCommand {
             """)
     var lease: String?
 
+    @Option(
+        help: """
+            With the SQLite file: full syncs new runs (an accepted webhook's 202, a fire) and schedule changes \
+            to disk before they are acknowledged, so that they survive a power loss; normal does not (faster; \
+            a crash of the daemon alone still loses nothing). [SCHEDULERD_DURABILITY, default full]
+            """)
+    var durability: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -113,7 +121,8 @@ struct DaemonCommand: AsyncParsableCommand {
                 flags: .init(
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
-                    retention: retention, httpCABundle: httpCABundle, database: database, lease: lease),
+                    retention: retention, httpCABundle: httpCABundle, database: database, lease: lease,
+                    durability: durability),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

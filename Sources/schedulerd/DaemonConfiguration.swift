@@ -4,6 +4,7 @@ import Logging
 import PostgresStorage
 import ProcessSandbox
 import Scheduling
+import Storage
 import Support
 
 /// Why the daemon cannot start, in words for an operator.
@@ -26,6 +27,7 @@ struct DaemonConfiguration: Sendable {
         var httpCABundle: String?
         var database: String?
         var lease: String?
+        var durability: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -57,6 +59,10 @@ struct DaemonConfiguration: Sendable {
     /// `--lease`, `SCHEDULERD_LEASE`; default 30 s, from 3 s to 10 min: with a shared database, how
     /// long an instance's heartbeats may stop before the others take its runs over.
     var lease: Duration
+    /// `--durability`, `SCHEDULERD_DURABILITY`; default `full`: with the SQLite file, whether new
+    /// runs and schedule changes are synced to disk before they are acknowledged
+    /// (``SQLiteStore/Durability``). PostgreSQL commits as the server is configured.
+    var durability: SQLiteStore.Durability
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
@@ -157,6 +163,14 @@ struct DaemonConfiguration: Sendable {
             )
         }
         self.lease = lease
+        let durabilityText = pick(flags.durability, "SCHEDULERD_DURABILITY") ?? "full"
+        guard let durability = SQLiteStore.Durability(rawValue: durabilityText.lowercased()) else {
+            throw DaemonError(
+                description:
+                    "durability \"\(durabilityText)\" must be full (new runs and schedule changes synced to disk before they are acknowledged) or normal (faster; the last ones may be lost when the machine loses power)"
+            )
+        }
+        self.durability = durability
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

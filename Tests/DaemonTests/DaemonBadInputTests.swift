@@ -166,6 +166,8 @@ struct DaemonSettingsTests {
                 [], ["SCHEDULERD_DATABASE_URL": "postgres://u@h:5432"],
                 "database URL: the database URL names no database"
             ),
+            (["--durability", "sometimes"], [:], "durability \"sometimes\" must be full (new runs and schedule"),
+            ([], ["SCHEDULERD_DURABILITY": "fast"], "durability \"fast\" must be full"),
         ])
     func refused(arguments: [String], environment: [String: String], message: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -7,7 +7,7 @@ extension SQLiteStore {
     /// Stores a new run.
     /// - Returns: false, storing nothing, when the run's schedule has a run with its dedupe key already.
     public func insertRun(_ run: RunRecord) async throws -> Bool {
-        try await write { db in try Self.insert(run, with: Self.insertRunStatement(db), db) }
+        try await write(durable: true) { db in try Self.insert(run, with: Self.insertRunStatement(db), db) }
     }
 
     /// Stores new runs, then applies `updates` in order, in one transaction.
@@ -15,7 +15,7 @@ extension SQLiteStore {
     ///   not), and of the runs whose fenced changes did not apply.
     public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> RunWriteResult {
         guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
-        return try await write { db in
+        return try await write(durable: !runs.isEmpty) { db in
             var result = RunWriteResult()
             if !runs.isEmpty {
                 let insert = try Self.insertRunStatement(db)

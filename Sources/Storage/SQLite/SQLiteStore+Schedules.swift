@@ -6,27 +6,27 @@ extension SQLiteStore {
     /// Adds a schedule.
     /// - Throws: ``StorageError`` `.duplicateName` when the name is taken, `.database` otherwise.
     public func insertSchedule(_ schedule: ScheduleRecord) async throws {
-        try await write { db in try Self.insert(schedule, db) }
+        try await write(durable: true) { db in try Self.insert(schedule, db) }
     }
 
     /// Replaces the schedule with `schedule`'s id, every column.
     /// - Throws: ``StorageError`` `.notFound` when there is none, `.duplicateName` when another schedule
     ///   has the new name.
     public func updateSchedule(_ schedule: ScheduleRecord) async throws {
-        try await write { db in try Self.update(schedule, db) }
+        try await write(durable: true) { db in try Self.update(schedule, db) }
     }
 
     /// Deletes a schedule; its runs stay, their `scheduleID` set to `nil` (`ON DELETE SET NULL`).
     /// - Returns: false when there was no schedule with that id.
     public func deleteSchedule(id: String) async throws -> Bool {
-        try await write { db in try ScheduleRow.deleteOne(db, key: id) }
+        try await write(durable: true) { db in try ScheduleRow.deleteOne(db, key: id) }
     }
 
     /// Deletes, then replaces, then inserts, in one transaction, so that a name given up by a deleted
     /// or renamed schedule can be taken by another in the same call. The first failure undoes it all.
     /// - Throws: the first failure's ``StorageError``; nothing is changed.
     public func applySchedules(insert: [ScheduleRecord], update: [ScheduleRecord], delete: [String]) async throws {
-        try await write { db in
+        try await write(durable: true) { db in
             for id in delete { try ScheduleRow.deleteOne(db, key: id) }
             for schedule in update { try Self.update(schedule, db) }
             for schedule in insert { try Self.insert(schedule, db) }
@@ -74,7 +74,7 @@ extension SQLiteStore {
     /// - Returns: the ids of the runs stored; a run whose schedule has its dedupe key already is not.
     public func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult {
         let now = Date().milliseconds
-        return try await write { db in
+        return try await write(durable: true) { db in
             var result = RunWriteResult()
             let row = try db.cachedStatement(sql: "SELECT last_fire_seconds, remaining_runs FROM schedule WHERE id = ?")
             let advance = try db.cachedStatement(

@@ -18,12 +18,33 @@ public final class SQLiteStore: SchedulerStore {
     let pool: DatabasePool
     /// The database file this store opened.
     public let path: String
+    /// Whether the writes a caller has been told succeeded survive a power loss.
+    public let durability: Durability
+
+    /// How far a committed write is on disk: the file runs in WAL mode with `synchronous = NORMAL`,
+    /// where a commit is safe from a crash of the process but the last ones may be lost when the
+    /// machine loses power; ``full`` syncs the WAL at the commit of every write that stores a promise
+    /// (``write(durable:_:)``).
+    public enum Durability: String, Sendable, CaseIterable {
+        /// New runs (accepted webhook deliveries, manual runs, the timer's fires with their cursors)
+        /// and schedule changes are synced to disk before the caller hears they are stored. Writes
+        /// whose loss is harmless (a run's start, progress and end, heartbeats, leases, pruning) are
+        /// not: after a power loss a run that had ended may be found running, and is closed as
+        /// interrupted like after a crash.
+        case full
+        /// Nothing is synced at commit: the last writes before a power loss may be gone, a crash
+        /// of the process alone loses nothing.
+        case normal
+    }
 
     /// Opens (creating and migrating when needed) the database at `path`.
-    /// - Parameter path: the database file; its directory is created when missing.
+    /// - Parameters:
+    ///   - path: the database file; its directory is created when missing.
+    ///   - durability: what survives a power loss (``Durability``); ``Durability/full`` unless told.
     /// - Throws: ``StorageError`` `.database` with what went wrong.
-    public init(path: String) throws {
+    public init(path: String, durability: Durability = .full) throws {
         self.path = path
+        self.durability = durability
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
@@ -51,10 +72,28 @@ public final class SQLiteStore: SchedulerStore {
     }
 
     /// Runs `body` in one write transaction: all of its changes are kept, or none.
+    /// - Parameter durable: the write stores something the caller promises to others (a 202, a
+    ///   claimed fire): with ``Durability/full`` its commit is synced to disk before this returns.
+    ///   SQLite refuses to change `synchronous` inside a transaction, so it is raised for this one
+    ///   around it, on the one writer connection, and lowered again after. Writes that arrive
+    ///   meanwhile wait for the writer, as always; the run journal gathers them into the next
+    ///   transaction, so one sync covers all of them.
     /// - Throws: a ``StorageError`` that `body` throws, as it is; any other failure as `.database`.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws
+        -> T
+    {
         do {
-            return try await pool.write(body)
+            guard durable && durability == .full else { return try await pool.write(body) }
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
         } catch {
             throw Self.storageError(error, doing: "write")
         }

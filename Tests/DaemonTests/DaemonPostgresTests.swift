@@ -275,9 +275,11 @@ struct DaemonPostgresTests {
             let (through, forward) = try Self.throughForwarder(database)
             var forwarder = try await FixtureProcess.start(
                 script: "tcp_forward.py", arguments: forward)
+            // A run of 10 s: long enough to be seen running on a loaded machine, and still going when
+            // the database goes away.
             let schedules = try schedulesDirectory(
                 workflows: ["tick": DaemonTests.tick, "slow": DaemonTests.slow],
-                scripts: ["scripts/slow.sh": DaemonTests.slowScript],
+                scripts: ["scripts/slow.sh": "#!/bin/sh\ncat > /dev/null\nsleep 10\necho '{}'\n"],
                 schedules: [
                     "ticker": "cron: \"* * * * * *\"\nworkflow: tick\noverlap: allow\ncatchup: 1h\ncatchup_mode: all\n",
                     "yearly": "cron: \"0 0 1 1 *\"\nworkflow: slow\n",
@@ -301,7 +303,7 @@ struct DaemonPostgresTests {
                         .count >= 2
                 }
 
-                // The server goes away for longer than the lease; the run (3 s) ends meanwhile.
+                // The server goes away for longer than the lease; the run (10 s) ends meanwhile.
                 let lost = Date()
                 await forwarder.stop()
                 try await eventually(timeout: .seconds(30), "the slow run ends while the database is away") {

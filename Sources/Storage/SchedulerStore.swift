@@ -19,6 +19,9 @@ public protocol SchedulerStore: Sendable {
     func schedule(named name: String) async throws -> ScheduleRecord?
     /// Every schedule, by name.
     func schedules() async throws -> [ScheduleRecord]
+    /// One round trip that reads no table: whether the store answers now (`/readyz`). It costs the
+    /// same however many runs the store holds, so a readiness probe may call it every second.
+    func ping() async throws
     /// A cheap summary of the schedule table that changes whenever a schedule is added, changed
     /// (its definition, pause, cursor or remaining runs) or deleted, by any daemon using the store:
     /// a daemon compares it from time to time to learn of its peers' changes.

@@ -160,6 +160,18 @@ extension StoreContract {
         #expect(try await store.runs(in: [.queued]).map(\.id) == [runs[4].id])
     }
 
+    /// `ping` answers on an empty store and on one holding schedules and runs, and changes nothing.
+    public func ping() async throws {
+        let store = try await makeStore()
+        try await store.ping()
+        let schedule = Self.schedule("pinged")
+        try await store.insertSchedule(schedule)
+        #expect(try await store.insertRun(Self.run(schedule.id, dedupeKey: "k1")))
+        try await store.ping()
+        #expect(try await store.schedules().map(\.name) == ["pinged"])
+        #expect(try await store.runs(scheduleID: nil, limit: 10, before: nil).count == 1)
+    }
+
     /// `runCounts` counts the runs in each state; a state without runs has no entry.
     public func runCounts() async throws {
         let store = try await makeStore()

@@ -51,6 +51,7 @@ public struct StoreContract: Sendable {
         case runsPaging
         case runsInStates
         case runCounts
+        case ping
         case deleteFinishedRuns
         case latestRuns
         case instances
@@ -81,6 +82,7 @@ public struct StoreContract: Sendable {
             case .runsPaging: "runs page newest first with before and limit"
             case .runsInStates: "runs(in:) lists the runs in the given states, oldest first"
             case .runCounts: "runCounts counts the runs in each state"
+            case .ping: "ping answers, empty or not, and changes nothing"
             case .deleteFinishedRuns: "deleteRuns removes at most limit runs that ended before the cutoff, oldest first"
             case .latestRuns: "latestRuns gives each schedule's newest run that was not skipped"
             case .instances: "heartbeats store instances at the store's clock; they list by start; removed ones go"
@@ -116,6 +118,7 @@ public struct StoreContract: Sendable {
         case .runsPaging: try await runsPaging()
         case .runsInStates: try await runsInStates()
         case .runCounts: try await runCounts()
+        case .ping: try await ping()
         case .deleteFinishedRuns: try await deleteFinishedRuns()
         case .latestRuns: try await latestRuns()
         case .instances: try await instances()

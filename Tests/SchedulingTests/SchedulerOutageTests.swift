@@ -54,6 +54,7 @@ final class OutageStore: SchedulerStore {
     func schedule(id: String) async throws -> ScheduleRecord? { try await base.schedule(id: id) }
     func schedule(named name: String) async throws -> ScheduleRecord? { try await base.schedule(named: name) }
     func schedules() async throws -> [ScheduleRecord] { try await base.schedules() }
+    func ping() async throws { try await base.ping() }
     func scheduleRevision() async throws -> ScheduleRevision { try await base.scheduleRevision() }
     func followScheduleChanges(
         listening: @escaping @Sendable () -> Void, changed: @escaping @Sendable (ScheduleChangeNotice) async -> Void

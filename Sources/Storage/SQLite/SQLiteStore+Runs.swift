@@ -146,13 +146,15 @@ extension SQLiteStore {
     /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
     /// - Returns: the runs by schedule id.
     public func latestRuns() async throws -> [String: RunRecord] {
+        // One index search per schedule (run_schedule, newest first): a GROUP BY over the runs read
+        // every run ever stored, 0.8 s with a million.
         try await read { db in
             let rows = try RunRow.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM run WHERE id IN (
-                        SELECT max(id) FROM run WHERE schedule_id IS NOT NULL AND state != 'skipped'
-                        GROUP BY schedule_id)
+                        SELECT (SELECT max(id) FROM run WHERE run.schedule_id = schedule.id AND state != 'skipped')
+                        FROM schedule)
                     """)
             var latest: [String: RunRecord] = [:]
             for row in rows {

@@ -18,11 +18,17 @@ extension SQLiteRow {
         do {
             return try FetchableRecordDecoder().decode(Self.self, from: row.copy())
         } catch {
-            let id = (try? row.decode(String.self, forColumn: "id")).map { " \($0.prefix(100))" } ?? ""
-            throw StorageError(
-                code: .database,
-                message: "the \(databaseTableName) row\(id) has a value of the wrong type for its column"
-                    + " (was the database edited by hand?)")
+            throw wrongType(row)
         }
+    }
+
+    /// The error for `row` when one of its values does not fit its column: names the table and the
+    /// row's id, none of its values.
+    static func wrongType(_ row: Row) -> StorageError {
+        let id = (try? row.decode(String.self, forColumn: "id")).map { " \($0.prefix(100))" } ?? ""
+        return StorageError(
+            code: .database,
+            message: "the \(databaseTableName) row\(id) has a value of the wrong type for its column"
+                + " (was the database edited by hand?)")
     }
 }

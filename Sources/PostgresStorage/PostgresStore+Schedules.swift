@@ -46,13 +46,13 @@ extension PostgresStore {
         }
     }
 
-    /// The schedule table's count and change times, in one query (the sum taken modulo 2^63 in
-    /// `numeric`, so that it never overflows).
     /// `SELECT 1` through the pool: the server answers this daemon's connections.
     public func ping() async throws {
         _ = try await rows("SELECT 1") { row in try row.decode(Int32.self) }
     }
 
+    /// The schedule table's count and change times, in one query (the sum taken modulo 2^63 in
+    /// `numeric`, so that it never overflows).
     public func scheduleRevision() async throws -> ScheduleRevision {
         let rows = try await rows(
             """

@@ -33,12 +33,12 @@ extension SQLiteStore {
         }
     }
 
-    /// The schedule table's count and change times, in one query.
     /// Reads `SELECT 1` on a reader connection: the file is open and not locked against readers.
     public func ping() async throws {
         _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
+    /// The schedule table's count and change times, in one query.
     public func scheduleRevision() async throws -> ScheduleRevision {
         try await read { db in
             let row = try Row.fetchOne(

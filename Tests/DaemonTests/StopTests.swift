@@ -11,7 +11,11 @@ import Workflows
 struct StopTests {
     @Test("SIGTERM right after runs ended: every run's trace has its root in MLflow, and the spool is empty")
     func spoolDelivered() async throws {
-        let server = try await MLflowTestServer.shared()
+        // An MLflow of its own: the shared one, busy with the other suites, once kept its SQLite file
+        // locked past the 20 s grace (it answered 503), and this test is about the daemon's stop.
+        let server = try MLflowTestServer()
+        try await server.start()
+        defer { server.stop() }
         let daemon = try DaemonProcess(
             schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: server.uri,
             experiment: "stop-\(UUID().uuidString.prefix(8))")

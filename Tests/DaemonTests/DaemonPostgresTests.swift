@@ -275,11 +275,18 @@ struct DaemonPostgresTests {
             let (through, forward) = try Self.throughForwarder(database)
             var forwarder = try await FixtureProcess.start(
                 script: "tcp_forward.py", arguments: forward)
-            // A run of 10 s: long enough to be seen running on a loaded machine, and still going when
-            // the database goes away.
+            // A run that goes on until the test creates scripts/release: seen running however loaded the
+            // machine, still going when the database goes away, and ending right after.
+            let gated = """
+                #!/bin/sh
+                cat > /dev/null
+                while [ ! -e "$(dirname "$0")/release" ]; do sleep 0.1; done
+                echo '{}'
+
+                """
             let schedules = try schedulesDirectory(
                 workflows: ["tick": DaemonTests.tick, "slow": DaemonTests.slow],
-                scripts: ["scripts/slow.sh": "#!/bin/sh\ncat > /dev/null\nsleep 10\necho '{}'\n"],
+                scripts: ["scripts/slow.sh": gated],
                 schedules: [
                     "ticker": "cron: \"* * * * * *\"\nworkflow: tick\noverlap: allow\ncatchup: 1h\ncatchup_mode: all\n",
                     "yearly": "cron: \"0 0 1 1 *\"\nworkflow: slow\n",
@@ -303,9 +310,11 @@ struct DaemonPostgresTests {
                         .count >= 2
                 }
 
-                // The server goes away for longer than the lease; the run (10 s) ends meanwhile.
+                // The server goes away for longer than the lease; the run ends meanwhile.
                 let lost = Date()
                 await forwarder.stop()
+                FileManager.default.createFile(
+                    atPath: schedules.appendingPathComponent("scripts/release").path, contents: Data())
                 try await eventually(timeout: .seconds(30), "the slow run ends while the database is away") {
                     daemon.logText().contains("status=succeeded workflow=slow")
                 }

@@ -127,17 +127,26 @@ struct SchedulerSharedTests {
         _ = try await store.insertRun(peersRun)
         let h = try await SchedulerHarness.start(
             store: store, holding: true, maxConcurrentRuns: 1, schedules: plain, membership: membership)
+        let heldID = held.id
+        let ownID = membership.instanceID
         try await stopping(h) { h in
             try await eventually("both instances are counted") { await h.scheduler.liveInstanceCount == 2 }
             try await h.advance(seconds: 60)
             try await eventually("the executor holds the first run") { h.executor.waitingCount == 1 }
-            let runs = try await h.runs().filter { $0.scheduleID != held.id }
+            // The first run starts while the later batches are still being stored. (Polled here
+            // rather than with `eventually`: that closure crashes Swift 6.3.1's SendNonSendable pass.)
+            let deadline = ContinuousClock.now + .seconds(60)
+            var runs = try await h.runs().filter { $0.scheduleID != heldID }
+            while runs.count < 200 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                runs = try await h.runs().filter { $0.scheduleID != heldID }
+            }
             #expect(runs.count == 200)
             // The first batch was stored before the store's answer came: one in two past the slot is
             // left to the others. From the second on, every run is kept (one in two, ~99, otherwise).
             let unowned = runs.filter { $0.owner == nil }
             #expect(unowned.count > 0 && unowned.count < 32, "\(unowned.count) runs held by no one")
-            #expect(runs.filter { $0.owner == membership.instanceID }.count == 200 - unowned.count)
+            #expect(runs.filter { $0.owner == ownID }.count == 200 - unowned.count)
         }
     }
 

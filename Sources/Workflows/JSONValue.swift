@@ -174,7 +174,9 @@ extension JSONValue: Codable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func write(to bytes: inout [UInt8]) {
+    /// Appends ``jsonText`` to `bytes`, without making a string: for writers that put JSON values
+    /// inside text of their own (`schedule next --json`).
+    public func write(to bytes: inout [UInt8]) {
         switch self {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)

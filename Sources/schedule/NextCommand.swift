@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cron
 import Foundation
+import Workflows
 
 /// `schedule next`: when an expression fires, computed locally without a daemon.
 struct NextCommand: ParsableCommand {
@@ -164,7 +165,7 @@ struct NextJSON {
     /// Appends the document, without a final newline.
     func write(to out: inout [UInt8]) {
         out.append(literal: "{\n  \"expression\" : ")
-        Self.appendString(expression, to: &out)
+        JSONValue.string(expression).write(to: &out)
         out.append(literal: ",\n  \"fires\" : [\n")
         for (index, fire) in fires.enumerated() {
             if index > 0 { out.append(literal: ",\n") }
@@ -172,7 +173,7 @@ struct NextJSON {
             fire.appendDedupeKey(to: &out)
             out.append(literal: "\",\n      \"dst\" : ")
             if let dst = fire.dst {
-                Self.appendString(dst.rawValue, to: &out)
+                JSONValue.string(dst.rawValue).write(to: &out)
             } else {
                 out.append(literal: "null")
             }
@@ -187,32 +188,8 @@ struct NextJSON {
         out.append(literal: "\n  ],\n")
         out.append(literal: intervalLike ? "  \"interval_like\" : true,\n" : "  \"interval_like\" : false,\n")
         out.append(literal: "  \"time_zone\" : ")
-        Self.appendString(timeZone, to: &out)
+        JSONValue.string(timeZone).write(to: &out)
         out.append(literal: "\n}")
-    }
-
-    /// Appends `text` as a JSON string: quotes, backslashes and control characters escaped, `/`
-    /// and everything else as it is (UTF-8).
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(literal: "\\\"")
-            case UInt8(ascii: "\\"): out.append(literal: "\\\\")
-            case 0x0A: out.append(literal: "\\n")
-            case 0x0D: out.append(literal: "\\r")
-            case 0x09: out.append(literal: "\\t")
-            case 0x08: out.append(literal: "\\b")
-            case 0x0C: out.append(literal: "\\f")
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(literal: "\\u00")
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

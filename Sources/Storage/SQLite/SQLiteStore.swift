@@ -28,9 +28,10 @@ public final class SQLiteStore: SchedulerStore {
     public enum Durability: String, Sendable, CaseIterable {
         /// New runs (accepted webhook deliveries, manual runs, the timer's fires with their cursors)
         /// and schedule changes are synced to disk before the caller hears they are stored. Writes
-        /// whose loss is harmless (a run's start, progress and end, heartbeats, leases, pruning) are
-        /// not: after a power loss a run that had ended may be found running, and is closed as
-        /// interrupted like after a crash.
+        /// whose loss is harmless (a run's start, progress and end, heartbeats, leases, pruning) do
+        /// not wait for a sync of their own, only when they share a transaction with new runs: after
+        /// a power loss a run that had ended may be found running, and is closed as interrupted
+        /// like after a crash.
         case full
         /// Nothing is synced at commit: the last writes before a power loss may be gone, a crash
         /// of the process alone loses nothing.

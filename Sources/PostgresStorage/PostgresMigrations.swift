@@ -137,23 +137,21 @@ enum PostgresMigrations {
     /// Brings the database up to the newest version in one transaction, under the advisory lock.
     /// - Returns: the versions this call applied (none when another daemon had applied them).
     /// - Throws: what the database refused; nothing is changed then.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            try await connection.query(
+    static func migrate(_ store: PostgresStore, logger: Logger) async throws -> [Int] {
+        try await store.transaction(doing: "migration") { connection in
+            try await PostgresStore.execute("SELECT pg_advisory_xact_lock(\(lockKey))", on: connection, logger: logger)
+            try await PostgresStore.execute(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version BIGINT PRIMARY KEY,
                     name TEXT NOT NULL,
                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
                 )
-                """, logger: logger)
-            var applied: Set<Int> = []
-            for try await version in try await connection.query(
-                "SELECT version FROM schema_migrations", logger: logger
-            ).decode(Int.self) {
-                applied.insert(version)
-            }
+                """, on: connection, logger: logger)
+            let applied = Set(
+                try await PostgresStore.rows("SELECT version FROM schema_migrations", on: connection, logger: logger) {
+                    row in try row.decode(Int.self)
+                })
             let known = all.map(\.version).max() ?? 0
             if let newest = applied.max(), newest > known {
                 throw StorageError(
@@ -165,11 +163,11 @@ enum PostgresMigrations {
             var done: [Int] = []
             for migration in all where !applied.contains(migration.version) {
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await PostgresStore.execute(PostgresQuery(unsafeSQL: statement), on: connection, logger: logger)
                 }
-                try await connection.query(
+                try await PostgresStore.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                    logger: logger)
+                    on: connection, logger: logger)
                 done.append(migration.version)
             }
             return done

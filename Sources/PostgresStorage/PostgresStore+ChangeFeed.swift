@@ -60,6 +60,6 @@ extension PostgresStore {
     static func announce(_ ids: [String], on connection: PostgresConnection, logger: Logger) async throws {
         guard !ids.isEmpty else { return }
         let payload = ScheduleChangeNotice.payload(for: ids)
-        try await connection.query("SELECT pg_notify(\(scheduleChannel), \(payload))", logger: logger)
+        try await Self.execute("SELECT pg_notify(\(scheduleChannel), \(payload))", on: connection, logger: logger)
     }
 }

@@ -33,7 +33,7 @@ extension PostgresStore {
             let json = try jsonRows(rows)
             // `schedule.id = ANY(ids)` as well as the join: the planner guesses a hundred rows for
             // any `json_to_recordset`, and would read every schedule to join them by hash.
-            try await connection.query(
+            try await Self.execute(
                 """
                 UPDATE schedule SET
                     last_fire_seconds = GREATEST(coalesce(schedule.last_fire_seconds, new.cursor), new.cursor),
@@ -44,7 +44,7 @@ extension PostgresStore {
                 FROM json_to_recordset(\(json)::json) AS new (
                     id text, cursor bigint, remaining_runs bigint, pauses boolean)
                 WHERE schedule.id = ANY(\(rows.map(\.id))) AND schedule.id = new.id
-                """, logger: logger)
+                """, on: connection, logger: logger)
         }
     }
 }

@@ -24,8 +24,9 @@ extension PostgresStore {
                 """, on: connection, logger: logger
             ) { row in try row.decode(Int64.self) }
             let memory = Self.instanceMemoryMs
-            try await connection.query(
-                "DELETE FROM instance WHERE heartbeat_at_ms < \((now.first ?? 0) - memory)", logger: logger)
+            try await Self.execute(
+                "DELETE FROM instance WHERE heartbeat_at_ms < \((now.first ?? 0) - memory)", on: connection,
+                logger: logger)
             return now
         }
         return Date(milliseconds: stamps.first ?? Date().milliseconds)

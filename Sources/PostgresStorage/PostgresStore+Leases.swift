@@ -42,7 +42,7 @@ extension PostgresStore {
                     FOR UPDATE SKIP LOCKED)
                 RETURNING \(unescaped: RunRecord.postgresColumns)
                 """, on: connection, logger: logger, RunRecord.init(postgres:))
-            try await connection.query(
+            try await Self.execute(
                 """
                 UPDATE run SET owner = NULL
                 WHERE id IN (
@@ -50,7 +50,7 @@ extension PostgresStore {
                     WHERE state = 'queued' AND owner IS NOT NULL AND owner IS DISTINCT FROM \(sparing)::text
                         AND owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= \(since))
                     FOR UPDATE SKIP LOCKED)
-                """, logger: logger)
+                """, on: connection, logger: logger)
             return runs.sorted { $0.id < $1.id }
         }
     }

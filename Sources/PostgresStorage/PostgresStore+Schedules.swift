@@ -186,7 +186,7 @@ extension PostgresStore {
     static func insert(_ schedule: ScheduleRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let s = schedule
         do {
-            try await connection.query(
+            try await Self.execute(
                 """
                 INSERT INTO schedule (\(unescaped: ScheduleRecord.postgresColumns)) VALUES (
                     \(s.id), \(s.name), \(s.cron), \(s.timeZone), \(s.webhook), \(s.webhookScheme?.rawValue),
@@ -196,7 +196,7 @@ extension PostgresStore {
                     \(s.paused), \(s.pauseNote?.postgresText), \(s.remainingRuns), \(s.declaredRemainingRuns), \(s.dayMatch),
                     \(s.dstGap), \(s.dstFold), \(s.source?.postgresText), \(s.lastFireSeconds), \(s.createdAt.milliseconds),
                     \(s.updatedAt.milliseconds))
-                """, logger: logger)
+                """, on: connection, logger: logger)
         } catch  where violates("schedule_name_unique", error) {
             throw duplicateName(schedule.name)
         }

@@ -106,12 +106,11 @@ public final class PostgresStore: SchedulerStore, Service {
     ///   version migrated.
     @discardableResult
     public func migrate(within timeout: Duration = .seconds(30)) async throws -> [Int] {
-        let client = client
         let logger = logger
         let target = configuration.target
         do {
             return try await withThrowingTaskGroup(of: [Int]?.self) { group in
-                group.addTask { try await PostgresMigrations.migrate(client, logger: logger) }
+                group.addTask { try await PostgresMigrations.migrate(self, logger: logger) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     return nil
@@ -156,15 +155,31 @@ public final class PostgresStore: SchedulerStore, Service {
     }
 
     /// Runs `body` in one transaction on one connection: all of its changes are kept, or none.
+    /// Every statement of it, `BEGIN` and `COMMIT` included, goes through
+    /// `PostgresConnection.settledQuery(_:logger:)`, so that a connection lost midway fails the call
+    /// rather than leaving it waiting.
+    /// - Parameter work: what the call is, for its error ("write", "migration").
     /// - Throws: a ``StorageError`` that `body` throws, as it is; any other failure as `.database`.
-    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(
+        doing work: String = "write", _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let logger = logger
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
-            throw Self.storageError(cause, target: configuration.target, doing: "write")
+            return try await client.withConnection { connection in
+                try await Self.execute("BEGIN", on: connection, logger: logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    // A connection that is gone has rolled back already; this one is told to.
+                    if !connection.isClosed { try? await Self.execute("ROLLBACK", on: connection, logger: logger) }
+                    throw error
+                }
+                try await Self.execute("COMMIT", on: connection, logger: logger)
+                return value
+            }
         } catch {
-            throw Self.storageError(error, target: configuration.target, doing: "write")
+            throw Self.storageError(error, target: configuration.target, doing: work)
         }
     }
 
@@ -173,10 +188,12 @@ public final class PostgresStore: SchedulerStore, Service {
     func rows<T>(_ query: PostgresQuery, doing work: String = "read", _ decode: (PostgresRow) throws -> T)
         async throws -> [T]
     {
+        let logger = logger
         do {
-            var result: [T] = []
-            for try await row in try await client.query(query, logger: logger) { result.append(try decode(row)) }
-            return result
+            let answer = try await client.withConnection { connection in
+                try await connection.settledQuery(query, logger: logger)
+            }
+            return try answer.rows.map(decode)
         } catch {
             throw Self.storageError(error, target: configuration.target, doing: work)
         }
@@ -187,9 +204,12 @@ public final class PostgresStore: SchedulerStore, Service {
         _ query: PostgresQuery, on connection: PostgresConnection, logger: Logger,
         _ decode: (PostgresRow) throws -> T
     ) async throws -> [T] {
-        var result: [T] = []
-        for try await row in try await connection.query(query, logger: logger) { result.append(try decode(row)) }
-        return result
+        try await connection.settledQuery(query, logger: logger).rows.map(decode)
+    }
+
+    /// Runs a statement whose rows, if any, are not needed, on `connection`.
+    static func execute(_ statement: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws {
+        _ = try await connection.settledQuery(statement, logger: logger)
     }
 
     /// `error` as the module's error, in words that name the server but never a password, a webhook
@@ -198,10 +218,10 @@ public final class PostgresStore: SchedulerStore, Service {
         switch error {
         case let error as StorageError:
             return error
-        case let error as PostgresTransactionError:
-            let cause = error.closureError ?? error.beginError ?? error.commitError
-            return cause.map { storageError($0, target: target, doing: work) }
-                ?? StorageError(code: .database, message: "PostgreSQL at \(target) refused a \(work)")
+        case is ConnectionClosedBeforeAnswer:
+            return StorageError(
+                code: .database,
+                message: "the connection to PostgreSQL at \(target) closed before it answered a \(work)")
         case let error as PSQLError:
             if error.serverInfo != nil {
                 return StorageError(
@@ -236,7 +256,8 @@ public final class PostgresStore: SchedulerStore, Service {
             let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             return "\(info[.message] ?? "an error")\(state)"
         }
-        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        // An underlying PSQLError describes itself only as "Generic description…": its code says more.
+        return "\(error.code)" + (error.underlying.map { ": \(reason($0))" } ?? "")
     }
 
     /// Whether `error` is PostgreSQL's refusal of a row that breaks the unique constraint `constraint`.

@@ -356,6 +356,11 @@ struct DaemonPostgresTests {
                     return Int64(nominal) >= first && Int64(nominal) <= last
                 }
                 #expect(window.allSatisfy { $0.state == .succeeded }, "\(window.map(\.state))")
+                // The heartbeat that was under way when the connection went ended too, and the next
+                // ones are stored (a call on a connection lost midway once waited for ever).
+                try await eventually(timeout: .seconds(60), "the heartbeats are stored again") {
+                    daemon.logText().contains("this instance's heartbeats are stored again")
+                }
             }
             // Killed, not stopped: a graceful stop waits for the store calls still queued for a
             // connection, and the pool may be in one of its pauses (up to a minute) after the outage;

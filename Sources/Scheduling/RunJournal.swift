@@ -16,6 +16,16 @@ final class RunJournal: Sendable {
         case nodes(id: String, [NodeRecord], RunFence?)
         /// A note the run's end made unnecessary.
         case none
+
+        /// The run it changes; `nil` for none.
+        var runID: String? {
+            switch self {
+            case .insert(let run): run.id
+            case .update(let update): update.runID
+            case .nodes(let id, _, _): id
+            case .none: nil
+            }
+        }
     }
 
     private struct Pending {
@@ -29,6 +39,8 @@ final class RunJournal: Sendable {
         /// Where a run's waiting node note is in `pending`.
         var noteIndex: [String: Int] = [:]
         var flushing = false
+        /// The runs of the batch being written and of the changes kept from failed ones.
+        var writing: Set<String> = []
 
         /// Appends; true when the caller must start a flush.
         mutating func append(_ item: Pending) -> Bool {
@@ -55,6 +67,13 @@ final class RunJournal: Sendable {
     init(store: any SchedulerStore, logger: Logger) {
         self.store = store
         self.logger = logger
+    }
+
+    /// The runs with a change (or their insert) not known to be stored yet: waiting, being written,
+    /// or kept from a failed transaction. The store may not show such a run as this journal will
+    /// leave it.
+    var unsettledRunIDs: Set<String> {
+        state.withLock { state in state.writing.union(state.pending.compactMap(\.change.runID)) }
     }
 
     /// Stores a new run together with whatever else is waiting; returns once it is committed: true,
@@ -142,6 +161,7 @@ final class RunJournal: Sendable {
                     return nil
                 }
                 defer {
+                    state.writing = Set(carried.map(\.update.runID)).union(state.pending.compactMap(\.change.runID))
                     state.pending = []
                     state.noteIndex = [:]
                 }
@@ -184,6 +204,7 @@ final class RunJournal: Sendable {
                     carried = (apart ? carried : []) + updates.map { Kept(update: $0) }
                 }
             }
+            state.withLock { $0.writing = Set(carried.map(\.update.runID)) }
             for item in batch { item.waiter?.resume(with: outcome) }
             if carried.isEmpty {
                 if failures > 0 { logger.info("run changes are stored again") }

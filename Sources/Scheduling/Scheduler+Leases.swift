@@ -76,7 +76,8 @@ extension Scheduler {
 
     /// Takes over the runs of instances silent past the lease (closing their traces), then gives up
     /// the runs this instance tracks that the store no longer has it holding: a running one is
-    /// cancelled (its end will be refused), a waiting one withdrawn.
+    /// cancelled (its end will be refused), a waiting one withdrawn. Queued runs the store has it
+    /// holding that it does not know of, at two checks in a row, it adopts (``adoptStrays(_:)``).
     func checkLeases() async {
         let membership = configuration.membership
         do {
@@ -98,6 +99,11 @@ extension Scheduler {
         }
         // And still tracked now: a run that ended while the store was read is not lost.
         let trackedNow = admission.trackedIDs
+        let strays = Set(held.filter { $0.value == .queued }.keys).subtracting(tracked).subtracting(trackedNow)
+            .subtracting(storing).subtracting(journal.unsettledRunIDs)
+        let adopting = strays.intersection(strayRuns)
+        strayRuns = strays.subtracting(adopting)
+        if !adopting.isEmpty { await adoptStrays(adopting) }
         for id in tracked where held[id] == nil && trackedNow.contains(id) {
             if let running = active[id] {
                 // Its start may still be on its way to the store: only a started run can be lost.
@@ -116,4 +122,31 @@ extension Scheduler {
         }
     }
 
+    /// Admits queued runs the store has this instance holding that it had lost track of: a write that
+    /// stored them (a tick's fires, a webhook's run) failed for its caller because the connection
+    /// went before the store's answer came. Left alone, they would wait for ever, since this
+    /// instance's heartbeat keeps them its own. Each is read again and admitted only if it is still
+    /// queued, held here and unknown here.
+    func adoptStrays(_ ids: Set<String>) async {
+        var adopted: [RunRecord] = []
+        for id in ids.sorted() {
+            guard let run = try? await store.run(id: id), run.state == .queued,
+                run.owner == configuration.membership.instanceID
+            else { continue }
+            adopted.append(run)
+        }
+        let unsettled = journal.unsettledRunIDs
+        let known = admission.trackedIDs.union(storing).union(unsettled)
+        adopted.removeAll { known.contains($0.id) }
+        guard !adopted.isEmpty else { return }
+        logger.warning(
+            "found queued runs this instance holds in the store but did not know of (a write was stored though its answer was lost with the connection); running them",
+            metadata: [
+                "count": .stringConvertible(adopted.count),
+                "run_ids": .string(adopted.map(\.id).joined(separator: ",")),
+            ])
+        let now = clock.now()
+        for run in adopted { enqueue(run, now: now) }
+        await launchStarting()
+    }
 }

@@ -158,6 +158,7 @@ extension Scheduler {
         slotsInFlight += reserved
         let store = self.store
         let fires = tick.map(\.fires)
+        for item in fires { storing.formUnion(item.runs.map(\.id)) }
         return Writing(
             tick: tick, retryAt: retryAt, reserved: reserved,
             result: Task {
@@ -172,6 +173,8 @@ extension Scheduler {
         let tick = writing.tick
         let retryAt = writing.retryAt
         let answer = await writing.result.value
+        // Admitted, or known not stored, by the end of this call (which does not wait again).
+        defer { for item in tick { storing.subtract(item.fires.runs.map(\.id)) } }
         slotsInFlight -= writing.reserved
         let result: RunWriteResult
         switch answer {

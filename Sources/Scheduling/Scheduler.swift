@@ -108,6 +108,12 @@ public actor Scheduler: Service {
     /// Whether another instance stored some of the fires due in this tick (the store reported their
     /// schedules busy): the instances are splitting the tick, and each keeps what it stores.
     var othersStoring = false
+    /// Runs on their way into the store (a batch of fires, a submitted run), not yet admitted: on a
+    /// shared store the lease check must not take them for runs this instance lost track of.
+    var storing: Set<String> = []
+    /// Queued runs the store had this instance holding, at the last lease check, that it did not
+    /// know of (``checkLeases()`` adopts those it finds so twice in a row).
+    var strayRuns: Set<String> = []
     /// Set when a stop begins: what the API checks on every request, without waiting for the actor.
     let stoppingFlag = Atomic<Bool>(false)
     /// Counts schedule installs: each entry remembers the one that installed it.
@@ -222,6 +228,8 @@ public actor Scheduler: Service {
             await applyOverlap(overlap, to: &run, earlier: &none, now: clock.now())
         }
         let stored: Bool
+        storing.insert(run.id)
+        defer { storing.remove(run.id) }
         do {
             stored = try await journal.insert(run)
         } catch {

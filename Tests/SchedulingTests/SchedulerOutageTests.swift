@@ -8,10 +8,12 @@ import Synchronization
 import Testing
 
 /// A store that refuses every run write while it is `down`, and any that changes a run in
-/// `refusing`; it passes everything else to SQLite.
+/// `refusing`; while `losingAnswers`, it stores new runs but reports a failure, as when the
+/// connection goes after the commit. It passes everything else to SQLite.
 final class OutageStore: SchedulerStore {
     let base: SQLiteStore
     private let isDown = Mutex(false)
+    private let losesAnswers = Mutex(false)
     private let refusedWrites = Mutex(0)
     private let refusedRuns = Mutex<Set<String>>([])
 
@@ -21,6 +23,12 @@ final class OutageStore: SchedulerStore {
     var down: Bool {
         get { isDown.withLock { $0 } }
         set { isDown.withLock { $0 = newValue } }
+    }
+
+    /// Whether writes of new runs are stored but answered with a failure.
+    var losingAnswers: Bool {
+        get { losesAnswers.withLock { $0 } }
+        set { losesAnswers.withLock { $0 = newValue } }
     }
 
     /// How many run writes failed so far.
@@ -42,7 +50,12 @@ final class OutageStore: SchedulerStore {
             refusedWrites.withLock { $0 += 1 }
             throw StorageError(code: .database, message: "the store is away (a test's outage)")
         }
-        return try await base.writeRuns(insert: insert, update: update)
+        let result = try await base.writeRuns(insert: insert, update: update)
+        if losingAnswers && !insert.isEmpty {
+            throw StorageError(
+                code: .database, message: "the connection closed before the store answered (a test's lost answer)")
+        }
+        return result
     }
 
     func insertSchedule(_ schedule: ScheduleRecord) async throws { try await base.insertSchedule(schedule) }
@@ -93,6 +106,50 @@ final class OutageStore: SchedulerStore {
 
 @Suite("the scheduler while its store is away")
 struct SchedulerOutageTests {
+    @Test(
+        "on a shared store, a run stored by a write answered with a failure (the connection lost after the commit) is found held here, unknown, and run once"
+    )
+    func strayRunAdopted() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stray-\(UUID()).sqlite").path
+        let store = OutageStore(base: try SQLiteStore(path: path))
+        // A lease of 3 s: the lease check runs every second.
+        let membership = Membership(shared: true, lease: .seconds(3))
+        _ = try await store.heartbeat(
+            InstanceRecord(id: membership.instanceID, host: "test", version: "test", startedAt: Date()))
+        let executor = ControlledExecutor(holding: true)
+        var logger = Logger(label: "test.stray")
+        logger.logLevel = .critical
+        let clock = ManualClock(SchedulerHarness.epoch)
+        let scheduler = Scheduler(
+            store: store, clock: clock, executor: executor,
+            configuration: .init(maxConcurrentRuns: 4, membership: membership), logger: logger)
+        let task = Task { try await scheduler.run() }
+        defer { task.cancel() }
+        try await eventually("the scheduler has started") { await scheduler.firing }
+
+        store.losingAnswers = true
+        let run = RunRecord(scheduleID: nil, workflow: "w", trigger: "manual")
+        await #expect(throws: StorageError.self) { try await scheduler.submit(run) }
+        store.losingAnswers = false
+        #expect(try await store.run(id: run.id)?.owner == membership.instanceID)
+        #expect(executor.started.isEmpty)
+
+        // The lease loop waits on the test's clock between its checks.
+        try await eventually(timeout: .seconds(30), "the stray run is started") {
+            clock.advance(by: 1)
+            return executor.started.map(\.id) == [run.id]
+        }
+        #expect(try await store.run(id: run.id)?.state == .running)
+        // Later checks find it known: it does not start again.
+        for _ in 0..<4 {
+            clock.advance(by: 1)
+            try await Task.sleep(for: .milliseconds(600))
+        }
+        #expect(executor.started.map(\.id) == [run.id])
+        executor.release(run.id)
+        try await eventually("the run has ended") { try await store.run(id: run.id)?.state == .succeeded }
+    }
+
     @Test("a run that ends while the store refuses writes has its end written once the store answers again")
     func endWrittenAfterOutage() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("outage-\(UUID()).sqlite").path

@@ -37,7 +37,8 @@ public enum PolicyFile {
         func problem(_ node: Node?, _ message: String) { problems.append(FileProblem(file: file, at: node, message)) }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // UTF-8 named, not Yams's default: that reads the whole environment on every call.
+            root = try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch {
             throw SandboxError(problems: [FileProblem(file: file, syntax: error)])
         }

@@ -87,6 +87,19 @@ public struct ScheduleDefinition: Sendable, Hashable {
     /// The names schedules may have: they appear in URLs (`/hooks/{name}`) and on command lines.
     public static let namePattern = #"^[a-z0-9][a-z0-9_-]{0,63}$"#
 
+    /// Whether `name` is a schedule name (``namePattern``), checked byte by byte: every start checks
+    /// the name of every schedule file, twice, and a regular expression made that a tenth of the
+    /// start with ten thousand of them.
+    public static func isValidName(_ name: String) -> Bool {
+        func letterOrDigit(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        let bytes = name.utf8
+        guard let first = bytes.first, bytes.count <= 64, letterOrDigit(first) else { return false }
+        return bytes.dropFirst().allSatisfy { letterOrDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
     /// A checked definition: the record to store and, when a webhook secret was made for it, that
     /// secret as the sender needs it (shown once; for `token` only its hash is stored).
     public struct Validated: Sendable {
@@ -141,7 +154,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
         guard problems.isEmpty else { return .failure(.invalid(problems: problems, separator: "; ")) }
 
         let name = name ?? ""
-        if name.range(of: Self.namePattern, options: .regularExpression) == nil {
+        if !Self.isValidName(name) {
             problem(
                 "name",
                 name.isEmpty

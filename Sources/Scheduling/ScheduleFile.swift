@@ -1,5 +1,6 @@
 import Foundation
 import Support
+import Synchronization
 import Workflows
 import Yams
 
@@ -46,12 +47,11 @@ public enum ScheduleFile {
     /// each schedule against the loaded workflows.
     /// - Returns: the definitions, or every problem as `file:line:column: field: message`.
     public static func load(directory: URL, workflows: Set<String>) -> Result<[Entry], WorkflowError> {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+            .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && $0 != "policies.yaml" }
         var entries: [Entry] = []
         var problems: [FileProblem] = []
-        for name in names.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "policies.yaml"
-        {
-            let (entry, found) = check(directory.appendingPathComponent(name), workflows: workflows)
+        for (entry, found) in checkAll(names.map { directory.appendingPathComponent($0) }, workflows: workflows) {
             problems += found
             if let entry { entries.append(entry) }
         }
@@ -68,6 +68,21 @@ public enum ScheduleFile {
         }
         guard problems.isEmpty else { return .failure(WorkflowError.invalid(problems)) }
         return .success(entries)
+    }
+
+    /// ``check(_:workflows:)`` of every file in `urls`, in their order, read on every core: a daemon
+    /// with ten thousand schedule files reads them all at each start, and parsing is most of that.
+    static func checkAll(_ urls: [URL], workflows: Set<String>) -> [(Entry?, [FileProblem])] {
+        let chunk = 64
+        let chunks = (urls.count + chunk - 1) / chunk
+        let results = Mutex<[[(Entry?, [FileProblem])]]>(Array(repeating: [], count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { index in
+            let checked = urls[(index * chunk)..<min(urls.count, (index + 1) * chunk)].map {
+                check($0, workflows: workflows)
+            }
+            results.withLock { $0[index] = checked }
+        }
+        return results.withLock { $0.flatMap { $0 } }
     }
 
     /// Reads one schedule file and checks it against the loaded workflows.
@@ -104,7 +119,8 @@ public enum ScheduleFile {
         }
         let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // UTF-8 named, not Yams's default: that reads the whole environment on every call.
+            root = try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch {
             return (nil, [FileProblem(file: file, syntax: error)])
         }

@@ -100,7 +100,7 @@ public struct ScheduleService: Sendable {
         // Without a name, the workflow's (also when it is not loaded: then the refusal is about the
         // workflow alone, not a name nobody had to give).
         if definition.name == nil, let workflow = definition.workflow,
-            workflow.range(of: ScheduleDefinition.namePattern, options: .regularExpression) != nil
+            ScheduleDefinition.isValidName(workflow)
         {
             definition.name = try await freeName(after: workflow)
         }

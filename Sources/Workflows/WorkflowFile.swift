@@ -130,7 +130,8 @@ public enum WorkflowFile {
         mutating func read(_ text: String) -> Workflow? {
             let root: Yams.Node?
             do {
-                root = try Yams.compose(yaml: text)
+                // UTF-8 named, not Yams's default: that reads the whole environment on every call.
+                root = try Yams.compose(yaml: text, .default, .default, .utf8)
             } catch {
                 problems.append(FileProblem(file: file, syntax: error, keys: "node ids and keys"))
                 return nil

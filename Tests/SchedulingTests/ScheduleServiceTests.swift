@@ -85,4 +85,16 @@ struct ScheduleServiceTests {
             #expect(error.message.contains("two.yaml"))
         }
     }
+
+    @Test(
+        "a schedule name is checked as namePattern says: the byte-by-byte check agrees with the pattern, and a trailing newline is refused",
+        arguments: [
+            "a", "nightly", "nightly_energy-2", "0days", String(repeating: "a", count: 64),
+            String(repeating: "a", count: 65), "", "_x", "-x", "Nightly", "night ly", "nächtlich", "a.b", "a/b", "é",
+        ])
+    func nameCheck(name: String) {
+        let byPattern = name.range(of: ScheduleDefinition.namePattern, options: .regularExpression) != nil
+        #expect(ScheduleDefinition.isValidName(name) == byPattern)
+        #expect(!ScheduleDefinition.isValidName(name + "\n"))
+    }
 }

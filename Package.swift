@@ -240,8 +240,9 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "schedulerd", "schedule", "MLflowTesting", "SchedulerTesting", "Storage", "StorageTesting",
-                "PostgresStorage", "Workflows",
+                "PostgresStorage", "Workflows", "HTTPClient",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -71,6 +71,10 @@ public final class InstanceHeartbeat: Service, Sendable {
     /// This process's id in the store.
     public var instanceID: String { state.withLock { $0.identity.id } }
 
+    /// Whether the last heartbeat failed (or the store has not answered it for two intervals): the
+    /// store cannot be written, so neither can fires.
+    public var isFailing: Bool { state.withLock { $0.failing } }
+
     /// This machine's clock minus the database's at the latest heartbeat; `nil` before the first.
     public var clockOffset: Duration? { state.withLock { $0.offset } }
 

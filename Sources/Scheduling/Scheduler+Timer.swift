@@ -67,9 +67,11 @@ extension Scheduler {
     func timerLoop() async {
         while admission.isOpen && !Task.isCancelled {
             let now = clock.now()
+            dispatchingSince = .now
             await dispatchDue(now)
             for run in admission.due(now: now) { start(run) }
             await launchStarting()
+            dispatchingSince = nil
             let next = [fires.min?.time, admission.nextDelayed].compactMap { $0 }.min()
             let clock = self.clock
             let wakeup = self.wakeup

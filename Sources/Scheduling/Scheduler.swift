@@ -108,6 +108,8 @@ public actor Scheduler: Service {
     /// Whether another instance stored some of the fires due in this tick (the store reported their
     /// schedules busy): the instances are splitting the tick, and each keeps what it stores.
     var othersStoring = false
+    /// When the timer began storing and starting what was due, while it does; `nil` between.
+    var dispatchingSince: ContinuousClock.Instant?
     /// Runs on their way into the store (a batch of fires, a submitted run), not yet admitted: on a
     /// shared store the lease check must not take them for runs this instance lost track of.
     var storing: Set<String> = []
@@ -315,6 +317,21 @@ public actor Scheduler: Service {
 
     /// Started (recovery done, schedules loaded) and not stopping: what `/readyz` reports.
     public var firing: Bool { admission.isOpen }
+
+    /// How long the timer may wait on the store with due fires before it is called unhealthy.
+    public static let timerPatience = Duration.seconds(60)
+
+    /// Why the timer cannot fire now, in words for the log; `nil` when it can: it is open (not
+    /// starting or stopping) and has not waited on the store with due fires for over
+    /// ``timerPatience``. What `--heartbeat-url` reports outside.
+    public func timerProblem() -> String? {
+        guard admission.isOpen else { return "the scheduler is not firing (starting or stopping)" }
+        if let since = dispatchingSince, ContinuousClock.now - since > Self.timerPatience {
+            let waited = Int((ContinuousClock.now - since).components.seconds)
+            return "the timer has waited \(waited) s on the store to store and start due fires"
+        }
+        return nil
+    }
 
     /// True from the moment a graceful stop begins: the API then takes no changes and webhooks are
     /// told to come back later, while running runs finish.

@@ -301,6 +301,17 @@ struct Daemon {
                     artifacts: data.appendingPathComponent("artifacts"),
                     logger: Logger(label: "schedulerd.retention"))),
         ]
+        if let url = configuration.heartbeatURL {
+            services.append(
+                .init(
+                    service: OutsidePing(
+                        url: url, interval: configuration.heartbeatEvery,
+                        health: { [heartbeat] in
+                            if let problem = await scheduler.timerProblem() { return problem }
+                            return heartbeat.isFailing ? "this instance's heartbeats cannot be stored" : nil
+                        }, client: HTTPClient(tls: TLSOptions(caPath: configuration.httpCABundle), label: "heartbeat"),
+                        logger: Logger(label: "schedulerd.heartbeat"))))
+        }
         // Other daemons on the same database change schedules too: this one reads them again when
         // the store's schedule revision moves.
         if shared {

@@ -114,6 +114,17 @@ struct DaemonCommand: AsyncParsableCommand {
             """)
     var durability: String?
 
+    @Option(
+        help: """
+            An outside watcher's URL (healthchecks.io, an Uptime Kuma push monitor): the daemon GETs it every \
+            --heartbeat-every while its timer can fire, so the watcher alerts when the pings stop. Only its host \
+            is logged. [SCHEDULERD_HEARTBEAT_URL, default none]
+            """)
+    var heartbeatURL: String?
+
+    @Option(help: "How often to ping --heartbeat-url, 1s to 1h. [SCHEDULERD_HEARTBEAT_EVERY, default 1m]")
+    var heartbeatEvery: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -122,7 +133,7 @@ struct DaemonCommand: AsyncParsableCommand {
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
                     retention: retention, httpCABundle: httpCABundle, database: database, lease: lease,
-                    durability: durability),
+                    durability: durability, heartbeatURL: heartbeatURL, heartbeatEvery: heartbeatEvery),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

@@ -28,6 +28,8 @@ struct DaemonConfiguration: Sendable {
         var database: String?
         var lease: String?
         var durability: String?
+        var heartbeatURL: String?
+        var heartbeatEvery: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -63,6 +65,11 @@ struct DaemonConfiguration: Sendable {
     /// runs and schedule changes are synced to disk before they are acknowledged
     /// (``SQLiteStore/Durability``). PostgreSQL commits as the server is configured.
     var durability: SQLiteStore.Durability
+    /// `--heartbeat-url`, `SCHEDULERD_HEARTBEAT_URL`: an outside watcher's `http(s)://` URL that the
+    /// daemon pings while it is healthy (``OutsidePing``); `nil` (the default): no pings.
+    var heartbeatURL: String?
+    /// `--heartbeat-every`, `SCHEDULERD_HEARTBEAT_EVERY`; default 1 minute, from 1 s to 1 h.
+    var heartbeatEvery: Duration
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
@@ -171,6 +178,25 @@ struct DaemonConfiguration: Sendable {
             )
         }
         self.durability = durability
+        heartbeatURL = pick(flags.heartbeatURL, "SCHEDULERD_HEARTBEAT_URL")
+        if let url = heartbeatURL {
+            let lower = url.lowercased()
+            let scheme = lower.hasPrefix("https://") ? "https://" : lower.hasPrefix("http://") ? "http://" : nil
+            guard let scheme, !OutsidePing.host(of: url).isEmpty, !url.contains(where: \.isWhitespace),
+                url.count > scheme.count
+            else {
+                throw DaemonError(
+                    description:
+                        "heartbeat URL \"\(OutsidePing.host(of: url).isEmpty ? "(not a URL)" : OutsidePing.host(of: url))\" must be an http:// or https:// URL with a host, like https://hc-ping.com/<check id>"
+                )
+            }
+        }
+        let everyText = pick(flags.heartbeatEvery, "SCHEDULERD_HEARTBEAT_EVERY") ?? "1m"
+        guard let every = DurationText.parse(everyText), every >= .seconds(1), every <= .seconds(3600) else {
+            throw DaemonError(
+                description: "heartbeat interval \"\(everyText)\" must be a duration from 1s to 1h, like 1m")
+        }
+        heartbeatEvery = every
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

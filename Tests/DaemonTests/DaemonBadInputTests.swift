@@ -168,6 +168,15 @@ struct DaemonSettingsTests {
             ),
             (["--durability", "sometimes"], [:], "durability \"sometimes\" must be full (new runs and schedule"),
             ([], ["SCHEDULERD_DURABILITY": "fast"], "durability \"fast\" must be full"),
+            (
+                ["--heartbeat-url", "ftp://watch.example/abc"], [:],
+                "heartbeat URL \"watch.example\" must be an http:// or https:// URL with a host"
+            ),
+            (
+                [], ["SCHEDULERD_HEARTBEAT_URL": "hc-ping.com/secret-check-id"],
+                "heartbeat URL \"(not a URL)\" must be an http:// or https:// URL"
+            ),
+            (["--heartbeat-every", "0s"], [:], "heartbeat interval \"0s\" must be a duration from 1s to 1h"),
         ])
     func refused(arguments: [String], environment: [String: String], message: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -324,9 +324,10 @@ public actor Scheduler: Service {
     /// Why the timer cannot fire now, in words for the log; `nil` when it can: it is open (not
     /// starting or stopping) and has not waited on the store with due fires for over
     /// ``timerPatience``. What `--heartbeat-url` reports outside.
-    public func timerProblem() -> String? {
+    /// - Parameter patience: how long the timer may wait on the store (tests give less).
+    public func timerProblem(patience: Duration = timerPatience) -> String? {
         guard admission.isOpen else { return "the scheduler is not firing (starting or stopping)" }
-        if let since = dispatchingSince, ContinuousClock.now - since > Self.timerPatience {
+        if let since = dispatchingSince, ContinuousClock.now - since > patience {
             let waited = Int((ContinuousClock.now - since).components.seconds)
             return "the timer has waited \(waited) s on the store to store and start due fires"
         }

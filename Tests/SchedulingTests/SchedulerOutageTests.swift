@@ -14,6 +14,7 @@ final class OutageStore: SchedulerStore {
     let base: SQLiteStore
     private let isDown = Mutex(false)
     private let losesAnswers = Mutex(false)
+    private let holdsFires = Mutex(false)
     private let refusedWrites = Mutex(0)
     private let refusedRuns = Mutex<Set<String>>([])
 
@@ -29,6 +30,12 @@ final class OutageStore: SchedulerStore {
     var losingAnswers: Bool {
         get { losesAnswers.withLock { $0 } }
         set { losesAnswers.withLock { $0 = newValue } }
+    }
+
+    /// Whether a tick's fires wait, unstored, until this is false again (a store that does not answer).
+    var holdingFires: Bool {
+        get { holdsFires.withLock { $0 } }
+        set { holdsFires.withLock { $0 = newValue } }
     }
 
     /// How many run writes failed so far.
@@ -74,7 +81,10 @@ final class OutageStore: SchedulerStore {
     ) async throws -> Bool {
         try await base.followScheduleChanges(listening: listening, changed: changed)
     }
-    func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult { try await base.recordFires(fires) }
+    func recordFires(_ fires: [ScheduleFires]) async throws -> RunWriteResult {
+        while holdingFires { try await Task.sleep(for: .milliseconds(10)) }
+        return try await base.recordFires(fires)
+    }
     func insertRun(_ run: RunRecord) async throws -> Bool { try await base.insertRun(run) }
     func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord? {
         try await base.run(scheduleID: scheduleID, dedupeKey: dedupeKey)
@@ -106,6 +116,37 @@ final class OutageStore: SchedulerStore {
 
 @Suite("the scheduler while its store is away")
 struct SchedulerOutageTests {
+    @Test(
+        "a timer waiting on the store with fires due is unhealthy past its patience, and healthy once they are stored")
+    func timerProblem() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stuck-\(UUID()).sqlite").path
+        let store = OutageStore(base: try SQLiteStore(path: path))
+        let schedule = ScheduleRecord(
+            name: "s", cron: "* * * * * *", workflow: "w",
+            lastFireSeconds: Int64(SchedulerHarness.epoch.timeIntervalSince1970))
+        try await store.insertSchedule(schedule)
+        var logger = Logger(label: "test.stuck")
+        logger.logLevel = .critical
+        let clock = ManualClock(SchedulerHarness.epoch)
+        let scheduler = Scheduler(
+            store: store, clock: clock, executor: ControlledExecutor(holding: false), logger: logger)
+        let task = Task { try await scheduler.run() }
+        defer { task.cancel() }
+        try await eventually("the scheduler has started") { await scheduler.firing }
+        #expect(await scheduler.timerProblem(patience: .milliseconds(200)) == nil)
+
+        store.holdingFires = true
+        clock.advance(by: 1)
+        try await eventually("the timer is unhealthy") {
+            await scheduler.timerProblem(patience: .milliseconds(200))?.contains("on the store") == true
+        }
+        store.holdingFires = false
+        try await eventually("the timer is healthy again") {
+            await scheduler.timerProblem(patience: .milliseconds(200)) == nil
+        }
+        #expect(try await store.runs(scheduleID: schedule.id, limit: 10, before: nil).count == 1)
+    }
+
     @Test(
         "on a shared store, a run stored by a write answered with a failure (the connection lost after the commit) is found held here, unknown, and run once"
     )

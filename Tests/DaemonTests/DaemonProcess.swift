@@ -39,7 +39,9 @@ final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    let port: Int
+    /// The port the daemon listens on; a new one when another process took it before the daemon
+    /// could (``start(extraArguments:)``).
+    private(set) var port: Int
     let dataDirectory: URL
     let schedules: URL
     let token = "test-token-\(UUID().uuidString.prefix(8))"
@@ -62,7 +64,7 @@ final class DaemonProcess: @unchecked Sendable {
         schedules: URL, dataDirectory: URL? = nil, mlflow: URL?, experiment: String? = nil,
         environment extra: [String: String] = [:]
     ) throws {
-        self.port = try MLflowTestServer.freePort()
+        self.port = try freeTCPPort()
         self.schedules = schedules
         self.dataDirectory =
             dataDirectory
@@ -75,8 +77,20 @@ final class DaemonProcess: @unchecked Sendable {
         self.environment = environment.merging(extra) { _, new in new }
     }
 
-    /// Starts the daemon and waits until `/healthz` answers.
+    /// Starts the daemon and waits until it answers `/healthz` on its port. The port was free when
+    /// it was chosen, but another test's process may take it before the daemon listens: the daemon
+    /// then exits, and is started again on a new port.
     func start(extraArguments: [String] = []) async throws {
+        for _ in 0..<3 {
+            if try await launch(extraArguments: extraArguments) { return }
+            port = try freeTCPPort()
+        }
+        throw TestFailure(description: "schedulerd found its port taken three times (log: \(log.path))")
+    }
+
+    /// Starts the daemon once and waits until it answers `/healthz` on its port.
+    /// - Returns: false when it exited because another process had taken the port.
+    private func launch(extraArguments: [String]) async throws -> Bool {
         let process = Process()
         process.executableURL = Self.productsDirectory.appendingPathComponent("schedulerd")
         var arguments =
@@ -103,18 +117,54 @@ final class DaemonProcess: @unchecked Sendable {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
+        let logged = handle.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
         self.process = process
+        var taken = false
         try await eventually(timeout: .seconds(60), "schedulerd answers /healthz (log: \(log.path))") {
-            if !process.isRunning { throw TestFailure(description: "schedulerd exited: \(logText())") }
+            if !process.isRunning {
+                let since = String(logText().utf8.dropFirst(Int(logged))) ?? ""
+                if since.contains("Address already in use") {
+                    taken = true
+                    return true
+                }
+                throw TestFailure(description: "schedulerd exited: \(logText())")
+            }
+            // Whoever answers must be this process: another test's server may have the port.
+            guard Self.listens(pid: process.processIdentifier, port: port) else { return false }
             return (try? await self.request("GET", "/healthz", authorized: false).status) == 200
         }
+        if taken { return false }
         if database != nil, !logText().contains("using PostgreSQL") {
             throw TestFailure(description: "schedulerd was given --database but did not say it uses PostgreSQL")
+        }
+        return true
+    }
+
+    /// Whether process `pid` has a socket listening on TCP `port` (from `/proc/net/tcp` and the
+    /// process's open files).
+    static func listens(pid: Int32, port: Int) -> Bool {
+        var inodes: Set<String> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                // local_address is ADDRESS:PORT in hex; state 0A is LISTEN; the inode is the tenth field.
+                guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
+                    Int(fields[1][fields[1].index(after: colon)...], radix: 16) == port
+                else { continue }
+                inodes.insert("socket:[\(fields[9])]")
+            }
+        }
+        guard !inodes.isEmpty else { return false }
+        let folder = "/proc/\(pid)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return descriptors.contains { descriptor in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\(descriptor)"))
+                .map(inodes.contains) ?? false
         }
     }
 

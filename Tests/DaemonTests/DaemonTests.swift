@@ -12,6 +12,22 @@ struct DaemonTests {
     static let slow = "name: slow\nentry: work\nnodes:\n  work:\n    script: scripts/slow.sh\n"
     static let slowScript = "#!/bin/sh\ncat > /dev/null\nsleep 3\necho '{\"slept\": 3}'\n"
 
+    @Test("a daemon whose chosen port another process took first is started again on a new port, and answers there")
+    func portTaken() async throws {
+        let daemon = try DaemonProcess(
+            schedules: try schedulesDirectory(workflows: ["tick": Self.tick]), mlflow: nil)
+        let taken = daemon.port
+        // A listener of another test's kind on the daemon's port.
+        let squatter = try await FixtureProcess.start(
+            script: "tcp_forward.py", arguments: [String(taken), "127.0.0.1", "1"])
+        try await daemon.start()
+        #expect(daemon.port != taken)
+        #expect(try await daemon.request("GET", "/healthz", authorized: false).status == 200)
+        #expect(try await daemon.stop() == 0)
+        #expect(daemon.logText().contains("Address already in use"))
+        _ = squatter
+    }
+
     @Test(
         "an every-second schedule: 10 ± 1 runs in 10 s, each a trace in MLflow tagged trigger=cron and the schedule id")
     func everySecond() async throws {

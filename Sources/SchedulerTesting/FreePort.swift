@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The next candidate of ``freeTCPPort()``, as an offset into its range; each test process starts at

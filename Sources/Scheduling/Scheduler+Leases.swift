@@ -88,8 +88,10 @@ extension Scheduler {
         } catch {
             logger.warning("cannot look for silent instances' runs", metadata: ["error": .string("\(error)")])
         }
-        // Only runs tracked before the store is read can be missing from its answer for a reason.
+        // Only runs tracked before the store is read can be missing from its answer for a reason,
+        // and only when stored: a buffered fire is tracked from the moment it is planned.
         let tracked = admission.trackedIDs
+        let storingBefore = storing
         let held: [String: RunState]
         do {
             held = try await store.heldRuns(owner: membership.instanceID)
@@ -99,12 +101,13 @@ extension Scheduler {
         }
         // And still tracked now: a run that ended while the store was read is not lost.
         let trackedNow = admission.trackedIDs
+        let unstored = storingBefore.union(storing)
         let strays = Set(held.filter { $0.value == .queued }.keys).subtracting(tracked).subtracting(trackedNow)
-            .subtracting(storing).subtracting(journal.unsettledRunIDs)
+            .subtracting(unstored).subtracting(journal.unsettledRunIDs)
         let adopting = strays.intersection(strayRuns)
         strayRuns = strays.subtracting(adopting)
         if !adopting.isEmpty { await adoptStrays(adopting) }
-        for id in tracked where held[id] == nil && trackedNow.contains(id) {
+        for id in tracked where held[id] == nil && trackedNow.contains(id) && !unstored.contains(id) {
             if let running = active[id] {
                 // Its start may still be on its way to the store: only a started run can be lost.
                 guard running.began != nil else { continue }

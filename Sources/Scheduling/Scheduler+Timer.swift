@@ -160,7 +160,6 @@ extension Scheduler {
         slotsInFlight += reserved
         let store = self.store
         let fires = tick.map(\.fires)
-        for item in fires { storing.formUnion(item.runs.map(\.id)) }
         return Writing(
             tick: tick, retryAt: retryAt, reserved: reserved,
             result: Task {
@@ -295,6 +294,8 @@ extension Scheduler {
                 dedupeKey: fire.dedupeKey, queuedAt: now, inputJSON: schedule.inputJSON)
             run.traceID = TraceID.random().mlflowTraceID
             run.owner = configuration.membership.instanceID
+            // Until its batch settles (``settle(_:)``): a buffered fire is tracked from now.
+            storing.insert(run.id)
             // Jitter stays before the schedule's next nominal fire (docs/cron.md, "Time zones and daylight saving").
             var limit = schedule.jitterSeconds
             if limit > 0, let next = entries[schedule.id]?.expression?.nextFire(afterUnixSeconds: fire.unixSeconds) {

@@ -110,8 +110,10 @@ public actor Scheduler: Service {
     var othersStoring = false
     /// When the timer began storing and starting what was due, while it does; `nil` between.
     var dispatchingSince: ContinuousClock.Instant?
-    /// Runs on their way into the store (a batch of fires, a submitted run), not yet admitted: on a
-    /// shared store the lease check must not take them for runs this instance lost track of.
+    /// Runs on their way into the store (a planned fire until its batch settles, a submitted run),
+    /// not yet admitted or known not stored: on a shared store the lease check must neither take
+    /// them for runs this instance lost track of, nor give them up as lost to another instance (a
+    /// buffered fire is tracked from the moment it is planned, before the store has it).
     var storing: Set<String> = []
     /// Queued runs the store had this instance holding, at the last lease check, that it did not
     /// know of (``checkLeases()`` adopts those it finds so twice in a row).
@@ -225,13 +227,14 @@ public actor Scheduler: Service {
         var run = run
         if run.traceID == nil { run.traceID = TraceID.random().mlflowTraceID }
         run.owner = configuration.membership.instanceID
+        // Until it is admitted or known not stored: a buffered run is tracked from its arrival.
+        storing.insert(run.id)
+        defer { storing.remove(run.id) }
         if run.scheduleID != nil {
             var none: [RunRecord] = []
             await applyOverlap(overlap, to: &run, earlier: &none, now: clock.now())
         }
         let stored: Bool
-        storing.insert(run.id)
-        defer { storing.remove(run.id) }
         do {
             stored = try await journal.insert(run)
         } catch {

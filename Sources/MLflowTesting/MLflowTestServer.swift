@@ -27,7 +27,7 @@ public final class MLflowTestServer: Sendable {
     /// - Parameter port: the port to listen on; `nil` takes one the system says is free.
     /// - Throws: when no free port can be found or the temporary directory cannot be made.
     public init(port: Int? = nil) throws {
-        self.port = try port ?? Self.freePort()
+        self.port = try port ?? freeTCPPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlflow-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -110,8 +110,6 @@ public final class MLflowTestServer: Sendable {
         return (response as? HTTPURLResponse)?.statusCode == 200
     }
 
-    /// A free TCP port on 127.0.0.1, as the OS hands it out (``freeTCPPort()``).
-    public static func freePort() throws -> Int { try freeTCPPort() }
 }
 
 private actor SharedServer {

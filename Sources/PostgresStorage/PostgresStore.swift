@@ -6,9 +6,9 @@ import Storage
 import Synchronization
 import _ConnectionPoolModule
 
-/// The shared store: schedules and runs in a PostgreSQL database, so that several daemons can use one
-/// schedule set (the claiming of fires between them comes later; the schema is ready for it, with
-/// `UNIQUE (schedule_id, dedupe_key)` on runs).
+/// The shared store: schedules and runs in a PostgreSQL database, so that several daemons use one
+/// schedule set and one run queue, each fire stored once (`UNIQUE (schedule_id, dedupe_key)` on runs,
+/// schedule rows locked with `SKIP LOCKED`; see `docs/architecture.md`, "Several daemons on one store").
 ///
 /// It keeps every promise of ``SchedulerStore`` the SQLite engine keeps (`StoreContract` checks both).
 /// Its connections come from a `PostgresClient`, which must be running while the store is used: run the

@@ -262,7 +262,7 @@ struct AcceptanceTests {
 
     @Test("edge: MLflow unavailable: the run succeeds, one warning is logged, nothing crashes")
     func mlflowUnavailable() async throws {
-        let dead = try MLflowTestServer.freePort()
+        let dead = try freeTCPPort()
         let daemon = try DaemonProcess(
             schedules: try AcceptanceWorld.schedulesCopy(), mlflow: URL(string: "http://127.0.0.1:\(dead)")!,
             environment: AcceptanceWorld.secrets)
@@ -384,7 +384,7 @@ struct AcceptanceTests {
         let server = try await MLflowTestServer.shared()
         let schedules = try AcceptanceWorld.schedulesCopy()
         let experiment = "fr006-\(UUID().uuidString.prefix(8))"
-        let dead = try MLflowTestServer.freePort()
+        let dead = try freeTCPPort()
         let offline = try DaemonProcess(
             schedules: schedules, mlflow: URL(string: "http://127.0.0.1:\(dead)")!, experiment: experiment,
             environment: AcceptanceWorld.secrets)

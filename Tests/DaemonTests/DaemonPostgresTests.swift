@@ -25,7 +25,7 @@ struct DaemonPostgresTests {
     /// `database` as reached through a port on 127.0.0.1 where nothing listens yet, and the
     /// arguments of a `tcp_forward.py` that passes that port on to the server.
     static func throughForwarder(_ database: PostgresConfiguration) throws -> (PostgresConfiguration, [String]) {
-        let port = try MLflowTestServer.freePort()
+        let port = try freeTCPPort()
         var through = database
         through.host = "127.0.0.1"
         through.port = port
@@ -226,7 +226,7 @@ struct DaemonPostgresTests {
                 [
                     "--data-dir", data.path, "--schedules",
                     try schedulesDirectory(workflows: ["tick": DaemonTests.tick]).path, "--listen",
-                    "127.0.0.1:\(try MLflowTestServer.freePort())", "--database",
+                    "127.0.0.1:\(try freeTCPPort())", "--database",
                     "postgres://schedulerd_password:not-the-one@\(server.target)?sslmode=disable&connect_timeout=1",
                 ],
                 environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
@@ -379,7 +379,7 @@ struct DaemonPostgresTests {
         "a server that cannot be reached at start: the daemon waits, /healthz 200, /readyz 503 naming the server and why, the API 503, one log line, no password; SIGTERM ends the wait"
     )
     func unreachableServer() async throws {
-        let port = try MLflowTestServer.freePort()
+        let port = try freeTCPPort()
         let daemon = try DaemonProcess(
             schedules: try schedulesDirectory(workflows: ["tick": DaemonTests.tick]), mlflow: nil)
         try await daemon.start(extraArguments: [

@@ -333,7 +333,7 @@ struct ScheduleCLIDaemonTests {
 
     @Test("no daemon: the message says where it looked and how to start it")
     func unreachable() throws {
-        let port = try MLflowTestServer.freePort()
+        let port = try freeTCPPort()
         let result = try Self.schedule(["list"], daemon: nil, url: "http://127.0.0.1:\(port)")
         #expect(result.status == 3)
         #expect(result.stderr.hasPrefix("schedule list: cannot reach schedulerd at http://127.0.0.1:\(port) ("))

@@ -14,7 +14,7 @@ struct SpoolDurabilityTests {
         let server = try await MLflowTestServer.shared()
         let spoolPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
-        let deadPort = try MLflowTestServer.freePort()  // nothing listens there: export cannot happen
+        let deadPort = try freeTCPPort()  // nothing listens there: export cannot happen
 
         let probePath = ProductsDirectory.url.appendingPathComponent("trace-probe")
         let (line, exitedBySignal) = try await offload { () throws -> (Data, Bool) in
@@ -53,7 +53,7 @@ struct SpoolDurabilityTests {
     func bounded() async throws {
         let spoolPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
-        let deadPort = try MLflowTestServer.freePort()
+        let deadPort = try freeTCPPort()
         let running = try RunningExporter.start(uri: URL(string: "http://127.0.0.1:\(deadPort)")!, spoolPath: spoolPath)
         {
             $0.spoolMaxSpans = 100

@@ -38,11 +38,8 @@ struct PostgresConnectionLossTests {
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func cutWhileWaiting() async throws {
         try await PostgresTestDatabase.withStore(prefix: "cut") { direct in
-            let schedule = ScheduleRecord(name: "s", cron: "* * * * * *", workflow: "w")
-            try await direct.insertSchedule(schedule)
-            let forwarded = try Forwarded(direct.configuration)
+            let (schedule, forwarded, store) = try await Self.forwardedStore(on: direct, label: "test.cut")
             var forwarder = try await forwarded.start()
-            let store = PostgresStore(configuration: forwarded.configuration, logger: Logger(label: "test.cut"))
             try await store.withRunningClient {
                 #expect(try await store.schedules().count == 1)
                 // Another client locks the run table until the test lets go.
@@ -88,11 +85,8 @@ struct PostgresConnectionLossTests {
         .enabled(if: PostgresTestDatabase.runs, PostgresTestDatabase.skipMessage))
     func cutAgainAndAgain() async throws {
         try await PostgresTestDatabase.withStore(prefix: "cuts") { direct in
-            let schedule = ScheduleRecord(name: "s", cron: "* * * * * *", workflow: "w")
-            try await direct.insertSchedule(schedule)
-            let forwarded = try Forwarded(direct.configuration)
+            let (schedule, forwarded, store) = try await Self.forwardedStore(on: direct, label: "test.cuts")
             var forwarder = try await forwarded.start()
-            let store = PostgresStore(configuration: forwarded.configuration, logger: Logger(label: "test.cuts"))
             let calls = Calls()
             try await store.withRunningClient {
                 let callers = (0..<8).map { caller in
@@ -125,6 +119,19 @@ struct PostgresConnectionLossTests {
                 _ = forwarder
             }
         }
+    }
+
+    /// A schedule stored through `direct`, a forwarder's address for `direct`'s database (not started),
+    /// and a store on that address.
+    static func forwardedStore(on direct: PostgresStore, label: String) async throws
+        -> (ScheduleRecord, Forwarded, PostgresStore)
+    {
+        let schedule = ScheduleRecord(name: "s", cron: "* * * * * *", workflow: "w")
+        try await direct.insertSchedule(schedule)
+        let forwarded = try Forwarded(direct.configuration)
+        return (
+            schedule, forwarded, PostgresStore(configuration: forwarded.configuration, logger: Logger(label: label))
+        )
     }
 
     /// One call of `kind`: a heartbeat, a tick's fires, a new run, or a read.

@@ -106,7 +106,6 @@ extension Scheduler {
             .subtracting(unstored).subtracting(journal.unsettledRunIDs)
         let adopting = strays.intersection(strayRuns)
         strayRuns = strays.subtracting(adopting)
-        if !adopting.isEmpty { await adoptStrays(adopting) }
         for id in tracked where held[id] == nil && trackedNow.contains(id) && !unstored.contains(id) {
             if let running = active[id] {
                 // Its start may still be on its way to the store: only a started run can be lost.
@@ -123,6 +122,8 @@ extension Scheduler {
                     metadata: ["run_id": .string(id)])
             }
         }
+        // After the lost runs, which are judged on what was tracked around the read.
+        if !adopting.isEmpty { await adoptStrays(adopting) }
     }
 
     /// Admits queued runs the store has this instance holding that it had lost track of: a write that

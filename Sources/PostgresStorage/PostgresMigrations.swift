@@ -132,6 +132,15 @@ enum PostgresMigrations {
             statements: [
                 "CREATE INDEX run_claimable ON run (id) WHERE state = 'queued' AND owner IS NULL"
             ]),
+        // Retries: a schedule's policy, and each run's attempt at its fire and the run it retries.
+        Migration(
+            version: 5, name: "retries",
+            statements: [
+                "ALTER TABLE schedule ADD COLUMN retry_json TEXT",
+                "ALTER TABLE run ADD COLUMN fire_attempt BIGINT NOT NULL DEFAULT 1",
+                "ALTER TABLE run ADD COLUMN retry_of TEXT COLLATE \"C\"",
+                "ALTER TABLE run ADD COLUMN retry_of_trace TEXT",
+            ]),
     ]
 
     /// Brings the database up to the newest version in one transaction, under the advisory lock.

@@ -67,7 +67,7 @@ extension ScheduleRecord {
         id, name, cron, time_zone, webhook, webhook_scheme, webhook_secret, webhook_secret_env, \
         webhook_previous_secret, webhook_previous_until_ms, workflow, input_json, overlap, catchup_window_seconds, \
         catchup_mode, jitter_seconds, timeout_seconds, paused, pause_note, remaining_runs, remaining_runs_declared, \
-        day_match, dst_gap, dst_fold, source, last_fire_seconds, created_at_ms, updated_at_ms
+        day_match, dst_gap, dst_fold, source, last_fire_seconds, created_at_ms, updated_at_ms, retry_json
         """
 
     /// The schedule a `schedule` row stores. A policy name this version does not know reads as the
@@ -96,6 +96,7 @@ extension ScheduleRecord {
         dayMatch = try column("day_match")
         dstGap = try column("dst_gap")
         dstFold = try column("dst_fold")
+        retry = (try column("retry_json", as: String?.self)).flatMap(RetryPolicy.init(json:))
     }
 }
 
@@ -104,7 +105,7 @@ extension RunRecord {
     static let postgresColumns = """
         id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms, not_before_ms, \
         started_at_ms, finished_at_ms, trace_id, root_span_id, root_start_nanos, input_json, payload, output_json, \
-        error, nodes_json, owner, attempt
+        error, nodes_json, owner, attempt, fire_attempt, retry_of, retry_of_trace
         """
 
     /// The run a `run` row stores. A state name this version does not know reads as `failed` (as in SQLite).
@@ -128,5 +129,8 @@ extension RunRecord {
         nodesJSON = try column("nodes_json")
         owner = try column("owner")
         attempt = Int(clamping: try column("attempt", as: Int64.self))
+        fireAttempt = Int(clamping: try column("fire_attempt", as: Int64.self))
+        retryOf = try column("retry_of")
+        retryOfTrace = try column("retry_of_trace")
     }
 }

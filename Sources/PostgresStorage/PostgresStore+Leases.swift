@@ -20,11 +20,13 @@ extension PostgresStore {
 
     /// Interrupts the running runs, and frees the queued runs, of owners other than `sparing` without
     /// a heartbeat within `silence` by the database's clock (or without an instance row), in one
-    /// transaction. Rows
-    /// another instance is expiring at the same moment are passed over (`SKIP LOCKED`): each
-    /// interrupted run is reported by one instance, which closes its trace.
+    /// transaction, with the retries `retry` makes of the interrupted runs. Rows another instance is
+    /// expiring at the same moment are passed over (`SKIP LOCKED`): each interrupted run is reported
+    /// by one instance, which closes its trace (and retries it).
     /// - Returns: the runs interrupted, as stored now.
-    public func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord] {
+    public func expireLeases(
+        silence: Duration, sparing: String?, error: String, retry: @escaping @Sendable (RunRecord) -> RunRecord?
+    ) async throws -> [RunRecord] {
         let silenceMs = Int64(saturating: (silence.timeInterval * 1000).rounded())
         return try await transaction { connection in
             let now =
@@ -51,6 +53,8 @@ extension PostgresStore {
                         AND owner NOT IN (SELECT id FROM instance WHERE heartbeat_at_ms >= \(since))
                     FOR UPDATE SKIP LOCKED)
                 """, on: connection, logger: logger)
+            let retries = runs.compactMap(retry)
+            if !retries.isEmpty { _ = try await Self.insert(retries, on: connection, logger: logger) }
             return runs.sorted { $0.id < $1.id }
         }
     }

@@ -27,6 +27,9 @@ extension PostgresStore {
         var error: String?
         var owner: String?
         var attempt: Int
+        var fire_attempt: Int
+        var retry_of: String?
+        var retry_of_trace: String?
 
         /// The row that stores `run` as a new run, as ``PostgresStore/insert(_:on:logger:)`` writes it.
         init(_ run: RunRecord) {
@@ -46,6 +49,9 @@ extension PostgresStore {
             error = run.error?.postgresText
             owner = run.owner
             attempt = run.attempt
+            fire_attempt = run.fireAttempt
+            retry_of = run.retryOf
+            retry_of_trace = run.retryOfTrace
         }
     }
 
@@ -72,14 +78,16 @@ extension PostgresStore {
                 """
                 INSERT INTO run (
                     id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms,
-                    not_before_ms, finished_at_ms, trace_id, input_json, payload, error, owner, attempt)
+                    not_before_ms, finished_at_ms, trace_id, input_json, payload, error, owner, attempt,
+                    fire_attempt, retry_of, retry_of_trace)
                 SELECT id, schedule_id, workflow, trigger, nominal_time_ms, dedupe_key, state, queued_at_ms,
                     not_before_ms, finished_at_ms, trace_id, input_json, decode(payload, 'base64'), error, owner,
-                    attempt
+                    attempt, fire_attempt, retry_of, retry_of_trace
                 FROM json_to_recordset(\(json)::json) AS new (
                     id text, schedule_id text, workflow text, trigger text, nominal_time_ms bigint,
                     dedupe_key text, state text, queued_at_ms bigint, not_before_ms bigint, finished_at_ms bigint,
-                    trace_id text, input_json text, payload text, error text, owner text, attempt bigint)
+                    trace_id text, input_json text, payload text, error text, owner text, attempt bigint,
+                    fire_attempt bigint, retry_of text, retry_of_trace text)
                 ON CONFLICT (schedule_id, dedupe_key) DO NOTHING
                 RETURNING id
                 """, on: connection, logger: logger

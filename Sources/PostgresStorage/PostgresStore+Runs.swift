@@ -17,7 +17,8 @@ extension PostgresStore {
     ///   not), and of the runs whose fenced changes did not apply.
     public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> RunWriteResult {
         guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
-        if runs.isEmpty, let refused = try await applyAtOnce(updates) {
+        let retries = updates.filter { $0.retry != nil }
+        if runs.isEmpty, retries.isEmpty, let refused = try await applyAtOnce(updates) {
             var result = RunWriteResult()
             result.refused = refused
             return result
@@ -25,6 +26,11 @@ extension PostgresStore {
         return try await transaction { connection in
             var result = RunWriteResult(stored: try await Self.insert(runs, on: connection, logger: logger))
             result.refused = try await Self.apply(batch: updates, on: connection, logger: logger)
+            // The retries of the ends that applied, after them.
+            let applied = retries.filter { !result.refused.contains($0.runID) }.compactMap(\.retry)
+            if !applied.isEmpty {
+                result.stored.formUnion(try await Self.insert(applied, on: connection, logger: logger))
+            }
             return result
         }
     }
@@ -167,7 +173,7 @@ extension PostgresStore {
                 RETURNING id
                 """, on: connection, logger: logger
             ) { row in try row.decode(String.self) }
-        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _):
+        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _, _):
             // Output and nodes given as nil keep what the run has (the nodes written while it ran).
             changed = try await rows(
                 """

@@ -61,7 +61,7 @@ extension PostgresStore {
                 case .nodes:
                     if ended.contains(update.runID) { inOrder = false }
                     notes.append(update)
-                case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, let fence):
+                case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, let fence, _):
                     if ended.contains(id) { inOrder = false }
                     if started.contains(id) { startsAndEnds = true }
                     ended.insert(id)

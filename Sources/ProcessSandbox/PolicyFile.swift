@@ -48,11 +48,13 @@ public enum PolicyFile {
             problem(root, "must be a mapping with one key, policies")
             throw SandboxError(problems: problems)
         }
-        for (key, value) in top where key.string != "policies" {
-            problem(key, "unknown key \"\(key.string ?? "?")\"; allowed: policies")
+        // `defaults` is the schedules' (retries), read by the scheduler's own reader.
+        for (key, value) in top where key.string != "policies" && key.string != "defaults" {
+            problem(key, "unknown key \"\(key.string ?? "?")\"; allowed: policies, defaults")
             _ = value
         }
         guard let list = top.first(where: { $0.key.string == "policies" })?.value else {
+            if top.contains(where: { $0.key.string == "defaults" }) && problems.isEmpty { return policies }
             problem(root, "has no policies key")
             throw SandboxError(problems: problems)
         }

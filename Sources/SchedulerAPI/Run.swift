@@ -62,6 +62,10 @@ public struct Run: Sendable, Hashable {
     /// the run's artifacts are in that instance's data directory. `nil` for a run that waits for any
     /// instance to take it.
     public var instance: String?
+    /// Which attempt at its fire the run is: 1 for the fire's first run, more for its retries.
+    public var attempt: Int
+    /// The run this one retries (the attempt before); `nil` for a fire's first run.
+    public var retryOf: String?
 
     /// The tokens a run's model calls used, summed over its `llm` node attempts (sub-workflows
     /// included).
@@ -110,8 +114,11 @@ public struct Run: Sendable, Hashable {
     public init(
         id: String, scheduleID: String?, workflow: String, trigger: String, fireTime: Date?, state: String,
         queuedAt: Date, startedAt: Date?, finishedAt: Date?, traceID: String?, error: String?, durationMs: Int64?,
-        traceURL: String?, detail: Detail?, nodes: [RunNode], instance: String? = nil
+        traceURL: String?, detail: Detail?, nodes: [RunNode], instance: String? = nil, attempt: Int = 1,
+        retryOf: String? = nil
     ) {
+        self.attempt = attempt
+        self.retryOf = retryOf
         self.id = id
         self.scheduleID = scheduleID
         self.workflow = workflow
@@ -133,7 +140,8 @@ public struct Run: Sendable, Hashable {
 
 extension Run: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, workflow, trigger, state, error, nodes, input, output, tokens, instance
+        case id, workflow, trigger, state, error, nodes, input, output, tokens, instance, attempt
+        case retryOf = "retry_of"
         case scheduleID = "schedule_id"
         case fireTime = "fire_time"
         case queuedAt = "queued_at"
@@ -168,6 +176,8 @@ extension Run: Codable {
         }
         nodes = try c.decodeIfPresent([RunNode].self, forKey: .nodes) ?? []
         instance = try c.decodeIfPresent(String.self, forKey: .instance)
+        attempt = try c.decodeIfPresent(Int.self, forKey: .attempt) ?? 1
+        retryOf = try c.decodeIfPresent(String.self, forKey: .retryOf)
     }
 
     /// Writes a run: every field, `null` where there is no value.
@@ -194,5 +204,7 @@ extension Run: Codable {
         }
         try c.encode(nodes, forKey: .nodes)
         try c.encodeNullable(instance, forKey: .instance)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encodeNullable(retryOf, forKey: .retryOf)
     }
 }

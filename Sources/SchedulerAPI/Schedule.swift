@@ -70,6 +70,8 @@ public struct Schedule: Sendable, Hashable {
     public var dstGap: String
     /// `first`, `last` or `both`.
     public var dstFold: String
+    /// Its own retry policy, every field given; `nil`: the daemon's default applies.
+    public var retry: RetryFields?
     /// The schedule file it was applied from; `nil` for one added through the API.
     public var source: String?
     /// When it was added.
@@ -87,8 +89,10 @@ public struct Schedule: Sendable, Hashable {
         id: String, name: String, cron: String?, timeZone: String, webhook: Bool, manual: Bool, workflow: String,
         input: OpaqueJSON, overlap: String, catchup: String, catchupMode: String, jitter: String, timeout: String?,
         paused: Bool, pauseNote: String?, remainingRuns: Int?, dayMatch: String, dstGap: String, dstFold: String,
-        source: String?, createdAt: Date, updatedAt: Date, webhookTrigger: WebhookTrigger?, nextFires: [String]?
+        source: String?, createdAt: Date, updatedAt: Date, webhookTrigger: WebhookTrigger?, nextFires: [String]?,
+        retry: RetryFields? = nil
     ) {
+        self.retry = retry
         self.id = id
         self.name = name
         self.cron = cron
@@ -119,6 +123,7 @@ public struct Schedule: Sendable, Hashable {
 extension Schedule: Codable {
     enum CodingKeys: String, CodingKey {
         case id, name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused, source
+        case retry
         case timeZone = "time_zone"
         case catchupMode = "catchup_mode"
         case pauseNote = "pause_note"
@@ -158,6 +163,7 @@ extension Schedule: Codable {
         dstGap = try c.decode(String.self, forKey: .dstGap)
         dstFold = try c.decode(String.self, forKey: .dstFold)
         source = try c.decodeIfPresent(String.self, forKey: .source)
+        retry = try c.decodeIfPresent(RetryFields.self, forKey: .retry)
         createdAt = try c.decodeTimestamp(forKey: .createdAt)
         updatedAt = try c.decodeTimestamp(forKey: .updatedAt)
         if let path = try c.decodeIfPresent(String.self, forKey: .webhookPath) {
@@ -191,6 +197,7 @@ extension Schedule: Codable {
         try c.encode(dayMatch, forKey: .dayMatch)
         try c.encode(dstGap, forKey: .dstGap)
         try c.encode(dstFold, forKey: .dstFold)
+        try c.encodeNullable(retry, forKey: .retry)
         try c.encodeNullable(source, forKey: .source)
         try c.encodeTimestamp(createdAt, forKey: .createdAt)
         try c.encodeTimestamp(updatedAt, forKey: .updatedAt)

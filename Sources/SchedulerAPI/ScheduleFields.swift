@@ -48,6 +48,8 @@ public struct ScheduleFields: Sendable, Hashable {
     public var dstGap: String?
     /// A wall time repeated by fall-back: `first` (the default), `last` or `both`.
     public var dstFold: String?
+    /// How runs that do not succeed are tried again; left out: the daemon's default.
+    public var retry: RetryFields?
 
     /// Every field as written in JSON: what a body may have.
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
@@ -59,8 +61,9 @@ public struct ScheduleFields: Sendable, Hashable {
         timeZone: String? = nil, input: OpaqueJSON? = nil, overlap: String? = nil, catchup: String? = nil,
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
         pauseNote: String? = nil, remainingRuns: Int? = nil, dayMatch: String? = nil, dstGap: String? = nil,
-        dstFold: String? = nil
+        dstFold: String? = nil, retry: RetryFields? = nil
     ) {
+        self.retry = retry
         self.name = name
         self.cron = cron
         self.webhook = webhook
@@ -86,7 +89,7 @@ public struct ScheduleFields: Sendable, Hashable {
 
 extension ScheduleFields: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused
+        case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused, retry
         case timeZone = "time_zone"
         case webhookScheme = "webhook_scheme"
         case webhookSecretEnv = "webhook_secret_env"
@@ -122,5 +125,6 @@ extension ScheduleFields: Codable {
         dayMatch = try c.decodeIfPresent(String.self, forKey: .dayMatch)
         dstGap = try c.decodeIfPresent(String.self, forKey: .dstGap)
         dstFold = try c.decodeIfPresent(String.self, forKey: .dstFold)
+        retry = try c.decodeIfPresent(RetryFields.self, forKey: .retry)
     }
 }

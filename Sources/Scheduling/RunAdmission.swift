@@ -164,6 +164,28 @@ package struct RunAdmission: Sendable {
         }
     }
 
+    /// The retry of a run that has just ended, not stored yet: whether its schedule's overlap policy
+    /// lets it wait for its backoff. With nothing of the schedule in flight, or with `allow`, it may;
+    /// `buffer-one` makes it the schedule's buffered run when there is none; with `skip` and
+    /// `cancel-other`, or a buffered run already, a newer run of the schedule goes on and the retry
+    /// is given up. A retry kept here is stored next, then handed to ``stored(_:now:)`` (or to
+    /// ``notStored(_:)``).
+    package mutating func retrying(_ run: RunRecord, policy: OverlapPolicy) -> Bool {
+        guard let scheduleID = run.scheduleID, inFlight[scheduleID] != nil || buffered[scheduleID] != nil else {
+            return true
+        }
+        switch policy {
+        case .allow:
+            return true
+        case .bufferOne:
+            guard buffered[scheduleID] == nil else { return false }
+            buffered[scheduleID] = run
+            return true
+        case .skip, .cancelOther:
+            return false
+        }
+    }
+
     /// A run that ``arrive(_:policy:earlier:)`` saw was not stored after all (the write failed, or a
     /// run with its dedupe key existed): it no longer holds its schedule's buffer.
     package mutating func notStored(_ run: RunRecord) {

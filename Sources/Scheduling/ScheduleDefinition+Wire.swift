@@ -12,7 +12,10 @@ extension ScheduleDefinition {
             catchup: fields.catchup, catchupMode: fields.catchupMode, jitter: fields.jitter, timeout: fields.timeout,
             paused: fields.paused, pauseNote: fields.pauseNote, remainingRuns: fields.remainingRuns,
             webhookScheme: fields.webhookScheme, webhookSecretEnv: fields.webhookSecretEnv, manual: fields.manual,
-            dayMatch: fields.dayMatch, dstGap: fields.dstGap, dstFold: fields.dstFold)
+            dayMatch: fields.dayMatch, dstGap: fields.dstGap, dstFold: fields.dstFold,
+            retry: fields.retry.map {
+                RetryDefinition(attempts: $0.attempts, backoff: $0.backoff, maxBackoff: $0.maxBackoff, on: $0.on)
+            })
     }
 }
 
@@ -26,7 +29,10 @@ extension ScheduleFields {
             overlap: definition.overlap, catchup: definition.catchup, catchupMode: definition.catchupMode,
             jitter: definition.jitter, timeout: definition.timeout, paused: definition.paused,
             pauseNote: definition.pauseNote, remainingRuns: definition.remainingRuns, dayMatch: definition.dayMatch,
-            dstGap: definition.dstGap, dstFold: definition.dstFold)
+            dstGap: definition.dstGap, dstFold: definition.dstFold,
+            retry: definition.retry.map {
+                RetryFields(attempts: $0.attempts, backoff: $0.backoff, maxBackoff: $0.maxBackoff, on: $0.on)
+            })
     }
 }
 

@@ -49,6 +49,8 @@ public struct ScheduleDefinition: Sendable, Hashable {
     public var dstGap: String?
     /// A wall time repeated by fall-back: `first` (default), `last`, `both`.
     public var dstFold: String?
+    /// How runs that do not succeed are tried again; `nil`: the daemon's default (`policies.yaml`).
+    public var retry: RetryDefinition?
 
     /// A definition; every field left out takes its default when it is checked.
     public init(
@@ -57,8 +59,9 @@ public struct ScheduleDefinition: Sendable, Hashable {
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
         pauseNote: String? = nil, remainingRuns: Int? = nil, webhookScheme: String? = nil,
         webhookSecretEnv: String? = nil, manual: Bool? = nil, dayMatch: String? = nil, dstGap: String? = nil,
-        dstFold: String? = nil
+        dstFold: String? = nil, retry: RetryDefinition? = nil
     ) {
+        self.retry = retry
         self.manual = manual
         self.dayMatch = dayMatch
         self.dstGap = dstGap
@@ -293,6 +296,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
         let window = seconds("catchup", catchup, default: 3600, allowZero: true, max: 30 * 86_400) ?? 3600
         let jitterSeconds = seconds("jitter", jitter, default: 0, allowZero: true, max: 86_400) ?? 0
         let timeoutSeconds = seconds("timeout", timeout, default: nil, allowZero: false, max: 7 * 86_400)
+        let retryPolicy = retry.flatMap { $0.validate(problem) }
         if let remainingRuns, remainingRuns < 1 {
             problem("remaining_runs", "\(remainingRuns) must be 1 or more (leave it out for no limit)")
         }
@@ -338,6 +342,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
         record.catchupMode = mode
         record.jitterSeconds = jitterSeconds
         record.timeoutSeconds = timeoutSeconds
+        record.retry = retryPolicy
         if let paused {
             record.paused = paused
             record.pauseNote = paused ? pauseNote : nil

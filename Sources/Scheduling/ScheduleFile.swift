@@ -24,13 +24,14 @@ import Yams
 /// day_match: and                # both day fields must match (default vixie; or: either)
 /// dst_gap: shift                # coalesce (default), skip
 /// dst_fold: both                # first (default), last
+/// retry: {attempts: 3, backoff: 30s, max_backoff: 10m, on: [failed, timed_out, interrupted]}
 /// ```
 public enum ScheduleFile {
     static let keys = [
         "name", "cron", "webhook", "manual", "webhook_scheme", "webhook_secret_env", "workflow", "time_zone", "input",
         "overlap",
         "catchup", "catchup_mode", "jitter", "timeout", "paused", "pause_note", "remaining_runs", "day_match",
-        "dst_gap", "dst_fold",
+        "dst_gap", "dst_fold", "retry",
     ]
 
     /// One file read.
@@ -172,6 +173,11 @@ public enum ScheduleFile {
                 }
                 definition.remainingRuns = n
             case "input": definition.input = WorkflowFile.json(value)
+            case "retry":
+                // A key left out is told at the mapping.
+                for field in RetryDefinition.keys { marks["retry.\(field)"] = marks["retry"] }
+                definition.retry = RetryDefinition.read(
+                    value, problem: problem, mark: { marks[$0] = ($1.mark?.line ?? 1, $1.mark?.column ?? 1) })
             default:
                 problem(keyNode, "unknown key \"\(key)\"; allowed: \(keys.joined(separator: ", "))")
             }

@@ -83,8 +83,10 @@ extension Scheduler {
         do {
             let interrupted = try await store.expireLeases(
                 silence: membership.lease, sparing: membership.instanceID,
-                error: Self.takenOver(lease: membership.lease))
+                error: Self.takenOver(lease: membership.lease), retry: interruptedRetries())
             await closeInterrupted(interrupted)
+            // Their retries, stored free for any instance, are claimed like other free queued runs.
+            if !interrupted.isEmpty { backlogLikely = true }
         } catch {
             logger.warning("cannot look for silent instances' runs", metadata: ["error": .string("\(error)")])
         }

@@ -9,7 +9,8 @@ import Support
 
 extension Scheduler {
     /// What a start takes back. Alone on the store: every run a previous process left `running` is
-    /// `interrupted` (its trace closed) and every queued run resumes here. On a shared store: only the
+    /// `interrupted` (its trace closed, and retried when its schedule says so) and every queued run
+    /// resumes here. On a shared store: only the
     /// runs of instances silent past the lease are taken over, and this instance claims the queued
     /// runs no one holds for its free slots.
     /// - Returns: the queued runs to admit.
@@ -18,7 +19,8 @@ extension Scheduler {
         let membership = configuration.membership
         let interrupted = try await store.expireLeases(
             silence: membership.shared ? membership.lease : .zero, sparing: membership.instanceID,
-            error: membership.shared ? Self.takenOver(lease: membership.lease) : Self.stoppedWhileRunning)
+            error: membership.shared ? Self.takenOver(lease: membership.lease) : Self.stoppedWhileRunning,
+            retry: interruptedRetries())
         await closeInterrupted(interrupted)
         let limit = membership.shared ? configuration.maxConcurrentRuns : Int(Int32.max)
         let queued = try await store.claimQueued(owner: membership.instanceID, limit: limit)

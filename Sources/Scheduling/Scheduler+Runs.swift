@@ -193,8 +193,8 @@ extension Scheduler {
         await finished(run, outcome)
     }
 
-    /// A run ended: its slot goes to the runs the admission hands it to, and its end and their starts
-    /// are stored in one transaction.
+    /// A run ended: its slot goes to the runs the admission hands it to, and its end, its retry (if
+    /// its schedule retries this end) and their starts are stored in one transaction.
     func finished(_ run: RunRecord, _ outcome: RunOutcome) async {
         var outcome = outcome
         if let reason = cancelReasons.removeValue(forKey: run.id) {
@@ -219,11 +219,14 @@ extension Scheduler {
         if backlogLikely && admission.freeSlots > 0 {
             claimWakeup.signal()
         }
+        let retry = plannedRetry(of: run, ended: outcome.state, at: now)
         let refused = await launchStarting(with: [
             .finished(
                 id: run.id, state: outcome.state, at: now, outputJSON: outcome.outputJSON, error: outcome.error,
-                nodesJSON: outcome.nodesJSON, fence: configuration.membership.fence(attempt: run.attempt))
+                nodesJSON: outcome.nodesJSON, fence: configuration.membership.fence(attempt: run.attempt),
+                retry: retry)
         ])
+        if let retry { retryStored(retry, after: run, refused: refused.contains(run.id)) }
         if refused.contains(run.id) {
             // The trace was closed as this instance ended the run; the store keeps the takeover: the
             // trace says so too, its spans of what this instance did staying below.

@@ -124,6 +124,11 @@ public actor Scheduler: Service {
     var generation = 0
     /// When this scheduler started (Unix seconds): fires before it fell in a downtime.
     var bootSeconds: Int64 = .min
+    /// The retry policy of schedules that give none (``useDefaultRetry(_:)``).
+    var defaultRetry: RetryPolicy
+    /// Where a retry's share of its backoff taken off comes from: a number from 0 up to 1 (random;
+    /// tests fix it).
+    let retryJitter: @Sendable () -> Double
 
     /// A scheduler that does nothing until ``run()`` is called.
     /// - Parameters:
@@ -132,9 +137,12 @@ public actor Scheduler: Service {
     ///   - executor: what runs the runs.
     ///   - configuration: the global limit, the shutdown grace, the catch-up rules and the metrics.
     ///   - logger: where fires, run ends and stops are logged.
+    ///   - retryJitter: the share of a retry's backoff taken off, halved: from 0 (the whole wait) up
+    ///     to 1 (half of it); random unless a test fixes it.
     public init(
         store: any SchedulerStore, clock: any WallClock = SystemWallClock(), executor: any RunExecutor,
-        configuration: SchedulerConfiguration = .init(), logger: Logger = Logger(label: "schedulerd.scheduler")
+        configuration: SchedulerConfiguration = .init(), logger: Logger = Logger(label: "schedulerd.scheduler"),
+        retryJitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.store = store
         self.clock = clock
@@ -143,6 +151,8 @@ public actor Scheduler: Service {
         self.logger = logger
         self.journal = RunJournal(store: store, logger: logger)
         self.admission = RunAdmission(limit: configuration.maxConcurrentRuns)
+        self.defaultRetry = configuration.retry
+        self.retryJitter = retryJitter
     }
 
     // MARK: - Service
@@ -152,8 +162,9 @@ public actor Scheduler: Service {
     /// - Throws: when the store cannot be read at the start.
     public func run() async throws {
         bootSeconds = clock.now().unixSeconds()
-        let resumed = try await recover()
+        // Schedules first: what a crash interrupted is retried by its schedule's policy.
         try await reload()
+        let resumed = try await recover()
         loadedOnce.store(true, ordering: .releasing)
         let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
         jobs = continuation

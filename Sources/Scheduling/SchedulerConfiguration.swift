@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// How the scheduler behaves: how many runs go at once, how long a stop waits for them, how missed
 /// fires are caught up, and where its metrics go.
@@ -23,6 +24,10 @@ public struct SchedulerConfiguration: Sendable {
     /// This scheduler's instance id, and whether and how it shares its store with other daemons.
     public var membership: Membership
 
+    /// The retry policy of schedules that give none (`defaults: {retry: …}` in `policies.yaml`);
+    /// ``RetryPolicy/never`` unless set. ``Scheduler/useDefaultRetry(_:)`` changes it later.
+    public var retry: RetryPolicy
+
     /// A configuration; every value has the daemon's default.
     /// - Parameters:
     ///   - maxConcurrentRuns: runs going at once; values below one count as one.
@@ -30,10 +35,12 @@ public struct SchedulerConfiguration: Sendable {
     ///   - planner: the missed-fire threshold and catch-up cap.
     ///   - metrics: where the scheduler's metrics go; ``SchedulerMetrics/none`` records nothing.
     ///   - membership: its instance id and lease; alone on its store unless told otherwise.
+    ///   - retry: the retry policy of schedules that give none.
     public init(
         maxConcurrentRuns: Int = 16, shutdownGrace: Duration = .seconds(30), planner: FirePlanner = .init(),
-        metrics: SchedulerMetrics = .none, membership: Membership = .init()
+        metrics: SchedulerMetrics = .none, membership: Membership = .init(), retry: RetryPolicy = .never
     ) {
+        self.retry = retry
         self.maxConcurrentRuns = max(1, maxConcurrentRuns)
         self.shutdownGrace = shutdownGrace
         self.planner = planner

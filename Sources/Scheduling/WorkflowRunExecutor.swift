@@ -47,9 +47,13 @@ public final class WorkflowRunExecutor: RunExecutor {
         }
         if let schedule { tags["schedule_name"] = schedule.name }
         if run.trigger == "webhook" {
-            // The sender's delivery id, or the run's own id when the sender gave none.
-            tags["delivery_id"] = run.dedupeKey.map { $0.hasPrefix("hook:") ? String($0.dropFirst(5)) : $0 } ?? run.id
+            // The sender's delivery id, or the first attempt's run id when the sender gave none.
+            let key = run.fireKey
+            tags["delivery_id"] =
+                key.hasPrefix("hook:")
+                ? String(key.dropFirst(5)) : key.hasPrefix("run:") ? String(key.dropFirst(4)) : key
         }
+        tags.merge(Self.attemptTags(run)) { _, new in new }
         var request = RunRequest(
             workflow: run.workflow, input: input, payload: run.payload, trigger: run.trigger,
             scheduleID: run.scheduleID, runID: run.id, tags: tags,
@@ -99,11 +103,24 @@ public final class WorkflowRunExecutor: RunExecutor {
         else { return }
         var tags = ["trigger": run.trigger, "run_id": run.id, "mlflow.traceName": run.workflow]
         if let scheduleID = run.scheduleID { tags["schedule_id"] = scheduleID }
+        tags.merge(Self.attemptTags(run)) { _, new in new }
         if let workflow = runner.catalog.workflows[run.workflow] { tags["workflow"] = workflow.type }
         runner.tracer.closeAbandonedRoot(
             traceID: traceID, spanID: span, name: run.workflow, startNanos: UInt64(max(start, 0)),
             endNanos: UInt64(max(clock.now().unixNanoseconds, 0)), error: RunInterrupted(reason: run.error),
             traceTags: tags)
+    }
+}
+
+extension WorkflowRunExecutor {
+    /// The trace tags that place a run among the attempts at its fire: `attempt` (1 for the first
+    /// run), and for a retry the run and the trace it retries (`retry_of`, `retry_of_trace_id`), so
+    /// that MLflow leads from each attempt to the one before.
+    static func attemptTags(_ run: RunRecord) -> [String: String] {
+        var tags = ["attempt": String(run.fireAttempt)]
+        if let previous = run.retryOf { tags["retry_of"] = previous }
+        if let trace = run.retryOfTrace { tags["retry_of_trace_id"] = trace }
+        return tags
     }
 }
 

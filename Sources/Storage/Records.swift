@@ -87,6 +87,8 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var dstGap: String?
     /// What a wall time repeated by fall-back does: `first`, `last` or `both`; `nil`: `first`.
     public var dstFold: String?
+    /// How its runs that do not succeed are tried again; `nil`: the daemon's default (``RetryPolicy``).
+    public var retry: RetryPolicy?
     /// The file it was applied from, for `schedule apply`; `nil` for schedules added through the API.
     public var source: String?
     /// The nominal time (Unix seconds) of the latest fire handled; fires after it are due.
@@ -201,6 +203,14 @@ public struct RunRecord: Sendable, Hashable, Codable {
     /// write of a run on a shared store name the attempt (see ``RunFence``), so that an instance that
     /// lost the run cannot write over what the next attempt does.
     public var attempt: Int = 0
+    /// Which attempt at its fire the run is: 1 for the fire's first run, one more for each retry
+    /// (``RetryPolicy``). Unlike ``attempt`` it does not change once the run is stored.
+    public var fireAttempt: Int = 1
+    /// The id of the run this one retries; `nil` for a fire's first run.
+    public var retryOf: String?
+    /// The MLflow trace id of the run this one retries, which its trace is tagged with; `nil` for a
+    /// fire's first run.
+    public var retryOfTrace: String?
 
     /// A new run, `queued` now unless told otherwise; its start and end come later as ``RunUpdate``s.
     public init(
@@ -303,23 +313,31 @@ public enum RunUpdate: Sendable, Hashable {
     case started(id: String, at: Date, rootSpanID: String, rootStartNanos: Int64, fence: RunFence? = nil)
     /// The node attempts finished so far (JSON array), for `schedule run --wait`.
     case nodes(id: String, json: String, fence: RunFence? = nil)
-    /// The run's end.
+    /// The run's end, and the run that retries it (``RunRecord/retryOf``): that one is stored in the
+    /// same transaction when, and only when, the end applies (a run another instance took over is
+    /// retried by that instance, if at all).
     case finished(
         id: String, state: RunState, at: Date, outputJSON: String?, error: String?, nodesJSON: String?,
-        fence: RunFence? = nil)
+        fence: RunFence? = nil, retry: RunRecord? = nil)
 
     /// The id of the run the change is for.
     public var runID: String {
         switch self {
-        case .started(let id, _, _, _, _), .nodes(let id, _, _), .finished(let id, _, _, _, _, _, _): id
+        case .started(let id, _, _, _, _), .nodes(let id, _, _), .finished(let id, _, _, _, _, _, _, _): id
         }
     }
 
     /// The fence the change is written under, if any.
     public var fence: RunFence? {
         switch self {
-        case .started(_, _, _, _, let fence), .nodes(_, _, let fence), .finished(_, _, _, _, _, _, let fence): fence
+        case .started(_, _, _, _, let fence), .nodes(_, _, let fence), .finished(_, _, _, _, _, _, let fence, _): fence
         }
+    }
+
+    /// The run a `finished` change stores when it applies; `nil` for other changes.
+    public var retry: RunRecord? {
+        if case .finished(_, _, _, _, _, _, _, let retry) = self { return retry }
+        return nil
     }
 }
 

@@ -63,9 +63,10 @@ public protocol SchedulerStore: Sendable {
     /// Stores a new run. Returns false, storing nothing, when the schedule already has a run with the
     /// same dedupe key (that fire was handled before).
     func insertRun(_ run: RunRecord) async throws -> Bool
-    /// Stores new runs, then applies changes to runs in order, all in one transaction.
-    /// - Returns: the ids of the new runs stored (a run whose schedule already has its dedupe key is
-    ///   not), and of the runs whose fenced changes were refused.
+    /// Stores new runs, then applies changes to runs in order, all in one transaction. A run's end
+    /// that applies stores the run that retries it, when it carries one (``RunUpdate/retry``).
+    /// - Returns: the ids of the new runs stored, retries included (a run whose schedule already has
+    ///   its dedupe key is not), and of the runs whose fenced changes were refused.
     func writeRuns(insert: [RunRecord], update: [RunUpdate]) async throws -> RunWriteResult
     /// The run of a schedule with this dedupe key (a fire, a webhook delivery), if any.
     func run(scheduleID: String, dedupeKey: String) async throws -> RunRecord?
@@ -94,8 +95,14 @@ public protocol SchedulerStore: Sendable {
     /// that was cut off from the store knows it is alive, and takes its own runs over only from another
     /// instance's point of view. Otherwise the first lease check after a long outage, which may come
     /// before its first heartbeat, would interrupt the runs it is running.
+    ///
+    /// `retry` is asked, for each run made interrupted, for the run that tries its fire again
+    /// (``RetryPolicy``); what it returns is stored in the same transaction, so that a crash cannot
+    /// lose it between the two.
     /// - Returns: the runs made interrupted, as stored now, so that their traces can be closed.
-    func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord]
+    func expireLeases(
+        silence: Duration, sparing: String?, error: String, retry: @escaping @Sendable (RunRecord) -> RunRecord?
+    ) async throws -> [RunRecord]
     /// Makes up to `limit` queued runs that no instance holds `owner`'s, oldest first; runs another
     /// instance is claiming at the same moment are passed over, not waited for, and so is a run of a
     /// `buffer-one` or `cancel-other` schedule while another instance holds a run of that schedule
@@ -120,6 +127,11 @@ public protocol SchedulerStore: Sendable {
 }
 
 extension SchedulerStore {
+    /// ``expireLeases(silence:sparing:error:retry:)`` retrying none of the runs it interrupts.
+    public func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord] {
+        try await expireLeases(silence: silence, sparing: sparing, error: error, retry: { _ in nil })
+    }
+
     /// Applies changes to runs in order, in one transaction.
     public func updateRuns(_ updates: [RunUpdate]) async throws {
         _ = try await writeRuns(insert: [], update: updates)

@@ -60,6 +60,7 @@ public struct StoreContract: Sendable {
         case leases
         case recordFiresSkip
         case recordFiresHolder
+        case retries
 
         /// The promise, as a sentence: what a test report shows for the clause.
         public var testDescription: String {
@@ -94,6 +95,8 @@ public struct StoreContract: Sendable {
             case .recordFiresSkip: "a skip schedule's fires are stored skipped while another of its runs is in flight"
             case .recordFiresHolder:
                 "buffer-one and cancel-other fires are stored, and their runs claimed, only by the instance holding the schedule's runs"
+            case .retries:
+                "retry policies are kept; a retry is stored with the end or lease expiry that makes it, only when that applies"
             }
         }
     }
@@ -127,6 +130,7 @@ public struct StoreContract: Sendable {
         case .leases: try await leases()
         case .recordFiresSkip: try await recordFiresSkip()
         case .recordFiresHolder: try await recordFiresHolder()
+        case .retries: try await retries()
         }
     }
 

@@ -101,16 +101,40 @@ struct RunsCommand: AsyncParsableCommand, DaemonCommandRunner {
                 print("no runs yet")
                 return
             }
-            let rows = runs.map { r -> [String] in
+            let rows = Self.groupedByFire(runs).map { (r, earlier) -> [String] in
                 [
-                    r.id, r.workflow, r.trigger, r.state, Table.time(r.startedAt),
-                    r.durationMs.map { String(format: "%.0f ms", Double($0)) } ?? "-",
+                    (earlier ? "  └ " : "") + r.id, r.workflow, r.trigger, String(r.attempt), r.state,
+                    Table.time(r.startedAt), r.durationMs.map { String(format: "%.0f ms", Double($0)) } ?? "-",
                     r.tokens.map { "\($0.total)" } ?? "-", Table.text(r.traceID),
                 ]
             }
             print(
-                Table.render(["RUN", "WORKFLOW", "TRIGGER", "STATE", "STARTED", "DURATION", "TOKENS", "TRACE"], rows))
+                Table.render(
+                    ["RUN", "WORKFLOW", "TRIGGER", "ATTEMPT", "STATE", "STARTED", "DURATION", "TOKENS", "TRACE"], rows))
         }
+    }
+}
+
+extension RunsCommand {
+    /// `runs` (newest first) with the attempts at each fire together: a fire's latest attempt where
+    /// it falls, the earlier attempts on the page right below it, newest first, marked `true`.
+    static func groupedByFire(_ runs: [Run]) -> [(Run, Bool)] {
+        let byID = Dictionary(runs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let retried = Set(runs.compactMap(\.retryOf))
+        var shown: Set<String> = []
+        var rows: [(Run, Bool)] = []
+        for run in runs where !shown.contains(run.id) {
+            rows.append((run, retried.contains(run.id)))
+            shown.insert(run.id)
+            guard !retried.contains(run.id) else { continue }
+            var previous = run.retryOf
+            while let id = previous, let earlier = byID[id], !shown.contains(id) {
+                rows.append((earlier, true))
+                shown.insert(id)
+                previous = earlier.retryOf
+            }
+        }
+        return rows
     }
 }
 

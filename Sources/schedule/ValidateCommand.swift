@@ -91,6 +91,13 @@ struct ValidateCommand: ParsableCommand {
             problems += error.problems
             workflows = Self.declaredWorkflows(in: directory)
         }
+        if only == nil || only?.isEmpty == true {
+            do {
+                _ = try ScheduleDefaults.load(directory: directory)
+            } catch {
+                problems += error.problems
+            }
+        }
         var entries: [ScheduleFile.Entry] = []
         if let scheduleFile {
             let (entry, found) = ScheduleFile.check(scheduleFile, workflows: workflows)

@@ -154,6 +154,12 @@ struct Daemon {
             throw DaemonError(
                 description: "the workflow files in \(configuration.schedulesDirectory.path) are not valid:\n\(error)")
         }
+        let defaults: ScheduleDefaults
+        do {
+            defaults = try ScheduleDefaults.load(directory: configuration.schedulesDirectory)
+        } catch {
+            throw DaemonError(description: "the schedules' defaults are not valid:\n\(error)")
+        }
         // The scheduler is not made yet: it reads every stored schedule when it starts.
         try await Self.applyScheduleFiles(
             directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
@@ -209,7 +215,8 @@ struct Daemon {
             store: store, clock: clock, executor: executor,
             configuration: .init(
                 maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
-                metrics: SchedulerMetrics(factory: metrics.factory), membership: membership),
+                metrics: SchedulerMetrics(factory: metrics.factory), membership: membership,
+                retry: defaults.retry),
             logger: Logger(label: "schedulerd.scheduler"))
 
         let names = Mutex(Set(catalog.workflows.keys))
@@ -271,6 +278,8 @@ struct Daemon {
                 do {
                     let catalog = try WorkflowCatalog.load(
                         directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
+                    let defaults = try ScheduleDefaults.load(directory: configuration.schedulesDirectory)
+                    await scheduler.useDefaultRetry(defaults.retry)
                     // Runs use the new workflows before the scheduler reads the schedules that name them.
                     try await Self.applyScheduleFiles(
                         directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),

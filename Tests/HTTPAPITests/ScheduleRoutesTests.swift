@@ -75,6 +75,36 @@ struct ScheduleRoutesTests {
         }
     }
 
+    @Test("a retry policy is taken, shown with every field, and its bad or unknown fields are refused")
+    func retryPolicy() async throws {
+        let api = try await InProcessAPI.start()
+        try await api.test { client in
+            let created = try await client.admin(
+                .post, "/api/v1/schedules",
+                #"{"name":"flaky","cron":"0 2 * * *","workflow":"tick","retry":{"attempts":3,"on":["failed"]}}"#,
+                expect: .created, as: ScheduleWithSecret.self)
+            #expect(
+                created.schedule.retry
+                    == RetryFields(attempts: 3, backoff: "30s", maxBackoff: "10m", on: ["failed"]))
+            #expect(try await api.store.schedule(named: "flaky")?.retry?.attempts == 3)
+            let unknown = try await client.refused(
+                .post, "/api/v1/schedules",
+                #"{"name":"x","cron":"0 2 * * *","workflow":"tick","retry":{"attempts":2,"delay":"1m"}}"#,
+                status: .badRequest)
+            #expect(unknown.message.hasPrefix(#"unknown field "retry.delay"; the fields here are attempts, backoff, "#))
+            let invalid = try await client.refused(
+                .post, "/api/v1/schedules",
+                #"{"name":"x","cron":"0 2 * * *","workflow":"tick","retry":{"attempts":200,"on":["cancelled"]}}"#,
+                status: .badRequest)
+            #expect(invalid.problems?.map(\.field) == ["retry.attempts", "retry.on"])
+            #expect(try await api.store.schedules().map(\.name) == ["flaky"])
+            // A schedule without its own policy shows null: the daemon's default applies.
+            let plain = try await client.admin(
+                .post, "/api/v1/schedules", Self.nightly, expect: .created, as: ScheduleWithSecret.self)
+            #expect(plain.schedule.retry == nil)
+        }
+    }
+
     @Test("add without a name takes the workflow's, then -2; a workflow not loaded is looked for again")
     func addNamesAndWorkflows() async throws {
         let api = try await InProcessAPI.start(reloadWorkflows: { _ in ["tick", "tock"] })

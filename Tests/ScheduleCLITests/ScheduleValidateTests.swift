@@ -177,6 +177,50 @@ struct ScheduleValidateTests {
         #expect(!lines.contains { $0.contains(#""broken" is not loaded"#) }, "\(result.stderr)")
     }
 
+    @Test("retry policies: every bad field refused with its file, line and field, in schedules and in the defaults")
+    func retryProblems() throws {
+        let root = try directory(
+            ["energy": Self.valid],
+            policies:
+                "defaults:\n  retry: {attempts: 0, on: [failed, done]}\n  notify_sms: true\npolicies:\n  default: {timeout: 60s}\n"
+        )
+        let files = [
+            "a":
+                "cron: \"0 2 * * *\"\nworkflow: energy\nretry:\n  attempts: 3\n  backoff: 5x\n  max_backoff: 10s\n  on: [cancelled]\n",
+            "b": "cron: \"0 2 * * *\"\nworkflow: energy\nretry: {backoff: 1m, colour: red}\n",
+            "c": "cron: \"0 2 * * *\"\nworkflow: energy\nretry: 3\n",
+            "ok":
+                "cron: \"0 2 * * *\"\nworkflow: energy\nretry: {attempts: 3, backoff: 30s, max_backoff: 10m, on: [failed, timed_out]}\n",
+        ]
+        for (name, text) in files {
+            try text.write(to: root.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        func has(_ file: String, _ fragment: String) -> Bool {
+            lines.contains { $0.hasPrefix("\(root.path)/\(file)") && $0.contains(fragment) }
+        }
+        #expect(has("a.yaml:5:12", #"retry.backoff: "5x" is not a duration"#), "\(result.stderr)")
+        #expect(has("a.yaml:7:7", "retry.on: cancelled runs are never retried"), "\(result.stderr)")
+        #expect(has("b.yaml:3:", "retry.attempts: is missing"), "\(result.stderr)")
+        #expect(has("b.yaml:3:", #"unknown key "retry.colour""#), "\(result.stderr)")
+        #expect(has("c.yaml:3:8", "retry must be a mapping"), "\(result.stderr)")
+        #expect(has("policies.yaml:2:", "defaults.retry.attempts: 0 is not allowed; use 1 to 100"), "\(result.stderr)")
+        #expect(has("policies.yaml:2:", #"defaults.retry.on: "done" is not allowed"#), "\(result.stderr)")
+        #expect(has("policies.yaml:3:3", #"unknown key "defaults.notify_sms""#), "\(result.stderr)")
+        #expect(!lines.contains { $0.contains("/ok.yaml") }, "\(result.stderr)")
+
+        // The same files fixed: valid, the policies file's defaults included.
+        try "defaults:\n  retry: {attempts: 2}\npolicies:\n  default: {timeout: 60s}\n".write(
+            to: root.appendingPathComponent("policies.yaml"), atomically: true, encoding: .utf8)
+        for name in ["a", "b", "c"] {
+            try FileManager.default.removeItem(at: root.appendingPathComponent("\(name).yaml"))
+        }
+        let fixed = try ScheduleBinary.run(["validate", root.path])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+
     @Test("a YAML syntax error: its own line and column, said once")
     func yamlSyntax() throws {
         let root = try directory(["energy": Self.valid])

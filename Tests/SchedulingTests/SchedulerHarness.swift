@@ -93,7 +93,8 @@ struct SchedulerHarness: Stoppable {
 
     static func start(
         at start: Date = epoch, store: SQLiteStore? = nil, holding: Bool = false, maxConcurrentRuns: Int = 16,
-        shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = [], membership: Membership = .init()
+        shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = [], membership: Membership = .init(),
+        retry: RetryPolicy = .never, retryJitter: Double = 0
     ) async throws -> SchedulerHarness {
         let store =
             try store
@@ -109,8 +110,9 @@ struct SchedulerHarness: Stoppable {
         let scheduler = Scheduler(
             store: store, clock: clock, executor: executor,
             configuration: .init(
-                maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership),
-            logger: logger)
+                maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership,
+                retry: retry),
+            logger: logger, retryJitter: { retryJitter })
         let task = Task { try await scheduler.run() }
         let harness = SchedulerHarness(store: store, clock: clock, executor: executor, scheduler: scheduler, task: task)
         let all = try await store.schedules()

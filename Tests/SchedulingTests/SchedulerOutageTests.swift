@@ -100,8 +100,10 @@ final class OutageStore: SchedulerStore {
     }
     func latestRuns() async throws -> [String: RunRecord] { try await base.latestRuns() }
     func heldRuns(owner: String) async throws -> [String: RunState] { try await base.heldRuns(owner: owner) }
-    func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord] {
-        try await base.expireLeases(silence: silence, sparing: sparing, error: error)
+    func expireLeases(
+        silence: Duration, sparing: String?, error: String, retry: @escaping @Sendable (RunRecord) -> RunRecord?
+    ) async throws -> [RunRecord] {
+        try await base.expireLeases(silence: silence, sparing: sparing, error: error, retry: retry)
     }
     func claimQueued(owner: String, limit: Int) async throws -> [RunRecord] {
         try await base.claimQueued(owner: owner, limit: limit)

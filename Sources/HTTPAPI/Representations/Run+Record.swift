@@ -25,7 +25,8 @@ extension Run {
                     dedupeKey: record.dedupeKey, input: OpaqueJSON(stored: record.inputJSON),
                     output: record.outputJSON.flatMap { try? JSONValue(json: Data($0.utf8)) }.map(OpaqueJSON.init))
                 : nil,
-            nodes: Self.nodes(record.nodesJSON), instance: record.owner)
+            nodes: Self.nodes(record.nodesJSON), instance: record.owner, attempt: record.fireAttempt,
+            retryOf: record.retryOf)
     }
 
     /// The node records a run stored (JSON text of an array); none for text that does not read.

@@ -27,7 +27,8 @@ extension Schedule {
                     secretEnv: record.webhookSecretEnv,
                     previousSecretUntil: record.webhookPreviousSecret == nil ? nil : record.webhookPreviousUntil)
                 : nil,
-            nextFires: nextFires > 0 ? Self.fires(record, count: nextFires, now: now).map(\.iso8601) : nil)
+            nextFires: nextFires > 0 ? Self.fires(record, count: nextFires, now: now).map(\.iso8601) : nil,
+            retry: record.retry.map(RetryFields.init))
     }
 
     /// A duration in seconds as schedule files write it (`1h`, `30s`).
@@ -41,6 +42,16 @@ extension Schedule {
             let expression = try? CronExpression(cron, options: record.cronOptions)
         else { return [] }
         return Array(expression.fires(after: now).prefix(count))
+    }
+}
+
+extension RetryFields {
+    /// A stored policy as the API shows it, every field given.
+    init(_ policy: RetryPolicy) {
+        self.init(
+            attempts: policy.attempts, backoff: Schedule.duration(policy.backoffSeconds),
+            maxBackoff: Schedule.duration(policy.maxBackoffSeconds),
+            on: RetryPolicy.retriable.filter(policy.on.contains).map(\.rawValue))
     }
 }
 

@@ -31,6 +31,9 @@ struct RunRow: SQLiteRow {
     var nodesJSON: String?
     var owner: String?
     var attempt: Int64
+    var fireAttempt: Int64
+    var retryOf: String?
+    var retryOfTrace: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id
@@ -52,6 +55,9 @@ struct RunRow: SQLiteRow {
         case error
         case nodesJSON = "nodes_json"
         case owner, attempt
+        case fireAttempt = "fire_attempt"
+        case retryOf = "retry_of"
+        case retryOfTrace = "retry_of_trace"
     }
 
     /// Reads a fetched row; a value of the wrong type is a thrown ``StorageError``, never a trap.
@@ -79,6 +85,9 @@ struct RunRow: SQLiteRow {
         error = run.error
         owner = run.owner
         attempt = Int64(run.attempt)
+        fireAttempt = Int64(run.fireAttempt)
+        retryOf = run.retryOf
+        retryOfTrace = run.retryOfTrace
     }
 
     /// Stores a new run unless its schedule has a run with its dedupe key already, in which case the
@@ -118,6 +127,9 @@ struct RunRow: SQLiteRow {
         case .nodesJSON: nodesJSON.databaseValue
         case .owner: owner.databaseValue
         case .attempt: attempt.databaseValue
+        case .fireAttempt: fireAttempt.databaseValue
+        case .retryOf: retryOf.databaseValue
+        case .retryOfTrace: retryOfTrace.databaseValue
         }
     }
 
@@ -149,6 +161,9 @@ struct RunRow: SQLiteRow {
         run.nodesJSON = nodesJSON
         run.owner = owner
         run.attempt = Int(clamping: attempt)
+        run.fireAttempt = Int(clamping: fireAttempt)
+        run.retryOf = retryOf
+        run.retryOfTrace = retryOfTrace
         return run
     }
 }

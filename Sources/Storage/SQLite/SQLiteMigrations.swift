@@ -156,6 +156,13 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE run ADD COLUMN owner TEXT")
             try db.execute(sql: "ALTER TABLE run ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0")
         }
+        // Retries: a schedule's policy, and each run's attempt at its fire and the run it retries.
+        migrator.registerMigration("v7: retries") { db in
+            try db.execute(sql: "ALTER TABLE schedule ADD COLUMN retry_json TEXT")
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN fire_attempt INTEGER NOT NULL DEFAULT 1")
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN retry_of TEXT")
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN retry_of_trace TEXT")
+        }
         return migrator
     }
 }

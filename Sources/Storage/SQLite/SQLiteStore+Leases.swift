@@ -23,9 +23,12 @@ extension SQLiteStore {
     }
 
     /// Interrupts the running runs, and frees the queued runs, of owners other than `sparing` without
-    /// a heartbeat within `silence` (or without an instance row), in one transaction.
+    /// a heartbeat within `silence` (or without an instance row), and stores the retries `retry`
+    /// makes of the interrupted ones, in one transaction.
     /// - Returns: the runs interrupted, as stored now.
-    public func expireLeases(silence: Duration, sparing: String?, error: String) async throws -> [RunRecord] {
+    public func expireLeases(
+        silence: Duration, sparing: String?, error: String, retry: @escaping @Sendable (RunRecord) -> RunRecord?
+    ) async throws -> [RunRecord] {
         let now = Date().milliseconds
         let since = now - Int64(saturating: (silence.timeInterval * 1000).rounded())
         let arguments: StatementArguments = ["since": since, "sparing": sparing]
@@ -57,6 +60,8 @@ extension SQLiteStore {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 runs += try RunRow.fetchAll(db, keys: ids[start..<min(start + 500, ids.count)]).map(\.record)
             }
+            let insert = try Self.insertRunStatement(db)
+            for run in runs { if let next = retry(run) { _ = try Self.insert(next, with: insert, db) } }
             return runs.sorted { $0.id < $1.id }
         }
     }

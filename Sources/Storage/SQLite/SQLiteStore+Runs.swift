@@ -10,9 +10,10 @@ extension SQLiteStore {
         try await write(durable: true) { db in try Self.insert(run, with: Self.insertRunStatement(db), db) }
     }
 
-    /// Stores new runs, then applies `updates` in order, in one transaction.
-    /// - Returns: the ids of the new runs stored (a run whose schedule has its dedupe key already is
-    ///   not), and of the runs whose fenced changes did not apply.
+    /// Stores new runs, then applies `updates` in order, in one transaction; an end that applies
+    /// stores the run that retries it, if it names one.
+    /// - Returns: the ids of the new runs stored, retries included (a run whose schedule has its
+    ///   dedupe key already is not), and of the runs whose fenced changes did not apply.
     public func writeRuns(insert runs: [RunRecord], update updates: [RunUpdate]) async throws -> RunWriteResult {
         guard !runs.isEmpty || !updates.isEmpty else { return RunWriteResult() }
         return try await write(durable: !runs.isEmpty) { db in
@@ -21,7 +22,15 @@ extension SQLiteStore {
                 let insert = try Self.insertRunStatement(db)
                 for run in runs where try Self.insert(run, with: insert, db) { result.stored.insert(run.id) }
             }
-            for update in updates where try !Self.apply(update, db) { result.refused.insert(update.runID) }
+            for update in updates {
+                guard try Self.apply(update, db) else {
+                    result.refused.insert(update.runID)
+                    continue
+                }
+                if let retry = update.retry, try Self.insert(retry, with: Self.insertRunStatement(db), db) {
+                    result.stored.insert(retry.id)
+                }
+            }
             return result
         }
     }
@@ -54,7 +63,7 @@ extension SQLiteStore {
                     WHERE id = :id AND (:owner IS NULL OR (state = 'running' AND owner = :owner AND attempt = :attempt))
                     """
             ).execute(arguments: ["json": json, "id": id, "owner": owner, "attempt": attempt])
-        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _):
+        case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _, _):
             // Output and nodes given as nil keep what the run has (the nodes written while it ran).
             try db.cachedStatement(
                 sql: """

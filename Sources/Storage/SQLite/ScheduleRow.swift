@@ -35,6 +35,7 @@ struct ScheduleRow: SQLiteRow, Encodable {
     var lastFireSeconds: Int64?
     var createdAtMs: Int64
     var updatedAtMs: Int64
+    var retryJSON: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, cron
@@ -63,6 +64,7 @@ struct ScheduleRow: SQLiteRow, Encodable {
         case lastFireSeconds = "last_fire_seconds"
         case createdAtMs = "created_at_ms"
         case updatedAtMs = "updated_at_ms"
+        case retryJSON = "retry_json"
     }
 
     /// Reads a fetched row; a value of the wrong type is a thrown ``StorageError``, never a trap.
@@ -103,6 +105,7 @@ struct ScheduleRow: SQLiteRow, Encodable {
             lastFireSeconds = try columns.next(.lastFireSeconds)
             createdAtMs = try columns.next(.createdAtMs)
             updatedAtMs = try columns.next(.updatedAtMs)
+            retryJSON = try columns.next(.retryJSON)
         } catch {
             throw Self.wrongType(row)
         }
@@ -167,10 +170,12 @@ struct ScheduleRow: SQLiteRow, Encodable {
         lastFireSeconds = record.lastFireSeconds
         createdAtMs = record.createdAt.milliseconds
         updatedAtMs = record.updatedAt.milliseconds
+        retryJSON = record.retry?.json
     }
 
     /// The schedule this row stores. A policy name this version does not know (a hand-edited row) reads
-    /// as the default, `skip` overlap and `latest` catch-up; an unknown webhook scheme as none.
+    /// as the default, `skip` overlap and `latest` catch-up; an unknown webhook scheme as none, and a
+    /// retry policy that cannot be read as the daemon's default.
     var record: ScheduleRecord {
         var record = ScheduleRecord(
             id: id, name: name, cron: cron, timeZone: timeZone, webhook: webhook, webhookSecret: webhookSecret,
@@ -188,6 +193,7 @@ struct ScheduleRow: SQLiteRow, Encodable {
         record.dayMatch = dayMatch
         record.dstGap = dstGap
         record.dstFold = dstFold
+        record.retry = retryJSON.flatMap(RetryPolicy.init(json:))
         return record
     }
 }

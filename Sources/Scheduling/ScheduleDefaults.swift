@@ -1,0 +1,81 @@
+import Foundation
+import Storage
+import Support
+import Workflows
+import Yams
+
+/// What schedules that do not say otherwise get, from the `defaults` key of `policies.yaml` (the
+/// rest of that file is the sandbox policies, read by `PolicyFile`):
+///
+/// ```yaml
+/// defaults:
+///   retry: {attempts: 2, backoff: 1m}
+/// policies:
+///   default: {timeout: 60s}
+/// ```
+///
+/// A schedule's own `retry` replaces the default whole (`retry: {attempts: 1}` turns retries off
+/// for it). The daemon reads the defaults at start and on SIGHUP.
+public struct ScheduleDefaults: Sendable, Hashable {
+    /// The retry policy of schedules without their own.
+    public var retry: RetryPolicy
+
+    /// Defaults; left out: no retries.
+    public init(retry: RetryPolicy = .never) {
+        self.retry = retry
+    }
+
+    /// The keys of `defaults`.
+    public static let keys = ["retry"]
+
+    /// Reads `<directory>/policies.yaml`'s `defaults`; none without the file or the key.
+    /// - Throws: ``WorkflowError`` with every problem, as `file:line:column: message`.
+    public static func load(directory: URL) throws(WorkflowError) -> ScheduleDefaults {
+        let url = directory.appendingPathComponent("policies.yaml")
+        guard FileManager.default.fileExists(atPath: url.path) else { return ScheduleDefaults() }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw WorkflowError.invalid([
+                .init(file: WorkflowCatalog.display(url), line: 1, column: 1, message: "cannot be read as UTF-8 text")
+            ])
+        }
+        return try parse(text, file: WorkflowCatalog.display(url))
+    }
+
+    /// Parses the `defaults` of a policies file's text (its syntax is `PolicyFile`'s to report).
+    public static func parse(_ text: String, file: String) throws(WorkflowError) -> ScheduleDefaults {
+        var problems: [FileProblem] = []
+        func problem(_ node: Yams.Node?, _ message: String) {
+            problems.append(FileProblem(file: file, at: node, message))
+        }
+        // UTF-8 named, not Yams's default: that reads the whole environment on every call.
+        guard let root = try? Yams.compose(yaml: text, .default, .default, .utf8),
+            let defaults = root.mapping?.first(where: { $0.key.string == "defaults" })?.value
+        else { return ScheduleDefaults() }
+        guard let fields = defaults.mapping else {
+            throw WorkflowError.invalid([
+                FileProblem(file: file, at: defaults, "defaults must be a mapping like {retry: …}")
+            ])
+        }
+        var result = ScheduleDefaults()
+        var marks: [String: Yams.Node] = [:]
+        for (keyNode, value) in fields {
+            switch keyNode.string {
+            case "retry":
+                guard let definition = RetryDefinition.read(value, problem: problem, mark: { marks[$0] = $1 }) else {
+                    continue
+                }
+                if let policy = definition.validate({ field, message in
+                    problem(marks[field] ?? value, "defaults.\(field): \(message)")
+                }) {
+                    result.retry = policy
+                }
+            default:
+                problem(
+                    keyNode,
+                    "unknown key \"defaults.\(keyNode.string ?? "?")\"; allowed: \(keys.joined(separator: ", "))")
+            }
+        }
+        guard problems.isEmpty else { throw WorkflowError.invalid(problems) }
+        return result
+    }
+}

@@ -141,6 +141,40 @@ enum PostgresMigrations {
                 "ALTER TABLE run ADD COLUMN retry_of TEXT COLLATE \"C\"",
                 "ALTER TABLE run ADD COLUMN retry_of_trace TEXT",
             ]),
+        // Alerts: the outbox their deliveries go through, and whether each schedule is failing
+        // (one alert per failure streak).
+        Migration(
+            version: 6, name: "alerts",
+            statements: [
+                """
+                CREATE TABLE alert (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    schedule_id TEXT COLLATE "C",
+                    schedule_name TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    run_id TEXT COLLATE "C",
+                    dedupe_key TEXT COLLATE "C" NOT NULL UNIQUE,
+                    target_json TEXT NOT NULL,
+                    payload_json TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts BIGINT NOT NULL DEFAULT 0,
+                    next_attempt_at_ms BIGINT NOT NULL,
+                    created_at_ms BIGINT NOT NULL,
+                    delivered_at_ms BIGINT,
+                    last_error TEXT,
+                    claimed_until_ms BIGINT
+                )
+                """,
+                "CREATE INDEX alert_pending ON alert (next_attempt_at_ms) WHERE state = 'pending'",
+                "CREATE INDEX alert_schedule ON alert (schedule_id, id)",
+                """
+                CREATE TABLE schedule_streak (
+                    schedule_id TEXT COLLATE "C" PRIMARY KEY,
+                    failing BOOLEAN NOT NULL,
+                    since_ms BIGINT NOT NULL
+                )
+                """,
+            ]),
     ]
 
     /// Brings the database up to the newest version in one transaction, under the advisory lock.

@@ -113,6 +113,26 @@ public protocol SchedulerStore: Sendable {
     /// - Returns: how many there were.
     func releaseQueued(owner: String) async throws -> Int
 
+    // MARK: Alerts
+
+    /// Stores alerts, each unless one with its dedupe key is stored already.
+    /// - Returns: the ids of the alerts stored.
+    func insertAlerts(_ alerts: [AlertRecord]) async throws -> Set<String>
+    /// Records whether a schedule's latest fire failed (its last attempt), and stores `alerts` with it
+    /// when that changes whether the schedule is failing, in one transaction: a schedule that starts
+    /// failing, or succeeds after failing, alerts once per streak. A schedule never seen failing that
+    /// succeeds changes nothing.
+    /// - Returns: whether it changed (and the alerts were stored, each unless its dedupe key was).
+    func recordStreak(scheduleID: String, failing: Bool, at: Date, alerts: [AlertRecord]) async throws -> Bool
+    /// Claims up to `limit` pending alerts due by `now`, oldest first, for `lease`: no other claim
+    /// gets them until it has passed (a daemon that stops mid-delivery leaves them to the next).
+    /// Alerts another daemon is claiming at the same moment are passed over.
+    func claimAlerts(now: Date, lease: Duration, limit: Int) async throws -> [AlertRecord]
+    /// Stores how a delivery of alert `id` went, counting the attempt.
+    func settleAlert(id: String, _ delivery: AlertDelivery) async throws
+    /// Alerts, newest first; of one schedule when `scheduleID` is given; older than `before` (an id).
+    func alerts(scheduleID: String?, limit: Int, before: String?) async throws -> [AlertRecord]
+
     // MARK: Instances
 
     /// Stores an instance's heartbeat: inserts or replaces its row, with ``InstanceRecord/heartbeatAt``

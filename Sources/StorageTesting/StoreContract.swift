@@ -61,6 +61,8 @@ public struct StoreContract: Sendable {
         case recordFiresSkip
         case recordFiresHolder
         case retries
+        case alerts
+        case streaks
 
         /// The promise, as a sentence: what a test report shows for the clause.
         public var testDescription: String {
@@ -97,6 +99,9 @@ public struct StoreContract: Sendable {
                 "buffer-one and cancel-other fires are stored, and their runs claimed, only by the instance holding the schedule's runs"
             case .retries:
                 "retry policies are kept; a retry is stored with the end or lease expiry that makes it, only when that applies"
+            case .alerts:
+                "alerts are stored once, claimed by one claim at a time when due, and keep how their deliveries went"
+            case .streaks: "a failure streak stores its alerts once when it starts and once when it ends"
             }
         }
     }
@@ -131,6 +136,8 @@ public struct StoreContract: Sendable {
         case .recordFiresSkip: try await recordFiresSkip()
         case .recordFiresHolder: try await recordFiresHolder()
         case .retries: try await retries()
+        case .alerts: try await alerts()
+        case .streaks: try await streaks()
         }
     }
 

@@ -109,6 +109,19 @@ final class OutageStore: SchedulerStore {
         try await base.claimQueued(owner: owner, limit: limit)
     }
     func releaseQueued(owner: String) async throws -> Int { try await base.releaseQueued(owner: owner) }
+    func insertAlerts(_ alerts: [AlertRecord]) async throws -> Set<String> { try await base.insertAlerts(alerts) }
+    func recordStreak(scheduleID: String, failing: Bool, at: Date, alerts: [AlertRecord]) async throws -> Bool {
+        try await base.recordStreak(scheduleID: scheduleID, failing: failing, at: at, alerts: alerts)
+    }
+    func claimAlerts(now: Date, lease: Duration, limit: Int) async throws -> [AlertRecord] {
+        try await base.claimAlerts(now: now, lease: lease, limit: limit)
+    }
+    func settleAlert(id: String, _ delivery: AlertDelivery) async throws {
+        try await base.settleAlert(id: id, delivery)
+    }
+    func alerts(scheduleID: String?, limit: Int, before: String?) async throws -> [AlertRecord] {
+        try await base.alerts(scheduleID: scheduleID, limit: limit, before: before)
+    }
     func heartbeat(_ instance: InstanceRecord) async throws -> Date { try await base.heartbeat(instance) }
     func instances(seenSince since: Date) async throws -> [InstanceRecord] {
         try await base.instances(seenSince: since)

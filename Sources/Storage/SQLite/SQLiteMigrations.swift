@@ -163,6 +163,37 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE run ADD COLUMN retry_of TEXT")
             try db.execute(sql: "ALTER TABLE run ADD COLUMN retry_of_trace TEXT")
         }
+        // Alerts: the outbox their deliveries go through, and whether each schedule is failing
+        // (one alert per failure streak).
+        migrator.registerMigration("v8: alerts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        schedule_id TEXT,
+                        schedule_name TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        run_id TEXT,
+                        dedupe_key TEXT NOT NULL UNIQUE,
+                        target_json TEXT NOT NULL,
+                        payload_json TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at_ms INTEGER NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        delivered_at_ms INTEGER,
+                        last_error TEXT,
+                        claimed_until_ms INTEGER
+                    );
+                    CREATE INDEX alert_pending ON alert (next_attempt_at_ms) WHERE state = 'pending';
+                    CREATE INDEX alert_schedule ON alert (schedule_id, id);
+                    CREATE TABLE schedule_streak (
+                        schedule_id TEXT PRIMARY KEY NOT NULL,
+                        failing INTEGER NOT NULL,
+                        since_ms INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -141,8 +141,8 @@ enum PostgresMigrations {
                 "ALTER TABLE run ADD COLUMN retry_of TEXT COLLATE \"C\"",
                 "ALTER TABLE run ADD COLUMN retry_of_trace TEXT",
             ]),
-        // Alerts: the outbox their deliveries go through, and whether each schedule is failing
-        // (one alert per failure streak).
+        // Alerts: the outbox their deliveries go through, whether each schedule is failing (one
+        // alert per failure streak), and each schedule's alert targets and expected duration.
         Migration(
             version: 6, name: "alerts",
             statements: [
@@ -174,6 +174,8 @@ enum PostgresMigrations {
                     since_ms BIGINT NOT NULL
                 )
                 """,
+                "ALTER TABLE schedule ADD COLUMN notify_json TEXT",
+                "ALTER TABLE schedule ADD COLUMN expected_duration_seconds BIGINT",
             ]),
     ]
 

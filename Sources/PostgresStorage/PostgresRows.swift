@@ -67,7 +67,8 @@ extension ScheduleRecord {
         id, name, cron, time_zone, webhook, webhook_scheme, webhook_secret, webhook_secret_env, \
         webhook_previous_secret, webhook_previous_until_ms, workflow, input_json, overlap, catchup_window_seconds, \
         catchup_mode, jitter_seconds, timeout_seconds, paused, pause_note, remaining_runs, remaining_runs_declared, \
-        day_match, dst_gap, dst_fold, source, last_fire_seconds, created_at_ms, updated_at_ms, retry_json
+        day_match, dst_gap, dst_fold, source, last_fire_seconds, created_at_ms, updated_at_ms, retry_json, \
+        notify_json, expected_duration_seconds
         """
 
     /// The schedule a `schedule` row stores. A policy name this version does not know reads as the
@@ -97,6 +98,8 @@ extension ScheduleRecord {
         dstGap = try column("dst_gap")
         dstFold = try column("dst_fold")
         retry = (try column("retry_json", as: String?.self)).flatMap(RetryPolicy.init(json:))
+        notify = (try column("notify_json", as: String?.self)).flatMap(NotifyRule.rules(json:))
+        expectedDurationSeconds = (try column("expected_duration_seconds", as: Int64?.self)).map { Int(clamping: $0) }
     }
 }
 

@@ -195,7 +195,8 @@ extension PostgresStore {
                     \(s.catchupWindowSeconds), \(s.catchupMode.rawValue), \(s.jitterSeconds), \(s.timeoutSeconds),
                     \(s.paused), \(s.pauseNote?.postgresText), \(s.remainingRuns), \(s.declaredRemainingRuns), \(s.dayMatch),
                     \(s.dstGap), \(s.dstFold), \(s.source?.postgresText), \(s.lastFireSeconds), \(s.createdAt.milliseconds),
-                    \(s.updatedAt.milliseconds), \(s.retry?.json))
+                    \(s.updatedAt.milliseconds), \(s.retry?.json), \(s.notify.map(NotifyRule.json)?.postgresText),
+                    \(s.expectedDurationSeconds))
                 """, on: connection, logger: logger)
         } catch  where violates("schedule_name_unique", error) {
             throw duplicateName(schedule.name)
@@ -222,7 +223,9 @@ extension PostgresStore {
                     remaining_runs_declared = \(s.declaredRemainingRuns), day_match = \(s.dayMatch),
                     dst_gap = \(s.dstGap), dst_fold = \(s.dstFold), source = \(s.source?.postgresText),
                     last_fire_seconds = \(s.lastFireSeconds), created_at_ms = \(s.createdAt.milliseconds),
-                    updated_at_ms = \(s.updatedAt.milliseconds), retry_json = \(s.retry?.json)
+                    updated_at_ms = \(s.updatedAt.milliseconds), retry_json = \(s.retry?.json),
+                    notify_json = \(s.notify.map(NotifyRule.json)?.postgresText),
+                    expected_duration_seconds = \(s.expectedDurationSeconds)
                 WHERE id = \(s.id)
                 RETURNING id
                 """, on: connection, logger: logger

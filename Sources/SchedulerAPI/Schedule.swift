@@ -72,6 +72,10 @@ public struct Schedule: Sendable, Hashable {
     public var dstFold: String
     /// Its own retry policy, every field given; `nil`: the daemon's default applies.
     public var retry: RetryFields?
+    /// Its own alert targets; `nil`: the daemon's default applies (empty: no one is told).
+    public var notify: [NotifyFields]?
+    /// How long a run should take at most; `nil`: no overdue alert.
+    public var expectedDuration: String?
     /// The schedule file it was applied from; `nil` for one added through the API.
     public var source: String?
     /// When it was added.
@@ -90,9 +94,11 @@ public struct Schedule: Sendable, Hashable {
         input: OpaqueJSON, overlap: String, catchup: String, catchupMode: String, jitter: String, timeout: String?,
         paused: Bool, pauseNote: String?, remainingRuns: Int?, dayMatch: String, dstGap: String, dstFold: String,
         source: String?, createdAt: Date, updatedAt: Date, webhookTrigger: WebhookTrigger?, nextFires: [String]?,
-        retry: RetryFields? = nil
+        retry: RetryFields? = nil, notify: [NotifyFields]? = nil, expectedDuration: String? = nil
     ) {
         self.retry = retry
+        self.notify = notify
+        self.expectedDuration = expectedDuration
         self.id = id
         self.name = name
         self.cron = cron
@@ -123,7 +129,8 @@ public struct Schedule: Sendable, Hashable {
 extension Schedule: Codable {
     enum CodingKeys: String, CodingKey {
         case id, name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused, source
-        case retry
+        case retry, notify
+        case expectedDuration = "expected_duration"
         case timeZone = "time_zone"
         case catchupMode = "catchup_mode"
         case pauseNote = "pause_note"
@@ -164,6 +171,8 @@ extension Schedule: Codable {
         dstFold = try c.decode(String.self, forKey: .dstFold)
         source = try c.decodeIfPresent(String.self, forKey: .source)
         retry = try c.decodeIfPresent(RetryFields.self, forKey: .retry)
+        notify = try c.decodeIfPresent([NotifyFields].self, forKey: .notify)
+        expectedDuration = try c.decodeIfPresent(String.self, forKey: .expectedDuration)
         createdAt = try c.decodeTimestamp(forKey: .createdAt)
         updatedAt = try c.decodeTimestamp(forKey: .updatedAt)
         if let path = try c.decodeIfPresent(String.self, forKey: .webhookPath) {
@@ -198,6 +207,8 @@ extension Schedule: Codable {
         try c.encode(dstGap, forKey: .dstGap)
         try c.encode(dstFold, forKey: .dstFold)
         try c.encodeNullable(retry, forKey: .retry)
+        try c.encodeNullable(notify, forKey: .notify)
+        try c.encodeNullable(expectedDuration, forKey: .expectedDuration)
         try c.encodeNullable(source, forKey: .source)
         try c.encodeTimestamp(createdAt, forKey: .createdAt)
         try c.encodeTimestamp(updatedAt, forKey: .updatedAt)

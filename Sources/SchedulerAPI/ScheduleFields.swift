@@ -50,6 +50,10 @@ public struct ScheduleFields: Sendable, Hashable {
     public var dstFold: String?
     /// How runs that do not succeed are tried again; left out: the daemon's default.
     public var retry: RetryFields?
+    /// Who is told of failures, recoveries, missed and overdue runs; left out: the daemon's default.
+    public var notify: [NotifyFields]?
+    /// How long a run should take at most (`20m`): past it, an `overdue` alert while it runs.
+    public var expectedDuration: String?
 
     /// Every field as written in JSON: what a body may have.
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
@@ -61,9 +65,12 @@ public struct ScheduleFields: Sendable, Hashable {
         timeZone: String? = nil, input: OpaqueJSON? = nil, overlap: String? = nil, catchup: String? = nil,
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
         pauseNote: String? = nil, remainingRuns: Int? = nil, dayMatch: String? = nil, dstGap: String? = nil,
-        dstFold: String? = nil, retry: RetryFields? = nil
+        dstFold: String? = nil, retry: RetryFields? = nil, notify: [NotifyFields]? = nil,
+        expectedDuration: String? = nil
     ) {
         self.retry = retry
+        self.notify = notify
+        self.expectedDuration = expectedDuration
         self.name = name
         self.cron = cron
         self.webhook = webhook
@@ -89,7 +96,8 @@ public struct ScheduleFields: Sendable, Hashable {
 
 extension ScheduleFields: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused, retry
+        case name, cron, webhook, manual, workflow, input, overlap, catchup, jitter, timeout, paused, retry, notify
+        case expectedDuration = "expected_duration"
         case timeZone = "time_zone"
         case webhookScheme = "webhook_scheme"
         case webhookSecretEnv = "webhook_secret_env"
@@ -126,5 +134,7 @@ extension ScheduleFields: Codable {
         dstGap = try c.decodeIfPresent(String.self, forKey: .dstGap)
         dstFold = try c.decodeIfPresent(String.self, forKey: .dstFold)
         retry = try c.decodeIfPresent(RetryFields.self, forKey: .retry)
+        notify = try c.decodeIfPresent([NotifyFields].self, forKey: .notify)
+        expectedDuration = try c.decodeIfPresent(String.self, forKey: .expectedDuration)
     }
 }

@@ -10,27 +10,37 @@ import Yams
 /// ```yaml
 /// defaults:
 ///   retry: {attempts: 2, backoff: 1m}
+///   notify:
+///     - {on: [failure, recovered], slack: {url_env: SLACK_WEBHOOK_URL}}
 /// policies:
 ///   default: {timeout: 60s}
 /// ```
 ///
-/// A schedule's own `retry` replaces the default whole (`retry: {attempts: 1}` turns retries off
-/// for it). The daemon reads the defaults at start and on SIGHUP.
+/// A schedule's own `retry` or `notify` replaces the default whole (`retry: {attempts: 1}` turns
+/// retries off for it, `notify: []` its alerts). The daemon reads the defaults at start and on
+/// SIGHUP.
 public struct ScheduleDefaults: Sendable, Hashable {
     /// The retry policy of schedules without their own.
     public var retry: RetryPolicy
+    /// The alert targets of schedules without their own.
+    public var notify: [NotifyRule]
 
-    /// Defaults; left out: no retries.
-    public init(retry: RetryPolicy = .never) {
+    /// Defaults; left out: no retries, no alerts.
+    public init(retry: RetryPolicy = .never, notify: [NotifyRule] = []) {
         self.retry = retry
+        self.notify = notify
     }
 
     /// The keys of `defaults`.
-    public static let keys = ["retry"]
+    public static let keys = ["retry", "notify"]
 
     /// Reads `<directory>/policies.yaml`'s `defaults`; none without the file or the key.
+    /// - Parameter environment: the daemon's environment, to check that the variables the alert
+    ///   targets name are set; `nil` skips that (files checked away from the daemon).
     /// - Throws: ``WorkflowError`` with every problem, as `file:line:column: message`.
-    public static func load(directory: URL) throws(WorkflowError) -> ScheduleDefaults {
+    public static func load(
+        directory: URL, environment: [String: String]? = nil
+    ) throws(WorkflowError) -> ScheduleDefaults {
         let url = directory.appendingPathComponent("policies.yaml")
         guard FileManager.default.fileExists(atPath: url.path) else { return ScheduleDefaults() }
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
@@ -38,11 +48,13 @@ public struct ScheduleDefaults: Sendable, Hashable {
                 .init(file: WorkflowCatalog.display(url), line: 1, column: 1, message: "cannot be read as UTF-8 text")
             ])
         }
-        return try parse(text, file: WorkflowCatalog.display(url))
+        return try parse(text, file: WorkflowCatalog.display(url), environment: environment)
     }
 
     /// Parses the `defaults` of a policies file's text (its syntax is `PolicyFile`'s to report).
-    public static func parse(_ text: String, file: String) throws(WorkflowError) -> ScheduleDefaults {
+    public static func parse(
+        _ text: String, file: String, environment: [String: String]? = nil
+    ) throws(WorkflowError) -> ScheduleDefaults {
         var problems: [FileProblem] = []
         func problem(_ node: Yams.Node?, _ message: String) {
             problems.append(FileProblem(file: file, at: node, message))
@@ -68,6 +80,16 @@ public struct ScheduleDefaults: Sendable, Hashable {
                     problem(marks[field] ?? value, "defaults.\(field): \(message)")
                 }) {
                     result.retry = policy
+                }
+            case "notify":
+                guard
+                    let entries = NotifyDefinition.read(
+                        value, field: "defaults.notify", problem: problem, mark: { marks[$0] = $1 })
+                else { continue }
+                result.notify = entries.enumerated().compactMap { index, entry in
+                    entry.validate("notify[\(index)]", environment: environment) { field, message in
+                        problem(marks[field] ?? value, "defaults.\(field): \(message)")
+                    }
                 }
             default:
                 problem(

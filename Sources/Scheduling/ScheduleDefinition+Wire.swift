@@ -1,4 +1,5 @@
 import SchedulerAPI
+import Storage
 import Workflows
 
 /// How a definition travels in the admin API: the `schedule` CLI sends ``ScheduleFields``, the daemon
@@ -15,7 +16,7 @@ extension ScheduleDefinition {
             dayMatch: fields.dayMatch, dstGap: fields.dstGap, dstFold: fields.dstFold,
             retry: fields.retry.map {
                 RetryDefinition(attempts: $0.attempts, backoff: $0.backoff, maxBackoff: $0.maxBackoff, on: $0.on)
-            })
+            }, notify: fields.notify?.map(NotifyDefinition.init), expectedDuration: fields.expectedDuration)
     }
 }
 
@@ -32,7 +33,53 @@ extension ScheduleFields {
             dstGap: definition.dstGap, dstFold: definition.dstFold,
             retry: definition.retry.map {
                 RetryFields(attempts: $0.attempts, backoff: $0.backoff, maxBackoff: $0.maxBackoff, on: $0.on)
-            })
+            }, notify: definition.notify?.map(NotifyFields.init), expectedDuration: definition.expectedDuration)
+    }
+}
+
+extension NotifyDefinition {
+    /// The entry a request's fields give.
+    public init(_ fields: NotifyFields) {
+        self.init(on: fields.on)
+        if let webhook = fields.webhook {
+            targets.append("webhook")
+            url = webhook.url
+            secretEnv = webhook.secretEnv
+        }
+        if let slack = fields.slack {
+            targets.append("slack")
+            url = url ?? slack.url
+            urlEnv = slack.urlEnv
+        }
+        if let email = fields.email {
+            targets.append("email")
+            smtpEnv = email.smtpEnv
+            to = email.to
+            from = email.from
+        }
+    }
+}
+
+extension NotifyFields {
+    /// The fields a request sends for `definition`'s first target.
+    public init(_ definition: NotifyDefinition) {
+        self.init(on: definition.on)
+        switch definition.targets.first {
+        case "webhook": webhook = Webhook(url: definition.url, secretEnv: definition.secretEnv)
+        case "slack": slack = Slack(url: definition.url, urlEnv: definition.urlEnv)
+        case "email": email = Email(smtpEnv: definition.smtpEnv, to: definition.to, from: definition.from)
+        default: break
+        }
+    }
+
+    /// A stored rule as the API shows it.
+    public init(_ rule: NotifyRule) {
+        self.init(on: AlertEvent.allCases.filter(rule.on.contains).map(\.rawValue))
+        switch rule.target {
+        case .webhook(let url, let secretEnv): webhook = Webhook(url: url, secretEnv: secretEnv)
+        case .slack(let url, let urlEnv): slack = Slack(url: url, urlEnv: urlEnv)
+        case .email(let smtpEnv, let to, let from): email = Email(smtpEnv: smtpEnv, to: to, from: from)
+        }
     }
 }
 

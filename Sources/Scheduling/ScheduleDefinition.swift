@@ -51,6 +51,10 @@ public struct ScheduleDefinition: Sendable, Hashable {
     public var dstFold: String?
     /// How runs that do not succeed are tried again; `nil`: the daemon's default (`policies.yaml`).
     public var retry: RetryDefinition?
+    /// Who is told of failures, recoveries, missed and overdue runs; `nil`: the daemon's default.
+    public var notify: [NotifyDefinition]?
+    /// How long a run should take at most (`20m`): past it, an `overdue` alert while it runs.
+    public var expectedDuration: String?
 
     /// A definition; every field left out takes its default when it is checked.
     public init(
@@ -59,9 +63,12 @@ public struct ScheduleDefinition: Sendable, Hashable {
         catchupMode: String? = nil, jitter: String? = nil, timeout: String? = nil, paused: Bool? = nil,
         pauseNote: String? = nil, remainingRuns: Int? = nil, webhookScheme: String? = nil,
         webhookSecretEnv: String? = nil, manual: Bool? = nil, dayMatch: String? = nil, dstGap: String? = nil,
-        dstFold: String? = nil, retry: RetryDefinition? = nil
+        dstFold: String? = nil, retry: RetryDefinition? = nil, notify: [NotifyDefinition]? = nil,
+        expectedDuration: String? = nil
     ) {
         self.retry = retry
+        self.notify = notify
+        self.expectedDuration = expectedDuration
         self.manual = manual
         self.dayMatch = dayMatch
         self.dstGap = dstGap
@@ -120,8 +127,11 @@ public struct ScheduleDefinition: Sendable, Hashable {
     public static let textLimits: [String: Int] = [
         "name": 64, "cron": 1024, "time_zone": 64, "workflow": 128, "webhook_scheme": 32,
         "webhook_secret_env": 128, "overlap": 32, "catchup": 64, "catchup_mode": 32, "jitter": 64, "timeout": 64,
-        "pause_note": 1024, "day_match": 32, "dst_gap": 32, "dst_fold": 32,
+        "pause_note": 1024, "day_match": 32, "dst_gap": 32, "dst_fold": 32, "expected_duration": 64,
     ]
+
+    /// The most `notify` entries a schedule may have.
+    public static let mostNotifyEntries = 20
 
     /// The largest `input`, in bytes of JSON: 64 KiB.
     public static let inputLimit = 64 << 10
@@ -146,6 +156,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
             ("webhook_scheme", webhookScheme), ("webhook_secret_env", webhookSecretEnv), ("overlap", overlap),
             ("catchup", catchup), ("catchup_mode", catchupMode), ("jitter", jitter), ("timeout", timeout),
             ("pause_note", pauseNote), ("day_match", dayMatch), ("dst_gap", dstGap), ("dst_fold", dstFold),
+            ("expected_duration", expectedDuration),
         ]
         for (field, text) in texts {
             guard let text, let limit = Self.textLimits[field], text.count > limit else { continue }
@@ -297,6 +308,17 @@ public struct ScheduleDefinition: Sendable, Hashable {
         let jitterSeconds = seconds("jitter", jitter, default: 0, allowZero: true, max: 86_400) ?? 0
         let timeoutSeconds = seconds("timeout", timeout, default: nil, allowZero: false, max: 7 * 86_400)
         let retryPolicy = retry.flatMap { $0.validate(problem) }
+        var rules: [NotifyRule]?
+        if let notify {
+            if notify.count > Self.mostNotifyEntries {
+                problem("notify", "has \(notify.count) entries; at most \(Self.mostNotifyEntries) are allowed")
+            }
+            rules = notify.enumerated().compactMap { index, entry in
+                entry.validate("notify[\(index)]", environment: environment, problem)
+            }
+        }
+        let expectedSeconds = seconds(
+            "expected_duration", expectedDuration, default: nil, allowZero: false, max: 7 * 86_400)
         if let remainingRuns, remainingRuns < 1 {
             problem("remaining_runs", "\(remainingRuns) must be 1 or more (leave it out for no limit)")
         }
@@ -343,6 +365,8 @@ public struct ScheduleDefinition: Sendable, Hashable {
         record.jitterSeconds = jitterSeconds
         record.timeoutSeconds = timeoutSeconds
         record.retry = retryPolicy
+        record.notify = rules
+        record.expectedDurationSeconds = expectedSeconds
         if let paused {
             record.paused = paused
             record.pauseNote = paused ? pauseNote : nil

@@ -25,13 +25,16 @@ import Yams
 /// dst_gap: shift                # coalesce (default), skip
 /// dst_fold: both                # first (default), last
 /// retry: {attempts: 3, backoff: 30s, max_backoff: 10m, on: [failed, timed_out, interrupted]}
+/// notify:                       # who is told (default: the defaults of policies.yaml)
+///   - {on: [failure, recovered], webhook: {url: "${ALERT_URL}", secret_env: ALERT_SECRET}}
+/// expected_duration: 20m        # past it, an overdue alert while the run goes on
 /// ```
 public enum ScheduleFile {
     static let keys = [
         "name", "cron", "webhook", "manual", "webhook_scheme", "webhook_secret_env", "workflow", "time_zone", "input",
         "overlap",
         "catchup", "catchup_mode", "jitter", "timeout", "paused", "pause_note", "remaining_runs", "day_match",
-        "dst_gap", "dst_fold", "retry",
+        "dst_gap", "dst_fold", "retry", "notify", "expected_duration",
     ]
 
     /// One file read.
@@ -156,6 +159,7 @@ public enum ScheduleFile {
             case "day_match": definition.dayMatch = text()
             case "dst_gap": definition.dstGap = text()
             case "dst_fold": definition.dstFold = text()
+            case "expected_duration": definition.expectedDuration = text()
             case "webhook", "paused", "manual":
                 guard let flag = value.bool else {
                     problem(value, "\(key) must be true or false")
@@ -173,6 +177,9 @@ public enum ScheduleFile {
                 }
                 definition.remainingRuns = n
             case "input": definition.input = WorkflowFile.json(value)
+            case "notify":
+                definition.notify = NotifyDefinition.read(
+                    value, problem: problem, mark: { marks[$0] = ($1.mark?.line ?? 1, $1.mark?.column ?? 1) })
             case "retry":
                 // A key left out is told at the mapping.
                 for field in RetryDefinition.keys { marks["retry.\(field)"] = marks["retry"] }

@@ -40,12 +40,16 @@ extension Scheduler {
         "the instance running it sent no heartbeat for \(DurationText.format(lease)); another instance took its runs over"
     }
 
-    /// Closes the traces of runs the store made `interrupted`, and logs each.
+    /// Closes the traces of runs the store made `interrupted`, logs each, and alerts for those that
+    /// their schedule does not retry.
     func closeInterrupted(_ runs: [RunRecord]) async {
         guard !runs.isEmpty else { return }
         configuration.metrics.tookOver(runs.count)
         for run in runs {
             await executor.closeInterrupted(run)
+            let retried =
+                retryPolicy(scheduleID: run.scheduleID)?.retries(.interrupted, attempt: run.fireAttempt) ?? false
+            await alertOnEnd(run, state: .interrupted, error: run.error, retried: retried, at: clock.now())
             logger.warning(
                 configuration.membership.shared
                     ? "run interrupted: the instance running it fell silent" : "run interrupted by a daemon stop",

@@ -227,6 +227,9 @@ extension Scheduler {
                 retry: retry)
         ])
         if let retry { retryStored(retry, after: run, refused: refused.contains(run.id)) }
+        if !refused.contains(run.id) {
+            await alertOnEnd(run, state: outcome.state, error: outcome.error, retried: retry != nil, at: now)
+        }
         if refused.contains(run.id) {
             // The trace was closed as this instance ended the run; the store keeps the takeover: the
             // trace says so too, its spans of what this instance did staying below.

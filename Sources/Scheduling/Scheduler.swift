@@ -126,6 +126,8 @@ public actor Scheduler: Service {
     var bootSeconds: Int64 = .min
     /// The retry policy of schedules that give none (``useDefaultRetry(_:)``).
     var defaultRetry: RetryPolicy
+    /// The alert targets of schedules that give none (``useDefaultNotify(_:)``).
+    var defaultNotify: [NotifyRule]
     /// Where a retry's share of its backoff taken off comes from: a number from 0 up to 1 (random;
     /// tests fix it).
     let retryJitter: @Sendable () -> Double
@@ -152,6 +154,7 @@ public actor Scheduler: Service {
         self.journal = RunJournal(store: store, logger: logger)
         self.admission = RunAdmission(limit: configuration.maxConcurrentRuns)
         self.defaultRetry = configuration.retry
+        self.defaultNotify = configuration.notify
         self.retryJitter = retryJitter
     }
 

@@ -28,6 +28,13 @@ public struct SchedulerConfiguration: Sendable {
     /// ``RetryPolicy/never`` unless set. ``Scheduler/useDefaultRetry(_:)`` changes it later.
     public var retry: RetryPolicy
 
+    /// The alert targets of schedules that give none; none unless set.
+    /// ``Scheduler/useDefaultNotify(_:)`` changes them later.
+    public var notify: [NotifyRule]
+
+    /// Where alerts link to: the run, and its trace in MLflow.
+    public var alertLinks: AlertLinks
+
     /// A configuration; every value has the daemon's default.
     /// - Parameters:
     ///   - maxConcurrentRuns: runs going at once; values below one count as one.
@@ -36,11 +43,16 @@ public struct SchedulerConfiguration: Sendable {
     ///   - metrics: where the scheduler's metrics go; ``SchedulerMetrics/none`` records nothing.
     ///   - membership: its instance id and lease; alone on its store unless told otherwise.
     ///   - retry: the retry policy of schedules that give none.
+    ///   - notify: the alert targets of schedules that give none.
+    ///   - alertLinks: where alerts link to.
     public init(
         maxConcurrentRuns: Int = 16, shutdownGrace: Duration = .seconds(30), planner: FirePlanner = .init(),
-        metrics: SchedulerMetrics = .none, membership: Membership = .init(), retry: RetryPolicy = .never
+        metrics: SchedulerMetrics = .none, membership: Membership = .init(), retry: RetryPolicy = .never,
+        notify: [NotifyRule] = [], alertLinks: AlertLinks = .none
     ) {
         self.retry = retry
+        self.notify = notify
+        self.alertLinks = alertLinks
         self.maxConcurrentRuns = max(1, maxConcurrentRuns)
         self.shutdownGrace = shutdownGrace
         self.planner = planner

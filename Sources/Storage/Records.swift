@@ -89,6 +89,12 @@ public struct ScheduleRecord: Sendable, Hashable, Codable {
     public var dstFold: String?
     /// How its runs that do not succeed are tried again; `nil`: the daemon's default (``RetryPolicy``).
     public var retry: RetryPolicy?
+    /// Who is told when its runs fail, recover, are missed or overdue; `nil`: the daemon's default,
+    /// empty: no one.
+    public var notify: [NotifyRule]?
+    /// How long a run is expected to take at most, in seconds: a run going on past it alerts
+    /// `overdue` while it runs; `nil`: no such alert.
+    public var expectedDurationSeconds: Int?
     /// The file it was applied from, for `schedule apply`; `nil` for schedules added through the API.
     public var source: String?
     /// The nominal time (Unix seconds) of the latest fire handled; fires after it are due.

@@ -17,16 +17,26 @@ extension StoreContract {
             createdAt: at)
     }
 
-    /// Alerts are stored once per dedupe key and read back newest first, by schedule and page. A
+    /// A schedule's alert targets and expected duration read back as written. Alerts are stored once
+    /// per dedupe key and read back newest first, by schedule and page. A
     /// claim takes the pending alerts due, oldest first, and no other claim takes them until the
     /// lease has passed; a delivery settled as delivered or failed is not claimed again, one to be
     /// retried is claimed again from its time, with its attempts and error kept.
     public func alerts() async throws {
         let store = try await makeStore()
-        let nightly = Self.schedule("nightly")
-        let other = Self.schedule("other")
+        var nightly = Self.schedule("nightly")
+        nightly.notify = [
+            NotifyRule(on: [.failure, .recovered], target: .webhook(url: "https://${HOST}/alerts", secretEnv: "KEY")),
+            NotifyRule(on: [.missed], target: .slack(url: nil, urlEnv: "SLACK_URL")),
+            NotifyRule(on: [.overdue], target: .email(smtpEnv: "SMTP_URL", to: ["a@example.com"], from: nil)),
+        ]
+        nightly.expectedDurationSeconds = 600
+        var other = Self.schedule("other")
+        other.notify = []
         try await store.insertSchedule(nightly)
         try await store.insertSchedule(other)
+        #expect(try await store.schedule(id: nightly.id) == nightly, "targets and expected duration kept")
+        #expect(try await store.schedule(id: other.id)?.notify == [], "no one, unlike the default")
         let first = Self.alert(nightly, .failure, key: "a", serial: 1)
         let second = Self.alert(nightly, .recovered, key: "b", at: Self.instant(1_717_200_001_000), serial: 2)
         let elsewhere = Self.alert(other, .failure, key: "c", at: Self.instant(1_717_200_002_000), serial: 3)

@@ -156,7 +156,8 @@ struct Daemon {
         }
         let defaults: ScheduleDefaults
         do {
-            defaults = try ScheduleDefaults.load(directory: configuration.schedulesDirectory)
+            defaults = try ScheduleDefaults.load(
+                directory: configuration.schedulesDirectory, environment: configuration.environment)
         } catch {
             throw DaemonError(description: "the schedules' defaults are not valid:\n\(error)")
         }
@@ -278,7 +279,8 @@ struct Daemon {
                 do {
                     let catalog = try WorkflowCatalog.load(
                         directory: configuration.schedulesDirectory, nodeKinds: nodes.kinds)
-                    let defaults = try ScheduleDefaults.load(directory: configuration.schedulesDirectory)
+                    let defaults = try ScheduleDefaults.load(
+                        directory: configuration.schedulesDirectory, environment: configuration.environment)
                     await scheduler.useDefaultRetry(defaults.retry)
                     // Runs use the new workflows before the scheduler reads the schedules that name them.
                     try await Self.applyScheduleFiles(

@@ -105,6 +105,55 @@ struct ScheduleRoutesTests {
         }
     }
 
+    @Test("alert targets are taken with their variables set, shown as written, and refused field by field")
+    func notifyTargets() async throws {
+        let api = try await InProcessAPI.start(
+            environment: [
+                "ALERT_URL": "https://alerts.example.com/in", "ALERT_KEY": "whsec_c2VjcmV0",
+                "SMTP_URL": "smtp://mail:25",
+            ])
+        try await api.test { client in
+            let body = #"""
+                {"name":"watched","cron":"0 2 * * *","workflow":"tick","expected_duration":"20m","notify":[
+                 {"on":["failure","recovered"],"webhook":{"url":"${ALERT_URL}","secret_env":"ALERT_KEY"}},
+                 {"on":["overdue"],"email":{"smtp_env":"SMTP_URL","to":["oncall@example.com"]}}]}
+                """#
+            let created = try await client.admin(
+                .post, "/api/v1/schedules", body, expect: .created, as: ScheduleWithSecret.self)
+            #expect(created.schedule.expectedDuration == "20m")
+            #expect(
+                created.schedule.notify == [
+                    NotifyFields(
+                        on: ["failure", "recovered"], webhook: .init(url: "${ALERT_URL}", secretEnv: "ALERT_KEY")),
+                    NotifyFields(on: ["overdue"], email: .init(smtpEnv: "SMTP_URL", to: ["oncall@example.com"])),
+                ])
+            let stored = try #require(try await api.store.schedule(named: "watched"))
+            #expect(stored.expectedDurationSeconds == 1200 && stored.notify?.count == 2)
+
+            let bad = #"""
+                {"name":"x","cron":"0 2 * * *","workflow":"tick","notify":[
+                 {"on":["failure","lunch"],"webhook":{"url":"ftp://host/x","secret_env":"MISSING_KEY"}},
+                 {"on":["failure"],"slack":{"url_env":"NOT_SET"},"email":{"smtp_env":"SMTP_URL","to":["x"]}},
+                 {"on":["failure"],"email":{"smtp_env":"SMTP_URL","to":["not an address"]}},
+                 {"on":["failure"],"webhook":{"url":"https://${NOPE}/in"}}]}
+                """#
+            let refused = try await client.refused(.post, "/api/v1/schedules", bad, status: .badRequest)
+            #expect(
+                refused.problems?.map(\.field) == [
+                    "notify[0].on", "notify[0].webhook.url", "notify[0].webhook.secret_env", "notify[1].email",
+                    "notify[2].email.to", "notify[3].webhook.url",
+                ], "\(refused.problems ?? [])")
+            #expect(refused.problems?.first?.message.contains(#""lunch" is not an event"#) == true)
+            #expect(refused.problems?[2].message.contains("MISSING_KEY is not set") == true)
+            let unknown = try await client.refused(
+                .post, "/api/v1/schedules",
+                #"{"name":"x","cron":"0 2 * * *","workflow":"tick","notify":[{"on":["failure"],"pager":{}}]}"#,
+                status: .badRequest)
+            #expect(unknown.message.hasPrefix(#"unknown field "notify[0].pager""#), "\(unknown.message)")
+            #expect(try await api.store.schedules().map(\.name) == ["watched"])
+        }
+    }
+
     @Test("add without a name takes the workflow's, then -2; a workflow not loaded is looked for again")
     func addNamesAndWorkflows() async throws {
         let api = try await InProcessAPI.start(reloadWorkflows: { _ in ["tick", "tock"] })

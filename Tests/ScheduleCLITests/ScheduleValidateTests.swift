@@ -221,6 +221,40 @@ struct ScheduleValidateTests {
         #expect(fixed.status == 0, "\(fixed.stderr)")
     }
 
+    @Test("alert targets: a bad event, URL, target or key is refused with its file, line and field")
+    func notifyProblems() throws {
+        let root = try directory(
+            ["energy": Self.valid],
+            policies:
+                "defaults:\n  notify:\n    - on: [failure]\n      slack: {}\npolicies:\n  default: {timeout: 60s}\n")
+        let text = """
+            cron: "0 2 * * *"
+            workflow: energy
+            expected_duration: soon
+            notify:
+              - on: [failure, lunch]
+                webhook: {url: "ftp://example.com/x"}
+              - on: [recovered]
+                email: {smtp_env: SMTP_URL, to: [oncall@example.com], cc: [boss@example.com]}
+              - on: [missed]
+            """
+        try text.write(to: root.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        let result = try ScheduleBinary.run(["validate", root.path])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        func has(_ file: String, _ fragment: String) -> Bool {
+            lines.contains { $0.hasPrefix("\(root.path)/\(file)") && $0.contains(fragment) }
+        }
+        #expect(has("a.yaml:3:20", #"expected_duration: "soon" is not a duration"#), "\(result.stderr)")
+        #expect(has("a.yaml:5:9", #"notify[0].on: "lunch" is not an event"#), "\(result.stderr)")
+        #expect(has("a.yaml:6:20", #"notify[0].webhook.url: "ftp://example.com/x" is not a URL"#), "\(result.stderr)")
+        #expect(has("a.yaml:8:", #"unknown key "notify[1].email.cc""#), "\(result.stderr)")
+        #expect(has("a.yaml:9:", "notify[2].webhook: the entry has no target"), "\(result.stderr)")
+        #expect(
+            has("policies.yaml:4:", "defaults.notify[0].slack.url: give the incoming webhook's URL"), "\(result.stderr)"
+        )
+    }
+
     @Test("a YAML syntax error: its own line and column, said once")
     func yamlSyntax() throws {
         let root = try directory(["energy": Self.valid])

@@ -94,7 +94,7 @@ struct SchedulerHarness: Stoppable {
     static func start(
         at start: Date = epoch, store: SQLiteStore? = nil, holding: Bool = false, maxConcurrentRuns: Int = 16,
         shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = [], membership: Membership = .init(),
-        retry: RetryPolicy = .never, retryJitter: Double = 0
+        retry: RetryPolicy = .never, retryJitter: Double = 0, notify: [NotifyRule] = []
     ) async throws -> SchedulerHarness {
         let store =
             try store
@@ -111,7 +111,7 @@ struct SchedulerHarness: Stoppable {
             store: store, clock: clock, executor: executor,
             configuration: .init(
                 maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership,
-                retry: retry),
+                retry: retry, notify: notify),
             logger: logger, retryJitter: { retryJitter })
         let task = Task { try await scheduler.run() }
         let harness = SchedulerHarness(store: store, clock: clock, executor: executor, scheduler: scheduler, task: task)

@@ -28,7 +28,8 @@ extension Schedule {
                     previousSecretUntil: record.webhookPreviousSecret == nil ? nil : record.webhookPreviousUntil)
                 : nil,
             nextFires: nextFires > 0 ? Self.fires(record, count: nextFires, now: now).map(\.iso8601) : nil,
-            retry: record.retry.map(RetryFields.init))
+            retry: record.retry.map(RetryFields.init), notify: record.notify?.map(NotifyFields.init),
+            expectedDuration: record.expectedDurationSeconds.map(Self.duration))
     }
 
     /// A duration in seconds as schedule files write it (`1h`, `30s`).

@@ -163,8 +163,8 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE run ADD COLUMN retry_of TEXT")
             try db.execute(sql: "ALTER TABLE run ADD COLUMN retry_of_trace TEXT")
         }
-        // Alerts: the outbox their deliveries go through, and whether each schedule is failing
-        // (one alert per failure streak).
+        // Alerts: the outbox their deliveries go through, whether each schedule is failing (one
+        // alert per failure streak), and each schedule's alert targets and expected duration.
         migrator.registerMigration("v8: alerts") { db in
             try db.execute(
                 sql: """
@@ -192,6 +192,8 @@ enum SQLiteMigrations {
                         failing INTEGER NOT NULL,
                         since_ms INTEGER NOT NULL
                     );
+                    ALTER TABLE schedule ADD COLUMN notify_json TEXT;
+                    ALTER TABLE schedule ADD COLUMN expected_duration_seconds INTEGER;
                     """)
         }
         return migrator

@@ -36,6 +36,8 @@ struct ScheduleRow: SQLiteRow, Encodable {
     var createdAtMs: Int64
     var updatedAtMs: Int64
     var retryJSON: String?
+    var notifyJSON: String?
+    var expectedDurationSeconds: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, cron
@@ -65,6 +67,8 @@ struct ScheduleRow: SQLiteRow, Encodable {
         case createdAtMs = "created_at_ms"
         case updatedAtMs = "updated_at_ms"
         case retryJSON = "retry_json"
+        case notifyJSON = "notify_json"
+        case expectedDurationSeconds = "expected_duration_seconds"
     }
 
     /// Reads a fetched row; a value of the wrong type is a thrown ``StorageError``, never a trap.
@@ -106,6 +110,8 @@ struct ScheduleRow: SQLiteRow, Encodable {
             createdAtMs = try columns.next(.createdAtMs)
             updatedAtMs = try columns.next(.updatedAtMs)
             retryJSON = try columns.next(.retryJSON)
+            notifyJSON = try columns.next(.notifyJSON)
+            expectedDurationSeconds = try columns.next(.expectedDurationSeconds)
         } catch {
             throw Self.wrongType(row)
         }
@@ -171,6 +177,8 @@ struct ScheduleRow: SQLiteRow, Encodable {
         createdAtMs = record.createdAt.milliseconds
         updatedAtMs = record.updatedAt.milliseconds
         retryJSON = record.retry?.json
+        notifyJSON = record.notify.map(NotifyRule.json)
+        expectedDurationSeconds = record.expectedDurationSeconds
     }
 
     /// The schedule this row stores. A policy name this version does not know (a hand-edited row) reads
@@ -194,6 +202,8 @@ struct ScheduleRow: SQLiteRow, Encodable {
         record.dstGap = dstGap
         record.dstFold = dstFold
         record.retry = retryJSON.flatMap(RetryPolicy.init(json:))
+        record.notify = notifyJSON.flatMap(NotifyRule.rules(json:))
+        record.expectedDurationSeconds = expectedDurationSeconds
         return record
     }
 }

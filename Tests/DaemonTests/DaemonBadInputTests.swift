@@ -90,18 +90,18 @@ struct DaemonBadInputTests {
             description: "misspelt field", method: "POST", path: "/api/v1/schedules",
             body: #"{"name":"x","cron":"0 2 * * *","timezone":"Europe/Berlin","workflow":"tick"}"#, status: 400,
             message: #"unknown field "timezone"; the fields here are "#
-                + "catchup, catchup_mode, cron, day_match, dst_fold, dst_gap, input, jitter, manual, name, overlap, "
-                + "pause_note, paused, "
-                + "remaining_runs, time_zone, timeout, webhook, webhook_scheme, webhook_secret_env, workflow"),
+                + "catchup, catchup_mode, cron, day_match, dst_fold, dst_gap, expected_duration, input, jitter, manual, "
+                + "name, notify, overlap, pause_note, paused, "
+                + "remaining_runs, retry, time_zone, timeout, webhook, webhook_scheme, webhook_secret_env, workflow"),
         Case(
             description: "unknown field in an applied schedule", method: "POST", path: "/api/v1/apply",
             body:
                 #"{"schedules":[{"source":"x.yaml","schedule":{"name":"x","cron":"0 2 * * *","workflow":"tick","retries":3,"owner":"me"}}]}"#,
             status: 400,
             message: #"unknown field "schedules[0].schedule.owner" (and 1 more); the fields here are "#
-                + "catchup, catchup_mode, cron, day_match, dst_fold, dst_gap, input, jitter, manual, name, overlap, "
-                + "pause_note, paused, "
-                + "remaining_runs, time_zone, timeout, webhook, webhook_scheme, webhook_secret_env, workflow"),
+                + "catchup, catchup_mode, cron, day_match, dst_fold, dst_gap, expected_duration, input, jitter, manual, "
+                + "name, notify, overlap, pause_note, paused, "
+                + "remaining_runs, retry, time_zone, timeout, webhook, webhook_scheme, webhook_secret_env, workflow"),
         Case(
             description: "unknown field in a run request", method: "POST", path: "/api/v1/schedules/existing/run",
             body: #"{"inputs": {"a": 1}}"#, status: 400,

@@ -103,6 +103,16 @@ let package = Package(
         ),
         .target(name: "SchedulerAPI", swiftSettings: swiftSettings),
         .target(
+            name: "Alerts",
+            dependencies: [
+                "CCurl", "HTTPClient", "Scheduling", "Storage", "Support",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Workflows",
             dependencies: [
                 "HTTPClient", "RunTracing", "ProcessSandbox", "Support",
@@ -159,8 +169,8 @@ let package = Package(
         .executableTarget(
             name: "schedulerd",
             dependencies: [
-                "HTTPAPI", "HTTPClient", "Scheduling", "Storage", "PostgresStorage", "Workflows", "MLflowTracing",
-                "ProcessSandbox", "Support",
+                "Alerts", "HTTPAPI", "HTTPClient", "Scheduling", "Storage", "PostgresStorage", "Workflows",
+                "MLflowTracing", "ProcessSandbox", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

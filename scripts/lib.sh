@@ -22,8 +22,10 @@ ensure_swift() {
 }
 
 # The project's Python virtualenv (.venv): MLflow for the tracking server the tests and the run
-# command start. Pinned so that tests see the server they were written against.
+# command start, and aiosmtpd for the alert tests' mail server. Pinned so that tests see the servers
+# they were written against.
 MLFLOW_VERSION="${MLFLOW_VERSION:-3.17.2}"
+AIOSMTPD_VERSION="${AIOSMTPD_VERSION:-1.4.6}"
 ensure_mlflow() {
     local venv=".venv"
     if [ ! -x "$venv/bin/python" ]; then
@@ -38,6 +40,12 @@ ensure_mlflow() {
     if [ "$have" != "$MLFLOW_VERSION" ] || [ ! -x "$venv/bin/mlflow" ]; then
         echo "==> installing mlflow $MLFLOW_VERSION into $venv (a few minutes the first time)"
         "$venv/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
+    fi
+    # The SMTP server the alert tests send mail to.
+    have=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("aiosmtpd"))' 2>/dev/null || true)
+    if [ "$have" != "$AIOSMTPD_VERSION" ]; then
+        echo "==> installing aiosmtpd $AIOSMTPD_VERSION into $venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
     fi
 }
 

@@ -217,3 +217,65 @@ void ccurl_free(ccurl_response *response) {
     response->body = NULL;
     response->retry_after = NULL;
 }
+
+// Mail: libcurl's SMTP client on an easy handle of its own (alerts are few; no connection is kept).
+
+typedef struct {
+    const unsigned char *data;
+    size_t length;
+    size_t offset;
+} reader;
+
+static size_t on_read(char *buffer, size_t size, size_t count, void *context) {
+    reader *r = context;
+    size_t room = size * count;
+    size_t left = r->length - r->offset;
+    size_t n = left < room ? left : room;
+    memcpy(buffer, r->data + r->offset, n);
+    r->offset += n;
+    return n;
+}
+
+int ccurl_send_mail(const ccurl_mail *mail, char *error) {
+    pthread_once(&global_once, global_init);
+    error[0] = 0;
+    CURL *easy = curl_easy_init();
+    if (!easy) {
+        snprintf(error, 256, "libcurl could not be initialised");
+        return -1;
+    }
+    struct curl_slist *recipients = NULL;
+    for (size_t i = 0; i < mail->recipient_count; i++) {
+        char address[512];
+        snprintf(address, sizeof(address), "<%s>", mail->recipients[i]);
+        recipients = curl_slist_append(recipients, address);
+    }
+    char from[512];
+    snprintf(from, sizeof(from), "<%s>", mail->from);
+    reader body = {mail->message, mail->message_length, 0};
+    char curl_error[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(easy, CURLOPT_URL, mail->url);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, recipients);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(easy, CURLOPT_READDATA, &body);
+    curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(easy, CURLOPT_USE_SSL, mail->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, mail->timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, mail->timeout_ms < 10000 ? mail->timeout_ms : 10000L);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, curl_error);
+    if (mail->insecure) {
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (mail->ca_path) curl_easy_setopt(easy, CURLOPT_CAINFO, mail->ca_path);
+    CURLcode code = curl_easy_perform(easy);
+    if (code != CURLE_OK) {
+        snprintf(error, 256, "%s", curl_error[0] ? curl_error : curl_easy_strerror(code));
+    }
+    curl_slist_free_all(recipients);
+    curl_easy_cleanup(easy);
+    return code == CURLE_OK ? 0 : (int)code;
+}

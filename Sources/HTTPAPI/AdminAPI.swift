@@ -106,6 +106,7 @@ public struct AdminAPI: Sendable {
         api.addRoutes(ScheduleRoutes(deps: deps).collection)
         api.addRoutes(RunRoutes(deps: deps).collection, atPath: "runs")
         api.addRoutes(InstanceRoutes(deps: deps).collection, atPath: "instances")
+        api.addRoutes(AlertRoutes(deps: deps).collection, atPath: "alerts")
         // Added last, so that it wraps only the answer to a request no route matched.
         let table = RouteTable(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         router.add(middleware: UnmatchedRouteMiddleware(routes: table))

@@ -142,8 +142,9 @@ public struct NotifyDefinition: Sendable, Hashable {
     }
 
     /// Refuses `text` unless it is an absolute URL of one of `schemes` with a host, once the
-    /// `${NAME}` in it are read from `environment` (left as they are without one). A URL from a
-    /// variable is not quoted back: it may hold a password or a token.
+    /// `${NAME}` in it are read from `environment` (without one, a URL naming variables is only
+    /// checked for their names). A URL from a variable is not quoted back: it may hold a password or
+    /// a token.
     func checkURL(
         _ field: String, _ text: String, schemes: [String], environment: [String: String]?,
         _ refuse: (String, String) -> Void, secret: Bool = false
@@ -155,10 +156,8 @@ public struct NotifyDefinition: Sendable, Hashable {
                 refuse(field, "${\(name)} is not an environment variable name (letters, digits, _)")
                 return
             }
-            guard let environment else {
-                resolved = resolved.replacingOccurrences(of: "${\(name)}", with: "example")
-                continue
-            }
+            // Away from the daemon a variable's value is not known, and may be the scheme and host.
+            guard let environment else { return }
             guard let value = environment[name], !value.isEmpty else {
                 refuse(field, "${\(name)} is not set in the daemon's environment; set it before starting schedulerd")
                 return

@@ -36,7 +36,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             AddCommand.self, ListCommand.self, ShowCommand.self, RemoveCommand.self, PauseCommand.self,
             ResumeCommand.self, RunCommand.self, CancelCommand.self, RunsCommand.self, ApplyCommand.self,
             ValidateCommand.self,
-            NextCommand.self, SecretCommand.self, InstancesCommand.self,
+            NextCommand.self, SecretCommand.self, InstancesCommand.self, AlertsCommand.self,
         ]
     )
 

@@ -1,3 +1,4 @@
+import Alerts
 import Foundation
 import HTTPAPI
 import HTTPClient
@@ -209,6 +210,15 @@ struct Daemon {
         }
         checkWorkflows(Set(catalog.workflows.keys), storedSchedules)
 
+        let trackingURI = tracing.trackingURI
+        /// The MLflow UI's page of a trace, when MLflow is configured.
+        let traceURL: @Sendable (String) -> String? = { trace in
+            guard let uri = trackingURI, let experiment = exporter.experimentID else { return nil }
+            let base = uri.absoluteString.hasSuffix("/") ? String(uri.absoluteString.dropLast()) : uri.absoluteString
+            return "\(base)/#/experiments/\(experiment)/traces?selectedEvaluationId=\(trace)"
+        }
+        let publicURL = configuration.publicURL
+
         let identity = InstanceRecord(
             host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date())
         let membership = Membership(instanceID: identity.id, shared: shared, lease: configuration.lease)
@@ -217,7 +227,8 @@ struct Daemon {
             configuration: .init(
                 maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
                 metrics: SchedulerMetrics(factory: metrics.factory), membership: membership,
-                retry: defaults.retry),
+                retry: defaults.retry, notify: defaults.notify,
+                alertLinks: AlertLinks(run: { "\(publicURL)/api/v1/runs/\($0)" }, trace: traceURL)),
             logger: Logger(label: "schedulerd.scheduler"))
 
         let names = Mutex(Set(catalog.workflows.keys))
@@ -236,16 +247,10 @@ struct Daemon {
         await heartbeat.beat()
         metrics.identify(
             instance: heartbeat.instanceID, host: ProcessInfo.processInfo.hostName, version: ProductVersion.current)
-        let trackingURI = tracing.trackingURI
         let api = AdminAPI(
             .init(
                 schedules: schedules, scheduler: scheduler, workflows: { names.withLock { $0 } }, token: token,
-                traceURL: { trace in
-                    guard let uri = trackingURI, let experiment = exporter.experimentID else { return nil }
-                    let base =
-                        uri.absoluteString.hasSuffix("/") ? String(uri.absoluteString.dropLast()) : uri.absoluteString
-                    return "\(base)/#/experiments/\(experiment)/traces?selectedEvaluationId=\(trace)"
-                },
+                traceURL: traceURL,
                 metrics: { metrics.exposition(exporter: exporter.statistics, clockOffset: heartbeat.clockOffset) },
                 ready: {
                     if let problem = await Self.storeProblem(store, within: Self.readinessLimit) {
@@ -282,6 +287,7 @@ struct Daemon {
                     let defaults = try ScheduleDefaults.load(
                         directory: configuration.schedulesDirectory, environment: configuration.environment)
                     await scheduler.useDefaultRetry(defaults.retry)
+                    await scheduler.useDefaultNotify(defaults.notify)
                     // Runs use the new workflows before the scheduler reads the schedules that name them.
                     try await Self.applyScheduleFiles(
                         directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),
@@ -312,6 +318,11 @@ struct Daemon {
                     artifacts: data.appendingPathComponent("artifacts"),
                     logger: Logger(label: "schedulerd.retention"))),
         ]
+        services.append(
+            .init(
+                service: AlertDispatcher(
+                    store: store, environment: configuration.environment, clock: clock,
+                    tls: TLSOptions(caPath: configuration.httpCABundle), logger: Logger(label: "schedulerd.alerts"))))
         if let url = configuration.heartbeatURL {
             services.append(
                 .init(

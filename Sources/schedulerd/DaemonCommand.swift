@@ -125,6 +125,12 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "How often to ping --heartbeat-url, 1s to 1h. [SCHEDULERD_HEARTBEAT_EVERY, default 1m]")
     var heartbeatEvery: String?
 
+    @Option(
+        help: """
+            Where people reach this daemon (behind a proxy, its outside address), for the links to runs in             alerts. [SCHEDULERD_PUBLIC_URL, default http://<--listen>]
+            """)
+    var publicURL: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -133,7 +139,8 @@ struct DaemonCommand: AsyncParsableCommand {
                     dataDir: dataDir, listen: listen, schedules: schedules, logLevel: logLevel, maxRuns: maxRuns,
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
                     retention: retention, httpCABundle: httpCABundle, database: database, lease: lease,
-                    durability: durability, heartbeatURL: heartbeatURL, heartbeatEvery: heartbeatEvery),
+                    durability: durability, heartbeatURL: heartbeatURL, heartbeatEvery: heartbeatEvery,
+                    publicURL: publicURL),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

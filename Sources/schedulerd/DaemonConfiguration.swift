@@ -30,6 +30,7 @@ struct DaemonConfiguration: Sendable {
         var durability: String?
         var heartbeatURL: String?
         var heartbeatEvery: String?
+        var publicURL: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -70,6 +71,9 @@ struct DaemonConfiguration: Sendable {
     var heartbeatURL: String?
     /// `--heartbeat-every`, `SCHEDULERD_HEARTBEAT_EVERY`; default 1 minute, from 1 s to 1 h.
     var heartbeatEvery: Duration
+    /// `--public-url`, `SCHEDULERD_PUBLIC_URL`: where people reach this daemon, for the links in
+    /// alerts (without a trailing `/`); default `http://` and `--listen`.
+    var publicURL: String
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
@@ -197,6 +201,19 @@ struct DaemonConfiguration: Sendable {
                 description: "heartbeat interval \"\(everyText)\" must be a duration from 1s to 1h, like 1m")
         }
         heartbeatEvery = every
+        let publicText =
+            pick(flags.publicURL, "SCHEDULERD_PUBLIC_URL")
+            ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        guard let publicParts = URLComponents(string: publicText),
+            ["http", "https"].contains(publicParts.scheme ?? ""),
+            !(publicParts.host ?? "").isEmpty, publicParts.query == nil, publicParts.user == nil
+        else {
+            throw DaemonError(
+                description:
+                    "public URL \"\(publicText)\" must be an http:// or https:// URL with a host and no query, like https://scheduler.example.com"
+            )
+        }
+        publicURL = publicText.hasSuffix("/") ? String(publicText.dropLast()) : publicText
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

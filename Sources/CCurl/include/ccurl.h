@@ -64,6 +64,24 @@ int ccurl_perform(ccurl_handle *handle, const ccurl_request *request, ccurl_resp
 
 void ccurl_free(ccurl_response *response);
 
+/// One mail to send through an SMTP server.
+typedef struct {
+    const char *url;                  // smtp://[user:password@]host[:port] or smtps://…; the credentials log in
+    const char *from;                 // the envelope sender, an address
+    const char *const *recipients;    // `recipient_count` addresses
+    size_t recipient_count;
+    const unsigned char *message;     // the whole message, headers and body, lines ending in CRLF
+    size_t message_length;
+    long timeout_ms;                  // the whole exchange
+    int require_tls;                  // smtp://: refuse to go on without STARTTLS (otherwise used when offered)
+    int insecure;                     // skip certificate and host verification
+    const char *ca_path;              // a CA bundle file, or NULL for the system's
+} ccurl_mail;
+
+/// Sends one mail, blocking, on a connection of its own. Returns 0 when the server took it, non-zero
+/// otherwise with `error` (256 bytes) saying why.
+int ccurl_send_mail(const ccurl_mail *mail, char *error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,27 @@ public struct DueFire: Sendable, Hashable {
     public var trigger: String
 }
 
+/// Fires of a schedule that will not run: they fell before the catch-up window (the daemon was down
+/// longer, or the clock jumped), or inside it where the catch-up mode runs only the latest or none.
+public struct MissedFires: Sendable, Hashable {
+    /// The earliest of them (Unix seconds).
+    public var first: Int64
+    /// The latest of them (Unix seconds).
+    public var last: Int64
+    /// How many, at least: fires before the window are not counted one by one (a long downtime costs
+    /// nothing per fire), so there may be more.
+    public var count: Int
+    /// Whether some fell before the catch-up window.
+    public var beyondWindow: Bool
+
+    /// Adds the fire at `time`.
+    mutating func add(_ time: Int64) {
+        first = min(first, time)
+        last = max(last, time)
+        count += 1
+    }
+}
+
 /// Decides which fires of a schedule are due at a moment: the on-time ones, and the missed ones the
 /// catch-up policy keeps. Pure: no clock, no I/O.
 public struct FirePlanner: Sendable {
@@ -30,15 +51,15 @@ public struct FirePlanner: Sendable {
     }
 
     /// What is due at `now` for a schedule whose fires up to `cursor` (Unix seconds) were handled.
-    /// - Returns: the fires to act on, oldest first, and the new cursor (the latest fire at or before
-    ///   `now`, whether it runs or not).
+    /// - Returns: the fires to act on, oldest first; the new cursor (the latest fire at or before
+    ///   `now`, whether it runs or not); and the fires that will not run, if any.
     /// - Parameter missedBefore: fires before this instant count as missed however late they are: the
     ///   daemon's start, so that fires that fell in a downtime go through the catch-up policy even when
     ///   the downtime was short.
     public func due(
         _ expression: CronExpression, cursor: Int64, now: Int64, catchupWindow: Int64, mode: CatchupMode,
         missedBefore: Int64 = .min
-    ) -> (fires: [DueFire], cursor: Int64) {
+    ) -> (fires: [DueFire], cursor: Int64, missed: MissedFires?) {
         // Fires older than the window can never run: start the search there, so that a long
         // downtime costs nothing per missed fire.
         let earliest = now - misfireThreshold - max(catchupWindow, 0)
@@ -46,6 +67,16 @@ public struct FirePlanner: Sendable {
         var onTime: [DueFire] = []
         var missed: [DueFire] = []
         var newCursor = cursor
+        var lost: MissedFires?
+        // Fires before the window: one search finds the first, one the last.
+        if cursor < earliest - 1, let first = expression.nextFire(afterUnixSeconds: cursor),
+            first.unixSeconds < earliest, first.unixSeconds <= now
+        {
+            let last = expression.previousFire(beforeUnixSeconds: earliest)?.unixSeconds ?? first.unixSeconds
+            lost = MissedFires(
+                first: first.unixSeconds, last: max(first.unixSeconds, last), count: 1, beyondWindow: true)
+            if last > first.unixSeconds { lost?.count = 2 }
+        }
         while let fire = expression.nextFire(afterUnixSeconds: after), fire.unixSeconds <= now {
             after = fire.unixSeconds
             newCursor = fire.unixSeconds
@@ -54,7 +85,11 @@ public struct FirePlanner: Sendable {
                 onTime.append(DueFire(fire: fire, trigger: "cron"))
             } else if late <= misfireThreshold + catchupWindow {
                 missed.append(DueFire(fire: fire, trigger: "catchup"))
-                if mode == .all && missed.count > catchupCap { missed.removeFirst() }
+                if mode == .all && missed.count > catchupCap {
+                    let dropped = missed.removeFirst().fire.unixSeconds
+                    if lost == nil { lost = MissedFires(first: dropped, last: dropped, count: 0, beyondWindow: false) }
+                    lost?.add(dropped)
+                }
             }
         }
         let caughtUp: [DueFire]
@@ -63,7 +98,12 @@ public struct FirePlanner: Sendable {
         case .latest: caughtUp = missed.last.map { [$0] } ?? []
         case .all: caughtUp = missed
         }
-        return (caughtUp + onTime, newCursor)
+        for item in missed.dropLast(caughtUp.count) {
+            let time = item.fire.unixSeconds
+            if lost == nil { lost = MissedFires(first: time, last: time, count: 0, beyondWindow: false) }
+            lost?.add(time)
+        }
+        return (caughtUp + onTime, newCursor, lost)
     }
 }
 

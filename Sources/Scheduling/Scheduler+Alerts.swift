@@ -1,3 +1,4 @@
+import Cron
 import Foundation
 import Logging
 import Storage
@@ -58,6 +59,112 @@ extension Scheduler {
             logger.error(
                 "cannot store a run's alerts",
                 metadata: ["run_id": .string(run.id), "error": .string("\(error)")])
+        }
+    }
+}
+
+// Missed and overdue runs.
+extension Scheduler {
+    /// Fires skipped in a row by a schedule's overlap policy after which it alerts `missed`.
+    static let skipsBeforeMissed = 3
+
+    /// Stores a `missed` alert (or, with no target for it, a record) for fires of `schedule` that
+    /// will not run. Off the timer's path: the write goes on in a task of its own.
+    func alertMissed(_ schedule: ScheduleRecord, fires missed: MissedFires, at now: Date) {
+        let reason =
+            missed.beyondWindow
+            ? "the daemon was not firing from before the catch-up window (\(schedule.catchupWindowSeconds) s) until now"
+            : "catch-up mode \(schedule.catchupMode.rawValue) runs \(schedule.catchupMode == .latest ? "only the latest missed fire" : "no missed fire")"
+        storeMissed(
+            schedule, key: "fires:\(missed.first)", runID: nil, at: now,
+            detail: [
+                "reason": reason, "first_missed": CronFire.iso8601UTC(unixSeconds: missed.first),
+                "last_missed": CronFire.iso8601UTC(unixSeconds: missed.last),
+                "missed_count": missed.count, "missed_count_is_lower_bound": missed.beyondWindow,
+            ])
+    }
+
+    /// Counts a stored fire of `schedule`: skipped by its overlap policy, or not. The
+    /// ``skipsBeforeMissed``-th skip in a row alerts `missed`, once per streak. The count is this
+    /// instance's own: with several daemons, each counts the fires it stores.
+    func countSkips(_ run: RunRecord, of schedule: ScheduleRecord, at now: Date) {
+        guard run.state == .skipped else {
+            skipStreaks.removeValue(forKey: schedule.id)
+            return
+        }
+        var streak = skipStreaks[schedule.id] ?? (0, run.id)
+        streak.count += 1
+        skipStreaks[schedule.id] = streak
+        guard streak.count == Self.skipsBeforeMissed else { return }
+        storeMissed(
+            schedule, key: "skips:\(streak.first)", runID: run.id, at: now,
+            detail: [
+                "reason":
+                    "\(streak.count) fires in a row were skipped because a run of the schedule was still going (overlap: \(schedule.overlap.rawValue))",
+                "error": run.error ?? "",
+            ])
+    }
+
+    /// Stores a `missed` event of `schedule` for each target told of it, or as a record when none is.
+    private func storeMissed(
+        _ schedule: ScheduleRecord, key: String, runID: String?, at now: Date, detail: [String: Any]
+    ) {
+        var run: RunRecord?
+        if let runID {
+            run = RunRecord(id: runID, scheduleID: schedule.id, workflow: schedule.workflow, trigger: "cron")
+        }
+        let payload = AlertPayload.json(
+            .missed, schedule: schedule, run: run, state: nil, error: nil, at: now, links: configuration.alertLinks,
+            detail: detail)
+        var alerts = AlertPayload.alerts(
+            .missed, rules: notifyRules(schedule), schedule: schedule, subject: "\(schedule.id):\(key)",
+            runID: runID, payload: payload, at: now)
+        if alerts.isEmpty {
+            alerts = [
+                AlertRecord(
+                    scheduleID: schedule.id, scheduleName: schedule.name, event: .missed, runID: runID,
+                    dedupeKey: "missed:\(schedule.id):\(key)", targetJSON: "{}", payloadJSON: payload, createdAt: now,
+                    state: .recorded)
+            ]
+        }
+        logger.warning(
+            "a schedule missed fires",
+            metadata: ["schedule_id": .string(schedule.id), "reason": .string("\(detail["reason"] ?? "")")])
+        let store = self.store
+        let logger = self.logger
+        Task {
+            do {
+                _ = try await store.insertAlerts(alerts)
+            } catch {
+                logger.error("cannot store a missed alert", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    /// Stores an `overdue` alert for `run`, still going past its schedule's expected duration, for
+    /// each target told of it.
+    func alertOverdue(_ run: RunRecord, expected seconds: Int) async {
+        guard let id = run.scheduleID, let schedule = entries[id]?.schedule else { return }
+        let rules = notifyRules(schedule)
+        guard rules.contains(where: { $0.on.contains(.overdue) }) else { return }
+        let now = clock.now()
+        var going = run
+        going.state = .running
+        let payload = AlertPayload.json(
+            .overdue, schedule: schedule, run: going, state: .running, error: nil, at: now,
+            links: configuration.alertLinks,
+            detail: ["expected_duration_seconds": seconds, "reason": "still running past its expected duration"])
+        logger.warning(
+            "a run goes on past its expected duration",
+            metadata: ["run_id": .string(run.id), "schedule_id": .string(id)])
+        do {
+            _ = try await store.insertAlerts(
+                AlertPayload.alerts(
+                    .overdue, rules: rules, schedule: schedule, subject: run.id, runID: run.id, payload: payload,
+                    at: now))
+        } catch {
+            logger.error(
+                "cannot store an overdue alert", metadata: ["run_id": .string(run.id), "error": .string("\(error)")])
         }
     }
 }

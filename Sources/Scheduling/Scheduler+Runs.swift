@@ -153,7 +153,8 @@ extension Scheduler {
     // MARK: - Running
 
     /// Runs `run` on the executor until it ends or its signal fires (a cancel, cancel-other, or the
-    /// end of a stop's grace), then ends it.
+    /// end of a stop's grace), then ends it. A run still going past its schedule's expected duration
+    /// alerts `overdue` meanwhile.
     func execute(_ run: RunRecord, _ signal: Signal) async {
         active[run.id]?.began = clock.now()
         let schedule = run.scheduleID.flatMap { entries[$0]?.schedule }
@@ -178,6 +179,14 @@ extension Scheduler {
             group.addTask {
                 await signal.wait()
                 return nil
+            }
+            if let seconds = schedule?.expectedDurationSeconds {
+                // Cancelled when the run ends first; otherwise it alerts overdue while the run goes on.
+                group.addTask {
+                    guard (try? await clock.sleep(for: .seconds(seconds))) != nil, !Task.isCancelled else { return nil }
+                    await self.alertOverdue(run, expected: seconds)
+                    return nil
+                }
             }
             var outcome: RunOutcome?
             while let next = await group.next() {

@@ -105,6 +105,7 @@ extension Scheduler {
             let plan = configuration.planner.due(
                 expression, cursor: cursor, now: nowSeconds, catchupWindow: Int64(entry.schedule.catchupWindowSeconds),
                 mode: entry.schedule.catchupMode, missedBefore: bootSeconds)
+            if let missed = plan.missed { alertMissed(entry.schedule, fires: missed, at: now) }
             let (schedule, fires) = await planFires(entry.schedule, plan.fires, cursor: plan.cursor, now: now)
             tick.append(Planned(key: top.key, generation: top.generation, schedule: schedule, fires: fires))
             if tick.count >= batch {
@@ -215,6 +216,7 @@ extension Scheduler {
                     run.skip(reason, at: now)
                 }
                 configuration.metrics.fired(trigger: run.trigger)
+                countSkips(run, of: item.schedule, at: now)
                 logger.info(
                     run.state == .queued ? "fire" : "fire \(run.state.rawValue)",
                     metadata: [

@@ -128,6 +128,9 @@ public actor Scheduler: Service {
     var defaultRetry: RetryPolicy
     /// The alert targets of schedules that give none (``useDefaultNotify(_:)``).
     var defaultNotify: [NotifyRule]
+    /// Per schedule, its fires skipped in a row by its overlap policy, and the first of them
+    /// (``countSkips(_:of:at:)``).
+    var skipStreaks: [String: (count: Int, first: String)] = [:]
     /// Where a retry's share of its backoff taken off comes from: a number from 0 up to 1 (random;
     /// tests fix it).
     let retryJitter: @Sendable () -> Double

@@ -25,6 +25,8 @@ public enum AlertState: String, Sendable, Codable, CaseIterable {
     case delivered
     /// Given up: the receiver refused it for good, or kept failing past the last try.
     case failed
+    /// Kept as a record only: an event (a missed fire) of a schedule no target is told of.
+    case recorded
 }
 
 /// One alert to one target, as the outbox in the store keeps it: stored when its event happens,
@@ -61,10 +63,12 @@ public struct AlertRecord: Sendable, Hashable {
     /// Why the last try failed.
     public var lastError: String?
 
-    /// A new alert, pending from `createdAt`.
+    /// A new alert, pending from `createdAt` (or a record, with `state` `.recorded` and `targetJSON`
+    /// `{}`).
     public init(
         id: String = SortableID.make("alt"), scheduleID: String?, scheduleName: String, event: AlertEvent,
-        runID: String?, dedupeKey: String, targetJSON: String, payloadJSON: String, createdAt: Date
+        runID: String?, dedupeKey: String, targetJSON: String, payloadJSON: String, createdAt: Date,
+        state: AlertState = .pending
     ) {
         self.id = id
         self.scheduleID = scheduleID
@@ -74,7 +78,7 @@ public struct AlertRecord: Sendable, Hashable {
         self.dedupeKey = dedupeKey
         self.targetJSON = targetJSON
         self.payloadJSON = payloadJSON
-        self.state = .pending
+        self.state = state
         self.attempts = 0
         self.nextAttemptAt = createdAt
         self.createdAt = createdAt

@@ -131,4 +131,86 @@ struct SchedulerAlertTests {
             #expect(stored.map(\.event) == [.failure, .recovered])
         }
     }
+
+    @Test("a run going past its expected duration alerts overdue once, while it runs")
+    func overdue() async throws {
+        var slow = schedule("slow", notify: [NotifyRule(on: [.overdue], target: Self.hook)])
+        slow.expectedDurationSeconds = 60
+        let h = try await SchedulerHarness.start(holding: true, schedules: [slow])
+        try await stopping(h) { h in
+            try await eventually("the scheduler fires") { await h.scheduler.firing }
+            let run = try #require(
+                try await h.scheduler.submit(
+                    RunRecord(scheduleID: slow.id, workflow: "w", trigger: "manual", queuedAt: h.clock.now())))
+            try await eventually("the run is held, its overdue timer set") {
+                h.executor.waitingCount == 1 && h.clock.nextDeadline == Self.t0.addingTimeInterval(60)
+            }
+            h.clock.advance(by: 59)
+            #expect(try await alerts(h).isEmpty)
+            h.clock.advance(by: 1)
+            let stored = try await alerts(count: 1, h)
+            #expect(stored.first?.event == .overdue && stored.first?.runID == run.id)
+            let payload = try #require(
+                try JSONSerialization.jsonObject(with: Data(stored[0].payloadJSON.utf8)) as? [String: Any])
+            #expect(payload["state"] as? String == "running" && payload["expected_duration_seconds"] as? Int == 60)
+            #expect(try await h.store.run(id: run.id)?.state == .running, "the run goes on")
+            h.executor.release(run.id, as: .succeeded)
+            try await h.waitForRuns("the run ended") { $0.first?.state == .succeeded }
+            #expect(try await alerts(h).count == 1)
+        }
+    }
+
+    @Test("fires that fell in a downtime beyond the catch-up window alert missed; without a target they are recorded")
+    func missedInDowntime() async throws {
+        var told = ScheduleRecord(
+            name: "told", cron: "* * * * *", workflow: "w", overlap: .allow, catchupWindowSeconds: 120,
+            catchupMode: .latest, createdAt: Self.t0, updatedAt: Self.t0)
+        told.notify = [NotifyRule(on: [.missed], target: Self.hook)]
+        var untold = told
+        untold.id = SortableID.make("sch")
+        untold.name = "untold"
+        untold.notify = []
+        // The daemon starts an hour after the schedules' last fire.
+        let h = try await SchedulerHarness.start(
+            at: Self.t0.addingTimeInterval(3600), schedules: [told, untold])
+        try await stopping(h) { h in
+            let stored = try await alerts(count: 2, h)
+            let byName = Dictionary(uniqueKeysWithValues: stored.map { ($0.scheduleName, $0) })
+            #expect(byName["told"]?.state == .pending && byName["told"]?.event == .missed)
+            #expect(byName["untold"]?.state == .recorded && byName["untold"]?.targetJSON == "{}")
+            let toldAlert = try #require(byName["told"])
+            let payload = try #require(
+                try JSONSerialization.jsonObject(with: Data(toldAlert.payloadJSON.utf8)) as? [String: Any])
+            #expect(payload["first_missed"] as? String == "2024-01-01T00:01:00Z")
+            #expect(payload["missed_count_is_lower_bound"] as? Bool == true)
+            #expect((payload["reason"] as? String)?.contains("catch-up window") == true, "\(payload)")
+            // The latest missed fire inside the window still runs, and the one on time, per schedule.
+            try await h.waitForRuns("the catch-up and on-time runs") { runs in
+                runs.count == 4 && runs.filter { $0.trigger == "catchup" }.count == 2
+            }
+            #expect(try await h.store.claimAlerts(now: h.clock.now(), lease: .seconds(60), limit: 10).count == 1)
+        }
+    }
+
+    @Test("three fires in a row skipped by the overlap policy alert missed, once per streak")
+    func missedBySkips() async throws {
+        var minutely = ScheduleRecord(
+            name: "minutely", cron: "* * * * *", workflow: "w", overlap: .skip, createdAt: Self.t0, updatedAt: Self.t0)
+        minutely.notify = [NotifyRule(on: [.missed], target: Self.hook)]
+        let h = try await SchedulerHarness.start(holding: true, schedules: [minutely])
+        try await stopping(h) { h in
+            try await h.advance(to: Self.t0.addingTimeInterval(60))
+            try await eventually("the first run is held") { h.executor.waitingCount == 1 }
+            for minute in 2...3 { try await h.advance(to: Self.t0.addingTimeInterval(Double(60 * minute))) }
+            try await h.waitForRuns("two skipped") { $0.filter { $0.state == .skipped }.count == 2 }
+            #expect(try await alerts(h).isEmpty, "two skips are not yet missed")
+            for minute in 4...5 { try await h.advance(to: Self.t0.addingTimeInterval(Double(60 * minute))) }
+            try await h.waitForRuns("four skipped") { $0.filter { $0.state == .skipped }.count == 4 }
+            let stored = try await alerts(count: 1, h)
+            #expect(stored.first?.event == .missed && stored.first?.scheduleName == "minutely")
+            let payload = try #require(
+                try JSONSerialization.jsonObject(with: Data(stored[0].payloadJSON.utf8)) as? [String: Any])
+            #expect((payload["reason"] as? String)?.hasPrefix("3 fires in a row were skipped") == true, "\(payload)")
+        }
+    }
 }

@@ -87,6 +87,18 @@ extension PostgresStore {
             """, Self.alert)
     }
 
+    /// Deletes up to `limit` alerts made before `cutoff` that are not pending, oldest first.
+    public func deleteAlerts(createdBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await rows(
+            """
+            DELETE FROM alert WHERE id IN (
+                SELECT id FROM alert WHERE created_at_ms < \(cutoff.milliseconds) AND state <> 'pending'
+                ORDER BY id LIMIT \(max(0, limit)) FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """, doing: "delete"
+        ) { row in try row.decode(String.self) }.count
+    }
+
     /// The columns an alert is read from.
     static let alertColumns = """
         id, schedule_id, schedule_name, event, run_id, dedupe_key, target_json, payload_json, state, attempts, \

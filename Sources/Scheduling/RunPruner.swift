@@ -3,8 +3,8 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// Deletes finished runs older than the retention, with their artifact folders: once shortly after
-/// the start, then every hour. Webhook deliveries are deduplicated through their runs, so the
+/// Deletes finished runs older than the retention, with their artifact folders, and alerts as old
+/// that are no longer pending: once shortly after the start, then every hour. Webhook deliveries are deduplicated through their runs, so the
 /// retention is never below ``minimumRetention``. It waits, and reads the time, on an injected clock.
 ///
 /// ```swift
@@ -64,7 +64,8 @@ public struct RunPruner: Service {
         }
     }
 
-    /// One pass: every finished run that ended before `now - retention`, in batches.
+    /// One pass: every finished run that ended before `now - retention`, in batches, and the alerts
+    /// made before then that are no longer pending.
     /// - Returns: how many runs were deleted.
     @discardableResult
     public func prune(now: Date) async -> Int {
@@ -81,6 +82,20 @@ public struct RunPruner: Service {
             }
         } catch {
             logger.error("cannot delete old runs", metadata: ["error": .string("\(error)")])
+        }
+        var alerts = 0
+        do {
+            while true {
+                let count = try await store.deleteAlerts(createdBefore: cutoff, limit: 1000)
+                alerts += count
+                if count < 1000 { break }
+            }
+        } catch {
+            logger.error("cannot delete old alerts", metadata: ["error": .string("\(error)")])
+        }
+        if alerts > 0 {
+            logger.info(
+                "deleted old alerts", metadata: ["alerts": .stringConvertible(alerts)])
         }
         if deleted > 0 {
             logger.info(

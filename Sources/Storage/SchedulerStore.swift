@@ -132,6 +132,9 @@ public protocol SchedulerStore: Sendable {
     func settleAlert(id: String, _ delivery: AlertDelivery) async throws
     /// Alerts, newest first; of one schedule when `scheduleID` is given; older than `before` (an id).
     func alerts(scheduleID: String?, limit: Int, before: String?) async throws -> [AlertRecord]
+    /// Deletes up to `limit` alerts made before `cutoff` that are not pending (delivered, failed or
+    /// recorded), oldest first, in one transaction. - Returns: how many.
+    func deleteAlerts(createdBefore cutoff: Date, limit: Int) async throws -> Int
 
     // MARK: Instances
 

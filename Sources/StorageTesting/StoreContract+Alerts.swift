@@ -73,6 +73,14 @@ extension StoreContract {
         // A claim whose daemon stopped mid-delivery lapses.
         let lapsed = try await store.claimAlerts(now: Self.instant(1_717_200_200_000), lease: .seconds(60), limit: 10)
         #expect(lapsed.map(\.id) == [second.id])
+
+        // Retention: alerts that are no longer pending, made before the cutoff, oldest first.
+        #expect(try await store.deleteAlerts(createdBefore: Self.instant(1_717_200_003_000), limit: 1) == 1)
+        #expect(try await store.alerts(scheduleID: nil, limit: 10, before: nil).map(\.id) == [elsewhere.id, second.id])
+        #expect(try await store.deleteAlerts(createdBefore: Self.instant(1_717_200_003_000), limit: 10) == 1)
+        #expect(
+            try await store.alerts(scheduleID: nil, limit: 10, before: nil).map(\.id) == [second.id],
+            "a pending alert stays")
     }
 
     /// A schedule's first success changes nothing; its first failure starts a streak and stores its

@@ -122,6 +122,9 @@ final class OutageStore: SchedulerStore {
     func alerts(scheduleID: String?, limit: Int, before: String?) async throws -> [AlertRecord] {
         try await base.alerts(scheduleID: scheduleID, limit: limit, before: before)
     }
+    func deleteAlerts(createdBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await base.deleteAlerts(createdBefore: cutoff, limit: limit)
+    }
     func heartbeat(_ instance: InstanceRecord) async throws -> Date { try await base.heartbeat(instance) }
     func instances(seenSince since: Date) async throws -> [InstanceRecord] {
         try await base.instances(seenSince: since)

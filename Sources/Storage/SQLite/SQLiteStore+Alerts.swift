@@ -93,6 +93,18 @@ extension SQLiteStore {
         }
     }
 
+    /// Deletes up to `limit` alerts made before `cutoff` that are not pending, oldest first.
+    public func deleteAlerts(createdBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM alert WHERE id IN (
+                        SELECT id FROM alert WHERE created_at_ms < ? AND state <> 'pending' ORDER BY id LIMIT ?)
+                    """, arguments: [cutoff.milliseconds, max(0, limit)])
+            return db.changesCount
+        }
+    }
+
     /// Inserts alerts unless their dedupe key is taken. - Returns: the ids stored.
     static func insert(_ alerts: [AlertRecord], _ db: Database) throws -> Set<String> {
         var stored: Set<String> = []

@@ -49,13 +49,19 @@ public enum ScheduleFile {
 
     /// Reads every `*.yaml` file directly in `directory` (not `policies.yaml`, not subfolders) and checks
     /// each schedule against the loaded workflows.
+    /// - Parameter environment: the daemon's environment, to check that the variables a file names
+    ///   are set; `nil` (files checked away from the daemon) skips that.
     /// - Returns: the definitions, or every problem as `file:line:column: field: message`.
-    public static func load(directory: URL, workflows: Set<String>) -> Result<[Entry], WorkflowError> {
+    public static func load(
+        directory: URL, workflows: Set<String>, environment: [String: String]? = nil
+    ) -> Result<[Entry], WorkflowError> {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && $0 != "policies.yaml" }
         var entries: [Entry] = []
         var problems: [FileProblem] = []
-        for (entry, found) in checkAll(names.map { directory.appendingPathComponent($0) }, workflows: workflows) {
+        for (entry, found) in checkAll(
+            names.map { directory.appendingPathComponent($0) }, workflows: workflows, environment: environment)
+        {
             problems += found
             if let entry { entries.append(entry) }
         }
@@ -76,22 +82,27 @@ public enum ScheduleFile {
 
     /// ``check(_:workflows:)`` of every file in `urls`, in their order, read on every core: a daemon
     /// with ten thousand schedule files reads them all at each start, and parsing is most of that.
-    static func checkAll(_ urls: [URL], workflows: Set<String>) -> [(Entry?, [FileProblem])] {
+    static func checkAll(
+        _ urls: [URL], workflows: Set<String>, environment: [String: String]? = nil
+    ) -> [(Entry?, [FileProblem])] {
         let chunk = 64
         let chunks = (urls.count + chunk - 1) / chunk
         let results = Mutex<[[(Entry?, [FileProblem])]]>(Array(repeating: [], count: chunks))
         DispatchQueue.concurrentPerform(iterations: chunks) { index in
             let checked = urls[(index * chunk)..<min(urls.count, (index + 1) * chunk)].map {
-                check($0, workflows: workflows)
+                check($0, workflows: workflows, environment: environment)
             }
             results.withLock { $0[index] = checked }
         }
         return results.withLock { $0.flatMap { $0 } }
     }
 
-    /// Reads one schedule file and checks it against the loaded workflows.
+    /// Reads one schedule file and checks it against the loaded workflows (and, given the daemon's
+    /// environment, that the variables it names are set).
     /// - Returns: the schedule when the file parses, and every problem found (none: valid).
-    public static func check(_ url: URL, workflows: Set<String>) -> (Entry?, [FileProblem]) {
+    public static func check(
+        _ url: URL, workflows: Set<String>, environment: [String: String]? = nil
+    ) -> (Entry?, [FileProblem]) {
         let shown = WorkflowCatalog.display(url)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             return (nil, [.init(file: shown, line: 1, column: 1, message: "cannot be read as UTF-8 text")])
@@ -101,7 +112,9 @@ public enum ScheduleFile {
         guard let entry else { return (nil, problems) }
         // A key the file gets wrong hides no other field's problem: the fields that were read are
         // checked too.
-        guard case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows) else {
+        guard
+            case .failure(let fieldProblems) = entry.definition.validate(workflows: workflows, environment: environment)
+        else {
             return (entry, problems)
         }
         return (entry, problems + fieldProblems.problems.map { entry.problem($0) })

@@ -33,7 +33,7 @@ extension ScheduleService {
     /// - Throws: ``SchedulingError`` `invalid` saying every problem of every file.
     public func planFiles(in directory: URL, workflows: Set<String>) async throws -> SchedulePlan {
         let entries: [ScheduleFile.Entry]
-        switch ScheduleFile.load(directory: directory, workflows: workflows) {
+        switch ScheduleFile.load(directory: directory, workflows: workflows, environment: environment) {
         case .failure(let error):
             throw SchedulingError.invalid("the schedule files in \(directory.path) are not valid:\n\(error)")
         case .success(let loaded): entries = loaded

@@ -156,4 +156,23 @@ struct AlertTests {
         #expect((try await Self.json(receiver, "/received/slow").arrayValue ?? []).isEmpty)
         #expect(try await daemon.stop() == 0)
     }
+
+    @Test(
+        "a target naming a variable the daemon's environment lacks: the start is refused with the file, line and field")
+    func unsetVariable() async throws {
+        let directory = try schedulesDirectory(
+            workflows: ["toggle": Self.toggle], scripts: ["scripts/toggle.sh": Self.toggleScript],
+            schedules: [
+                "watched":
+                    "manual: true\nworkflow: toggle\nnotify:\n  - on: [failure]\n    webhook: {url: \"https://alerts.example.com/in\", secret_env: NOT_SET_ANYWHERE}\n"
+            ])
+        let daemon = try DaemonProcess(schedules: directory, mlflow: nil)
+        await #expect(throws: (any Error).self) { try await daemon.start() }
+        let log = daemon.logText()
+        #expect(
+            log.contains(
+                "watched.yaml:5:65: notify[0].webhook.secret_env: NOT_SET_ANYWHERE is not set in the daemon's environment"
+            ),
+            "\(log)")
+    }
 }

@@ -293,6 +293,9 @@ package struct RunAdmission: Sendable {
         return ids
     }
 
+    /// The runs waiting for a slot, first in first.
+    package var waitingRuns: ArraySlice<RunRecord> { waiting.runs }
+
     /// The run with this id if it waits here (for a slot, its jitter, or its schedule's runs).
     package func waitingRun(_ id: String) -> RunRecord? {
         if let run = delayedRuns[id] ?? waiting.run(id: id) { return run }

@@ -12,6 +12,9 @@ struct RunQueue {
     /// The ids of the runs waiting.
     var ids: [String] { items[head...].map(\.id) }
 
+    /// The waiting runs, first in first.
+    var runs: ArraySlice<RunRecord> { items[head...] }
+
     /// The waiting run with this id, if any.
     func run(id: String) -> RunRecord? { items[head...].first { $0.id == id } }
 

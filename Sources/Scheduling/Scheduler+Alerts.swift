@@ -2,6 +2,7 @@ import Cron
 import Foundation
 import Logging
 import Storage
+import Support
 
 // Alerts (AlertRecord): what a run's end, or a run found interrupted, tells the schedule's notify
 // targets. They go to the store's outbox, and from there to the receivers (AlertDispatcher), off the
@@ -103,6 +104,35 @@ extension Scheduler {
                     "\(streak.count) fires in a row were skipped because a run of the schedule was still going (overlap: \(schedule.overlap.rawValue))",
                 "error": run.error ?? "",
             ])
+    }
+
+    /// Alerts `missed` for the schedules of runs that have waited for a slot longer than
+    /// ``SchedulerConfiguration/queuedTooLong`` (once per schedule until one of those runs starts).
+    /// Walks the queue from its oldest run only as far as the first that has not waited that long.
+    /// - Returns: when the next waiting run will have waited too long, if one waits.
+    func checkQueued(now: Date) -> Date? {
+        guard !admission.waitingRuns.isEmpty else {
+            // Runs cancelled while they waited never start: their marks go once nothing waits.
+            stuckRuns = []
+            stuckSchedules = []
+            return nil
+        }
+        let limit = configuration.queuedTooLong.timeInterval
+        for run in admission.waitingRuns {
+            let deadline = run.queuedAt.addingTimeInterval(limit)
+            if deadline > now { return deadline }
+            guard stuckRuns.insert(run.id).inserted, let id = run.scheduleID,
+                stuckSchedules.insert(id).inserted, let schedule = entries[id]?.schedule
+            else { continue }
+            storeMissed(
+                schedule, key: "queued:\(run.id)", runID: run.id, at: now,
+                detail: [
+                    "reason":
+                        "a run has waited \(Int(now.timeIntervalSince(run.queuedAt))) s for a slot (the limit of runs at once is \(admission.limit))",
+                    "queued_at": CronFire.iso8601UTC(unixSeconds: run.queuedAt.unixSeconds()),
+                ])
+        }
+        return nil
     }
 
     /// Stores a `missed` event of `schedule` for each target told of it, or as a record when none is.

@@ -50,12 +50,16 @@ extension Scheduler {
     }
 
     /// Hands a stored run to the admission and carries out where it went: a run given a slot starts,
-    /// and a run that waits for its jitter wakes the timer (it may be the earliest).
+    /// and a run that waits for its jitter, or is the first to wait for a slot, wakes the timer (it
+    /// may be the earliest thing to watch).
     func enqueue(_ run: RunRecord, now: Date) {
         switch admission.stored(run, now: now) {
         case .start: start(run)
         case .delayed: wakeup.signal()
-        case .queued, .buffered, .ended: break
+        case .queued:
+            // The first run to wait for a slot: the timer watches how long it waits (checkQueued).
+            if admission.waitingRuns.count == 1 { wakeup.signal() }
+        case .buffered, .ended: break
         }
     }
 
@@ -66,6 +70,7 @@ extension Scheduler {
         let now = clock.now()
         run.state = .running
         run.attempt += 1
+        if !stuckRuns.isEmpty, stuckRuns.remove(run.id) != nil, let id = run.scheduleID { stuckSchedules.remove(id) }
         run.owner = configuration.membership.instanceID
         run.startedAt = now
         run.rootSpanID = SpanID.random().hex

@@ -72,7 +72,8 @@ extension Scheduler {
             for run in admission.due(now: now) { start(run) }
             await launchStarting()
             dispatchingSince = nil
-            let next = [fires.min?.time, admission.nextDelayed].compactMap { $0 }.min()
+            let stuck = checkQueued(now: now)?.unixSeconds(.up)
+            let next = [fires.min?.time, admission.nextDelayed, stuck].compactMap { $0 }.min()
             let clock = self.clock
             let wakeup = self.wakeup
             await withTaskGroup(of: Void.self) { group in

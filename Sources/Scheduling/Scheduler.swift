@@ -131,6 +131,10 @@ public actor Scheduler: Service {
     /// Per schedule, its fires skipped in a row by its overlap policy, and the first of them
     /// (``countSkips(_:of:at:)``).
     var skipStreaks: [String: (count: Int, first: String)] = [:]
+    /// Runs found waiting for a slot too long (``checkQueued(now:)``), and the schedules alerted
+    /// for them, until those runs start.
+    var stuckRuns: Set<String> = []
+    var stuckSchedules: Set<String> = []
     /// Where a retry's share of its backoff taken off comes from: a number from 0 up to 1 (random;
     /// tests fix it).
     let retryJitter: @Sendable () -> Double

@@ -35,6 +35,10 @@ public struct SchedulerConfiguration: Sendable {
     /// Where alerts link to: the run, and its trace in MLflow.
     public var alertLinks: AlertLinks
 
+    /// How long a run may wait for a slot before its schedule alerts `missed` (once until one of its
+    /// runs starts); 15 minutes unless set.
+    public var queuedTooLong: Duration = .seconds(900)
+
     /// A configuration; every value has the daemon's default.
     /// - Parameters:
     ///   - maxConcurrentRuns: runs going at once; values below one count as one.

@@ -213,4 +213,38 @@ struct SchedulerAlertTests {
             #expect((payload["reason"] as? String)?.hasPrefix("3 fires in a row were skipped") == true, "\(payload)")
         }
     }
+
+    @Test("a run waiting for a slot past the limit alerts missed for its schedule, once until its runs start")
+    func stuckQueued() async throws {
+        let busy = schedule("busy", notify: [NotifyRule(on: [.missed], target: Self.hook)])
+        let h = try await SchedulerHarness.start(
+            holding: true, maxConcurrentRuns: 1, schedules: [busy], queuedTooLong: .seconds(600))
+        try await stopping(h) { h in
+            try await eventually("the scheduler fires") { await h.scheduler.firing }
+            var ids: [String] = []
+            for _ in 0..<3 {
+                let run = try #require(
+                    try await h.scheduler.submit(
+                        RunRecord(scheduleID: busy.id, workflow: "w", trigger: "manual", queuedAt: h.clock.now())))
+                ids.append(run.id)
+            }
+            try await eventually("one runs, two wait, the timer set for the first to wait too long") {
+                h.executor.waitingCount == 1 && h.clock.nextDeadline == Self.t0.addingTimeInterval(600)
+            }
+            h.clock.advance(by: 599)
+            #expect(try await alerts(h).isEmpty)
+            h.clock.advance(by: 1)
+            let stored = try await alerts(count: 1, h)
+            #expect(stored.first?.event == .missed && stored.first?.runID == ids[1], "the schedule's first stuck run")
+            let payload = try #require(
+                try JSONSerialization.jsonObject(with: Data(stored[0].payloadJSON.utf8)) as? [String: Any])
+            #expect(
+                (payload["reason"] as? String)?.hasPrefix("a run has waited 600 s for a slot") == true, "\(payload)")
+            h.executor.release(ids[0], as: .succeeded)
+            try await eventually("the second run started") {
+                h.executor.started.count == 2 && h.executor.waitingCount == 1
+            }
+            #expect(try await alerts(h).count == 1, "the third run waits as long, for the same schedule")
+        }
+    }
 }

@@ -94,7 +94,8 @@ struct SchedulerHarness: Stoppable {
     static func start(
         at start: Date = epoch, store: SQLiteStore? = nil, holding: Bool = false, maxConcurrentRuns: Int = 16,
         shutdownGrace: Duration = .seconds(1), schedules: [ScheduleRecord] = [], membership: Membership = .init(),
-        retry: RetryPolicy = .never, retryJitter: Double = 0, notify: [NotifyRule] = []
+        retry: RetryPolicy = .never, retryJitter: Double = 0, notify: [NotifyRule] = [],
+        queuedTooLong: Duration = .seconds(900)
     ) async throws -> SchedulerHarness {
         let store =
             try store
@@ -107,12 +108,13 @@ struct SchedulerHarness: Stoppable {
         let executor = ControlledExecutor(holding: holding)
         var logger = Logger(label: "test.scheduler")
         logger.logLevel = .critical
+        var configuration = SchedulerConfiguration(
+            maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership, retry: retry,
+            notify: notify)
+        configuration.queuedTooLong = queuedTooLong
         let scheduler = Scheduler(
-            store: store, clock: clock, executor: executor,
-            configuration: .init(
-                maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership,
-                retry: retry, notify: notify),
-            logger: logger, retryJitter: { retryJitter })
+            store: store, clock: clock, executor: executor, configuration: configuration, logger: logger,
+            retryJitter: { retryJitter })
         let task = Task { try await scheduler.run() }
         let harness = SchedulerHarness(store: store, clock: clock, executor: executor, scheduler: scheduler, task: task)
         let all = try await store.schedules()

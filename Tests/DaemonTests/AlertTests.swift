@@ -23,6 +23,7 @@ struct AlertTests {
     static func setUp(notify: String) async throws -> (FixtureProcess, DaemonProcess, Int) {
         let receiver = try await FixtureProcess.start(script: "alert_receiver.py", arguments: [secret])
         let smtpPort = Int(try await Self.json(receiver, "/smtp-port").doubleValue ?? 0)
+        let smtpCertificate = try await Self.json(receiver, "/smtp-cert").stringValue ?? ""
         let directory = try schedulesDirectory(
             workflows: ["toggle": Self.toggle], scripts: ["scripts/toggle.sh": Self.toggleScript],
             schedules: ["watched": "manual: true\nworkflow: toggle\nnotify:\n\(notify)"])
@@ -31,7 +32,11 @@ struct AlertTests {
             environment: [
                 "ALERT_BASE": "http://127.0.0.1:\(receiver.port)", "ALERT_SECRET": secret,
                 "SLACK_URL": "http://127.0.0.1:\(receiver.port)/slack/team",
-                "SMTP_URL": "smtp://127.0.0.1:\(smtpPort)", "SCHEDULERD_PUBLIC_URL": "https://scheduler.example.com",
+                // STARTTLS is required, and the server's certificate trusted; the login is in the URL.
+                "SMTP_URL": "smtp://alerts:s3cret@127.0.0.1:\(smtpPort)?tls=required",
+                "SMTP_WRONG_LOGIN": "smtp://alerts:not-the-password@127.0.0.1:\(smtpPort)?tls=required",
+                "SCHEDULERD_HTTP_CA_BUNDLE": smtpCertificate,
+                "SCHEDULERD_PUBLIC_URL": "https://scheduler.example.com",
             ])
         try await daemon.start()
         return (receiver, daemon, smtpPort)
@@ -174,5 +179,26 @@ struct AlertTests {
                 "watched.yaml:5:65: notify[0].webhook.secret_env: NOT_SET_ANYWHERE is not set in the daemon's environment"
             ),
             "\(log)")
+    }
+
+    @Test(
+        "a mail server that refuses the login: the alert waits, its error says why, and no password is shown or logged")
+    func refusedLogin() async throws {
+        let (receiver, daemon, _) = try await Self.setUp(
+            notify: "  - {on: [failure], email: {smtp_env: SMTP_WRONG_LOGIN, to: [oncall@example.com]}}\n")
+        // Kept to the end: a fixture stops when it is released.
+        defer { withExtendedLifetime(receiver) {} }
+        _ = try await Self.run(daemon, failing: true)
+        var alert: JSONValue = .null
+        try await eventually(timeout: .seconds(30), "a delivery tried and refused") {
+            alert = (try await daemon.request("GET", "/api/v1/alerts").json["alerts"]?.arrayValue ?? []).first ?? .null
+            return alert["attempts"] == 1
+        }
+        #expect(alert["state"] == "pending" && alert["target"] == "email")
+        let error = alert["last_error"]?.stringValue ?? ""
+        #expect(error.hasPrefix("127.0.0.1: ") && error.lowercased().contains("login"), "\(error)")
+        #expect(!"\(alert)".contains("not-the-password"))
+        #expect(try await daemon.stop() == 0)
+        #expect(!daemon.logText().contains("not-the-password"), "the log never shows the password")
     }
 }

@@ -2,15 +2,24 @@
 
 argv[1]: the Standard Webhooks secret (whsec_<base64>) webhook deliveries are checked against.
 
+The SMTP server takes mail only after STARTTLS (a self-signed certificate for 127.0.0.1, made at
+start, whose PEM file is at /smtp-cert) and a login as alerts / s3cret.
+
 POST /hook/BOX          a webhook delivery: its signature checked, kept as {"valid", "id", "body"}
 POST /slack/BOX         a Slack-shaped delivery: kept as its JSON body
 GET  /received/BOX      what BOX has received, as a JSON array
 GET  /answer?box=B&status=N    from now on, deliveries to B are answered N (200 at first)
 GET  /hang?box=B&seconds=S     from now on, deliveries to B wait S seconds before their answer
 GET  /mail              the mails the SMTP server took: [{"from", "to", "subject", "body"}]
-GET  /smtp-port         the SMTP server's port"""
+GET  /smtp-port         the SMTP server's port
+GET  /smtp-cert         the path of the SMTP server's certificate (a PEM file to trust)"""
 import base64
+import datetime
 import hashlib
+import ipaddress
+import os
+import ssl
+import tempfile
 import hmac
 import json
 import socket
@@ -22,6 +31,11 @@ from collections import defaultdict
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fixture_server import serve
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -52,8 +66,41 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def certificate():
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files in a fresh folder."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tempfile.mkdtemp(prefix="alert-receiver-")
+    cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def login(server, session, envelope, mechanism, auth_data):
+    ok = getattr(auth_data, "login", None) == b"alerts" and getattr(auth_data, "password", None) == b"s3cret"
+    # Not handled here: aiosmtpd answers 235 or 535 itself.
+    return AuthResult(success=ok, handled=False)
+
+
+cert_path, key_path = certificate()
+tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+tls.load_cert_chain(cert_path, key_path)
 smtp_port = free_port()
-smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port)
+smtp = Controller(
+    Mailbox(), hostname="127.0.0.1", port=smtp_port, tls_context=tls, require_starttls=True,
+    authenticator=login, auth_required=True, auth_require_tls=True)
 smtp.start()
 
 
@@ -110,6 +157,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(200, mails)
             elif url.path == "/smtp-port":
                 self.reply(200, smtp_port)
+            elif url.path == "/smtp-cert":
+                self.reply(200, cert_path)
             else:
                 self.reply(404, {})
 

@@ -19,12 +19,32 @@ public struct Run: Sendable, Hashable {
         public var input: OpaqueJSON
         /// The final state; `nil` until the run ends (and for runs that ended without one).
         public var output: OpaqueJSON?
+        /// Every attempt at the run's fire, this one included, first to last.
+        public var attempts: [Attempt]
 
         /// A run's detail.
-        public init(dedupeKey: String?, input: OpaqueJSON, output: OpaqueJSON?) {
+        public init(dedupeKey: String?, input: OpaqueJSON, output: OpaqueJSON?, attempts: [Attempt] = []) {
             self.dedupeKey = dedupeKey
             self.input = input
             self.output = output
+            self.attempts = attempts
+        }
+    }
+
+    /// One attempt at a fire, in a run's ``Detail/attempts``.
+    public struct Attempt: Codable, Sendable, Hashable {
+        /// The attempt's run.
+        public var id: String
+        /// 1 for the fire's first run.
+        public var attempt: Int
+        /// Where that run is.
+        public var state: String
+
+        /// An attempt.
+        public init(id: String, attempt: Int, state: String) {
+            self.id = id
+            self.attempt = attempt
+            self.state = state
         }
     }
 
@@ -142,6 +162,7 @@ extension Run: Codable {
     enum CodingKeys: String, CodingKey {
         case id, workflow, trigger, state, error, nodes, input, output, tokens, instance, attempt
         case retryOf = "retry_of"
+        case attempts
         case scheduleID = "schedule_id"
         case fireTime = "fire_time"
         case queuedAt = "queued_at"
@@ -172,7 +193,8 @@ extension Run: Codable {
         if let input = try c.decodeIfPresent(OpaqueJSON.self, forKey: .input) {
             detail = Detail(
                 dedupeKey: try c.decodeIfPresent(String.self, forKey: .dedupeKey), input: input,
-                output: try c.decodeIfPresent(OpaqueJSON.self, forKey: .output))
+                output: try c.decodeIfPresent(OpaqueJSON.self, forKey: .output),
+                attempts: try c.decodeIfPresent([Attempt].self, forKey: .attempts) ?? [])
         }
         nodes = try c.decodeIfPresent([RunNode].self, forKey: .nodes) ?? []
         instance = try c.decodeIfPresent(String.self, forKey: .instance)
@@ -201,6 +223,7 @@ extension Run: Codable {
             try c.encodeNullable(detail.dedupeKey, forKey: .dedupeKey)
             try c.encode(detail.input, forKey: .input)
             try c.encodeNullable(detail.output, forKey: .output)
+            try c.encode(detail.attempts, forKey: .attempts)
         }
         try c.encode(nodes, forKey: .nodes)
         try c.encodeNullable(instance, forKey: .instance)

@@ -101,8 +101,8 @@ extension Scheduler {
 extension RunRecord {
     /// The dedupe key of the fire this run is an attempt at: its own for a fire's first run (or
     /// `run:` and its id when it has none), the first run's for a retry (its own without `#` and
-    /// the attempt).
-    var fireKey: String {
+    /// the attempt). Attempt `n` after the first has the key `fireKey#n`.
+    public var fireKey: String {
         guard fireAttempt > 1, let key = dedupeKey, let mark = key.lastIndex(of: "#") else {
             return dedupeKey ?? "run:\(id)"
         }

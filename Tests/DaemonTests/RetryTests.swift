@@ -40,6 +40,13 @@ struct RetryTests {
             #expect(starts[0].timeIntervalSince(starts[1]) >= 0.5, "the backoff, less at most half")
         }
 
+        // Any attempt's detail lists the fire's attempts, first to last.
+        let middle = try await daemon.request("GET", "/api/v1/runs/\(runs[1]["id"]?.stringValue ?? "")").json
+        #expect(
+            middle["attempts"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
+                == runs.reversed().compactMap { $0["id"]?.stringValue }, "\(middle)")
+        #expect(middle["attempts"]?.arrayValue?.map { $0["attempt"] } == [1, 2, 3])
+
         let traces = runs.compactMap { $0["trace_id"]?.stringValue }
         #expect(Set(traces).count == 3, "a trace per attempt")
         let reader = MLflowReader(uri: server.uri)

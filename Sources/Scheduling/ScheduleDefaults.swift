@@ -12,6 +12,7 @@ import Yams
 ///   retry: {attempts: 2, backoff: 1m}
 ///   notify:
 ///     - {on: [failure, recovered], slack: {url_env: SLACK_WEBHOOK_URL}}
+///   missed: {after_skips: 3, queued_longer_than: 15m}
 /// policies:
 ///   default: {timeout: 60s}
 /// ```
@@ -24,15 +25,18 @@ public struct ScheduleDefaults: Sendable, Hashable {
     public var retry: RetryPolicy
     /// The alert targets of schedules without their own.
     public var notify: [NotifyRule]
+    /// When skipped fires and waiting runs alert `missed`.
+    public var missed: MissedLimits
 
-    /// Defaults; left out: no retries, no alerts.
-    public init(retry: RetryPolicy = .never, notify: [NotifyRule] = []) {
+    /// Defaults; left out: no retries, no alerts, missed after 3 skips or 15 minutes queued.
+    public init(retry: RetryPolicy = .never, notify: [NotifyRule] = [], missed: MissedLimits = MissedLimits()) {
         self.retry = retry
         self.notify = notify
+        self.missed = missed
     }
 
     /// The keys of `defaults`.
-    public static let keys = ["retry", "notify"]
+    public static let keys = ["retry", "notify", "missed"]
 
     /// Reads `<directory>/policies.yaml`'s `defaults`; none without the file or the key.
     /// - Parameter environment: the daemon's environment, to check that the variables the alert
@@ -91,6 +95,8 @@ public struct ScheduleDefaults: Sendable, Hashable {
                         problem(marks[field] ?? value, "defaults.\(field): \(message)")
                     }
                 }
+            case "missed":
+                if let limits = MissedLimits.read(value, problem: problem) { result.missed = limits }
             default:
                 problem(
                     keyNode,

@@ -66,8 +66,11 @@ extension Scheduler {
 
 // Missed and overdue runs.
 extension Scheduler {
-    /// Fires skipped in a row by a schedule's overlap policy after which it alerts `missed`.
-    static let skipsBeforeMissed = 3
+    /// Skipped fires and waiting runs alert `missed` by `limits` from now on (the `defaults` of
+    /// `policies.yaml`, read again on SIGHUP).
+    public func useMissedLimits(_ limits: MissedLimits) {
+        missedLimits = limits
+    }
 
     /// Stores a `missed` alert (or, with no target for it, a record) for fires of `schedule` that
     /// will not run. Off the timer's path: the write goes on in a task of its own.
@@ -86,7 +89,7 @@ extension Scheduler {
     }
 
     /// Counts a stored fire of `schedule`: skipped by its overlap policy, or not. The
-    /// ``skipsBeforeMissed``-th skip in a row alerts `missed`, once per streak. The count is this
+    /// ``MissedLimits/skips``-th skip in a row alerts `missed`, once per streak. The count is this
     /// instance's own: with several daemons, each counts the fires it stores.
     func countSkips(_ run: RunRecord, of schedule: ScheduleRecord, at now: Date) {
         guard run.state == .skipped else {
@@ -96,7 +99,7 @@ extension Scheduler {
         var streak = skipStreaks[schedule.id] ?? (0, run.id)
         streak.count += 1
         skipStreaks[schedule.id] = streak
-        guard streak.count == Self.skipsBeforeMissed else { return }
+        guard streak.count == missedLimits.skips else { return }
         storeMissed(
             schedule, key: "skips:\(streak.first)", runID: run.id, at: now,
             detail: [
@@ -107,7 +110,7 @@ extension Scheduler {
     }
 
     /// Alerts `missed` for the schedules of runs that have waited for a slot longer than
-    /// ``SchedulerConfiguration/queuedTooLong`` (once per schedule until one of those runs starts).
+    /// ``MissedLimits/queued`` (once per schedule until one of those runs starts).
     /// Walks the queue from its oldest run only as far as the first that has not waited that long.
     /// - Returns: when the next waiting run will have waited too long, if one waits.
     func checkQueued(now: Date) -> Date? {
@@ -117,7 +120,7 @@ extension Scheduler {
             stuckSchedules = []
             return nil
         }
-        let limit = configuration.queuedTooLong.timeInterval
+        let limit = missedLimits.queued.timeInterval
         for run in admission.waitingRuns {
             let deadline = run.queuedAt.addingTimeInterval(limit)
             if deadline > now { return deadline }

@@ -134,6 +134,8 @@ public actor Scheduler: Service {
     /// Runs found waiting for a slot too long (``checkQueued(now:)``), and the schedules alerted
     /// for them, until those runs start.
     var stuckRuns: Set<String> = []
+    /// When skipped fires and waiting runs alert `missed` (``useMissedLimits(_:)``).
+    var missedLimits: MissedLimits
     var stuckSchedules: Set<String> = []
     /// Where a retry's share of its backoff taken off comes from: a number from 0 up to 1 (random;
     /// tests fix it).
@@ -162,6 +164,7 @@ public actor Scheduler: Service {
         self.admission = RunAdmission(limit: configuration.maxConcurrentRuns)
         self.defaultRetry = configuration.retry
         self.defaultNotify = configuration.notify
+        self.missedLimits = configuration.missed
         self.retryJitter = retryJitter
     }
 

@@ -35,9 +35,9 @@ public struct SchedulerConfiguration: Sendable {
     /// Where alerts link to: the run, and its trace in MLflow.
     public var alertLinks: AlertLinks
 
-    /// How long a run may wait for a slot before its schedule alerts `missed` (once until one of its
-    /// runs starts); 15 minutes unless set.
-    public var queuedTooLong: Duration = .seconds(900)
+    /// When skipped fires and runs waiting for a slot alert `missed` (`defaults: {missed: …}` in
+    /// `policies.yaml`); ``Scheduler/useMissedLimits(_:)`` changes them later.
+    public var missed = MissedLimits()
 
     /// A configuration; every value has the daemon's default.
     /// - Parameters:

@@ -222,13 +222,14 @@ struct Daemon {
         let identity = InstanceRecord(
             host: ProcessInfo.processInfo.hostName, version: ProductVersion.current, startedAt: Date())
         let membership = Membership(instanceID: identity.id, shared: shared, lease: configuration.lease)
+        var schedulerConfiguration = SchedulerConfiguration(
+            maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
+            metrics: SchedulerMetrics(factory: metrics.factory), membership: membership,
+            retry: defaults.retry, notify: defaults.notify,
+            alertLinks: AlertLinks(run: { "\(publicURL)/api/v1/runs/\($0)" }, trace: traceURL))
+        schedulerConfiguration.missed = defaults.missed
         let scheduler = Scheduler(
-            store: store, clock: clock, executor: executor,
-            configuration: .init(
-                maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
-                metrics: SchedulerMetrics(factory: metrics.factory), membership: membership,
-                retry: defaults.retry, notify: defaults.notify,
-                alertLinks: AlertLinks(run: { "\(publicURL)/api/v1/runs/\($0)" }, trace: traceURL)),
+            store: store, clock: clock, executor: executor, configuration: schedulerConfiguration,
             logger: Logger(label: "schedulerd.scheduler"))
 
         let names = Mutex(Set(catalog.workflows.keys))
@@ -288,6 +289,7 @@ struct Daemon {
                         directory: configuration.schedulesDirectory, environment: configuration.environment)
                     await scheduler.useDefaultRetry(defaults.retry)
                     await scheduler.useDefaultNotify(defaults.notify)
+                    await scheduler.useMissedLimits(defaults.missed)
                     // Runs use the new workflows before the scheduler reads the schedules that name them.
                     try await Self.applyScheduleFiles(
                         directory: configuration.schedulesDirectory, workflows: Set(catalog.workflows.keys),

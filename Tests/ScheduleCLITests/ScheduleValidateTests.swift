@@ -226,7 +226,8 @@ struct ScheduleValidateTests {
         let root = try directory(
             ["energy": Self.valid],
             policies:
-                "defaults:\n  notify:\n    - on: [failure]\n      slack: {}\npolicies:\n  default: {timeout: 60s}\n")
+                "defaults:\n  notify:\n    - on: [failure]\n      slack: {}\n  missed: {after_skips: 0, sometimes: 1}\n"
+                + "policies:\n  default: {timeout: 60s}\n")
         let text = """
             cron: "0 2 * * *"
             workflow: energy
@@ -253,6 +254,8 @@ struct ScheduleValidateTests {
         #expect(
             has("policies.yaml:4:", "defaults.notify[0].slack.url: give the incoming webhook's URL"), "\(result.stderr)"
         )
+        #expect(has("policies.yaml:5:25", "defaults.missed.after_skips must be a whole number"), "\(result.stderr)")
+        #expect(has("policies.yaml:5:28", #"unknown key "defaults.missed.sometimes""#), "\(result.stderr)")
     }
 
     @Test("a YAML syntax error: its own line and column, said once")

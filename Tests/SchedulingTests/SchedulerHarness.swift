@@ -111,7 +111,7 @@ struct SchedulerHarness: Stoppable {
         var configuration = SchedulerConfiguration(
             maxConcurrentRuns: maxConcurrentRuns, shutdownGrace: shutdownGrace, membership: membership, retry: retry,
             notify: notify)
-        configuration.queuedTooLong = queuedTooLong
+        configuration.missed.queued = queuedTooLong
         let scheduler = Scheduler(
             store: store, clock: clock, executor: executor, configuration: configuration, logger: logger,
             retryJitter: { retryJitter })

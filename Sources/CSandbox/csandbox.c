@@ -9,6 +9,9 @@
 #include <dirent.h>
 #include <grp.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +34,70 @@ static void close_from(int lowest, int keep) {
         if (fd != keep) close((int)fd);
 }
 
+/// What the child needs between clone and exec: everything is prepared by the parent, so that the
+/// child, which shares the parent's memory, only makes system calls.
+typedef struct {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    int stdin_fd, stdout_fd, stderr_fd;
+    const csb_limits *limits;
+    int report;  // the write end of the pipe the child reports a failure on (closed by exec)
+} spawn_args;
+
+/// The child, from clone to exec. It shares the parent's memory (CLONE_VM) while the parent waits
+/// (CLONE_VFORK), so it calls the kernel directly where glibc's wrappers would touch process-wide
+/// state: setuid and setgid through glibc signal every thread of the parent to change its
+/// credentials too. No allocation, no locks: only system calls until exec or _exit.
+static int spawn_child(void *context) {
+    const spawn_args *a = context;
+    int step = 1;  // what failed, for the parent's message: 0 exec, 1 descriptors, 2 user, 3 directory
+    syscall(SYS_setsid);
+    // Default handlers, then an empty signal mask (every signal was blocked across the clone): the
+    // child has its own copy of the handler table (no CLONE_SIGHAND), so this changes nothing of
+    // the parent's.
+    for (int s = 1; s < _NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        struct sigaction fallback = {0};
+        fallback.sa_handler = SIG_DFL;
+        sigaction(s, &fallback, NULL);
+    }
+    unsigned long empty[2] = {0, 0};
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty, NULL, _NSIG / 8);
+    if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0) goto failed;
+    close_from(3, a->report);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    const csb_limits *limits = a->limits;
+    set_limit(RLIMIT_CPU, limits->cpu_seconds);
+    set_limit(RLIMIT_AS, limits->address_space);
+    set_limit(RLIMIT_NOFILE, limits->open_files);
+    set_limit(RLIMIT_NPROC, limits->processes);
+    set_limit(RLIMIT_FSIZE, limits->file_size);
+    step = 2;
+    if (limits->gid >= 0 &&
+        (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, (gid_t)limits->gid, (gid_t)limits->gid,
+                                                         (gid_t)limits->gid) != 0))
+        goto failed;
+    if (limits->uid >= 0 &&
+        syscall(SYS_setresuid, (uid_t)limits->uid, (uid_t)limits->uid, (uid_t)limits->uid) != 0)
+        goto failed;
+    step = 3;
+    if (a->cwd && chdir(a->cwd) != 0) goto failed;
+    step = 0;
+    execve(a->path, a->argv, a->envp);
+failed: {
+    int report_code[2] = {step, errno};
+    ssize_t ignored = write(a->report, report_code, sizeof(report_code));
+    (void)ignored;
+    _exit(127);
+}
+}
+
+/// The child's stack: it runs on it from clone until exec, while the parent waits.
+#define SPAWN_STACK_SIZE (256 * 1024)
+
 int csb_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
               int stdout_fd, int stderr_fd, const csb_limits *limits, pid_t *pid, char *error, size_t error_length) {
     int report[2];
@@ -38,48 +105,32 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
         snprintf(error, error_length, "pipe: %s", strerror(errno));
         return errno;
     }
-    pid_t child = fork();
-    if (child < 0) {
+    // A clone that shares the parent's memory and suspends the parent until the child has exec'd:
+    // nothing of the parent (its page tables, gigabytes of them in a large daemon) is copied, as with
+    // posix_spawn, yet the child can set limits and the user that posix_spawn's attributes cannot.
+    void *stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
         int saved = errno;
         close(report[0]);
         close(report[1]);
-        snprintf(error, error_length, "fork: %s", strerror(saved));
+        snprintf(error, error_length, "mmap: %s", strerror(saved));
         return saved;
     }
-    if (child == 0) {
-        // The child: only async-signal-safe calls until exec.
-        setsid();
-        sigset_t all;
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        for (int s = 1; s < NSIG; s++) {
-            if (s == SIGKILL || s == SIGSTOP) continue;
-            signal(s, SIG_DFL);
-        }
-        int step = 0;  // what failed, for the parent's message: 0 exec, 1 descriptors, 2 user, 3 directory
-        step = 1;
-        if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) goto failed;
-        close_from(3, report[1]);
-        struct rlimit no_core = {0, 0};
-        setrlimit(RLIMIT_CORE, &no_core);
-        set_limit(RLIMIT_CPU, limits->cpu_seconds);
-        set_limit(RLIMIT_AS, limits->address_space);
-        set_limit(RLIMIT_NOFILE, limits->open_files);
-        set_limit(RLIMIT_NPROC, limits->processes);
-        set_limit(RLIMIT_FSIZE, limits->file_size);
-        step = 2;
-        if (limits->gid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)limits->gid) != 0)) goto failed;
-        if (limits->uid >= 0 && setuid((uid_t)limits->uid) != 0) goto failed;
-        step = 3;
-        if (cwd && chdir(cwd) != 0) goto failed;
-        step = 0;
-        execve(path, argv, envp);
-    failed: {
-        int report_code[2] = {step, errno};
-        ssize_t ignored = write(report[1], report_code, sizeof(report_code));
-        (void)ignored;
-        _exit(127);
-    }
+    spawn_args args = {path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, limits, report[1]};
+    // Every signal blocked across the clone: a handler of the parent must never run in the child,
+    // which shares its memory. The child sets default handlers, then its own empty mask.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = clone(spawn_child, (char *)stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    munmap(stack, SPAWN_STACK_SIZE);
+    if (child < 0) {
+        close(report[0]);
+        close(report[1]);
+        snprintf(error, error_length, "clone: %s", strerror(saved));
+        return saved;
     }
     close(report[1]);
     int failure[2] = {0, 0};

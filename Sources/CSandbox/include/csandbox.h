@@ -1,6 +1,7 @@
-// Process spawning for the sandbox: fork + exec with the child in its own session, resource limits,
-// a clean signal state and only the three standard descriptors. Everything the child does between
-// fork and exec is async-signal-safe; argv and envp are built by the caller before the call.
+// Process spawning for the sandbox: a clone that shares the parent's memory until exec (nothing is
+// copied, whatever the daemon's size), with the child in its own session, resource limits, a clean
+// signal state and only the three standard descriptors. The child makes only system calls between
+// clone and exec; argv and envp are built by the caller before the call.
 #ifndef SCHEDULERD_CSANDBOX_H
 #define SCHEDULERD_CSANDBOX_H
 
@@ -26,7 +27,7 @@ typedef struct {
 /// Starts `path` with `argv` and `envp` (NULL-terminated), in `cwd`, with the given descriptors as
 /// stdin/stdout/stderr. The child is a session leader (its process group id is its pid) with default
 /// signal handling, an empty signal mask and no core dumps. Returns 0 and the pid, or an errno
-/// value (from fork, or from the child's exec) with a message in `error`.
+/// value (from clone, or from the child's exec) with a message in `error`.
 int csb_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
               int stdout_fd, int stderr_fd, const csb_limits *limits, pid_t *pid, char *error, size_t error_length);
 

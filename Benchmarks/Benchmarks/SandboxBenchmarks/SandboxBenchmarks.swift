@@ -16,6 +16,30 @@ final class RunnerBox: @unchecked Sendable {
     var bubblewrap: String?
 }
 
+/// Memory held and touched while one benchmark runs, so that the process is as large as a busy daemon.
+final class Ballast: @unchecked Sendable {
+    private var region: UnsafeMutableRawPointer?
+    private var size = 0
+
+    /// Maps `bytes` and writes every page, so that each is resident.
+    func fill(bytes: Int) {
+        guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            mapped != MAP_FAILED
+        else { fatalError("cannot map the ballast") }
+        for offset in stride(from: 0, to: bytes, by: 4096) {
+            mapped.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self)
+        }
+        region = mapped
+        size = bytes
+    }
+
+    /// Gives the memory back.
+    func release() {
+        if let region { munmap(region, size) }
+        region = nil
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput],
@@ -43,6 +67,20 @@ let benchmarks: @Sendable () -> Void = {
 
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-sandbox-\(UUID().uuidString)")
     Benchmark("sandbox rlimit true") { benchmark in
+        let runner = SandboxRunner(environment: ["PATH": "/usr/bin:/bin"], workRoot: work)
+        for _ in benchmark.scaledIterations {
+            let record = await runner.run(ScriptExecution(script: truePath))
+            guard record.exitCode == 0 else { fatalError("sandboxed true failed: \(record.failure ?? "")") }
+        }
+    }
+
+    // The same with a gibibyte of touched memory in this process, as a daemon may hold: a fork()
+    // copies the page tables of all of it, a clone that shares the memory copies none.
+    let ballast = Ballast()
+    Benchmark(
+        "sandbox rlimit true with 1 GiB resident",
+        configuration: .init(setup: { ballast.fill(bytes: 1 << 30) }, teardown: { ballast.release() })
+    ) { benchmark in
         let runner = SandboxRunner(environment: ["PATH": "/usr/bin:/bin"], workRoot: work)
         for _ in benchmark.scaledIterations {
             let record = await runner.run(ScriptExecution(script: truePath))

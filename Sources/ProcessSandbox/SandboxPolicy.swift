@@ -47,6 +47,7 @@ public struct SandboxPolicy: Sendable, Hashable {
     public var openFiles: Int?
     /// Processes of the script's user (RLIMIT_NPROC), counted across that user's processes system-wide,
     /// zombies awaiting their reaper included; not enforced for root (see ``SandboxRunner/runAs``).
+    /// With ``SandboxRunner/users`` each script has a user of its own, and the count is its own.
     /// Default none.
     public var processes: Int?
     /// Largest file the script may write (RLIMIT_FSIZE), bytes. Default 256 MiB.

@@ -19,6 +19,10 @@ public struct SandboxRunner: Sendable {
     /// the process limit applies (the kernel does not enforce it for root) and scripts own nothing of the
     /// daemon's; otherwise the daemon's own user.
     public var runAs: (uid: UInt32, gid: UInt32)?
+    /// User ids lent one per script running (``ScriptUsers``), so that each script's process limit
+    /// counts its own processes; `nil`: every script runs as ``runAs``. A script that finds every id
+    /// lent runs as ``runAs``.
+    public var users: ScriptUsers?
 
     /// A runner. Scripts run as `nobody` when this process is root, else as its own user; see ``runAs``.
     /// - Parameters:
@@ -39,6 +43,15 @@ public struct SandboxRunner: Sendable {
     /// script as the timeout does (SIGTERM, SIGKILL after the policy's grace) and sets
     /// ``ExecutionRecord/cancelled``. It returns once the script's process group is gone.
     public func run(_ execution: ScriptExecution) async -> ExecutionRecord {
+        if let users, let id = users.acquire() {
+            // Its own user, and a group of the same number, for as long as its processes live.
+            var lent = self
+            lent.users = nil
+            lent.runAs = (id, id)
+            let record = await lent.run(execution)
+            users.release(id)
+            return record
+        }
         let policy = execution.policy
         let clock = ContinuousClock()
         let started = clock.now

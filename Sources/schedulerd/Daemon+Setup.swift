@@ -26,7 +26,8 @@ extension Daemon {
             throw DaemonError(
                 description: "cannot prepare the data directory \(data.path): \(error.localizedDescription)")
         }
-        if let user = SandboxRunner(environment: [:], workRoot: data).runAs,
+        let lent = configuration.scriptUsers.map { (uid: $0.lowerBound, gid: $0.lowerBound) }
+        if let user = lent ?? SandboxRunner(environment: [:], workRoot: data).runAs,
             let blocked = SandboxRunner.unreachableFolder(on: work, uid: user.uid, gid: user.gid)
         {
             throw DaemonError(
@@ -51,7 +52,18 @@ extension Daemon {
                 "bubblewrap is not usable; scripts run with resource limits only (no namespaces)",
                 metadata: ["reason": .string(failure.description)])
         }
-        return SandboxRunner(environment: configuration.environment, workRoot: work, bubblewrap: bubblewrap)
+        var runner = SandboxRunner(environment: configuration.environment, workRoot: work, bubblewrap: bubblewrap)
+        if let range = configuration.scriptUsers {
+            runner.users = ScriptUsers(range: range)
+            logger.info(
+                "scripts run as users of their own; each one's process limit counts its own processes",
+                metadata: ["uids": .string("\(range.lowerBound)-\(range.upperBound)")])
+        } else if let user = runner.runAs {
+            logger.info(
+                "scripts share one user, whose process limit counts all of their processes; --script-users gives each its own",
+                metadata: ["uid": .stringConvertible(user.uid)])
+        }
+        return runner
     }
 
     /// Warns of each stored schedule that fires on other days under Vixie cron's day rule than under

@@ -131,6 +131,14 @@ struct DaemonCommand: AsyncParsableCommand {
             """)
     var publicURL: String?
 
+    @Option(
+        help: """
+            User ids lent one per script running, FIRST-LAST (like 61000-61999; no /etc/passwd entries needed; \
+            the daemon must run as root): each script's process limit then counts its own processes only. \
+            [SCHEDULERD_SCRIPT_USERS, default: scripts share the user nobody]
+            """)
+    var scriptUsers: String?
+
     func run() async throws {
         let configuration: DaemonConfiguration
         do {
@@ -140,7 +148,7 @@ struct DaemonCommand: AsyncParsableCommand {
                     shutdownGrace: shutdownGrace, hookMaxBody: hookMaxBody, hookRate: hookRate,
                     retention: retention, httpCABundle: httpCABundle, database: database, lease: lease,
                     durability: durability, heartbeatURL: heartbeatURL, heartbeatEvery: heartbeatEvery,
-                    publicURL: publicURL),
+                    publicURL: publicURL, scriptUsers: scriptUsers),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("schedulerd: \(error)\n".utf8))

@@ -31,6 +31,7 @@ struct DaemonConfiguration: Sendable {
         var heartbeatURL: String?
         var heartbeatEvery: String?
         var publicURL: String?
+        var scriptUsers: String?
     }
 
     /// `--data-dir`, `SCHEDULERD_DATA_DIR`; default `$XDG_STATE_HOME/schedulerd` or
@@ -74,6 +75,9 @@ struct DaemonConfiguration: Sendable {
     /// `--public-url`, `SCHEDULERD_PUBLIC_URL`: where people reach this daemon, for the links in
     /// alerts (without a trailing `/`); default `http://` and `--listen`.
     var publicURL: String
+    /// `--script-users`, `SCHEDULERD_SCRIPT_USERS`: user ids `FIRST-LAST` lent one per script
+    /// running (``ScriptUsers``); `nil` (the default): scripts share one user (`nobody` under root).
+    var scriptUsers: ClosedRange<UInt32>?
     /// `SCHEDULERD_TOKEN`; else the token file.
     var token: String?
     /// The whole environment: MLflow's variables, and `${NAME}` for HTTP nodes; `SCHEDULERD_URL`
@@ -214,6 +218,19 @@ struct DaemonConfiguration: Sendable {
             )
         }
         publicURL = publicText.hasSuffix("/") ? String(publicText.dropLast()) : publicText
+        if let text = pick(flags.scriptUsers, "SCHEDULERD_SCRIPT_USERS") {
+            guard let range = ScriptUsers.parse(text) else {
+                throw DaemonError(
+                    description:
+                        "script users \"\(text)\" must be a range of user ids FIRST-LAST, from 1000 up, at most 65536 of them, like 61000-61999"
+                )
+            }
+            guard geteuid() == 0 else {
+                throw DaemonError(
+                    description: "script users \(text) need the daemon to run as root, to switch scripts to them")
+            }
+            scriptUsers = range
+        }
         token = environment["SCHEDULERD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let maxBodyText = pick(flags.hookMaxBody, "SCHEDULERD_HOOK_MAX_BODY") ?? "1MiB"
         guard let maxBody = Self.bytes(maxBodyText), (1...(64 << 20)).contains(maxBody) else {

@@ -177,6 +177,12 @@ struct DaemonSettingsTests {
                 "heartbeat URL \"(not a URL)\" must be an http:// or https:// URL"
             ),
             (["--heartbeat-every", "0s"], [:], "heartbeat interval \"0s\" must be a duration from 1s to 1h"),
+            (
+                ["--script-users", "500-600"], [:],
+                "script users \"500-600\" must be a range of user ids FIRST-LAST, from 1000"
+            ),
+            ([], ["SCHEDULERD_SCRIPT_USERS": "61999-61000"], "script users \"61999-61000\" must be a range"),
+            (["--public-url", "ftp://x"], [:], "public URL \"ftp://x\" must be an http:// or https:// URL"),
         ])
     func refused(arguments: [String], environment: [String: String], message: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(

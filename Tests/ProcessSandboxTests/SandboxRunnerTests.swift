@@ -472,5 +472,58 @@ extension SandboxTests {
             #expect(forked < 16)
             #expect(record.output?["error"] as? String == "Resource temporarily unavailable")
         }
+
+        // Switching to the lent users needs root; CI runs the tests as root.
+        @Test(
+            "with users of their own, scripts beside a fork bomb keep their own process count",
+            .enabled(if: geteuid() == 0, "switching scripts to other users needs root"))
+        func ownUsers() async throws {
+            var sandbox = runner()
+            let users = try #require(ScriptUsers(range: 61000...61003))
+            sandbox.users = users
+            let bomb = try script(
+                """
+                #!/usr/bin/env python3
+                import json, os, time
+                forked = 0
+                try:
+                    while forked < 10000:
+                        if os.fork() == 0:
+                            time.sleep(30)
+                            os._exit(0)
+                        forked += 1
+                except OSError as error:
+                    time.sleep(3)  # holds its processes while the others run
+                    print(json.dumps({"forked": forked, "error": error.strerror, "uid": os.getuid()}))
+                """, name: "bomb.py")
+            let worker = try script(
+                """
+                #!/usr/bin/env python3
+                import json, os, time
+                time.sleep(1)  # once the bomb has used up its count
+                children = []
+                for _ in range(8):
+                    pid = os.fork()
+                    if pid == 0:
+                        time.sleep(0.5)
+                        os._exit(0)
+                    children.append(pid)
+                for pid in children:
+                    os.waitpid(pid, 0)
+                print(json.dumps({"children": len(children), "uid": os.getuid()}))
+                """, name: "worker.py")
+            var policy = SandboxPolicy(name: "capped", timeout: .seconds(20))
+            policy.processes = 16
+            async let bombed = sandbox.run(ScriptExecution(script: bomb, policy: policy))
+            async let first = sandbox.run(ScriptExecution(script: worker, policy: policy))
+            async let second = sandbox.run(ScriptExecution(script: worker, policy: policy))
+            let records = await [bombed, first, second]
+            #expect(records.allSatisfy { $0.failure == nil }, "\(records.map { $0.failure ?? "ok" })")
+            #expect(records[0].output?["error"] as? String == "Resource temporarily unavailable")
+            #expect(records[1].output?["children"] as? Double == 8 && records[2].output?["children"] as? Double == 8)
+            let uids = Set(records.compactMap { $0.output?["uid"] as? Double })
+            #expect(uids.count == 3 && uids.allSatisfy { (61000...61003).contains(UInt32($0)) }, "\(uids)")
+            #expect(users.lent == 0, "every id given back")
+        }
     }
 }

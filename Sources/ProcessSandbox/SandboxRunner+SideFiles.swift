@@ -9,6 +9,29 @@ import Foundation
 // starts, read back without following links after it ends.
 
 extension SandboxRunner {
+    /// Writes a new file of the execution's folder with `mode`, without syncing it to disk: it lives
+    /// as long as the execution (Foundation's `Data.write` syncs each file, which cost a disk flush
+    /// per script).
+    /// - Throws: a `CocoaError` naming the file when it cannot be made or written.
+    static func writeScratch(_ data: Data, to path: String, mode: mode_t) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                offset += n
+            }
+            return true
+        }
+        guard written else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        // The mode exactly as asked, whatever the umask.
+        fchmod(fd, mode)
+    }
+
     /// Creates each side file empty, owned by the script's user; false (with `errno` set) when one
     /// cannot be made.
     func prepareSideFiles(_ files: [ScriptExecution.SideFile], in directory: URL) -> Bool {

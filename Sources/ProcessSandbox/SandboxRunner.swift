@@ -80,9 +80,8 @@ public struct SandboxRunner: Sendable {
             for dir in [work, artifacts, work.appendingPathComponent("tmp")] {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             }
-            try execution.state.write(to: input)
-            try (execution.payload ?? Data()).write(to: payloadFile)
-            try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: payloadFile.path)
+            try Self.writeScratch(execution.state, to: input.path, mode: 0o644)
+            try Self.writeScratch(execution.payload ?? Data(), to: payloadFile.path, mode: 0o444)
             if let runAs {
                 // The script's user owns its folders (the payload stays read-only).
                 for path in [directory, work, work.appendingPathComponent("tmp"), artifacts] {

@@ -57,9 +57,16 @@ struct AlertTests {
         let started = try await daemon.request(
             "POST", "/api/v1/schedules/watched/run", body: #"{"input": {"fail": \#(failing)}}"#)
         let id = try #require(started.json["run_id"]?.stringValue, "\(started.json)")
-        try await eventually(timeout: .seconds(30), "run \(id) ended") {
-            let state = try await daemon.request("GET", "/api/v1/runs/\(id)").json["state"]?.stringValue
-            return state == (failing ? "failed" : "succeeded")
+        do {
+            try await eventually(timeout: .seconds(90), "run \(id) ended") {
+                let state = try await daemon.request("GET", "/api/v1/runs/\(id)").json["state"]?.stringValue
+                return state == (failing ? "failed" : "succeeded")
+            }
+        } catch {
+            let run = try? await daemon.request("GET", "/api/v1/runs/\(id)").json
+            throw TestFailure(
+                description: "\(error); the run: \(run.map { "\($0)" } ?? "?"); the daemon's log:\n"
+                    + daemon.logText().split(separator: "\n").suffix(40).joined(separator: "\n"))
         }
         return id
     }

@@ -24,7 +24,7 @@ extension Scheduler {
     /// The run that tries `run`'s fire again after it ended `state` at `now`, held by `owner`, if
     /// `policy` retries that end: queued, with the backoff as its earliest start, the next attempt
     /// number, the same input, payload and trigger, a trace of its own, and a dedupe key of its
-    /// fire's family (``RunRecord/fireKey`` and `#` the attempt), so that it is stored once.
+    /// fire's family (``RunRecord/retryKey(fire:attempt:)``), so that it is stored once.
     /// - Parameter jitter: from 0 up to 1, the share of the backoff's second half taken off.
     static func retry(
         of run: RunRecord, ended state: RunState, at now: Date, policy: RetryPolicy, jitter: Double, owner: String?
@@ -33,7 +33,7 @@ extension Scheduler {
         let wait = policy.delay(after: run.fireAttempt, unit: jitter)
         var next = RunRecord(
             scheduleID: run.scheduleID, workflow: run.workflow, trigger: run.trigger, nominalTime: run.nominalTime,
-            dedupeKey: "\(run.fireKey)#\(run.fireAttempt + 1)", queuedAt: now,
+            dedupeKey: RunRecord.retryKey(fire: run.fireKey, attempt: run.fireAttempt + 1), queuedAt: now,
             notBefore: now.addingTimeInterval(wait), inputJSON: run.inputJSON, payload: run.payload)
         next.fireAttempt = run.fireAttempt + 1
         next.retryOf = run.id
@@ -100,12 +100,19 @@ extension Scheduler {
 
 extension RunRecord {
     /// The dedupe key of the fire this run is an attempt at: its own for a fire's first run (or
-    /// `run:` and its id when it has none), the first run's for a retry (its own without `#` and
-    /// the attempt). Attempt `n` after the first has the key `fireKey#n`.
+    /// `run:` and its id when it has none), the first run's for a retry (its own without the
+    /// `retry:N:` in front, ``retryKey(fire:attempt:)``).
     public var fireKey: String {
-        guard fireAttempt > 1, let key = dedupeKey, let mark = key.lastIndex(of: "#") else {
-            return dedupeKey ?? "run:\(id)"
-        }
-        return String(key[..<mark])
+        let prefix = "retry:\(fireAttempt):"
+        guard fireAttempt > 1, let key = dedupeKey, key.hasPrefix(prefix) else { return dedupeKey ?? "run:\(id)" }
+        return String(key.dropFirst(prefix.count))
+    }
+
+    /// The dedupe key of attempt `attempt` (2 or more) at the fire whose key is `fire`:
+    /// `retry:N:` and the fire's key. No other key starts with `retry:` (a fire's is a time, a
+    /// delivery's `hook:…`, a start's `reboot:…`), so a retry's key never takes one a webhook
+    /// sender may still send, whatever characters its delivery id has.
+    public static func retryKey(fire: String, attempt: Int) -> String {
+        "retry:\(attempt):\(fire)"
     }
 }

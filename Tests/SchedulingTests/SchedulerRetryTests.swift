@@ -52,7 +52,7 @@ struct SchedulerRetryTests {
             let second = try #require(try await h.runs().last)
             #expect(second.state == .queued && second.fireAttempt == 2 && second.retryOf == first.id)
             #expect(second.notBefore == Self.t0.addingTimeInterval(30), "the whole backoff, jitter 0")
-            #expect(second.dedupeKey == "run:\(first.id)#2" && second.trigger == "manual")
+            #expect(second.dedupeKey == "retry:2:run:\(first.id)" && second.trigger == "manual")
             #expect(second.traceID != nil && second.traceID != first.traceID && second.retryOfTrace == first.traceID)
 
             try await h.advance(seconds: 29)
@@ -64,7 +64,8 @@ struct SchedulerRetryTests {
             h.executor.release(second.id, as: .timedOut)
             try await h.waitForRuns("the second retry stored") { $0.count == 3 }
             let third = try #require(try await h.runs().last)
-            #expect(third.fireAttempt == 3 && third.retryOf == second.id && third.dedupeKey == "run:\(first.id)#3")
+            #expect(
+                third.fireAttempt == 3 && third.retryOf == second.id && third.dedupeKey == "retry:3:run:\(first.id)")
             #expect(third.notBefore == h.clock.now().addingTimeInterval(45), "60 s doubled, capped at 45 s")
 
             h.clock.advance(by: 45)
@@ -93,6 +94,23 @@ struct SchedulerRetryTests {
         #expect(policy.delay(after: 1_000, unit: 0) == 600, "no overflow far past the cap")
         #expect(!policy.retries(.cancelled, attempt: 1) && !policy.retries(.succeeded, attempt: 1))
         #expect(policy.retries(.interrupted, attempt: 9) && !policy.retries(.failed, attempt: 10))
+    }
+
+    @Test("a retry's dedupe key names its attempt and its fire, and takes no key a webhook sender may send")
+    func retryKeys() {
+        var delivery = RunRecord(scheduleID: "sch_x", workflow: "w", trigger: "webhook", dedupeKey: "hook:abc#2")
+        #expect(delivery.fireKey == "hook:abc#2", "a first run's own key, whatever it holds")
+        delivery.dedupeKey = "hook:abc"
+        let key = RunRecord.retryKey(fire: delivery.fireKey, attempt: 2)
+        #expect(key == "retry:2:hook:abc" && key != "hook:abc#2")
+        var retry = RunRecord(scheduleID: "sch_x", workflow: "w", trigger: "webhook", dedupeKey: key)
+        retry.fireAttempt = 2
+        #expect(retry.fireKey == "hook:abc")
+        var manual = RunRecord(id: "run_1", scheduleID: "sch_x", workflow: "w", trigger: "manual")
+        #expect(manual.fireKey == "run:run_1")
+        manual.dedupeKey = RunRecord.retryKey(fire: "run:run_0", attempt: 3)
+        manual.fireAttempt = 3
+        #expect(manual.fireKey == "run:run_0")
     }
 
     @Test("with jitter, the retry waits its backoff less a random share of its second half")
@@ -141,7 +159,8 @@ struct SchedulerRetryTests {
             h.executor.release(first.id, as: .failed)
             try await h.waitForRuns("the retry stored") { $0.count == 2 }
             let retry = try #require(try await h.runs().last)
-            #expect(retry.notBefore == Self.t0.addingTimeInterval(150) && retry.dedupeKey == "2024-01-01T00:01:00Z#2")
+            #expect(
+                retry.notBefore == Self.t0.addingTimeInterval(150) && retry.dedupeKey == "retry:2:2024-01-01T00:01:00Z")
 
             try await h.advance(to: Self.t0.addingTimeInterval(120))
             try await h.waitForRuns("the next fire stored") { $0.count == 3 }
@@ -203,7 +222,7 @@ struct SchedulerRetryTests {
             }
             let retry = try #require(try await h.runs().last)
             #expect(retry.retryOf == running.id && retry.fireAttempt == 2 && retry.trigger == "cron")
-            #expect(retry.dedupeKey == "k#2" && retry.retryOfTrace == running.traceID)
+            #expect(retry.dedupeKey == "retry:2:k" && retry.retryOfTrace == running.traceID)
             #expect(retry.notBefore == Self.t0.addingTimeInterval(10) && retry.state == .queued)
             try await h.advance(seconds: 10)
             try await h.waitForRuns("the retry ran") { $0.last?.state == .succeeded }

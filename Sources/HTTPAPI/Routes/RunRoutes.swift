@@ -58,7 +58,8 @@ struct RunRoutes: Sendable {
         if let scheduleID = run.scheduleID {
             var attempt = run.fireAttempt + 1
             while attempt <= RetryPolicy.mostAttempts,
-                let next = try await deps.store.run(scheduleID: scheduleID, dedupeKey: "\(run.fireKey)#\(attempt)")
+                let next = try await deps.store.run(
+                    scheduleID: scheduleID, dedupeKey: RunRecord.retryKey(fire: run.fireKey, attempt: attempt))
             {
                 later.append(next)
                 attempt += 1

@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "Alerts",
             dependencies: [
-                "CCurl", "HTTPClient", "Scheduling", "Storage", "Support",
+                "CCurl", "HTTPClient", "Scheduling", "Storage", "Support", "Workflows",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,6 +4,7 @@ import Logging
 import Scheduling
 import ServiceLifecycle
 import Storage
+import Support
 
 /// Delivers the alerts of the store's outbox (``AlertRecord``), as a service of its own beside the
 /// scheduler: a receiver that is down or hangs delays other alerts by at most one delivery's
@@ -140,7 +141,7 @@ public struct AlertDispatcher: Service {
                 metadata: metadata.merging(["error": .string(reason)]) { $1 })
         case .transient(let reason):
             let pause = min(configuration.longestPause, configuration.firstPause * (1 << min(attempt - 1, 20)))
-            delivery = .retry(at: clock.now().addingTimeInterval(pause.seconds), error: reason)
+            delivery = .retry(at: clock.now().addingTimeInterval(pause.timeInterval), error: reason)
             logger.warning(
                 "alert not delivered; trying again", metadata: metadata.merging(["error": .string(reason)]) { $1 })
         }
@@ -151,12 +152,5 @@ public struct AlertDispatcher: Service {
                 "cannot store how an alert's delivery went; it will be tried again after its claim lapses",
                 metadata: metadata.merging(["error": .string("\(error)")]) { $1 })
         }
-    }
-}
-
-extension Duration {
-    /// This duration in seconds, as a `TimeInterval`.
-    fileprivate var seconds: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPClient
 import Scheduling
 import Storage
+import Workflows
 
 /// Delivers one alert to its target: a signed JSON webhook, a Slack-compatible webhook, or a mail.
 /// The secrets and URLs the target names by variable are read from the daemon's environment at
@@ -68,13 +69,7 @@ struct AlertSender: Sendable {
 
     /// `template` with each `${NAME}` replaced by the variable's value; `nil` when one is not set.
     func resolve(_ template: String) -> String? {
-        var text = template
-        while let open = text.range(of: "${"), let close = text[open.upperBound...].firstIndex(of: "}") {
-            let name = String(text[open.upperBound..<close])
-            guard let value = environment[name], !value.isEmpty else { return nil }
-            text.replaceSubrange(open.lowerBound...close, with: value)
-        }
-        return text
+        try? EnvironmentReference.substitute(template, from: environment)
     }
 
     /// The Standard Webhooks headers that sign `body` as message `id` at `at` with `secret`.

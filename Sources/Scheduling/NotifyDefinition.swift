@@ -1,6 +1,7 @@
 import Foundation
 import Storage
 import Support
+import Workflows
 import Yams
 
 /// One `notify:` entry as people write it, in a schedule or in the daemon's defaults
@@ -151,7 +152,7 @@ public struct NotifyDefinition: Sendable, Hashable {
     ) {
         let shown = secret ? "the URL in it" : "\"\(text)\""
         var resolved = text
-        for name in Self.references(in: text) {
+        for name in EnvironmentReference.names(in: text) {
             guard Self.isVariableName(name) else {
                 refuse(field, "${\(name)} is not an environment variable name (letters, digits, _)")
                 return
@@ -173,21 +174,6 @@ public struct NotifyDefinition: Sendable, Hashable {
             )
             return
         }
-    }
-
-    /// The names `${NAME}` refers to in `text`.
-    static func references(in text: String) -> [String] {
-        var names: [String] = []
-        var rest = text[...]
-        while let open = rest.range(of: "${") {
-            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-                names.append(String(rest[open.upperBound...]))
-                break
-            }
-            names.append(String(rest[open.upperBound..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
     }
 
     /// Whether `name` can be an environment variable's name.
@@ -232,13 +218,11 @@ public struct NotifyDefinition: Sendable, Hashable {
                 mark("\(prefix).\(key)", value)
                 switch key {
                 case "on":
-                    if let single = value.scalar?.string {
-                        definition.on = [single]
-                    } else if let list = value.sequence, list.allSatisfy({ $0.scalar != nil }) {
-                        definition.on = list.compactMap { $0.scalar?.string }
-                    } else {
+                    guard let events = value.texts else {
                         problem(value, "\(field)[\(index)].on must be a list like [failure, recovered]")
+                        continue
                     }
+                    definition.on = events
                 case "webhook", "slack", "email":
                     definition.targets.append(key)
                     // A key left out is told at the target's mapping.
@@ -275,10 +259,8 @@ public struct NotifyDefinition: Sendable, Hashable {
                 continue
             }
             if key == "to" {
-                if let single = value.scalar?.string {
-                    definition.to = [single]
-                } else if let list = value.sequence, list.allSatisfy({ $0.scalar != nil }) {
-                    definition.to = list.compactMap { $0.scalar?.string }
+                if let addresses = value.texts {
+                    definition.to = addresses
                 } else {
                     problem(value, "\(prefix).email.to must be a list of addresses")
                 }

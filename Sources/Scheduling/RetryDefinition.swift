@@ -119,13 +119,11 @@ public struct RetryDefinition: Sendable, Hashable {
                 }
                 if key == "backoff" { definition.backoff = text } else { definition.maxBackoff = text }
             case "on":
-                if let single = value.scalar?.string {
-                    definition.on = [single]
-                } else if let list = value.sequence, list.allSatisfy({ $0.scalar != nil }) {
-                    definition.on = list.compactMap { $0.scalar?.string }
-                } else {
+                guard let ends = value.texts else {
                     problem(value, "retry.on must be a list like [failed, timed_out]")
+                    continue
                 }
+                definition.on = ends
             default:
                 problem(keyNode, "unknown key \"retry.\(key)\"; allowed: \(keys.joined(separator: ", "))")
             }

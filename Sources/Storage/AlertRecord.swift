@@ -93,4 +93,14 @@ public enum AlertDelivery: Sendable, Hashable {
     case retry(at: Date, error: String)
     /// It failed for good.
     case failed(error: String)
+
+    /// What the store writes for it: the alert's new state, its next try (`nil`: as it is), when it
+    /// was delivered, and the error.
+    public var columns: (state: AlertState, nextAttemptMs: Int64?, deliveredMs: Int64?, error: String?) {
+        switch self {
+        case .delivered(let at): (.delivered, nil, at.milliseconds, nil)
+        case .retry(let at, let error): (.pending, at.milliseconds, nil, error)
+        case .failed(let error): (.failed, nil, nil, error)
+        }
+    }
 }

@@ -1,8 +1,8 @@
-/// `${NAME}` references to environment variables in the text of a workflow file (HTTP header values),
-/// so secrets stay out of the file and out of the state.
-enum EnvironmentReference {
+/// `${NAME}` references to environment variables in the text of a workflow file (HTTP header values)
+/// or an alert target's URL, so secrets stay out of the file and out of the state.
+package enum EnvironmentReference {
     /// The names referenced in `text`, in order.
-    static func names(in text: String) -> [String] {
+    package static func names(in text: String) -> [String] {
         var names: [String] = []
         var rest = Substring(text)
         while let open = rest.firstRange(of: "${") {
@@ -15,7 +15,7 @@ enum EnvironmentReference {
 
     /// `text` with every `${NAME}` replaced by its value.
     /// - Throws: ``Missing`` naming the first variable that is not set.
-    static func substitute(_ text: String, from environment: [String: String]) throws(Missing) -> String {
+    package static func substitute(_ text: String, from environment: [String: String]) throws(Missing) -> String {
         guard text.contains("${") else { return text }
         var result = ""
         var rest = Substring(text)
@@ -29,8 +29,10 @@ enum EnvironmentReference {
         return result + rest
     }
 
-    struct Missing: Error, Sendable {
-        var name: String
+    /// A variable the text names that is not set.
+    package struct Missing: Error, Sendable {
+        /// Its name.
+        package var name: String
     }
 }
 

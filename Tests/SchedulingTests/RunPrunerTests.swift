@@ -50,7 +50,9 @@ struct RunPrunerTests {
         #expect(try await store.run(id: recent) != nil)
     }
 
-    @Test("old finished runs are deleted with their artifact folders; running, queued and recent runs stay")
+    @Test(
+        "old finished runs are deleted with their artifact folders, and old alerts no longer pending; running, queued and recent runs and pending alerts stay"
+    )
     func retention() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ret-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -80,9 +82,23 @@ struct RunPrunerTests {
             try FileManager.default.createDirectory(
                 at: artifacts.appendingPathComponent("\(id)/report"), withIntermediateDirectories: true)
         }
+        func alert(_ daysAgo: Double, _ key: String) -> AlertRecord {
+            AlertRecord(
+                scheduleID: nil, scheduleName: "s", event: .failure, runID: nil, dedupeKey: key, targetJSON: "{}",
+                payloadJSON: "{}", createdAt: now.addingTimeInterval(-daysAgo * day))
+        }
+        var oldDone = alert(40, "old-done")
+        oldDone.state = .delivered
+        let oldPending = alert(40, "old-pending")
+        var recentDone = alert(2, "recent-done")
+        recentDone.state = .failed
+        _ = try await store.insertAlerts([oldDone, oldPending, recentDone])
         let pruner = RunPruner(
             store: store, retention: .seconds(30 * 86_400), artifacts: artifacts, logger: Logger(label: "test"))
         #expect(await pruner.prune(now: now) == old.count)
+        #expect(
+            Set(try await store.alerts(scheduleID: nil, limit: 10, before: nil).map(\.dedupeKey))
+                == ["old-pending", "recent-done"])
         for id in old { #expect(try await store.run(id: id) == nil) }
         for id in [old[0], old[3]] {
             #expect(!FileManager.default.fileExists(atPath: artifacts.appendingPathComponent(id).path))

@@ -17,15 +17,8 @@ struct AlertRoutes: Sendable {
     /// The latest alerts, newest first: `?schedule=` (a name or id), `?limit=` (1-1000, default
     /// 20), `?before=` (an alert id, for the next page).
     func list(_ request: Request) async throws -> JSONAnswer<AlertList> {
-        let query = request.uri.queryParameters
-        var scheduleID: String?
-        if let key = query["schedule"].map(String.init) { scheduleID = try await deps.schedules.schedule(key).id }
-        let limitText = query["limit"].map(String.init) ?? "20"
-        guard let limit = Int(limitText), (1...1000).contains(limit) else {
-            throw APIError.badRequest("limit \"\(limitText)\" must be a whole number from 1 to 1000")
-        }
-        let alerts = try await deps.store.alerts(
-            scheduleID: scheduleID, limit: limit, before: query["before"].map(String.init))
+        let page = try await ListPage(request, deps: deps)
+        let alerts = try await deps.store.alerts(scheduleID: page.scheduleID, limit: page.limit, before: page.before)
         return JSONAnswer(AlertList(alerts: alerts.map(Alert.init)))
     }
 }

@@ -20,15 +20,8 @@ struct RunRoutes: Sendable {
     /// The latest runs, newest first: `?schedule=` (a name or id), `?limit=` (1-1000, default 20),
     /// `?before=` (a run id, for the next page).
     func list(_ request: Request) async throws -> JSONAnswer<RunList> {
-        let query = request.uri.queryParameters
-        var scheduleID: String?
-        if let key = query["schedule"].map(String.init) { scheduleID = try await deps.schedules.schedule(key).id }
-        let limitText = query["limit"].map(String.init) ?? "20"
-        guard let limit = Int(limitText), (1...1000).contains(limit) else {
-            throw APIError.badRequest("limit \"\(limitText)\" must be a whole number from 1 to 1000")
-        }
-        let runs = try await deps.store.runs(
-            scheduleID: scheduleID, limit: limit, before: query["before"].map(String.init))
+        let page = try await ListPage(request, deps: deps)
+        let runs = try await deps.store.runs(scheduleID: page.scheduleID, limit: page.limit, before: page.before)
         return JSONAnswer(RunList(runs: runs.map { Run($0, traceURL: deps.traceURL, detail: false) }))
     }
 

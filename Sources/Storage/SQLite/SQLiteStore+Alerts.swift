@@ -62,12 +62,7 @@ extension SQLiteStore {
 
     /// Stores how a delivery went, counting the attempt and ending the claim.
     public func settleAlert(id: String, _ delivery: AlertDelivery) async throws {
-        let (state, next, delivered, error): (AlertState, Int64?, Int64?, String?) =
-            switch delivery {
-            case .delivered(let at): (.delivered, nil, at.milliseconds, nil)
-            case .retry(let at, let error): (.pending, at.milliseconds, nil, error)
-            case .failed(let error): (.failed, nil, nil, error)
-            }
+        let (state, next, delivered, error) = delivery.columns
         try await write(durable: true) { db in
             try db.execute(
                 sql: """

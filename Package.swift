@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(name: "Cron", swiftSettings: swiftSettings),
@@ -86,6 +87,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The pages' templates, stylesheet and script, compiled into the module
+            // (`PackageResources`): the daemon is one file, with no bundle beside it to lose.
+            resources: [
+                "head", "foot", "login", "problem", "overview", "schedules", "schedule", "run", "marks", "actions",
+            ].map { .embedInCode("Pages/Assets/\($0).mustache") } + [
+                .embedInCode("Pages/Assets/style.css"), .embedInCode("Pages/Assets/live.js"),
             ],
             swiftSettings: swiftSettings
         ),

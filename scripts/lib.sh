@@ -49,6 +49,20 @@ ensure_mlflow() {
     fi
 }
 
+# What the browser tests drive: Debian's Chromium and its driver, and selenium in .venv (given the
+# driver's path, so it never downloads one; SE_AVOID_STATS keeps it from sending statistics).
+SELENIUM_VERSION="${SELENIUM_VERSION:-4.50.0}"
+ensure_browser() {
+    ensure_apt chromium chromium-driver fonts-dejavu-core
+    local have
+    have=$(.venv/bin/python -c 'from importlib.metadata import version; print(version("selenium"))' 2>/dev/null || true)
+    if [ "$have" != "$SELENIUM_VERSION" ]; then
+        echo "==> installing selenium $SELENIUM_VERSION into .venv"
+        .venv/bin/pip install --quiet --disable-pip-version-check "selenium==$SELENIUM_VERSION"
+    fi
+    export SE_AVOID_STATS=true
+}
+
 # Starts `mlflow server` from .venv on 127.0.0.1:$1 with a SQLite backend under $2, in its own
 # session (so stop_mlflow reaches its workers), and waits for /health. Sets MLFLOW_PID.
 start_mlflow() {

@@ -5,7 +5,8 @@ import Storage
 
 /// The daemon's HTTP interface (the README's "Admin API"): health, readiness and metrics without a
 /// token; webhooks at `/hooks/{name}`; the admin API under `/api/v1` with
-/// `Authorization: Bearer <token>`. Every answer is JSON (one of the `SchedulerAPI` wire types);
+/// `Authorization: Bearer <token>`; the status pages at `/` for a browser logged in with the same
+/// token (``PageRoutes``). Every API answer is JSON (one of the `SchedulerAPI` wire types);
 /// every refusal is `{"error": {"message": …}}` with a status that says what kind of problem it is,
 /// and changes nothing.
 ///
@@ -44,6 +45,11 @@ public struct AdminAPI: Sendable {
         public var clock: any WallClock
         /// This daemon's id among the instances sharing the store (`GET /api/v1/instances` marks it).
         public var instanceID: String?
+        /// The URL users reach the daemon at (`--public-url`), without a trailing slash: the pages
+        /// write webhook URLs with it, and mark their cookies Secure when it is https.
+        public var publicURL: String?
+        /// Where the trace export stands, for the overview page; `nil` when tracing is off.
+        public var traceExport: @Sendable () -> TraceExportState?
 
         /// Where schedules and runs are read.
         var store: any SchedulerStore { schedules.store }
@@ -56,9 +62,12 @@ public struct AdminAPI: Sendable {
             webhooks: WebhookLimits = .init(),
             reloadWorkflows: @escaping @Sendable (_ swap: Bool) async -> Set<String>? = { _ in nil },
             stopping: @escaping @Sendable () -> Bool = { false }, clock: any WallClock = SystemWallClock(),
-            instanceID: String? = nil
+            instanceID: String? = nil, publicURL: String? = nil,
+            traceExport: @escaping @Sendable () -> TraceExportState? = { nil }
         ) {
             self.instanceID = instanceID
+            self.publicURL = publicURL
+            self.traceExport = traceExport
             self.schedules = schedules
             self.scheduler = scheduler
             self.workflows = workflows
@@ -86,10 +95,14 @@ public struct AdminAPI: Sendable {
     }
 
     let deps: Dependencies
+    /// The time zone the status pages write times in.
+    let pageZone: TimeZone
 
     /// The API over the daemon's parts.
-    public init(_ dependencies: Dependencies) {
+    /// - Parameter pageZone: the zone of the times on the status pages (the daemon's own by default).
+    public init(_ dependencies: Dependencies, pageZone: TimeZone = .current) {
         self.deps = dependencies
+        self.pageZone = pageZone
     }
 
     /// The router with every route. Each area answers refusals in its own way: the admin API with
@@ -99,6 +112,7 @@ public struct AdminAPI: Sendable {
         let router = Router(context: DaemonRequestContext.self)
         router.addRoutes(HealthRoutes(deps: deps).collection)
         router.addRoutes(WebhookRoutes(deps).collection, atPath: "hooks")
+        router.addRoutes(PageRoutes(deps: deps, zone: pageZone).collection)
         let api = router.group("api/v1")
             .add(middleware: APIErrorMiddleware())
             .add(middleware: BearerAuthMiddleware(token: deps.token))

@@ -34,6 +34,9 @@ public final class TraceExporter: Service, Sendable {
         public var failedRequests = 0
         /// Spans waiting in the spool now.
         public var pending = 0
+        /// The destinations (`mlflow`, `collector`) whose last request failed: down, or refusing the
+        /// spans, until a delivery succeeds again.
+        public var unavailable: [String] = []
     }
 
     /// The tracer whose spans this exporter delivers (records nothing when tracing is off).
@@ -107,6 +110,7 @@ public final class TraceExporter: Service, Sendable {
     public var statistics: Statistics {
         var s = stats.withLock { $0 }
         s.pending = spool?.totals.count ?? 0
+        s.unavailable = unavailable.withLock { $0.sorted() }
         return s
     }
 

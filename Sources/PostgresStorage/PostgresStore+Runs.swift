@@ -105,6 +105,18 @@ extension PostgresStore {
         return counts
     }
 
+    /// How many runs made at or after `since` each schedule has in each state.
+    public func runTally(since: Date) async throws -> [RunTally] {
+        let bound = SortableID.lowest("run", at: since)
+        let rows = try await rows(
+            "SELECT schedule_id, state, count(*) FROM run WHERE id >= \(bound) GROUP BY schedule_id, state"
+        ) { row in try row.decode((String?, String, Int).self) }
+        // A state this version does not know (a hand-edited row) is not counted.
+        return rows.compactMap { id, name, count in
+            RunState(rawValue: name).map { RunTally(scheduleID: id, state: $0, count: count) }
+        }
+    }
+
     /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
     /// - Returns: the runs by schedule id.
     public func latestRuns() async throws -> [String: RunRecord] {

@@ -13,7 +13,8 @@ public struct RunNode: Codable, Sendable, Hashable {
     public var step: Int?
     /// 1 for the first attempt, more for retries.
     public var attempt: Int?
-    /// `succeeded`, `failed` or `cancelled`.
+    /// `succeeded`, `failed` or `cancelled`; `running` for an attempt going on in a run that has
+    /// not ended.
     public var status: String?
     /// When the attempt started, ISO 8601 in UTC (whole seconds).
     public var startedAt: String?
@@ -25,9 +26,30 @@ public struct RunNode: Codable, Sendable, Hashable {
     public var inputTokens: Int64?
     /// Reply tokens of the attempt's model calls; absent for other nodes.
     public var outputTokens: Int64?
+    /// How a `script` node's sandboxed process ended; absent for other nodes.
+    public var sandbox: Sandbox?
+
+    /// A script execution's end: its exit code or signal, whether the sandbox's timeout stopped it,
+    /// and the artifacts it left.
+    public struct Sandbox: Codable, Sendable, Hashable {
+        /// The exit code; absent when a signal ended the process.
+        public var exitCode: Int32?
+        /// The signal that ended the process, if one did.
+        public var signal: Int32?
+        /// Whether the sandbox stopped the script at its timeout.
+        public var timedOut: Bool?
+        /// The names of the artifacts kept.
+        public var artifacts: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case signal, artifacts
+            case exitCode = "exit_code"
+            case timedOut = "timed_out"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case node, workflow, kind, step, attempt, status, error
+        case node, workflow, kind, step, attempt, status, error, sandbox
         case startedAt = "started_at"
         case durationMs = "duration_ms"
         case inputTokens = "input_tokens"

@@ -70,14 +70,22 @@ public final class WorkflowRunExecutor: RunExecutor {
         }
         // Parallel branches report from their own tasks: the lock keeps the records and the progress
         // calls in one order.
-        let finished = Mutex<[NodeRecord]>([])
+        // The attempts going now follow the finished ones, so that the stored progress shows which
+        // node a running run is at.
+        let reported = Mutex<(finished: [NodeRecord], going: [Int: NodeRecord])>(([], [:]))
         let result = await self.runner.run(request) { event in
             switch event {
             case .started(let start): started(start)
+            case .nodeStarted(let record):
+                reported.withLock { nodes in
+                    nodes.going[record.step] = record
+                    progress(nodes.finished + nodes.going.values.sorted { $0.step < $1.step })
+                }
             case .nodeFinished(let record):
-                finished.withLock { nodes in
-                    nodes.append(record)
-                    progress(nodes)
+                reported.withLock { nodes in
+                    nodes.finished.append(record)
+                    nodes.going.removeValue(forKey: record.step)
+                    progress(nodes.finished + nodes.going.values.sorted { $0.step < $1.step })
                 }
             }
         }

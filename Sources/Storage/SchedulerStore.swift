@@ -77,6 +77,10 @@ public protocol SchedulerStore: Sendable {
     func runs(in states: Set<RunState>) async throws -> [RunRecord]
     /// Counts runs by state (for metrics).
     func runCounts() async throws -> [RunState: Int]
+    /// Counts the runs made at or after `since` (by their ids' time), by schedule and state; a pair
+    /// without runs has no row. Bounded by the primary key: the cost grows with the runs counted,
+    /// not with the history.
+    func runTally(since: Date) async throws -> [RunTally]
     /// Deletes up to `limit` finished runs (any final state) that ended before `cutoff`, oldest
     /// first, in one transaction. - Returns: their ids.
     func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String]

@@ -181,6 +181,34 @@ extension StoreContract {
         #expect(try await store.runCounts() == [.succeeded: 3, .failed: 1, .queued: 2, .skipped: 1])
     }
 
+    /// `runTally` counts, by schedule and state, only the runs made at or after its time.
+    public func runTally() async throws {
+        let store = try await makeStore()
+        try await store.insertSchedule(Self.schedule("a"))
+        try await store.insertSchedule(Self.schedule("b"))
+        let a = try #require(try await store.schedule(named: "a")).id
+        let b = try #require(try await store.schedule(named: "b")).id
+        let yesterday = Self.reference.addingTimeInterval(-86_400)
+        let today = Self.reference
+        var runs: [RunRecord] = []
+        for (serial, (schedule, state, made)) in [
+            (a, RunState.failed, yesterday), (a, .failed, today), (a, .failed, today), (a, .succeeded, today),
+            (b, .succeeded, yesterday), (b, .running, today), (nil, .succeeded, today),
+        ].enumerated() {
+            runs.append(Self.run(schedule, state: state, id: Self.runID(madeAt: made, serial: serial)))
+        }
+        _ = try await store.writeRuns(insert: runs, update: [])
+        let tally = try await store.runTally(since: today.addingTimeInterval(-1))
+        #expect(
+            Set(tally) == [
+                RunTally(scheduleID: a, state: .failed, count: 2), RunTally(scheduleID: a, state: .succeeded, count: 1),
+                RunTally(scheduleID: b, state: .running, count: 1),
+                RunTally(scheduleID: nil, state: .succeeded, count: 1),
+            ])
+        #expect(try await store.runTally(since: today.addingTimeInterval(1)).isEmpty)
+        #expect(try await store.runTally(since: yesterday.addingTimeInterval(-1)).map(\.count).reduce(0, +) == 7)
+    }
+
     /// `latestRuns` gives, for each schedule with a run that was not skipped, its newest such run; runs
     /// of no schedule (manual runs, runs of deleted schedules) are left out.
     public func latestRuns() async throws {

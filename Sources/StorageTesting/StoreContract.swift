@@ -51,6 +51,7 @@ public struct StoreContract: Sendable {
         case runsPaging
         case runsInStates
         case runCounts
+        case runTally
         case ping
         case deleteFinishedRuns
         case latestRuns
@@ -85,6 +86,7 @@ public struct StoreContract: Sendable {
             case .runsPaging: "runs page newest first with before and limit"
             case .runsInStates: "runs(in:) lists the runs in the given states, oldest first"
             case .runCounts: "runCounts counts the runs in each state"
+            case .runTally: "runTally counts the runs made since a time by schedule and state"
             case .ping: "ping answers, empty or not, and changes nothing"
             case .deleteFinishedRuns: "deleteRuns removes at most limit runs that ended before the cutoff, oldest first"
             case .latestRuns: "latestRuns gives each schedule's newest run that was not skipped"
@@ -126,6 +128,7 @@ public struct StoreContract: Sendable {
         case .runsPaging: try await runsPaging()
         case .runsInStates: try await runsInStates()
         case .runCounts: try await runCounts()
+        case .runTally: try await runTally()
         case .ping: try await ping()
         case .deleteFinishedRuns: try await deleteFinishedRuns()
         case .latestRuns: try await latestRuns()

@@ -21,6 +21,11 @@ final class Execution: Sendable {
         }
     }
 
+    /// Reports that a node attempt began (the record is not kept: its end is).
+    func began(_ record: NodeRecord) {
+        observe?(.nodeStarted(record))
+    }
+
     func finished(_ record: NodeRecord) {
         shared.withLock { $0.records.append(record) }
         observe?(.nodeFinished(record))

@@ -5,6 +5,8 @@ import Support
 /// (`ScriptFailed: exited with status 3: no data for 2024-03-10`), so each cause has its own type.
 struct ScriptFailed: Error, CustomStringConvertible {
     var description: String
+    /// How the script's process ended, for the node's record.
+    var sandbox: NodeRecord.SandboxSummary? = nil
 }
 
 struct HTTPRequestFailed: Error, CustomStringConvertible {

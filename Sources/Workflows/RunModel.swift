@@ -63,9 +63,10 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 /// One node execution (one attempt).
 public struct NodeRecord: Sendable, Codable, Hashable {
     /// How one attempt ended, written in JSON as the case's name. An attempt that ran past its timeout
-    /// is ``failed``.
+    /// is ``failed``. ``running`` is an attempt that has not ended: only the progress a run reports
+    /// while it goes has one (``RunEvent/nodeStarted(_:)``), never its result.
     public enum Status: String, Sendable, Codable {
-        case succeeded, failed, cancelled
+        case succeeded, failed, cancelled, running
     }
 
     /// The node's id.
@@ -91,9 +92,47 @@ public struct NodeRecord: Sendable, Codable, Hashable {
     public var inputTokens: Int64? = nil
     /// Reply tokens of the attempt's model calls (`output_tokens` in JSON); `nil` like ``inputTokens``.
     public var outputTokens: Int64? = nil
+    /// What the sandbox reported for a `script` node's execution; `nil` for other nodes.
+    public var sandbox: SandboxSummary? = nil
+
+    /// A script execution's end, as a run keeps it: how the process ended and the artifacts it left.
+    public struct SandboxSummary: Sendable, Codable, Hashable {
+        /// The exit code; `nil` when a signal ended the process.
+        public var exitCode: Int32?
+        /// The signal that ended the process, if one did.
+        public var signal: Int32?
+        /// Whether the sandbox stopped the script at its policy's timeout.
+        public var timedOut: Bool
+        /// The names of the artifacts kept.
+        public var artifacts: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case signal, artifacts
+            case exitCode = "exit_code"
+            case timedOut = "timed_out"
+        }
+
+        /// A summary of one execution.
+        public init(exitCode: Int32?, signal: Int32?, timedOut: Bool, artifacts: [String]) {
+            self.exitCode = exitCode
+            self.signal = signal
+            self.timedOut = timedOut
+            self.artifacts = artifacts
+        }
+
+        /// The summary as JSON, with the keys of its `Codable` form.
+        var jsonValue: JSONValue {
+            var members: [String: JSONValue] = [
+                "timed_out": .bool(timedOut), "artifacts": .array(artifacts.map(JSONValue.string)),
+            ]
+            if let exitCode { members["exit_code"] = .integer(Int64(exitCode)) }
+            if let signal { members["signal"] = .integer(Int64(signal)) }
+            return .object(members)
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case node, workflow, kind, step, attempt, status, error
+        case node, workflow, kind, step, attempt, status, error, sandbox
         case startedAt = "started_at"
         case durationMs = "duration_ms"
         case inputTokens = "input_tokens"
@@ -101,16 +140,18 @@ public struct NodeRecord: Sendable, Codable, Hashable {
     }
 
     /// The record as the store and the API show it: the same keys as its `Codable` form, the start
-    /// in ISO 8601 (UTC, whole seconds).
+    /// in ISO 8601 (UTC, with milliseconds: the status page's waterfall places nodes by it).
     public var jsonValue: JSONValue {
         var members: [String: JSONValue] = [
             "node": .string(node), "workflow": .string(workflow), "kind": .string(kind),
             "step": .integer(Int64(step)), "attempt": .integer(Int64(attempt)), "status": .string(status.rawValue),
-            "started_at": .string(startedAt.formatted(Date.ISO8601FormatStyle())), "duration_ms": .number(durationMs),
+            "started_at": .string(startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
+            "duration_ms": .number(durationMs),
         ]
         if let error { members["error"] = .string(error) }
         if let inputTokens { members["input_tokens"] = .integer(inputTokens) }
         if let outputTokens { members["output_tokens"] = .integer(outputTokens) }
+        if let sandbox { members["sandbox"] = sandbox.jsonValue }
         return .object(members)
     }
 
@@ -149,6 +190,8 @@ public struct RunResult: Sendable {
 public enum RunEvent: Sendable {
     /// The root span started: what a store needs to close the trace if the process dies.
     case started(RunStart)
+    /// A node attempt began: its record has status ``NodeRecord/Status/running`` and no duration yet.
+    case nodeStarted(NodeRecord)
     /// A node attempt finished.
     case nodeFinished(NodeRecord)
 }

@@ -14,6 +14,8 @@ extension WorkflowRunner {
         var next: WorkflowNode.Next
         /// What the span shows as outputs, when not the update.
         var spanOutputs: JSONValue?
+        /// How a script node's process ended.
+        var sandbox: NodeRecord.SandboxSummary? = nil
     }
 
     func runNode(_ node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue], execution: Execution)
@@ -44,6 +46,10 @@ extension WorkflowRunner {
             let began = clock.now
             let currentAttempt = attempt
             let meter = TokenMeter()
+            execution.began(
+                NodeRecord(
+                    node: node.id, workflow: workflow.name, kind: node.kindName, step: step, attempt: attempt,
+                    status: .running, startedAt: startedAt, durationMs: 0, error: nil))
             let (result, timedOut) = await Self.withDeadline(node.timeout) {
                 try await ServiceContext.withValue(span.context) {
                     try await TokenMeter.$current.withValue(meter) {
@@ -65,6 +71,7 @@ extension WorkflowRunner {
                 span.setOutputs(json: (outcome.spanOutputs ?? .object(outcome.update)).jsonText)
                 span.end()
                 record.durationMs = Self.milliseconds(clock.now - began)
+                record.sandbox = outcome.sandbox
                 execution.finished(record)
                 return outcome
             case .failure(let failure):
@@ -78,6 +85,7 @@ extension WorkflowRunner {
                 record.durationMs = Self.milliseconds(clock.now - began)
                 record.status = error is NodeCancelled ? .cancelled : .failed
                 record.error = String(describing: error)
+                record.sandbox = (failure as? ScriptFailed)?.sandbox
                 execution.finished(record)
                 if error is NodeCancelled { throw error }
                 logger.warning(
@@ -152,9 +160,12 @@ extension WorkflowRunner {
             }
             let record = await configuration.sandbox.run(scriptRun, tracer: tracer)
             if record.cancelled { throw NodeCancelled(node: node.id) }
-            if let failure = record.failure { throw ScriptFailed(description: failure) }
+            let summary = NodeRecord.SandboxSummary(
+                exitCode: record.exitCode, signal: record.signal, timedOut: record.timedOut,
+                artifacts: record.artifacts.map(\.name))
+            if let failure = record.failure { throw ScriptFailed(description: failure, sandbox: summary) }
             let update = try record.outputJSON.map { try JSONValue(json: $0) }?.objectValue ?? [:]
-            return Outcome(update: update, next: node.next)
+            return Outcome(update: update, next: node.next, sandbox: summary)
 
         case .http(let request):
             let update = try await performHTTP(request, node: node, state: state)

@@ -226,7 +226,7 @@ struct Daemon {
             maxConcurrentRuns: configuration.maxRuns, shutdownGrace: configuration.shutdownGrace,
             metrics: SchedulerMetrics(factory: metrics.factory), membership: membership,
             retry: defaults.retry, notify: defaults.notify,
-            alertLinks: AlertLinks(run: { "\(publicURL)/api/v1/runs/\($0)" }, trace: traceURL))
+            alertLinks: AlertLinks(run: { "\(publicURL)/runs/\($0)" }, trace: traceURL))
         schedulerConfiguration.missed = defaults.missed
         let scheduler = Scheduler(
             store: store, clock: clock, executor: executor, configuration: schedulerConfiguration,
@@ -264,7 +264,14 @@ struct Daemon {
                 }, webhooks: configuration.webhooks,
                 reloadWorkflows: { [self] swap in
                     reloadForSchedule(loaded: names.withLock { $0 }, swap: swap, adopt: adopt)
-                }, stopping: { scheduler.stopping }, instanceID: heartbeat.instanceID))
+                }, stopping: { scheduler.stopping }, instanceID: heartbeat.instanceID, publicURL: publicURL,
+                traceExport: {
+                    guard trackingURI != nil else { return nil }
+                    let statistics = exporter.statistics
+                    return TraceExportState(
+                        pending: statistics.pending, dropped: statistics.dropped,
+                        reachable: !statistics.unavailable.contains("mlflow"))
+                }))
         let app = Application(
             router: api.router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),

@@ -99,7 +99,7 @@ struct AlertTests {
         #expect(failure["schedule"] == "watched" && failure["run_id"]?.stringValue == failed)
         #expect(failure["state"] == "failed" && failure["attempt"] == 1)
         #expect(failure["error"]?.stringValue?.contains("exit") == true, "\(failure)")
-        #expect(failure["run_url"]?.stringValue == "https://scheduler.example.com/api/v1/runs/\(failed)")
+        #expect(failure["run_url"]?.stringValue == "https://scheduler.example.com/runs/\(failed)")
         #expect(failure["duration_ms"]?.doubleValue != nil)
         #expect(
             hooks.last?["body"]?["event"] == "recovered" && hooks.last?["body"]?["run_id"]?.stringValue == recovered)

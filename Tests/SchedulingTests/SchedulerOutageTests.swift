@@ -95,6 +95,7 @@ final class OutageStore: SchedulerStore {
     }
     func runs(in states: Set<RunState>) async throws -> [RunRecord] { try await base.runs(in: states) }
     func runCounts() async throws -> [RunState: Int] { try await base.runCounts() }
+    func runTally(since: Date) async throws -> [RunTally] { try await base.runTally(since: since) }
     func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
         try await base.deleteRuns(finishedBefore: cutoff, limit: limit)
     }

@@ -30,35 +30,10 @@ struct RunRoutes: Sendable {
             throw APIError.notFound("no run with id \(id)")
         }
         var answer = Run(run, traceURL: deps.traceURL, detail: true)
-        answer.detail?.attempts = try await attempts(of: run).map {
+        answer.detail?.attempts = try await deps.attempts(of: run).map {
             Run.Attempt(id: $0.id, attempt: $0.fireAttempt, state: $0.state.rawValue)
         }
         return JSONAnswer(answer)
-    }
-
-    /// Every attempt at `run`'s fire, first to last: the earlier ones through their `retry_of`
-    /// links, the later ones through their dedupe keys (``RunRecord/fireKey``), one lookup each.
-    func attempts(of run: RunRecord) async throws -> [RunRecord] {
-        var earlier: [RunRecord] = []
-        var current = run
-        while let previous = current.retryOf, earlier.count < RetryPolicy.mostAttempts,
-            let found = try await deps.store.run(id: previous)
-        {
-            earlier.insert(found, at: 0)
-            current = found
-        }
-        var later: [RunRecord] = []
-        if let scheduleID = run.scheduleID {
-            var attempt = run.fireAttempt + 1
-            while attempt <= RetryPolicy.mostAttempts,
-                let next = try await deps.store.run(
-                    scheduleID: scheduleID, dedupeKey: RunRecord.retryKey(fire: run.fireKey, attempt: attempt))
-            {
-                later.append(next)
-                attempt += 1
-            }
-        }
-        return earlier + [run] + later
     }
 
     /// Cancels a running or queued run: 202 while a running one is being stopped, 200 for a queued

@@ -91,20 +91,14 @@ struct ScheduleRoutes: Sendable {
     /// schedule's.
     func runNow(_ key: String, _ request: Request) async throws -> JSONAnswer<StartedRun> {
         let body = try await request.decodeJSON(ManualRunRequest.self, empty: ManualRunRequest())
-        let schedule = try await deps.schedules.schedule(key)
-        var input = (try? JSONValue(json: Data(schedule.inputJSON.utf8)).objectValue) ?? [:]
+        var input: [String: JSONValue]?
         if let extra = body.input {
             guard let members = extra.objectValue else {
                 throw APIError.badRequest("input must be a JSON object, not \(extra.typeName)")
             }
-            for (key, value) in members { input[key] = JSONValue(value) }
+            input = members.mapValues { JSONValue($0) }
         }
-        let run = RunRecord(
-            scheduleID: schedule.id, workflow: schedule.workflow, trigger: "manual", queuedAt: deps.clock.now(),
-            inputJSON: JSONValue.object(input).jsonText)
-        guard let stored = try await deps.scheduler.submit(run) else {
-            throw APIError(status: .conflict, message: "the run was already submitted")
-        }
+        let stored = try await deps.startRun(key, input: input)
         return JSONAnswer(
             StartedRun(
                 runID: stored.id, traceID: stored.traceID, state: stored.state.rawValue,

@@ -152,6 +152,25 @@ extension SQLiteStore {
         }
     }
 
+    /// How many runs made at or after `since` each schedule has in each state.
+    public func runTally(since: Date) async throws -> [RunTally] {
+        let bound = SortableID.lowest("run", at: since)
+        return try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT schedule_id, state, count(*) AS n FROM run WHERE id >= ? GROUP BY schedule_id, state",
+                arguments: [bound]
+            ).compactMap { row in
+                // A state this version does not know (a hand-edited row) is not counted.
+                guard let state = RunState(rawValue: try row.decode(String.self, forColumn: "state")) else {
+                    return nil
+                }
+                return RunTally(
+                    scheduleID: row["schedule_id"] as String?, state: state,
+                    count: try row.decode(Int.self, forColumn: "n"))
+            }
+        }
+    }
+
     /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
     /// - Returns: the runs by schedule id.
     public func latestRuns() async throws -> [String: RunRecord] {

@@ -1,0 +1,49 @@
+import Cron
+import Storage
+import Synchronization
+
+// What fires next across every loaded schedule, read from the timer's heap: what the status pages
+// show, without a database read or a cron search per schedule.
+
+/// One coming fire of a schedule.
+public struct UpcomingFire: Sendable, Hashable {
+    /// The schedule as the scheduler has it loaded.
+    public var schedule: ScheduleRecord
+    /// The fire: its instant and its daylight-saving marker.
+    public var fire: CronFire
+}
+
+extension Scheduler {
+    /// The next `limit` fires across every loaded schedule, soonest first; a schedule appears as often
+    /// as it fires among them (an every-second schedule fills the list). A fire already due and not
+    /// yet stored comes first.
+    public func upcomingFires(limit: Int) -> [UpcomingFire] {
+        guard limit > 0 else { return [] }
+        // A schedule with a fire among the first `limit` has its next fire among the first `limit`
+        // next fires: only those schedules are searched further.
+        var firsts: [(time: Int64, entry: Entry)] = []
+        for item in fires.entries {
+            guard let entry = entries[item.key], entry.generation == item.generation, entry.expression != nil
+            else { continue }
+            firsts.append((item.time, entry))
+        }
+        firsts.sort { $0.time < $1.time }
+        var coming: [UpcomingFire] = []
+        for (time, entry) in firsts.prefix(limit) {
+            guard let expression = entry.expression else { continue }
+            var after = time - 1
+            for _ in 0..<limit {
+                guard let fire = expression.nextFire(afterUnixSeconds: after) else { break }
+                coming.append(UpcomingFire(schedule: entry.schedule, fire: fire))
+                after = fire.unixSeconds
+            }
+        }
+        coming.sort { ($0.fire.unixSeconds, $0.schedule.name) < ($1.fire.unixSeconds, $1.schedule.name) }
+        return Array(coming.prefix(limit))
+    }
+
+    /// Every loaded schedule, as webhooks and the pages see them (no database read).
+    public nonisolated var loadedSchedules: [ScheduleRecord] {
+        lookup.withLock { Array($0.byID.values) }
+    }
+}

@@ -33,3 +33,15 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// ``runProcess(_:_:environment:)`` on a thread of its own: the calling task waits for the child
+/// without holding one of the few threads that every concurrent test shares.
+public func runProcessOffPool(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil)
+    async throws -> ProcessOutput
+{
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result { try runProcess(executable, arguments, environment: environment) })
+        }.start()
+    }
+}

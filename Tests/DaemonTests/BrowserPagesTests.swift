@@ -42,7 +42,7 @@ struct BrowserPagesTests {
         try await daemon.start(extraArguments: ["--max-runs", "1"])
         defer { daemon.signal(SIGTERM) }
 
-        let output = try runProcess(
+        let output = try await runProcessOffPool(
             python,
             [
                 root.appendingPathComponent("Tests/Fixtures/browser_pages.py").path, "http://127.0.0.1:\(daemon.port)",

@@ -96,6 +96,7 @@ extension PageRoutes {
             times.append(.init(label: "Running for", value: PageFormat.duration(from: started, to: now)))
         }
         if let owner = run.owner { times.append(.init(label: "Instance", value: owner)) }
+        let nodes = waterfall(run, now: now)
         let detail = RunPage.Detail(
             id: run.id, state: run.state.rawValue,
             schedule: schedule?.name ?? (run.scheduleID == nil ? "no schedule" : "a deleted schedule"),
@@ -104,15 +105,15 @@ extension PageRoutes {
             traceID: run.traceID, traceURL: run.traceID.flatMap(deps.traceURL), times: times, error: run.error,
             attempts: attempts.map {
                 .init(id: $0.id, attempt: $0.fireAttempt, state: $0.state.rawValue, current: $0.id == run.id)
-            }, hasAttempts: attempts.count > 1, nodes: waterfall(run, now: now),
-            hasNodes: !(run.nodesJSON ?? "[]").hasPrefix("[]"),
+            }, hasAttempts: attempts.count > 1, nodes: nodes, hasNodes: !nodes.isEmpty,
             input: PageFormat.prettyJSON(run.inputJSON) ?? "{}", output: PageFormat.prettyJSON(run.outputJSON))
         return PageRenderer.page("run", RunPage(common: common, run: detail, final: run.state.isFinal))
     }
 
-    /// The run's node attempts placed on one time line from the run's start to its end (or now).
+    /// The run's node attempts in the order they began, placed on one time line from the run's
+    /// start to its end (or now).
     func waterfall(_ run: RunRecord, now: Date) -> [RunPage.Node] {
-        let nodes = Run.nodes(run.nodesJSON)
+        let nodes = Run.nodes(run.nodesJSON).sorted { ($0.step ?? 0) < ($1.step ?? 0) }
         guard !nodes.isEmpty else { return [] }
         let starts = nodes.map { $0.startedAt.flatMap(APITimestamp.parse) }
         let origin = run.startedAt ?? starts.compactMap { $0 }.min() ?? run.queuedAt

@@ -137,3 +137,20 @@ extension RunRecord {
         retryOfTrace = try column("retry_of_trace")
     }
 }
+
+extension RunSummary {
+    /// The summary a row of ``RunSummary/columns`` stores. A state name this version does not know
+    /// reads as `failed` (as a whole run does).
+    init(postgres row: PostgresRow) throws {
+        let column = PostgresColumns(row, table: "run")
+        self.init(
+            id: try column("id"), scheduleID: try column("schedule_id"), workflow: try column("workflow"),
+            trigger: try column("trigger"), state: RunState(rawValue: try column("state")) ?? .failed,
+            nominalTime: (try column("nominal_time_ms", as: Int64?.self)).map(Date.init(milliseconds:)),
+            queuedAt: Date(milliseconds: try column("queued_at_ms")),
+            startedAt: (try column("started_at_ms", as: Int64?.self)).map(Date.init(milliseconds:)),
+            finishedAt: (try column("finished_at_ms", as: Int64?.self)).map(Date.init(milliseconds:)),
+            error: try column("error"), fireAttempt: Int(clamping: try column("fire_attempt", as: Int64.self)),
+            owner: try column("owner"))
+    }
+}

@@ -117,6 +117,43 @@ extension PostgresStore {
         }
     }
 
+    /// The newest runs of each schedule: one `LATERAL` search of the `run_schedule` index per
+    /// schedule, in one statement.
+    public func runSummaries(scheduleIDs: [String], limit: Int, before: String?) async throws
+        -> [String: [RunSummary]]
+    {
+        guard !scheduleIDs.isEmpty else { return [:] }
+        let ids = Array(Set(scheduleIDs))
+        // `~` sorts after every id (ids are ASCII, compared byte by byte): no bound.
+        let bound = before ?? "~"
+        let runs = try await rows(
+            """
+            SELECT r.* FROM unnest(\(ids)::text[]) AS s(id) CROSS JOIN LATERAL (
+                SELECT \(unescaped: RunSummary.columns) FROM run
+                WHERE run.schedule_id = s.id AND run.id < \(bound)
+                ORDER BY run.id DESC LIMIT \(max(0, limit))) AS r
+            """, RunSummary.init(postgres:))
+        return Dictionary(grouping: runs) { $0.scheduleID ?? "" }.mapValues { $0.sorted { $0.id > $1.id } }
+    }
+
+    /// Running runs first, then queued ones, each oldest first; and how many there are.
+    public func activeRuns(limit: Int) async throws -> (runs: [RunSummary], total: Int) {
+        let runs = try await rows(
+            """
+            SELECT \(unescaped: RunSummary.columns), nodes_json FROM run WHERE state IN ('running', 'queued')
+            ORDER BY state = 'queued', id LIMIT \(max(0, limit))
+            """
+        ) { row in
+            var summary = try RunSummary(postgres: row)
+            summary.nodesJSON = try PostgresColumns(row, table: "run")("nodes_json")
+            return summary
+        }
+        let total = try await rows("SELECT count(*) FROM run WHERE state IN ('running', 'queued')") { row in
+            try row.decode(Int.self)
+        }
+        return (runs, total.first ?? 0)
+    }
+
     /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
     /// - Returns: the runs by schedule id.
     public func latestRuns() async throws -> [String: RunRecord] {

@@ -81,6 +81,13 @@ public protocol SchedulerStore: Sendable {
     /// without runs has no row. Bounded by the primary key: the cost grows with the runs counted,
     /// not with the history.
     func runTally(since: Date) async throws -> [RunTally]
+    /// The newest runs of each schedule in `scheduleIDs`, at most `limit` each (newest first), only
+    /// those older than `before` (a run id) when it is given: summaries, in one round trip, each an
+    /// index search. Schedules without runs have no entry.
+    func runSummaries(scheduleIDs: [String], limit: Int, before: String?) async throws -> [String: [RunSummary]]
+    /// Up to `limit` of the runs running or queued, the running ones first, each group oldest first,
+    /// with their node records; and how many are running or queued in all.
+    func activeRuns(limit: Int) async throws -> (runs: [RunSummary], total: Int)
     /// Deletes up to `limit` finished runs (any final state) that ended before `cutoff`, oldest
     /// first, in one transaction. - Returns: their ids.
     func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String]

@@ -209,6 +209,56 @@ extension StoreContract {
         #expect(try await store.runTally(since: yesterday.addingTimeInterval(-1)).map(\.count).reduce(0, +) == 7)
     }
 
+    /// `runSummaries` gives each schedule's newest runs, newest first, at most `limit` each, older
+    /// than `before` when given; a schedule without runs has no entry; a summary says what the record
+    /// says.
+    public func runSummaries() async throws {
+        let store = try await makeStore()
+        try await store.insertSchedule(Self.schedule("a"))
+        try await store.insertSchedule(Self.schedule("b"))
+        try await store.insertSchedule(Self.schedule("c"))
+        let a = try #require(try await store.schedule(named: "a")).id
+        let b = try #require(try await store.schedule(named: "b")).id
+        let c = try #require(try await store.schedule(named: "c")).id
+        var runs: [RunRecord] = []
+        for serial in 0..<5 {
+            var run = Self.run(a, state: .succeeded, id: Self.runID(madeAt: Self.reference, serial: serial))
+            run.finishedAt = Self.reference.addingTimeInterval(2)
+            run.error = serial == 4 ? "boom" : nil
+            run.fireAttempt = serial == 4 ? 2 : 1
+            run.owner = "ins_x"
+            runs.append(run)
+        }
+        runs.append(Self.run(b, state: .queued, id: Self.runID(madeAt: Self.reference, serial: 10)))
+        _ = try await store.writeRuns(insert: runs, update: [])
+        let found = try await store.runSummaries(scheduleIDs: [a, b, c], limit: 3, before: nil)
+        #expect(Set(found.keys) == [a, b])
+        #expect(found[a]?.map(\.id) == runs[2..<5].reversed().map(\.id))
+        #expect(found[b]?.map(\.id) == [runs[5].id])
+        #expect(found[a]?.first == RunSummary(runs[4]).withoutNodes)
+        let older = try await store.runSummaries(scheduleIDs: [a], limit: 10, before: runs[2].id)
+        #expect(older[a]?.map(\.id) == [runs[1].id, runs[0].id])
+        #expect(try await store.runSummaries(scheduleIDs: [], limit: 3, before: nil).isEmpty)
+    }
+
+    /// `activeRuns` lists the running runs, then the queued ones, each oldest first, up to `limit`,
+    /// with their node records, and counts them all.
+    public func activeRuns() async throws {
+        let store = try await makeStore()
+        let states: [RunState] = [.queued, .running, .succeeded, .queued, .running, .failed]
+        var runs: [RunRecord] = []
+        for (serial, state) in states.enumerated() {
+            runs.append(Self.run(nil, state: state, id: Self.runID(madeAt: Self.reference, serial: serial)))
+        }
+        _ = try await store.writeRuns(
+            insert: runs, update: [.nodes(id: runs[1].id, json: #"[{"node":"n1"}]"#)])
+        let active = try await store.activeRuns(limit: 3)
+        #expect(active.total == 4)
+        #expect(active.runs.map(\.id) == [runs[1].id, runs[4].id, runs[0].id])
+        #expect(active.runs.first?.nodesJSON == #"[{"node":"n1"}]"#)
+        #expect(try await store.activeRuns(limit: 10).runs.count == 4)
+    }
+
     /// `latestRuns` gives, for each schedule with a run that was not skipped, its newest such run; runs
     /// of no schedule (manual runs, runs of deleted schedules) are left out.
     public func latestRuns() async throws {
@@ -230,5 +280,14 @@ extension StoreContract {
         #expect(Set(latest.keys) == [a.id, c.id])
         #expect(latest[a.id]?.id == runs[1].id && latest[a.id]?.state == .failed)
         #expect(latest[c.id]?.id == runs[4].id)
+    }
+}
+
+extension RunSummary {
+    /// The summary as the list of one schedule's runs gives it: without node records.
+    var withoutNodes: RunSummary {
+        var summary = self
+        summary.nodesJSON = nil
+        return summary
     }
 }

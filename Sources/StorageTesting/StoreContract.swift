@@ -52,6 +52,8 @@ public struct StoreContract: Sendable {
         case runsInStates
         case runCounts
         case runTally
+        case runSummaries
+        case activeRuns
         case ping
         case deleteFinishedRuns
         case latestRuns
@@ -87,6 +89,8 @@ public struct StoreContract: Sendable {
             case .runsInStates: "runs(in:) lists the runs in the given states, oldest first"
             case .runCounts: "runCounts counts the runs in each state"
             case .runTally: "runTally counts the runs made since a time by schedule and state"
+            case .runSummaries: "runSummaries gives each schedule's newest runs, paged with before"
+            case .activeRuns: "activeRuns lists running runs, then queued ones, with their nodes and the total"
             case .ping: "ping answers, empty or not, and changes nothing"
             case .deleteFinishedRuns: "deleteRuns removes at most limit runs that ended before the cutoff, oldest first"
             case .latestRuns: "latestRuns gives each schedule's newest run that was not skipped"
@@ -129,6 +133,8 @@ public struct StoreContract: Sendable {
         case .runsInStates: try await runsInStates()
         case .runCounts: try await runCounts()
         case .runTally: try await runTally()
+        case .runSummaries: try await runSummaries()
+        case .activeRuns: try await activeRuns()
         case .ping: try await ping()
         case .deleteFinishedRuns: try await deleteFinishedRuns()
         case .latestRuns: try await latestRuns()

@@ -6,7 +6,8 @@ Usage: browser_pages.py BASE_URL ADMIN_TOKEN
 Logs in with a wrong token (refused) and the right one, finds the shipped schedules, pauses one
 with a note, runs the slow test schedule twice from its page (the daemon has one slot, so the second
 run waits) and watches the second run's page go queued -> running -> succeeded without reloading,
-follows its link to the trace in the MLflow UI, logs out and is refused. Exits non-zero, saying
+checks that every page fits a 390 px wide screen and a 1280 px one, follows the run's link to its
+trace in the MLflow UI, logs out and is refused. Exits non-zero, saying
 which step failed, when anything is not as expected. Needs selenium, /usr/bin/chromium and
 /usr/bin/chromedriver; never downloads a driver.
 """
@@ -18,6 +19,7 @@ os.environ["SE_AVOID_STATS"] = "true"
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -44,9 +46,12 @@ def text(driver):
 
 
 def wait_for(driver, what, predicate, timeout=30):
+    """Waits until `predicate` holds; a part of the page replaced by its live update meanwhile (a
+    stale element) is looked up again on the next poll."""
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
-    except Exception:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: predicate(d))
+    except TimeoutException:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}; the page says:\n{text(driver)[:3000]}")
 
 
@@ -109,6 +114,20 @@ def main():
         wait_for(driver, "the run to succeed", lambda d: state(d) == "succeeded", timeout=60)
         assert driver.execute_script("return window.notReloaded === true;"), "the page was reloaded"
         assert seen[0] == "queued" and "running" in seen and seen[-1] == "succeeded", f"states seen: {seen}"
+
+        step("every page fits a 390 px wide phone screen, and a 1280 px one")
+        for width, mobile in ((390, True), (1280, False)):
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": mobile})
+            for path in ("/", "/schedules", "/schedules/browser_slow", f"/runs/{second}"):
+                driver.get(BASE + path)
+                wait_for(driver, f"{path} at {width} px", lambda d: d.find_elements(By.TAG_NAME, "h1"))
+                overflow = driver.execute_script(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+                assert overflow <= 1, f"{path} is {overflow} px wider than a {width} px screen"
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.get(f"{BASE}/runs/{second}")
+        wait_for(driver, "the run page again", lambda d: d.find_elements(By.ID, "trace-link"))
 
         step("follow the link to the trace in the MLflow UI")
         link = driver.find_element(By.ID, "trace-link")

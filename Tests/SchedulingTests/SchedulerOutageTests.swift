@@ -96,6 +96,12 @@ final class OutageStore: SchedulerStore {
     func runs(in states: Set<RunState>) async throws -> [RunRecord] { try await base.runs(in: states) }
     func runCounts() async throws -> [RunState: Int] { try await base.runCounts() }
     func runTally(since: Date) async throws -> [RunTally] { try await base.runTally(since: since) }
+    func runSummaries(scheduleIDs: [String], limit: Int, before: String?) async throws -> [String: [RunSummary]] {
+        try await base.runSummaries(scheduleIDs: scheduleIDs, limit: limit, before: before)
+    }
+    func activeRuns(limit: Int) async throws -> (runs: [RunSummary], total: Int) {
+        try await base.activeRuns(limit: limit)
+    }
     func deleteRuns(finishedBefore cutoff: Date, limit: Int) async throws -> [String] {
         try await base.deleteRuns(finishedBefore: cutoff, limit: limit)
     }

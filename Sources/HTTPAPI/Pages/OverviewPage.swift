@@ -13,6 +13,8 @@ struct OverviewPage {
     var totals: [Total]
     var tally: [ScheduleTally]
     var hasTally: Bool
+    /// How many more schedules ran today than the table lists.
+    var moreTally: Int?
     var active: [ActiveRun]
     var hasActive: Bool
     var moreActive: Int?
@@ -78,6 +80,8 @@ struct OverviewPage {
 
     /// How many running and queued runs the table lists.
     static let activeShown = 50
+    /// How many schedules the table of today's runs lists, the most failures first.
+    static let tallyShown = 20
 }
 
 extension PageRoutes {
@@ -88,7 +92,7 @@ extension PageRoutes {
         let now = deps.clock.now()
         let since = format.startOfDay(now)
         async let tallyRows = deps.store.runTally(since: since)
-        async let activeRuns = deps.store.runs(in: [.running, .queued])
+        async let activeRuns = deps.store.activeRuns(limit: OverviewPage.activeShown)
         async let seen = deps.store.instances(seenSince: now.addingTimeInterval(-60))
         let upcoming = await deps.scheduler.upcomingFires(limit: 10)
 
@@ -108,27 +112,26 @@ extension PageRoutes {
             }
             bySchedule[key] = entry
         }
-        let tally = bySchedule.values.map { row in
+        let ranked = bySchedule.values.map { row in
             var row = row
             row.failing = row.failed + row.timedOut > 0
             return row
         }.sorted { ($1.failed + $1.timedOut, $0.name) < ($0.failed + $0.timedOut, $1.name) }
+        let tally = Array(ranked.prefix(OverviewPage.tallyShown))
         let shownStates: [(RunState, String)] = [
             (.failed, "failed"), (.timedOut, "timed out"), (.succeeded, "succeeded"), (.running, "running"),
             (.queued, "queued"),
         ]
 
         let active = try await activeRuns
-        let shown = active.sorted { ($0.state == .running ? 0 : 1, $0.id) < ($1.state == .running ? 0 : 1, $1.id) }
-            .prefix(OverviewPage.activeShown)
-            .map { run -> OverviewPage.ActiveRun in
-                let schedule = run.scheduleID.flatMap { deps.scheduler.schedule($0) }
-                return OverviewPage.ActiveRun(
-                    id: run.id, shortID: PageFormat.short(run.id), schedule: schedule?.name ?? run.workflow,
-                    scheduleLink: schedule?.name, state: run.state.rawValue,
-                    elapsed: PageFormat.duration(from: run.startedAt ?? run.queuedAt, to: now),
-                    node: Self.currentNode(run), instance: run.owner ?? "—")
-            }
+        let shown = active.runs.map { run -> OverviewPage.ActiveRun in
+            let schedule = run.scheduleID.flatMap { deps.scheduler.schedule($0) }
+            return OverviewPage.ActiveRun(
+                id: run.id, shortID: PageFormat.short(run.id), schedule: schedule?.name ?? run.workflow,
+                scheduleLink: schedule?.name, state: run.state.rawValue,
+                elapsed: PageFormat.duration(from: run.startedAt ?? run.queuedAt, to: now),
+                node: Self.currentNode(run), instance: run.owner ?? "—")
+        }
 
         let export = deps.traceExport().map {
             OverviewPage.Export(
@@ -142,8 +145,10 @@ extension PageRoutes {
         let page = OverviewPage(
             common: common, since: format.time(since),
             totals: shownStates.map { .init(state: $0.0.rawValue, label: $0.1, count: totals[$0.0] ?? 0) },
-            tally: tally, hasTally: !tally.isEmpty, active: shown, hasActive: !shown.isEmpty,
-            moreActive: active.count > shown.count ? active.count - shown.count : nil,
+            tally: tally, hasTally: !tally.isEmpty,
+            moreTally: ranked.count > tally.count ? ranked.count - tally.count : nil, active: shown,
+            hasActive: !shown.isEmpty,
+            moreActive: active.total > shown.count ? active.total - shown.count : nil,
             upcoming: upcoming.map {
                 OverviewPage.Upcoming(
                     when: format.time(Date(timeIntervalSince1970: TimeInterval($0.fire.unixSeconds))),
@@ -162,7 +167,7 @@ extension PageRoutes {
     }
 
     /// The node a running run is at: the attempt it reported going, else the last one that ended.
-    static func currentNode(_ run: RunRecord) -> String {
+    static func currentNode(_ run: RunSummary) -> String {
         let nodes = Run.nodes(run.nodesJSON)
         if let going = nodes.last(where: { $0.status == "running" }) { return going.node ?? "—" }
         if let last = nodes.last { return "after \(last.node ?? "?")" }

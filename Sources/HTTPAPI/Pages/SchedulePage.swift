@@ -93,14 +93,16 @@ extension PageRoutes {
         common.live = "2"
         let before = request.uri.queryParameters["before"].map(String.init)
         let now = deps.clock.now()
-        let runs = try await deps.store.runs(scheduleID: schedule.id, limit: SchedulePage.pageSize, before: before)
+        let size = SchedulePage.pageSize
+        let runs = try await deps.store.runSummaries(scheduleIDs: [schedule.id], limit: size, before: before)
         let recent =
             before == nil
-            ? runs : try await deps.store.runs(scheduleID: schedule.id, limit: SchedulePage.pageSize, before: nil)
+            ? runs : try await deps.store.runSummaries(scheduleIDs: [schedule.id], limit: size, before: nil)
         let page = SchedulePage(
-            common: common, schedule: detail(schedule, request: request, now: now), chart: chart(recent),
-            runs: runs.map(runRow), hasRuns: !runs.isEmpty, before: before,
-            nextPage: runs.count == SchedulePage.pageSize ? runs.last.map { "?before=\($0.id)" } : nil)
+            common: common, schedule: detail(schedule, request: request, now: now),
+            chart: chart(recent[schedule.id] ?? []),
+            runs: (runs[schedule.id] ?? []).map(runRow), hasRuns: runs[schedule.id] != nil, before: before,
+            nextPage: runs[schedule.id]?.count == size ? runs[schedule.id]?.last.map { "?before=\($0.id)" } : nil)
         return PageRenderer.page("schedule", page)
     }
 
@@ -151,7 +153,7 @@ extension PageRoutes {
         return "\(scheme)://\(request.head.authority ?? "localhost")"
     }
 
-    func runRow(_ run: RunRecord) -> SchedulePage.RunRow {
+    func runRow(_ run: RunSummary) -> SchedulePage.RunRow {
         SchedulePage.RunRow(
             id: run.id, shortID: PageFormat.short(run.id), attempt: run.fireAttempt > 1 ? run.fireAttempt : nil,
             state: run.state.rawValue, trigger: run.trigger, fireTime: format.time(run.nominalTime),
@@ -161,8 +163,8 @@ extension PageRoutes {
 
     /// Bars for the finished runs among `runs` (newest first), oldest on the left, each as tall as
     /// its duration against the longest.
-    func chart(_ runs: [RunRecord]) -> SchedulePage.Chart? {
-        let finished = runs.reversed().compactMap { run -> (RunRecord, Double)? in
+    func chart(_ runs: [RunSummary]) -> SchedulePage.Chart? {
+        let finished = runs.reversed().compactMap { run -> (RunSummary, Double)? in
             guard let start = run.startedAt, let end = run.finishedAt else { return nil }
             return (run, max(0, end.timeIntervalSince(start) * 1000))
         }

@@ -60,9 +60,10 @@ extension PageRoutes {
         let workflows = deps.workflows()
         var rows: [SchedulesPage.Row] = []
         rows.reserveCapacity(slice.count)
+        let recent = try await deps.store.runSummaries(
+            scheduleIDs: slice.map(\.id), limit: SchedulesPage.marks, before: nil)
         for schedule in slice {
-            let runs = try await deps.store.runs(scheduleID: schedule.id, limit: SchedulesPage.marks, before: nil)
-            rows.append(row(schedule, runs: runs, now: now, workflows: workflows))
+            rows.append(row(schedule, runs: recent[schedule.id] ?? [], now: now, workflows: workflows))
         }
         func link(_ page: Int) -> String {
             "/schedules?" + (query.isEmpty ? "" : "q=\(Self.queryEscaped(query))&") + "page=\(page)"
@@ -81,7 +82,7 @@ extension PageRoutes {
         deps.scheduler.loaded ? deps.scheduler.loadedSchedules : try await deps.store.schedules()
     }
 
-    func row(_ schedule: ScheduleRecord, runs: [RunRecord], now: Date, workflows: Set<String>) -> SchedulesPage.Row {
+    func row(_ schedule: ScheduleRecord, runs: [RunSummary], now: Date, workflows: Set<String>) -> SchedulesPage.Row {
         let next = Schedule.fires(schedule, count: 1, now: now).first
         return SchedulesPage.Row(
             name: schedule.name, workflow: schedule.workflow,
@@ -91,7 +92,7 @@ extension PageRoutes {
     }
 
     /// A schedule's latest runs as marks, oldest first.
-    func marks(_ runs: [RunRecord]) -> [SchedulesPage.Mark] {
+    func marks(_ runs: [RunSummary]) -> [SchedulesPage.Mark] {
         runs.reversed().map {
             .init(id: $0.id, state: $0.state.rawValue, when: format.time($0.startedAt ?? $0.queuedAt))
         }

@@ -171,6 +171,56 @@ extension SQLiteStore {
         }
     }
 
+    /// The newest runs of each schedule, one search of the `run_schedule` index per schedule, in one
+    /// read.
+    public func runSummaries(scheduleIDs: [String], limit: Int, before: String?) async throws
+        -> [String: [RunSummary]]
+    {
+        try await read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(RunSummary.columns) FROM run WHERE schedule_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
+            var found: [String: [RunSummary]] = [:]
+            // `~` sorts after every id: no bound.
+            for id in Set(scheduleIDs) {
+                let runs = try Row.fetchAll(statement, arguments: [id, before ?? "~", max(0, limit)]).map(Self.summary)
+                if !runs.isEmpty { found[id] = runs }
+            }
+            return found
+        }
+    }
+
+    /// Running runs first, then queued ones, each oldest first; and how many there are.
+    public func activeRuns(limit: Int) async throws -> (runs: [RunSummary], total: Int) {
+        try await read { db in
+            let runs = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(RunSummary.columns), nodes_json FROM run WHERE state IN ('running', 'queued')
+                    ORDER BY state = 'queued', id LIMIT ?
+                    """, arguments: [max(0, limit)]
+            ).map { row in
+                var summary = try Self.summary(row)
+                summary.nodesJSON = row["nodes_json"]
+                return summary
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE state IN ('running', 'queued')") ?? 0
+            return (runs, total)
+        }
+    }
+
+    /// A summary from a row of ``RunSummary/columns``. A state this version does not know reads as
+    /// `failed`, as a whole run does.
+    static func summary(_ row: Row) throws -> RunSummary {
+        RunSummary(
+            id: row["id"], scheduleID: row["schedule_id"], workflow: row["workflow"], trigger: row["trigger"],
+            state: RunState(rawValue: row["state"]) ?? .failed,
+            nominalTime: (row["nominal_time_ms"] as Int64?).map(Date.init(milliseconds:)),
+            queuedAt: Date(milliseconds: row["queued_at_ms"]),
+            startedAt: (row["started_at_ms"] as Int64?).map(Date.init(milliseconds:)),
+            finishedAt: (row["finished_at_ms"] as Int64?).map(Date.init(milliseconds:)), error: row["error"],
+            fireAttempt: Int(clamping: row["fire_attempt"] as Int64), owner: row["owner"])
+    }
+
     /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.
     /// - Returns: the runs by schedule id.
     public func latestRuns() async throws -> [String: RunRecord] {

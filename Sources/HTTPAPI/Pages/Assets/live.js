@@ -1,6 +1,7 @@
 // Live updates without reloading: every 2 s, fetch this page again and swap in each part marked
 // data-live-part. Stops when a part is marked data-final (a run that ended), when the session is
-// gone, or while the tab is hidden; a form being edited is never replaced.
+// gone, or while the tab is hidden; a part with a form being filled in (a field with the focus, an
+// opened "Run now") is left alone until it is done.
 (function () {
   "use strict";
   if (!document.querySelector("[data-live-part]")) return;
@@ -8,7 +9,8 @@
   var busy = false;
   function editing(part) {
     var active = document.activeElement;
-    return active && part.contains(active) && /INPUT|TEXTAREA|SELECT/.test(active.tagName);
+    if (active && part.contains(active) && /INPUT|TEXTAREA|SELECT/.test(active.tagName)) return true;
+    return !!part.querySelector("details[open]");
   }
   function refresh() {
     if (busy || document.hidden) return;

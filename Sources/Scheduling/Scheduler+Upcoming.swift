@@ -21,16 +21,17 @@ extension Scheduler {
         guard limit > 0 else { return [] }
         // A schedule with a fire among the first `limit` has its next fire among the first `limit`
         // next fires: only those schedules are searched further.
-        var firsts: [(time: Int64, entry: Entry)] = []
+        var firsts: [(time: Int64, id: String)] = []
+        firsts.reserveCapacity(fires.entries.count)
         for item in fires.entries {
             guard let entry = entries[item.key], entry.generation == item.generation, entry.expression != nil
             else { continue }
-            firsts.append((item.time, entry))
+            firsts.append((item.time, item.key))
         }
         firsts.sort { $0.time < $1.time }
         var coming: [UpcomingFire] = []
-        for (time, entry) in firsts.prefix(limit) {
-            guard let expression = entry.expression else { continue }
+        for (time, id) in firsts.prefix(limit) {
+            guard let entry = entries[id], let expression = entry.expression else { continue }
             var after = time - 1
             for _ in 0..<limit {
                 guard let fire = expression.nextFire(afterUnixSeconds: after) else { break }
@@ -42,8 +43,9 @@ extension Scheduler {
         return Array(coming.prefix(limit))
     }
 
-    /// Every loaded schedule, as webhooks and the pages see them (no database read).
-    public nonisolated var loadedSchedules: [ScheduleRecord] {
-        lookup.withLock { Array($0.byID.values) }
+    /// The names of every loaded schedule (no database read): what the pages sort and page through
+    /// before they look up the few they show with ``schedule(_:)``.
+    public nonisolated var loadedScheduleNames: [String] {
+        lookup.withLock { $0.byID.values.map(\.name) }
     }
 }

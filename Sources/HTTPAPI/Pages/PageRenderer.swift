@@ -52,7 +52,7 @@ enum PageRenderer {
     )
         -> Response
     {
-        let html = library.render(context, withTemplate: template) ?? ""
+        let html = library.render(PageContext(context), withTemplate: template) ?? ""
         var headers = pageHeaders
         headers.append(contentsOf: extra)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -50,12 +50,15 @@ extension PageRoutes {
         common.live = "2"
         let query = request.uri.queryParameters["q"].map(String.init) ?? ""
         let pageNumber = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
-        var all = try await loadedSchedules()
-        if !query.isEmpty { all = all.filter { $0.name.localizedCaseInsensitiveContains(query) } }
-        all.sort { $0.name < $1.name }
+        var names = try await scheduleNames()
+        if !query.isEmpty {
+            let needle = query.lowercased()
+            names = names.filter { $0.lowercased().contains(needle) }
+        }
+        names.sort()
         let size = SchedulesPage.pageSize
-        let start = min((pageNumber - 1) * size, all.count)
-        let slice = all[start..<min(start + size, all.count)]
+        let start = min((pageNumber - 1) * size, names.count)
+        let slice = try await schedules(named: names[start..<min(start + size, names.count)])
         let now = deps.clock.now()
         let workflows = deps.workflows()
         var rows: [SchedulesPage.Row] = []
@@ -69,17 +72,30 @@ extension PageRoutes {
             "/schedules?" + (query.isEmpty ? "" : "q=\(Self.queryEscaped(query))&") + "page=\(page)"
         }
         let page = SchedulesPage(
-            common: common, total: all.count, query: query, schedules: rows, hasSchedules: !rows.isEmpty,
-            range: all.isEmpty ? "" : "\(start + 1)–\(start + slice.count) of \(all.count)",
+            common: common, total: names.count, query: query, schedules: rows, hasSchedules: !rows.isEmpty,
+            range: names.isEmpty ? "" : "\(start + 1)–\(start + slice.count) of \(names.count)",
             previousPage: pageNumber > 1 ? link(pageNumber - 1) : nil,
-            nextPage: start + size < all.count ? link(pageNumber + 1) : nil)
+            nextPage: start + size < names.count ? link(pageNumber + 1) : nil)
         return PageRenderer.page("schedules", page)
     }
 
-    /// Every schedule: the scheduler's loaded copy (no database read) once it has loaded them, else
-    /// the store's.
-    func loadedSchedules() async throws -> [ScheduleRecord] {
-        deps.scheduler.loaded ? deps.scheduler.loadedSchedules : try await deps.store.schedules()
+    /// Every schedule's name: from the scheduler's loaded copy (no database read) once it has loaded
+    /// them, else from the store.
+    func scheduleNames() async throws -> [String] {
+        deps.scheduler.loaded ? deps.scheduler.loadedScheduleNames : try await deps.store.schedules().map(\.name)
+    }
+
+    /// The schedules of `names`, in that order; a name deleted meanwhile is left out.
+    func schedules(named names: ArraySlice<String>) async throws -> [ScheduleRecord] {
+        var found: [ScheduleRecord] = []
+        for name in names {
+            if let schedule = deps.scheduler.loaded
+                ? deps.scheduler.schedule(name) : try await deps.schedules.find(name)
+            {
+                found.append(schedule)
+            }
+        }
+        return found
     }
 
     func row(_ schedule: ScheduleRecord, runs: [RunSummary], now: Date, workflows: Set<String>) -> SchedulesPage.Row {

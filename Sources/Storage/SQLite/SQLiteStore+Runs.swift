@@ -110,7 +110,9 @@ extension SQLiteStore {
     /// The runs in any of `states`, oldest first; none for an empty set.
     public func runs(in states: Set<RunState>) async throws -> [RunRecord] {
         try await read { db in
-            try RunRow.filter(states.map(\.rawValue).contains(Column(RunRow.CodingKeys.state)))
+            // In the order of the partial index `run_state`'s `IN ('queued', 'running')`: SQLite uses
+            // that index only for the same list in the same order, and scans every run otherwise.
+            try RunRow.filter(states.map(\.rawValue).sorted().contains(Column(RunRow.CodingKeys.state)))
                 .order(Column(RunRow.CodingKeys.id)).fetchAll(db).map(\.record)
         }
     }
@@ -157,7 +159,13 @@ extension SQLiteStore {
         let bound = SortableID.lowest("run", at: since)
         return try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT schedule_id, state, count(*) AS n FROM run WHERE id >= ? GROUP BY schedule_id, state",
+                // Without statistics the planner would rather walk all of `run_schedule` (already in
+                // schedule order) than the few entries of `run_made` since `since`.
+                db,
+                sql: """
+                    SELECT schedule_id, state, count(*) AS n FROM run INDEXED BY run_made WHERE id >= ?
+                    GROUP BY schedule_id, state
+                    """,
                 arguments: [bound]
             ).compactMap { row in
                 // A state this version does not know (a hand-edited row) is not counted.
@@ -195,15 +203,15 @@ extension SQLiteStore {
             let runs = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(RunSummary.columns), nodes_json FROM run WHERE state IN ('running', 'queued')
+                    SELECT \(RunSummary.columns), nodes_json FROM run WHERE \(Self.inFlight)
                     ORDER BY state = 'queued', id LIMIT ?
                     """, arguments: [max(0, limit)]
             ).map { row in
                 var summary = try Self.summary(row)
-                summary.nodesJSON = row["nodes_json"]
+                summary.nodesJSON = row[12]
                 return summary
             }
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE state IN ('running', 'queued')") ?? 0
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE \(Self.inFlight)") ?? 0
             return (runs, total)
         }
     }
@@ -211,14 +219,13 @@ extension SQLiteStore {
     /// A summary from a row of ``RunSummary/columns``. A state this version does not know reads as
     /// `failed`, as a whole run does.
     static func summary(_ row: Row) throws -> RunSummary {
+        // By position, in the order of `RunSummary.columns`: a lookup by name folds its case each time.
         RunSummary(
-            id: row["id"], scheduleID: row["schedule_id"], workflow: row["workflow"], trigger: row["trigger"],
-            state: RunState(rawValue: row["state"]) ?? .failed,
-            nominalTime: (row["nominal_time_ms"] as Int64?).map(Date.init(milliseconds:)),
-            queuedAt: Date(milliseconds: row["queued_at_ms"]),
-            startedAt: (row["started_at_ms"] as Int64?).map(Date.init(milliseconds:)),
-            finishedAt: (row["finished_at_ms"] as Int64?).map(Date.init(milliseconds:)), error: row["error"],
-            fireAttempt: Int(clamping: row["fire_attempt"] as Int64), owner: row["owner"])
+            id: row[0], scheduleID: row[1], workflow: row[2], trigger: row[3],
+            state: RunState(rawValue: row[4]) ?? .failed, nominalTime: (row[5] as Int64?).map(Date.init(milliseconds:)),
+            queuedAt: Date(milliseconds: row[6]), startedAt: (row[7] as Int64?).map(Date.init(milliseconds:)),
+            finishedAt: (row[8] as Int64?).map(Date.init(milliseconds:)), error: row[9],
+            fireAttempt: Int(clamping: row[10] as Int64), owner: row[11])
     }
 
     /// The latest run (the greatest id) of each schedule that has one, skipped runs left out.

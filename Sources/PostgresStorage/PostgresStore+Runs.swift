@@ -105,11 +105,17 @@ extension PostgresStore {
         return counts
     }
 
-    /// How many runs made at or after `since` each schedule has in each state.
+    /// How many runs each schedule has in each state, of those that ended at or after `since` and
+    /// those running or queued now.
     public func runTally(since: Date) async throws -> [RunTally] {
-        let bound = SortableID.lowest("run", at: since)
         let rows = try await rows(
-            "SELECT schedule_id, state, count(*) FROM run WHERE id >= \(bound) GROUP BY schedule_id, state"
+            """
+            SELECT schedule_id, state, count(*) FROM run WHERE finished_at_ms >= \(since.milliseconds)
+            GROUP BY schedule_id, state
+            UNION ALL
+            SELECT schedule_id, state, count(*) FROM run WHERE state IN ('queued', 'running')
+            GROUP BY schedule_id, state
+            """
         ) { row in try row.decode((String?, String, Int).self) }
         // A state this version does not know (a hand-edited row) is not counted.
         return rows.compactMap { id, name, count in

@@ -13,8 +13,7 @@ public struct RunNode: Codable, Sendable, Hashable {
     public var step: Int?
     /// 1 for the first attempt, more for retries.
     public var attempt: Int?
-    /// `succeeded`, `failed` or `cancelled`; `running` for an attempt going on in a run that has
-    /// not ended.
+    /// `succeeded`, `failed` or `cancelled`; `running` on the status pages for an attempt going on.
     public var status: String?
     /// When the attempt started, ISO 8601 in UTC (whole seconds).
     public var startedAt: String?

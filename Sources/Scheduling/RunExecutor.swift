@@ -40,4 +40,14 @@ public protocol RunExecutor: Sendable {
     /// that MLflow shows the trace as failed instead of in progress, or instead of how the instance
     /// that lost the run ended it.
     func closeInterrupted(_ run: RunRecord) async
+
+    /// The node attempts of a run this executor is running that are going on now, in the order they
+    /// began: what the status pages show as its current node. Not stored: a run's stored progress
+    /// has its ended attempts only.
+    func nodesGoing(runID: String) -> [NodeRecord]
+}
+
+extension RunExecutor {
+    /// None: an executor that does not follow its runs' nodes.
+    public func nodesGoing(runID: String) -> [NodeRecord] { [] }
 }

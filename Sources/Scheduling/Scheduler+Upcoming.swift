@@ -1,9 +1,11 @@
 import Cron
 import Storage
 import Synchronization
+import Workflows
 
-// What fires next across every loaded schedule, read from the timer's heap: what the status pages
-// show, without a database read or a cron search per schedule.
+// What the status pages ask the scheduler, without a database read: what fires next across every
+// loaded schedule (from the timer's heap, not a cron search per schedule), the loaded schedules'
+// names, and the nodes its running runs are at.
 
 /// One coming fire of a schedule.
 public struct UpcomingFire: Sendable, Hashable {
@@ -41,6 +43,11 @@ extension Scheduler {
         }
         coming.sort { ($0.fire.unixSeconds, $0.schedule.name) < ($1.fire.unixSeconds, $1.schedule.name) }
         return Array(coming.prefix(limit))
+    }
+
+    /// The node attempts of `runID` going on now, when this instance runs it (``RunExecutor/nodesGoing(runID:)``).
+    public nonisolated func nodesGoing(runID: String) -> [NodeRecord] {
+        executor.nodesGoing(runID: runID)
     }
 
     /// The names of every loaded schedule (no database read): what the pages sort and page through

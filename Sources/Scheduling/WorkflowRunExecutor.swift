@@ -10,6 +10,8 @@ import Workflows
 public final class WorkflowRunExecutor: RunExecutor {
     private let current: Mutex<WorkflowRunner>
     private let clock: any WallClock
+    /// The node attempts going on now, by run id and step.
+    private let going = Mutex<[String: [Int: NodeRecord]]>([:])
 
     /// An executor that runs runs with `runner` until ``replace(_:)`` swaps it.
     /// - Parameters:
@@ -18,6 +20,12 @@ public final class WorkflowRunExecutor: RunExecutor {
     public init(runner: WorkflowRunner, clock: any WallClock = SystemWallClock()) {
         self.current = Mutex(runner)
         self.clock = clock
+    }
+
+    /// The node attempts of run `runID` going on now in this process, in the order they began (status
+    /// ``NodeRecord/Status/running``); none for a run not running here.
+    public func nodesGoing(runID: String) -> [NodeRecord] {
+        going.withLock { ($0[runID] ?? [:]).values.sorted { $0.step < $1.step } }
     }
 
     /// The runner new runs use.
@@ -70,25 +78,24 @@ public final class WorkflowRunExecutor: RunExecutor {
         }
         // Parallel branches report from their own tasks: the lock keeps the records and the progress
         // calls in one order.
-        // The attempts going now follow the finished ones, so that the stored progress shows which
-        // node a running run is at.
-        let reported = Mutex<(finished: [NodeRecord], going: [Int: NodeRecord])>(([], [:]))
-        let result = await self.runner.run(request) { event in
+        // Parallel branches report from their own tasks: the lock keeps the records and the progress
+        // calls in one order. The attempts going on are kept in memory only (``nodesGoing(runID:)``):
+        // most end within milliseconds, and storing each start too made a burst of runs slower.
+        let finished = Mutex<[NodeRecord]>([])
+        let result = await self.runner.run(request) { [self] event in
             switch event {
             case .started(let start): started(start)
             case .nodeStarted(let record):
-                reported.withLock { nodes in
-                    nodes.going[record.step] = record
-                    progress(nodes.finished + nodes.going.values.sorted { $0.step < $1.step })
-                }
+                going.withLock { $0[run.id, default: [:]][record.step] = record }
             case .nodeFinished(let record):
-                reported.withLock { nodes in
-                    nodes.finished.append(record)
-                    nodes.going.removeValue(forKey: record.step)
-                    progress(nodes.finished + nodes.going.values.sorted { $0.step < $1.step })
+                going.withLock { _ = $0[run.id]?.removeValue(forKey: record.step) }
+                finished.withLock { nodes in
+                    nodes.append(record)
+                    progress(nodes)
                 }
             }
         }
+        going.withLock { _ = $0.removeValue(forKey: run.id) }
         let state: RunState
         switch result.status {
         case .succeeded: state = .succeeded

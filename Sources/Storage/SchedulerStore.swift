@@ -77,9 +77,9 @@ public protocol SchedulerStore: Sendable {
     func runs(in states: Set<RunState>) async throws -> [RunRecord]
     /// Counts runs by state (for metrics).
     func runCounts() async throws -> [RunState: Int]
-    /// Counts the runs made at or after `since` (by their ids' time), by schedule and state; a pair
-    /// without runs has no row. Bounded by the primary key: the cost grows with the runs counted,
-    /// not with the history.
+    /// Counts the runs that ended at or after `since`, and those running or queued now, by schedule
+    /// and state; a pair without runs has no row. The cost grows with the runs counted, not with the
+    /// history (an index of ended runs by end time).
     func runTally(since: Date) async throws -> [RunTally]
     /// The newest runs of each schedule in `scheduleIDs`, at most `limit` each (newest first), only
     /// those older than `before` (a run id) when it is given: summaries, in one round trip, each an

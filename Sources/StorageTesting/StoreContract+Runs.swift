@@ -181,7 +181,8 @@ extension StoreContract {
         #expect(try await store.runCounts() == [.succeeded: 3, .failed: 1, .queued: 2, .skipped: 1])
     }
 
-    /// `runTally` counts, by schedule and state, only the runs made at or after its time.
+    /// `runTally` counts, by schedule and state, the runs that ended at or after its time and every
+    /// run going now (a run queued yesterday and still waiting counts; one ended yesterday does not).
     public func runTally() async throws {
         let store = try await makeStore()
         try await store.insertSchedule(Self.schedule("a"))
@@ -191,22 +192,27 @@ extension StoreContract {
         let yesterday = Self.reference.addingTimeInterval(-86_400)
         let today = Self.reference
         var runs: [RunRecord] = []
-        for (serial, (schedule, state, made)) in [
+        for (serial, (schedule, state, ended)) in [
             (a, RunState.failed, yesterday), (a, .failed, today), (a, .failed, today), (a, .succeeded, today),
-            (b, .succeeded, yesterday), (b, .running, today), (nil, .succeeded, today),
+            (b, .succeeded, yesterday), (b, .running, nil), (b, .queued, nil), (nil, .succeeded, today),
         ].enumerated() {
-            runs.append(Self.run(schedule, state: state, id: Self.runID(madeAt: made, serial: serial)))
+            var run = Self.run(schedule, state: state, id: Self.runID(madeAt: yesterday, serial: serial))
+            run.finishedAt = ended
+            runs.append(run)
         }
         _ = try await store.writeRuns(insert: runs, update: [])
         let tally = try await store.runTally(since: today.addingTimeInterval(-1))
         #expect(
             Set(tally) == [
                 RunTally(scheduleID: a, state: .failed, count: 2), RunTally(scheduleID: a, state: .succeeded, count: 1),
-                RunTally(scheduleID: b, state: .running, count: 1),
+                RunTally(scheduleID: b, state: .running, count: 1), RunTally(scheduleID: b, state: .queued, count: 1),
                 RunTally(scheduleID: nil, state: .succeeded, count: 1),
             ])
-        #expect(try await store.runTally(since: today.addingTimeInterval(1)).isEmpty)
-        #expect(try await store.runTally(since: yesterday.addingTimeInterval(-1)).map(\.count).reduce(0, +) == 7)
+        #expect(
+            Set(try await store.runTally(since: today.addingTimeInterval(1))) == [
+                RunTally(scheduleID: b, state: .running, count: 1), RunTally(scheduleID: b, state: .queued, count: 1),
+            ])
+        #expect(try await store.runTally(since: yesterday.addingTimeInterval(-1)).map(\.count).reduce(0, +) == 8)
     }
 
     /// `runSummaries` gives each schedule's newest runs, newest first, at most `limit` each, older

@@ -88,7 +88,7 @@ public struct StoreContract: Sendable {
             case .runsPaging: "runs page newest first with before and limit"
             case .runsInStates: "runs(in:) lists the runs in the given states, oldest first"
             case .runCounts: "runCounts counts the runs in each state"
-            case .runTally: "runTally counts the runs made since a time by schedule and state"
+            case .runTally: "runTally counts the runs ended since a time, and those going, by schedule and state"
             case .runSummaries: "runSummaries gives each schedule's newest runs, paged with before"
             case .activeRuns: "activeRuns lists running runs, then queued ones, with their nodes and the total"
             case .ping: "ping answers, empty or not, and changes nothing"

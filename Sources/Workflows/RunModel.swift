@@ -1,5 +1,6 @@
 import Foundation
 import RunTracing
+import Support
 
 /// What to run, and why: the caller (the scheduler, a webhook, the CLI) fills it in.
 public struct RunRequest: Sendable {
@@ -63,8 +64,8 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 /// One node execution (one attempt).
 public struct NodeRecord: Sendable, Codable, Hashable {
     /// How one attempt ended, written in JSON as the case's name. An attempt that ran past its timeout
-    /// is ``failed``. ``running`` is an attempt that has not ended: only the progress a run reports
-    /// while it goes has one (``RunEvent/nodeStarted(_:)``), never its result.
+    /// is ``failed``. ``running`` is an attempt that has not ended (``RunEvent/nodeStarted(_:)``):
+    /// never in a run's result or stored progress.
     public enum Status: String, Sendable, Codable {
         case succeeded, failed, cancelled, running
     }
@@ -145,7 +146,7 @@ public struct NodeRecord: Sendable, Codable, Hashable {
         var members: [String: JSONValue] = [
             "node": .string(node), "workflow": .string(workflow), "kind": .string(kind),
             "step": .integer(Int64(step)), "attempt": .integer(Int64(attempt)), "status": .string(status.rawValue),
-            "started_at": .string(startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
+            "started_at": .string(UTCTimestamp.milliseconds(startedAt)),
             "duration_ms": .number(durationMs),
         ]
         if let error { members["error"] = .string(error) }

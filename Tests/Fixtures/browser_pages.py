@@ -103,10 +103,14 @@ def main():
         driver.execute_script("window.notReloaded = true;")
         seen = []
 
+        going = []
+
         def state(d):
             value = d.find_element(By.ID, "run-state").text
             if not seen or seen[-1] != value:
                 seen.append(value)
+            if value == "running" and d.find_elements(By.CSS_SELECTOR, "tr.node-running"):
+                going.append(True)
             return value
 
         state(driver)
@@ -114,6 +118,7 @@ def main():
         wait_for(driver, "the run to succeed", lambda d: state(d) == "succeeded", timeout=60)
         assert driver.execute_script("return window.notReloaded === true;"), "the page was reloaded"
         assert seen[0] == "queued" and "running" in seen and seen[-1] == "succeeded", f"states seen: {seen}"
+        assert going, "while the run was running, its page never showed the node going on"
 
         step("every page fits a 390 px wide phone screen, and a 1280 px one")
         for width, mobile in ((390, True), (1280, False)):

@@ -19,7 +19,7 @@ struct SQLiteMigrationTests {
             applied == [
                 "v1: schedules and runs", "v2: webhook schemes and secret rotation", "v3: manual schedules",
                 "v4: declared remaining runs, day match and DST overrides", "v5: instances",
-                "v6: run owners and attempts", "v7: retries", "v8: alerts", "v9: runs by creation",
+                "v6: run owners and attempts", "v7: retries", "v8: alerts", "v9: ended runs",
             ])
     }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import SchedulerAPI
 import Scheduling
 import Storage
+import Workflows
 
 /// The overview (`/`): today's runs by state with the failing schedules first, what runs and waits
 /// now, the next fires, the trace export, and the instances sharing the store.
@@ -130,7 +131,7 @@ extension PageRoutes {
                 id: run.id, shortID: PageFormat.short(run.id), schedule: schedule?.name ?? run.workflow,
                 scheduleLink: schedule?.name, state: run.state.rawValue,
                 elapsed: PageFormat.duration(from: run.startedAt ?? run.queuedAt, to: now),
-                node: Self.currentNode(run), instance: run.owner ?? "—")
+                node: currentNode(run), instance: run.owner ?? "—")
         }
 
         let export = deps.traceExport().map {
@@ -166,10 +167,11 @@ extension PageRoutes {
         return .init(name: schedule.name, link: schedule.name)
     }
 
-    /// The node a running run is at: the attempt it reported going, else the last one that ended.
-    static func currentNode(_ run: RunSummary) -> String {
+    /// The node a running run is at: the attempt going on when this daemon runs it, else the last one
+    /// that ended (another daemon's run).
+    func currentNode(_ run: RunSummary) -> String {
+        if let going = deps.scheduler.nodesGoing(runID: run.id).last { return going.node }
         let nodes = Run.nodes(run.nodesJSON)
-        if let going = nodes.last(where: { $0.status == "running" }) { return going.node ?? "—" }
         if let last = nodes.last { return "after \(last.node ?? "?")" }
         return run.state == .running ? "starting" : "—"
     }

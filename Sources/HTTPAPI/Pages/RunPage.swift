@@ -4,6 +4,7 @@ import Hummingbird
 import SchedulerAPI
 import Scheduling
 import Storage
+import Workflows
 
 /// One run (`/runs/{id}`): its state, trigger and times, its lateness, the error, every node
 /// attempt as a row of a waterfall, its attempts when it was retried, its input and output, and the
@@ -113,7 +114,18 @@ extension PageRoutes {
     /// The run's node attempts in the order they began, placed on one time line from the run's
     /// start to its end (or now).
     func waterfall(_ run: RunRecord, now: Date) -> [RunPage.Node] {
-        let nodes = Run.nodes(run.nodesJSON).sorted { ($0.step ?? 0) < ($1.step ?? 0) }
+        // The attempts going on now, when this daemon runs the run: its stored progress has the
+        // ended ones only.
+        let going =
+            run.state.isFinal
+            ? []
+            : deps.scheduler.nodesGoing(runID: run.id).map {
+                RunNode(
+                    node: $0.node, workflow: $0.workflow, kind: $0.kind, step: $0.step, attempt: $0.attempt,
+                    status: $0.status.rawValue, startedAt: APITimestamp.format($0.startedAt), durationMs: nil,
+                    error: nil)
+            }
+        let nodes = (Run.nodes(run.nodesJSON) + going).sorted { ($0.step ?? 0) < ($1.step ?? 0) }
         guard !nodes.isEmpty else { return [] }
         let starts = nodes.map { $0.startedAt.flatMap(APITimestamp.parse) }
         let origin = run.startedAt ?? starts.compactMap { $0 }.min() ?? run.queuedAt

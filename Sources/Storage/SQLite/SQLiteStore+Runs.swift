@@ -154,27 +154,25 @@ extension SQLiteStore {
         }
     }
 
-    /// How many runs made at or after `since` each schedule has in each state.
+    /// How many runs each schedule has in each state, of those that ended at or after `since` and
+    /// those running or queued now.
     public func runTally(since: Date) async throws -> [RunTally] {
-        let bound = SortableID.lowest("run", at: since)
-        return try await read { db in
+        try await read { db in
+            // Without statistics the planner would rather walk all of `run_schedule` (already in
+            // schedule order) than the few entries of `run_ended` since `since`.
             try Row.fetchAll(
-                // Without statistics the planner would rather walk all of `run_schedule` (already in
-                // schedule order) than the few entries of `run_made` since `since`.
                 db,
                 sql: """
-                    SELECT schedule_id, state, count(*) AS n FROM run INDEXED BY run_made WHERE id >= ?
+                    SELECT schedule_id, state, count(*) AS n FROM run INDEXED BY run_ended
+                    WHERE finished_at_ms >= ? AND finished_at_ms IS NOT NULL GROUP BY schedule_id, state
+                    UNION ALL
+                    SELECT schedule_id, state, count(*) AS n FROM run WHERE \(Self.inFlight)
                     GROUP BY schedule_id, state
-                    """,
-                arguments: [bound]
+                    """, arguments: [since.milliseconds]
             ).compactMap { row in
                 // A state this version does not know (a hand-edited row) is not counted.
-                guard let state = RunState(rawValue: try row.decode(String.self, forColumn: "state")) else {
-                    return nil
-                }
-                return RunTally(
-                    scheduleID: row["schedule_id"] as String?, state: state,
-                    count: try row.decode(Int.self, forColumn: "n"))
+                guard let state = RunState(rawValue: row[1]) else { return nil }
+                return RunTally(scheduleID: row[0], state: state, count: Int(clamping: row[2] as Int64))
             }
         }
     }

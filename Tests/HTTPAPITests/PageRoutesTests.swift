@@ -1,3 +1,4 @@
+import ClockTesting
 import Foundation
 import HTTPAPI
 import HTTPTypes
@@ -53,6 +54,28 @@ struct PageRoutesTests {
                 good.headers[values: .setCookie].first { $0.hasPrefix(PageClient.sessionCookie + "=") })
             #expect(line.contains("HttpOnly") && line.contains("SameSite=Strict") && line.contains("Max-Age=43200"))
             #expect(!line.contains("Secure"), "not behind TLS")
+
+            var proxied = PageClient.formHeaders(cookie: "\(PageClient.loginCookie)=\(pair)")
+            proxied[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            let behindTLS = try await client.execute(
+                uri: "/login", method: .post, headers: proxied,
+                body: ByteBuffer(string: "csrf=\(pair)&token=\(InProcessAPI.token)"))
+            #expect(
+                behindTLS.headers[values: .setCookie].contains {
+                    $0.hasPrefix(PageClient.sessionCookie + "=") && $0.hasSuffix("; Secure")
+                }, "Secure behind a proxy that says the browser came over TLS")
+        }
+    }
+
+    @Test("a session ends 12 hours after the login")
+    func expiry() async throws {
+        let api = try await InProcessAPI.start()
+        try await api.test { client in
+            let page = try await PageClient.logIn(client)
+            api.clock.advance(by: 12 * 3600 - 60)
+            #expect(try await page.get("/").status == .ok)
+            api.clock.advance(by: 61)
+            #expect(try await page.get("/").status == .seeOther)
         }
     }
 

@@ -445,25 +445,31 @@ extension SandboxTests {
 extension SandboxTests {
     @Suite("Process limit")
     struct ProcessLimitTests {
+        /// A script that forks until it is refused, waits `seconds` with its processes alive, then
+        /// prints how many it forked, the error and its user id.
+        static func forkBomb(holdingFor seconds: Int) -> String {
+            """
+            #!/usr/bin/env python3
+            import json, os, time
+            forked = 0
+            try:
+                while forked < 10000:
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                    forked += 1
+            except OSError as error:
+                time.sleep(\(seconds))
+                print(json.dumps({"forked": forked, "error": error.strerror, "uid": os.getuid()}))
+            """
+        }
+
         @Test("a script that forks without end is stopped by the process limit")
         func forkLoop() async throws {
             let sandbox = runner()
             // As root the kernel ignores RLIMIT_NPROC; the runner therefore runs scripts as nobody.
             #expect(geteuid() != 0 || sandbox.runAs?.uid == 65534)
-            let path = try script(
-                """
-                #!/usr/bin/env python3
-                import json, os, time
-                forked = 0
-                try:
-                    while forked < 10000:
-                        if os.fork() == 0:
-                            time.sleep(30)
-                            os._exit(0)
-                        forked += 1
-                except OSError as error:
-                    print(json.dumps({"forked": forked, "error": error.strerror}))
-                """, name: "forks.py")
+            let path = try script(Self.forkBomb(holdingFor: 0), name: "forks.py")
             var policy = SandboxPolicy(name: "capped", timeout: .seconds(20))
             policy.processes = 16
             let record = await sandbox.run(ScriptExecution(script: path, policy: policy))
@@ -481,21 +487,8 @@ extension SandboxTests {
             var sandbox = runner()
             let users = try #require(ScriptUsers(range: 61000...61003))
             sandbox.users = users
-            let bomb = try script(
-                """
-                #!/usr/bin/env python3
-                import json, os, time
-                forked = 0
-                try:
-                    while forked < 10000:
-                        if os.fork() == 0:
-                            time.sleep(30)
-                            os._exit(0)
-                        forked += 1
-                except OSError as error:
-                    time.sleep(3)  # holds its processes while the others run
-                    print(json.dumps({"forked": forked, "error": error.strerror, "uid": os.getuid()}))
-                """, name: "bomb.py")
+            // Holds its processes while the others run.
+            let bomb = try script(Self.forkBomb(holdingFor: 3), name: "bomb.py")
             let worker = try script(
                 """
                 #!/usr/bin/env python3

@@ -105,8 +105,7 @@ struct PageRoutes: Sendable {
         _ request: Request, _ section: Section?, render: (PageCommon) async throws -> Response
     ) async throws -> Response {
         guard let session = session(request) else {
-            let here = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
-            return PageRenderer.redirect(to: "/login?next=" + Self.queryEscaped(here))
+            return PageRenderer.redirect(to: "/login?next=" + Self.queryEscaped(Self.here(request)))
         }
         let common = common(request, session: session, section: section)
         do {
@@ -128,7 +127,12 @@ struct PageRoutes: Sendable {
         let notice = request.uri.queryParameters["notice"].flatMap { Self.notices[String($0)] }
         return PageCommon(
             title: "", zone: format.zoneName, chrome: chrome, csrf: session.csrf, notice: notice,
-            back: request.uri.path + (request.uri.query.map { "?\($0)" } ?? ""))
+            back: Self.here(request))
+    }
+
+    /// `request`'s path and query: where a page's forms come back to, and where a login returns.
+    static func here(_ request: Request) -> String {
+        request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
     }
 
     /// What each `?notice=` says: only these, so that a link cannot make a page say anything else.

@@ -15,7 +15,7 @@
   function refresh() {
     if (busy || document.hidden) return;
     busy = true;
-    fetch(location.href, { credentials: "same-origin", headers: { "X-Live": "1" }, redirect: "manual" })
+    fetch(location.href, { credentials: "same-origin", redirect: "manual" })
       .then(function (response) {
         if (!response.ok) { clearInterval(timer); return null; }
         return response.text();

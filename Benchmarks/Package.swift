@@ -129,5 +129,16 @@ let package = Package(
             path: "Sources/TracingThroughput",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "span-cost",
+            dependencies: [
+                .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "RunTracing", package: "schedulerd"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SpanCost",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

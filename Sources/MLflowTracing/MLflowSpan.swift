@@ -31,6 +31,7 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         var links: [SpanLink] = []
         var status: SpanStatus?
         var ended = false
+        var endNanos: UInt64 = 0
     }
 
     init(
@@ -89,16 +90,16 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     /// string limit.
     @inlinable
     public func setAttribute(_ key: String, _ value: SpanAttribute) {
-        if records { recordAttribute(key, value) }
+        if records { recordAttribute(key, SpanAttributeList.Value(value)) }
     }
 
     @usableFromInline
-    func recordAttribute(_ key: String, _ value: SpanAttribute) {
+    func recordAttribute(_ key: String, _ value: SpanAttributeList.Value) {
         var value = value
         if case .string(let s) = value, s.utf8.count > limits.string {
             value = .string(Truncation.truncate(s, maxBytes: limits.string))
         }
-        state.withLock { if !$0.ended { $0.attributes[key] = value } }
+        state.withLock { if !$0.ended { $0.attributes.set(key, value) } }
     }
 
     /// Sets a string attribute cut to `maxBytes` (for `stdout`/`stderr` with their own limits).
@@ -110,7 +111,7 @@ public final class MLflowSpan: Tracing.Span, Sendable {
     @usableFromInline
     func recordAttribute(_ key: String, truncating value: String, maxBytes: Int) {
         let cut = Truncation.truncate(value, maxBytes: maxBytes)
-        state.withLock { if !$0.ended { $0.attributes[key] = SpanAttribute.string(cut) } }
+        state.withLock { if !$0.ended { $0.attributes.set(key, .string(cut)) } }
     }
 
     /// Sets the status MLflow shows as the span's state; a span that ends without one is exported as OK.
@@ -161,17 +162,30 @@ public final class MLflowSpan: Tracing.Span, Sendable {
         if records { finish(at: instant().nanosecondsSinceEpoch) }
     }
 
+    /// Marks the span ended and hands the span itself to the sink: the caller's path copies nothing,
+    /// the exporter reads the ended span (``finished``) on its own task.
     @usableFromInline
     func finish(at endNanos: UInt64) {
-        guard let sink, let spanContext else { return }
-        let finished: FinishedSpan? = state.withLock { state in
-            guard !state.ended else { return nil }
+        guard let sink else { return }
+        let first = state.withLock { state in
+            guard !state.ended else { return false }
             state.ended = true
+            state.endNanos = max(endNanos, startNanos)
+            return true
+        }
+        if first { sink.submit(self) }
+    }
+
+    /// The span as the exporter encodes it, once it has ended; `nil` before, and for a span that does
+    /// not record.
+    package var finished: FinishedSpan? {
+        guard let spanContext else { return nil }
+        return state.withLock { state in
+            guard state.ended else { return nil }
             return FinishedSpan(
                 traceID: spanContext.traceID, spanID: spanContext.spanID, parentSpanID: parentSpanID, name: state.name,
-                kind: kind, startNanos: startNanos, endNanos: max(endNanos, startNanos), attributes: state.attributes,
+                kind: kind, startNanos: startNanos, endNanos: state.endNanos, attributes: state.attributes,
                 events: state.events, links: state.links, status: state.status)
         }
-        if let finished { sink.submit(finished) }
     }
 }

@@ -50,10 +50,15 @@ public struct MLflowTracingConfiguration: Sendable {
     /// On a graceful stop, how long the exporter keeps delivering what is spooled before it exits
     /// (less when every destination is unreachable); default 10 s. What is left waits in the spool.
     public var shutdownDelivery: Duration = .seconds(10)
+    /// How long ended spans gather in memory before the exporter writes them to the spool, in one
+    /// transaction; default 10 ms. A span's end costs its caller only an append to a buffer; the
+    /// price is that a SIGKILL (or power loss) loses the spans that ended within about this long
+    /// before it, plus the time the spool takes to write one batch.
+    public var spoolInterval: Duration = .milliseconds(10)
 
     /// A configuration from values already read; the parameters are the properties of the same names,
-    /// and each one left out takes the default its property names. ``shutdownDelivery`` is set
-    /// afterwards.
+    /// and each one left out takes the default its property names. ``shutdownDelivery`` and
+    /// ``spoolInterval`` are set afterwards.
     /// - Parameters:
     ///   - trackingURI: the MLflow server; `nil` turns tracing off.
     ///   - spoolPath: the SQLite file spans wait in until delivered; created when missing.

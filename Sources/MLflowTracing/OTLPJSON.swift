@@ -10,22 +10,24 @@ enum OTLPJSON {
     /// One span object, `{"traceId":…}`.
     static func encode(_ span: FinishedSpan) -> [UInt8] {
         var w = Writer()
+        w.bytes.reserveCapacity(512)
         w.raw("{\"traceId\":\"")
-        w.raw(span.traceID.hex)
+        w.hex(span.traceID.high)
+        w.hex(span.traceID.low)
         w.raw("\",\"spanId\":\"")
-        w.raw(span.spanID.hex)
+        w.hex(span.spanID.value)
         if let parent = span.parentSpanID {
             w.raw("\",\"parentSpanId\":\"")
-            w.raw(parent.hex)
+            w.hex(parent.value)
         }
         w.raw("\",\"name\":")
         w.string(span.name)
         w.raw(",\"kind\":")
-        w.raw(String(kindNumber(span.kind)))
+        w.decimal(UInt64(kindNumber(span.kind)))
         w.raw(",\"startTimeUnixNano\":\"")
-        w.raw(String(span.startNanos))
+        w.decimal(span.startNanos)
         w.raw("\",\"endTimeUnixNano\":\"")
-        w.raw(String(span.endNanos))
+        w.decimal(span.endNanos)
         w.raw("\",\"attributes\":")
         w.attributes(span.attributes.entries)
         if !span.events.isEmpty {
@@ -33,7 +35,7 @@ enum OTLPJSON {
             for (i, event) in span.events.enumerated() {
                 if i > 0 { w.raw(",") }
                 w.raw("{\"timeUnixNano\":\"")
-                w.raw(String(event.nanosecondsSinceEpoch))
+                w.decimal(event.nanosecondsSinceEpoch)
                 w.raw("\",\"name\":")
                 w.string(event.name)
                 w.raw(",\"attributes\":")
@@ -95,8 +97,26 @@ enum OTLPJSON {
 
         mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
+        /// Writes the 16 lowercase hex digits of `v`.
+        mutating func hex(_ v: UInt64) {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                bytes.append(Hex.digits[Int((v >> UInt64(shift)) & 0xF)])
+            }
+        }
+
         mutating func string(_ s: String) {
             bytes.append(UInt8(ascii: "\""))
+            // Most strings need no escape: append them whole, byte by byte only when one does.
+            let plain = s.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+                guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+                else { return false }
+                bytes.append(contentsOf: utf8)
+                return true
+            }
+            if plain == true {
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
             for b in s.utf8 {
                 switch b {
                 case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
@@ -118,17 +138,49 @@ enum OTLPJSON {
             self.attributes(SpanAttributeList(attributes).entries)
         }
 
-        mutating func attributes(_ entries: [(key: String, value: SpanAttribute)]) {
+        mutating func attributes(_ entries: [(key: String, value: SpanAttributeList.Value)]) {
             bytes.append(UInt8(ascii: "["))
             for (i, (key, value)) in entries.enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
                 raw("{\"key\":")
                 string(key)
                 raw(",\"value\":")
-                self.value(value)
+                switch value {
+                case .string(let s):
+                    raw("{\"stringValue\":")
+                    string(s)
+                    raw("}")
+                case .int64(let v):
+                    raw("{\"intValue\":\"")
+                    decimal(v)
+                    raw("\"}")
+                case .other(let boxed): self.value(boxed.attribute)
+                default: self.value(value.attribute)
+                }
                 raw("}")
             }
             bytes.append(UInt8(ascii: "]"))
+        }
+
+        /// Writes `v` in decimal digits, without making a `String` of it.
+        mutating func decimal(_ v: Int64) {
+            if v < 0 { bytes.append(UInt8(ascii: "-")) }
+            decimal(v.magnitude)
+        }
+
+        /// Writes `v` in decimal digits, without making a `String` of it.
+        mutating func decimal(_ v: UInt64) {
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64.max's 20 digits
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                var rest = v
+                repeat {
+                    buffer[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    count += 1
+                } while rest > 0
+                bytes.append(contentsOf: buffer[(24 - count)...])
+            }
         }
 
         mutating func value(_ attribute: SpanAttribute) {

@@ -141,7 +141,7 @@ public final class TraceExporter: Service, Sendable {
             group.cancelAll()
         }
         // Whatever ended meanwhile reaches the spool, so it is delivered after the next start.
-        await writeBatch(inbox.drain(), spool)
+        await writeBatch(inbox, spool)
         let left = spool.totals.count
         if left > 0 {
             logger.warning(
@@ -197,19 +197,29 @@ public final class TraceExporter: Service, Sendable {
 
     // MARK: - Spool writer
 
+    /// Wakes when the inbox stops being empty, lets spans gather for
+    /// ``MLflowTracingConfiguration/spoolInterval`` and writes them all in one transaction.
     private func writeLoop(_ inbox: SpanInbox, _ spool: SpanSpool) async {
         for await _ in inbox.signals {
             writerIdle.withLock { $0 = false }
-            await writeBatch(inbox.drain(), spool)
+            try? await Task.sleep(for: configuration.spoolInterval)
+            await writeBatch(inbox, spool)
             writerIdle.withLock { $0 = true }
             if Task.isCancelled { return }
         }
     }
 
-    private func writeBatch(_ batch: (spans: [FinishedSpan], dropped: Int), _ spool: SpanSpool) async {
-        var dropped = batch.dropped
-        if !batch.spans.isEmpty {
-            let encoded = batch.spans.map { ($0, OTLPJSON.encode($0)) }
+    /// Drains the inbox and writes what it held to the spool.
+    private func writeBatch(_ inbox: SpanInbox, _ spool: SpanSpool) async {
+        let batch = inbox.drain()
+        await writeBatch(batch.spans.compactMap(\.finished), dropped: batch.dropped, spool)
+        inbox.recycle(batch.spans)
+    }
+
+    private func writeBatch(_ spans: [FinishedSpan], dropped: Int, _ spool: SpanSpool) async {
+        var dropped = dropped
+        if !spans.isEmpty {
+            let encoded = spans.map { ($0, OTLPJSON.encode($0)) }
             do {
                 dropped += try await spool.append(
                     encoded, maxCount: configuration.spoolMaxSpans, maxBytes: configuration.spoolMaxBytes)

@@ -49,6 +49,35 @@ struct SpoolDurabilityTests {
         }
     }
 
+    @Test("a SIGKILL loses no span that ended 100 ms before it (the bound docs/traces.md gives)")
+    func sigkillBound() async throws {
+        let spoolPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
+        let deadPort = try freeTCPPort()  // nothing listens there: the spans stay in the spool
+        let probePath = ProductsDirectory.url.appendingPathComponent("trace-probe")
+        let (line, exitedBySignal) = try await offload { () throws -> (Data, Bool) in
+            let probe = Process()
+            probe.executableURL = probePath
+            probe.arguments = [spoolPath, "http://127.0.0.1:\(deadPort)", "20", "ended"]
+            let out = Pipe()
+            probe.standardOutput = out
+            probe.standardError = FileHandle.nullDevice
+            try probe.run()
+            let line = readLine(out.fileHandleForReading)
+            // The line comes when the last span has ended: the bound starts there.
+            usleep(100_000)
+            kill(probe.processIdentifier, SIGKILL)
+            probe.waitUntilExit()
+            return (line, probe.terminationReason == .uncaughtSignal)
+        }
+        #expect(exitedBySignal)
+        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        try #require(words.first == "ended", "the probe did not report its traces")
+        #expect(words.count == 21)
+        let spool = try SpanSpool(path: spoolPath)
+        #expect(spool.totals.count == 60, "every span of the 20 traces (a root and two children each) is in the spool")
+    }
+
     @Test("past its bounds the spool drops the oldest spans, counts them and says so")
     func bounded() async throws {
         let spoolPath = FileManager.default.temporaryDirectory

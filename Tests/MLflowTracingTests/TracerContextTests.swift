@@ -8,7 +8,10 @@ import Tracing
 /// Keeps ended spans in memory.
 final class RecordingSink: SpanSink, Sendable {
     private let spans = Mutex<[FinishedSpan]>([])
-    func submit(_ span: FinishedSpan) { spans.withLock { $0.append(span) } }
+    func submit(_ span: MLflowSpan) {
+        guard let finished = span.finished else { return }
+        spans.withLock { $0.append(finished) }
+    }
     var all: [FinishedSpan] { spans.withLock { $0 } }
 }
 

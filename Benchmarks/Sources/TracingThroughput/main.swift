@@ -30,7 +30,8 @@ let offline = try TraceExporter(
     configuration: MLflowTracingConfiguration(
         trackingURI: URL(string: "http://127.0.0.1:9"), spoolPath: spoolPath, experimentName: "bench-throughput"),
     logger: logger)
-let offlineRun = Task { try await offline.run() }
+// Detached: a task made here would start on the main actor, which the loop below never leaves.
+let offlineRun = Task.detached { try await offline.run() }
 let tracer = offline.tracer
 let clock = ContinuousClock()
 var perSpan: [Double] = []

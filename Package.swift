@@ -50,7 +50,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // Loads libcurl.so.4 with dlopen on first use (see ccurl.c): only its headers are needed to build.
+        .target(name: "CCurl"),
         .target(name: "CSandbox"),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(

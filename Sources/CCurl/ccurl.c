@@ -1,6 +1,9 @@
 #include "ccurl.h"
 
+// curl.h's type-checking wrappers would turn curl_easy_setopt into a macro of its own.
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,9 +28,96 @@ typedef struct {
     int over;    // set when the body passed max
 } buffer;
 
+// libcurl is loaded when the first request or mail needs it, not when the program starts: with the
+// thirty libraries it brings (TLS, HTTP/2, LDAP, Kerberos, ...) it is most of what the dynamic loader
+// does at a start, and a `schedule next` or a daemon without MLflow or alerts never sends a request.
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    CURLcode (*easy_perform)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd[], unsigned int, int, int *);
+    CURLMcode (*multi_wakeup)(CURLM *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+} lib;
+
+// Set when libcurl could not be loaded: what ccurl_load_error returns.
+static char load_error[256];
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
-static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void global_init(void) {
+    void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+        snprintf(load_error, sizeof(load_error), "libcurl cannot be loaded (install libcurl4): %s", dlerror());
+        return;
+    }
+#define LOAD(field, symbol)                                                                         \
+    if (!(*(void **)&lib.field = dlsym(library, symbol))) {                                         \
+        snprintf(load_error, sizeof(load_error), "libcurl.so.4 has no %s; it is older than 7.68", symbol); \
+        return;                                                                                     \
+    }
+    LOAD(global_init, "curl_global_init")
+    LOAD(easy_init, "curl_easy_init")
+    LOAD(easy_cleanup, "curl_easy_cleanup")
+    LOAD(easy_reset, "curl_easy_reset")
+    LOAD(easy_setopt, "curl_easy_setopt")
+    LOAD(easy_getinfo, "curl_easy_getinfo")
+    LOAD(easy_perform, "curl_easy_perform")
+    LOAD(easy_strerror, "curl_easy_strerror")
+    LOAD(slist_append, "curl_slist_append")
+    LOAD(slist_free_all, "curl_slist_free_all")
+    LOAD(multi_init, "curl_multi_init")
+    LOAD(multi_cleanup, "curl_multi_cleanup")
+    LOAD(multi_add_handle, "curl_multi_add_handle")
+    LOAD(multi_remove_handle, "curl_multi_remove_handle")
+    LOAD(multi_perform, "curl_multi_perform")
+    LOAD(multi_poll, "curl_multi_poll")
+    LOAD(multi_wakeup, "curl_multi_wakeup")
+    LOAD(multi_info_read, "curl_multi_info_read")
+#undef LOAD
+    if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof(load_error), "libcurl could not be initialised");
+    }
+}
+
+// Loads libcurl on the first call; false (with load_error set) when it cannot be used.
+static int loaded(void) {
+    pthread_once(&global_once, global_init);
+    return load_error[0] == 0;
+}
+
+const char *ccurl_load_error(void) { return loaded() ? NULL : load_error; }
+
+// Every call below goes through the table.
+#define curl_easy_init lib.easy_init
+#define curl_easy_cleanup lib.easy_cleanup
+#define curl_easy_reset lib.easy_reset
+#define curl_easy_setopt lib.easy_setopt
+#define curl_easy_getinfo lib.easy_getinfo
+#define curl_easy_perform lib.easy_perform
+#define curl_easy_strerror lib.easy_strerror
+#define curl_slist_append lib.slist_append
+#define curl_slist_free_all lib.slist_free_all
+#define curl_multi_init lib.multi_init
+#define curl_multi_cleanup lib.multi_cleanup
+#define curl_multi_add_handle lib.multi_add_handle
+#define curl_multi_remove_handle lib.multi_remove_handle
+#define curl_multi_perform lib.multi_perform
+#define curl_multi_poll lib.multi_poll
+#define curl_multi_wakeup lib.multi_wakeup
+#define curl_multi_info_read lib.multi_info_read
 
 static size_t on_body(char *ptr, size_t size, size_t count, void *context) {
     buffer *b = context;
@@ -70,7 +160,7 @@ static size_t on_header(char *line, size_t size, size_t count, void *context) {
 }
 
 ccurl_handle *ccurl_open(void) {
-    pthread_once(&global_once, global_init);
+    if (!loaded()) return NULL;
     ccurl_handle *handle = calloc(1, sizeof(ccurl_handle));
     if (!handle) return NULL;
     handle->easy = curl_easy_init();
@@ -237,8 +327,11 @@ static size_t on_read(char *buffer, size_t size, size_t count, void *context) {
 }
 
 int ccurl_send_mail(const ccurl_mail *mail, char *error) {
-    pthread_once(&global_once, global_init);
     error[0] = 0;
+    if (!loaded()) {
+        snprintf(error, 256, "%s", load_error);
+        return -1;
+    }
     CURL *easy = curl_easy_init();
     if (!easy) {
         snprintf(error, 256, "libcurl could not be initialised");

@@ -77,7 +77,8 @@ public final class HTTPClient: Sendable {
     ) async throws(HTTPClientError) -> Response {
         if abortOnCancel && Task.isCancelled { throw HTTPClientError(.cancelled, "the request was cancelled") }
         guard let connection = checkOut() else {
-            throw HTTPClientError(.transport, "libcurl could not be initialised")
+            throw HTTPClientError(
+                .transport, ccurl_load_error().map { String(cString: $0) } ?? "libcurl could not be initialised")
         }
         let capped = min(max(timeout, .zero), Self.maximumTimeout).components
         let milliseconds = Int(capped.seconds * 1000 + capped.attoseconds / 1_000_000_000_000_000)

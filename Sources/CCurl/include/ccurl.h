@@ -38,8 +38,11 @@ typedef struct {
     char error[256];
 } ccurl_response;
 
+/// Why libcurl cannot be used (it is loaded from libcurl.so.4 on first use), or NULL when it can.
+const char *ccurl_load_error(void);
+
 /// A reusable connection (keep-alive): one request at a time; only ccurl_cancel may be called from
-/// another thread while a request runs.
+/// another thread while a request runs. NULL when libcurl cannot be loaded (see ccurl_load_error).
 ccurl_handle *ccurl_open(void);
 void ccurl_close(ccurl_handle *handle);
 

@@ -28,10 +28,12 @@ enum OutputCapture {
 
     static func readBlocking(_ fd: Int32, cap: Int) -> CapturedOutput {
         var head: [UInt8] = []
-        var ring = [UInt8](repeating: 0, count: tailLimit)
+        // Made only when the stream outgrows the head: most scripts write a few lines.
+        var ring: [UInt8] = []
         var pastHead = 0
         var total = 0
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        // Read into, never read from beyond what `read` filled: no need to zero it.
+        var buffer = [UInt8](unsafeUninitializedCapacity: 64 << 10) { _, count in count = 64 << 10 }
         while true {
             let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
@@ -48,6 +50,7 @@ enum OutputCapture {
             }
             // Copy what is past the head into the ring, in at most two slices.
             var from = offset
+            if from < n && ring.isEmpty { ring = [UInt8](repeating: 0, count: tailLimit) }
             if n - from > tailLimit { from = n - tailLimit; pastHead += (n - offset) - tailLimit }
             while from < n {
                 let position = pastHead % tailLimit

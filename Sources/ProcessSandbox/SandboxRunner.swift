@@ -77,9 +77,8 @@ public struct SandboxRunner: Sendable {
         let outputFile = directory.appendingPathComponent("output.json")
         let payloadFile = directory.appendingPathComponent("payload")
         do {
-            for dir in [work, artifacts, work.appendingPathComponent("tmp")] {
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            }
+            try Self.makeExecutionDirectories(
+                directory.path, [work.path, artifacts.path, work.appendingPathComponent("tmp").path], in: workRoot)
             try Self.writeScratch(execution.state, to: input.path, mode: 0o644)
             try Self.writeScratch(execution.payload ?? Data(), to: payloadFile.path, mode: 0o444)
             if let runAs {
@@ -247,7 +246,7 @@ public struct SandboxRunner: Sendable {
         _ record: inout ExecutionRecord, from folder: URL, policy: SandboxPolicy, destination: URL?
     ) {
         let rules = policy.artifacts
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+        let names = Self.entries(of: folder.path).sorted()
         var total = 0
         for name in names {
             let path = folder.appendingPathComponent(name).path
@@ -302,8 +301,8 @@ public struct SandboxRunner: Sendable {
     private func parseOutput(_ record: inout ExecutionRecord, outputFile: URL) {
         var bytes: [UInt8]
         var source = "stdout"
-        if let data = try? Data(contentsOf: outputFile), !data.isEmpty {
-            bytes = [UInt8](data)
+        if let data = Self.contents(of: outputFile.path), !data.isEmpty {
+            bytes = data
             source = "$SCHEDULERD_OUTPUT"
         } else {
             guard record.stdout.isComplete else {
@@ -337,6 +336,8 @@ public struct SandboxRunner: Sendable {
 
     private static func reap(group: pid_t) async {
         guard subreaper else { return }
+        // Usually the group ended with the script: nothing to reap, no hop to another thread.
+        if kill(-group, 0) != 0 && errno == ESRCH { return }
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 _ = csb_reap_group(group)

@@ -90,6 +90,25 @@ extension SandboxTests {
             #expect(record.failure == "exited with status 3: meter 7 is offline")
         }
 
+        @Test("a work root that cannot hold folders fails the execution with the path and the system's reason")
+        func unusableWorkRoot() async throws {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "not-a-folder-\(UUID().uuidString)")
+            try Data().write(to: file)
+            let record = await SandboxRunner(environment: [:], workRoot: file).run(
+                ScriptExecution(script: try script("#!/bin/sh\necho '{}'\n")))
+            let failure = try #require(record.failure)
+            #expect(failure.hasPrefix("cannot prepare the execution directory \(file.path)/"))
+            #expect(failure.hasSuffix(": Not a directory"))
+            #expect(record.exitCode == nil)
+
+            // A missing work root is made.
+            let missing = FileManager.default.temporaryDirectory.appendingPathComponent("new-\(UUID().uuidString)/a/b")
+            let made = await SandboxRunner(environment: [:], workRoot: missing).run(
+                ScriptExecution(script: try script("#!/bin/sh\necho '{}'\n")))
+            #expect(made.failure == nil)
+        }
+
         @Test("a file that is not executable is refused with the fix")
         func notExecutable() async throws {
             let path = try script("#!/bin/sh\necho '{}'\n")

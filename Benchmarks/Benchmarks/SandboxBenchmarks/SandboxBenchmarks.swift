@@ -88,6 +88,48 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The peer of the bubblewrap case: the command line the sandbox gives bwrap for a `true` (the same
+    // options, environment and binds, with a directory made once instead of one per execution),
+    // spawned with posix_spawn by this process's user and waited for.
+    let bareDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "bench-bwrap-\(UUID().uuidString)")
+    Benchmark(
+        "posix_spawn bwrap true",
+        configuration: .init(setup: {
+            try FileManager.default.createDirectory(
+                at: bareDirectory.appendingPathComponent("work/tmp"), withIntermediateDirectories: true)
+        })
+    ) { benchmark in
+        let directory = bareDirectory.path
+        let work = directory + "/work"
+        var arguments = [
+            "/usr/bin/bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
+        ]
+        let environment = [
+            "HOME": work, "PATH": "/usr/bin:/bin", "SCHEDULERD_ARTIFACTS": directory + "/artifacts",
+            "SCHEDULERD_INPUT": directory + "/input.json", "SCHEDULERD_OUTPUT": directory + "/output.json",
+            "SCHEDULERD_PAYLOAD": directory + "/payload", "TMPDIR": work + "/tmp",
+        ]
+        for (key, value) in environment.sorted(by: { $0.key < $1.key }) { arguments += ["--setenv", key, value] }
+        arguments += [
+            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", directory,
+            directory,
+            "--ro-bind", "/bin", "/bin", "--chdir", work, "--", truePath,
+        ]
+        for _ in benchmark.scaledIterations {
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+            defer { for pointer in argv { free(pointer) } }
+            guard posix_spawn(&pid, "/usr/bin/bwrap", nil, nil, argv, envp) == 0 else {
+                fatalError("posix_spawn of bwrap failed")
+            }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            guard status == 0 else { fatalError("bwrap true exited with status \(status)") }
+        }
+    }
+
     let box = RunnerBox()
     Benchmark(
         "sandbox bwrap true",

@@ -91,7 +91,8 @@ costs.sort()
 let sorted = costs
 func at(_ p: Double) -> UInt64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
 let result: [String: Any] = [
-    "mode": mode, "spans": total, "rate": rate, "seconds": elapsed, "spool_lag_seconds": drained, "p50_ns": at(0.5), "p90_ns": at(0.9), "p99_ns": at(0.99), "p999_ns": at(0.999),
+    "mode": mode, "spans": total, "rate": rate, "seconds": elapsed, "spool_lag_seconds": drained, "p50_ns": at(0.5),
+    "p90_ns": at(0.9), "p99_ns": at(0.99), "p999_ns": at(0.999),
     "max_ns": costs.last ?? 0, "mean_ns": Double(costs.reduce(0, +)) / Double(max(1, costs.count)),
 ]
 let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])

@@ -137,6 +137,10 @@ public actor Scheduler: Service {
     /// When skipped fires and waiting runs alert `missed` (``useMissedLimits(_:)``).
     var missedLimits: MissedLimits
     var stuckSchedules: Set<String> = []
+    /// Callers of ``untilFiring()`` waiting for the start (or the end) of ``run()``.
+    var firingWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set when ``run()`` has ended: ``untilFiring()`` no longer waits.
+    var runEnded = false
     /// Where a retry's share of its backoff taken off comes from: a number from 0 up to 1 (random;
     /// tests fix it).
     let retryJitter: @Sendable () -> Double
@@ -174,6 +178,10 @@ public actor Scheduler: Service {
     /// runs runs until a graceful shutdown has drained the running runs (or the task is cancelled).
     /// - Throws: when the store cannot be read at the start.
     public func run() async throws {
+        defer {
+            runEnded = true
+            wakeFiringWaiters()  // when it ends, or throws, without having fired
+        }
         bootSeconds = clock.now().unixSeconds()
         // Schedules first: what a crash interrupted is retried by its schedule's policy.
         try await reload()
@@ -182,6 +190,7 @@ public actor Scheduler: Service {
         let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
         jobs = continuation
         admission.open()
+        wakeFiringWaiters()
         let now = clock.now()
         for run in resumed { enqueue(run, now: now) }
         await launchStarting()
@@ -201,6 +210,18 @@ public actor Scheduler: Service {
             continuation.yield(.drain)
         }
         admission.close()
+    }
+
+    /// Returns once the scheduler fires (its schedules read, what a crash left recovered): at once
+    /// when it does already, and when ``run()`` ends without having fired.
+    public func untilFiring() async {
+        if admission.isOpen || runEnded { return }
+        await withCheckedContinuation { firingWaiters.append($0) }
+    }
+
+    private func wakeFiringWaiters() {
+        for waiter in firingWaiters { waiter.resume() }
+        firingWaiters = []
     }
 
     // MARK: - Changes from outside

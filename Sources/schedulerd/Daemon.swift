@@ -368,6 +368,8 @@ struct Daemon {
             }
         }
         defer { hurry.cancel() }
+        let trim = Self.trimAfterStart(scheduler)
+        defer { trim.cancel() }
         try await group.run()
         logger.info("stopped")
     }

@@ -1,5 +1,6 @@
 import ClockTesting
 import Foundation
+import Logging
 import SchedulerTesting
 import Scheduling
 import ServiceLifecycleTestKit
@@ -71,5 +72,31 @@ struct SchedulerDrainTests {
             try await h.task.value
             #expect(h.clock.sleeperCount == 0)
         }
+    }
+
+    @Test("untilFiring returns once the scheduler fires, at once after that, and when it stops without firing")
+    func untilFiring() async throws {
+        let h = try await SchedulerHarness.start()
+        try await stopping(h) { h in
+            await h.scheduler.untilFiring()
+            #expect(await h.scheduler.firing)
+            await h.scheduler.untilFiring()  // fires already: returns at once
+        }
+        // A waiter that came before the start is let go when the scheduler fires; one that comes
+        // after the scheduler has stopped returns at once.
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("sched-\(UUID().uuidString).sqlite")
+                .path)
+        let scheduler = Scheduler(
+            store: store, clock: ManualClock(SchedulerHarness.epoch), executor: ControlledExecutor(),
+            configuration: SchedulerConfiguration(maxConcurrentRuns: 1), logger: Logger(label: "test"))
+        let early = Task { await scheduler.untilFiring() }
+        let running = Task { try await scheduler.run() }
+        await early.value
+        #expect(await scheduler.firing)
+        running.cancel()
+        _ = try? await running.value
+        await scheduler.untilFiring()
+        #expect(await scheduler.firing == false)
     }
 }

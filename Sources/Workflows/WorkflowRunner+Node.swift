@@ -21,7 +21,8 @@ extension WorkflowRunner {
     func runNode(_ node: WorkflowNode, in workflow: Workflow, state: [String: JSONValue], execution: Execution)
         async throws -> Outcome
     {
-        let inputs = JSONValue.object(state).jsonText
+        // The span's inputs; not written out when tracing is off.
+        let inputs = tracer.isEnabled ? JSONValue.object(state).jsonText : ""
         var attempt = 0
         // The provider's Retry-After of the last failed model call: the next attempt waits at least that.
         var retryAfter: Duration = .zero
@@ -68,7 +69,7 @@ extension WorkflowRunner {
             }
             switch result {
             case .success(let outcome):
-                span.setOutputs(json: (outcome.spanOutputs ?? .object(outcome.update)).jsonText)
+                if span.isRecording { span.setOutputs(json: (outcome.spanOutputs ?? .object(outcome.update)).jsonText) }
                 span.end()
                 record.durationMs = Self.milliseconds(clock.now - began)
                 record.sandbox = outcome.sandbox

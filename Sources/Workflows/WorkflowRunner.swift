@@ -124,11 +124,11 @@ public struct WorkflowRunner: Sendable {
         if let scheduleID = request.scheduleID { root.setTraceTag("schedule_id", scheduleID) }
         root.setTraceTag("workflow", workflow.type)
         root.setTraceTag("run_id", request.runID)
-        root.setTraceTag("mlflow.source.name", catalog.relativePath(of: workflow))
+        if root.isRecording { root.setTraceTag("mlflow.source.name", catalog.relativePath(of: workflow)) }
         if let session = request.session { root.setAttribute("session.id", .string(session)) }
         if let user = request.user { root.setAttribute("user.id", .string(user)) }
         for (key, value) in request.tags.sorted(by: { $0.key < $1.key }) { root.setTraceTag(key, value) }
-        root.setInputs(json: Self.rootInputs(initial))
+        if root.isRecording { root.setInputs(json: Self.rootInputs(initial)) }
         observe?(
             .started(
                 RunStart(
@@ -163,7 +163,7 @@ public struct WorkflowRunner: Sendable {
             error = String(describing: cause)
             root.recordError(cause)
         }
-        root.setOutputs(json: JSONValue.object(finalState).jsonText)
+        if root.isRecording { root.setOutputs(json: JSONValue.object(finalState).jsonText) }
         root.end()
         let duration = clock.now - began
         logger.info(

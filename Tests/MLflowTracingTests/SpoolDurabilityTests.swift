@@ -16,24 +16,11 @@ struct SpoolDurabilityTests {
             .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
         let deadPort = try freeTCPPort()  // nothing listens there: export cannot happen
 
-        let probePath = ProductsDirectory.url.appendingPathComponent("trace-probe")
-        let (line, exitedBySignal) = try await offload { () throws -> (Data, Bool) in
-            let probe = Process()
-            probe.executableURL = probePath
-            probe.arguments = [spoolPath, "http://127.0.0.1:\(deadPort)", "10"]
-            let out = Pipe()
-            probe.standardOutput = out
-            probe.standardError = FileHandle.nullDevice
-            try probe.run()
-            let line = readLine(out.fileHandleForReading)
-            kill(probe.processIdentifier, SIGKILL)
-            probe.waitUntilExit()
-            return (line, probe.terminationReason == .uncaughtSignal)
-        }
+        let (words, exitedBySignal) = try await Self.killedProbe(
+            [spoolPath, "http://127.0.0.1:\(deadPort)", "10"], after: .zero)
         #expect(exitedBySignal)
-        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         try #require(words.first == "spooled", "the probe did not report its traces")
-        let ids = words.dropFirst().map(String.init)
+        let ids = Array(words.dropFirst())
         #expect(ids.count == 10)
 
         let running = try RunningExporter.start(uri: server.uri, spoolPath: spoolPath)
@@ -54,24 +41,10 @@ struct SpoolDurabilityTests {
         let spoolPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path
         let deadPort = try freeTCPPort()  // nothing listens there: the spans stay in the spool
-        let probePath = ProductsDirectory.url.appendingPathComponent("trace-probe")
-        let (line, exitedBySignal) = try await offload { () throws -> (Data, Bool) in
-            let probe = Process()
-            probe.executableURL = probePath
-            probe.arguments = [spoolPath, "http://127.0.0.1:\(deadPort)", "20", "ended"]
-            let out = Pipe()
-            probe.standardOutput = out
-            probe.standardError = FileHandle.nullDevice
-            try probe.run()
-            let line = readLine(out.fileHandleForReading)
-            // The line comes when the last span has ended: the bound starts there.
-            usleep(100_000)
-            kill(probe.processIdentifier, SIGKILL)
-            probe.waitUntilExit()
-            return (line, probe.terminationReason == .uncaughtSignal)
-        }
+        // The probe's line comes when its last span has ended: the bound starts there.
+        let (words, exitedBySignal) = try await Self.killedProbe(
+            [spoolPath, "http://127.0.0.1:\(deadPort)", "20", "ended"], after: .milliseconds(100))
         #expect(exitedBySignal)
-        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         try #require(words.first == "ended", "the probe did not report its traces")
         #expect(words.count == 21)
         let spool = try SpanSpool(path: spoolPath)
@@ -106,6 +79,33 @@ struct SpoolDurabilityTests {
             #expect(kept.first?.contains("\"span-150\"") == true)
             #expect(kept.last?.contains("\"span-249\"") == true)
         }
+    }
+}
+
+extension SpoolDurabilityTests {
+    /// Runs `trace-probe` with `arguments`, reads its one line, waits `delay` and kills it with
+    /// SIGKILL. Returns the line's words and whether the probe died of the signal.
+    static func killedProbe(_ arguments: [String], after delay: Duration) async throws -> (
+        words: [String], killed: Bool
+    ) {
+        let probePath = ProductsDirectory.url.appendingPathComponent("trace-probe")
+        let (line, killed) = try await offload { () throws -> (Data, Bool) in
+            let probe = Process()
+            probe.executableURL = probePath
+            probe.arguments = arguments
+            let out = Pipe()
+            probe.standardOutput = out
+            probe.standardError = FileHandle.nullDevice
+            try probe.run()
+            let line = readLine(out.fileHandleForReading)
+            let (seconds, attoseconds) = delay.components
+            usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+            kill(probe.processIdentifier, SIGKILL)
+            probe.waitUntilExit()
+            return (line, probe.terminationReason == .uncaughtSignal)
+        }
+        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        return (words, killed)
     }
 }
 

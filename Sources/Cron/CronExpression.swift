@@ -177,6 +177,20 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return spec.dayOfMonthRestricted && spec.dayOfWeekRestricted && (spec.dayOfMonthStar || spec.dayOfWeekStar)
     }
 
+    /// ``dayRuleDiffersFromOr`` read from the text alone, without parsing it: true exactly when an
+    /// expression written this way has it (for text that parses). A start with 10,000 schedules asks
+    /// it of every one, and most have a day field that is `*`, where no parse is needed to know.
+    public static func dayRuleMayDifferFromOr(_ text: String) -> Bool {
+        var fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if let first = fields.first, first.hasPrefix("CRON_TZ=") || first.hasPrefix("TZ=") { fields.removeFirst() }
+        // Macros and @every never do; other field counts do not parse.
+        guard fields.count == 5 || fields.count == 6 else { return false }
+        let days = fields[fields.count - 3]
+        let weekdays = fields[fields.count - 1]
+        func restricted(_ field: Substring) -> Bool { field != "*" && field != "?" }
+        return restricted(days) && restricted(weekdays) && (days.hasPrefix("*") || weekdays.hasPrefix("*"))
+    }
+
     /// `@reboot`: fires once each time the daemon starts, never on the clock.
     public var isReboot: Bool { if case .reboot = kind { true } else { false } }
 

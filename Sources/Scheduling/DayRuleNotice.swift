@@ -45,7 +45,7 @@ public enum DayRuleNotice {
     public static func change(
         name: String, cron: String, timeZone: String, dayMatch: String?, seed: String? = nil, now: Date = Date()
     ) -> Change? {
-        guard dayMatch == nil else { return nil }
+        guard dayMatch == nil, CronExpression.dayRuleMayDifferFromOr(cron) else { return nil }
         let vixie = CronExpression.Options(timeZone: timeZone, seed: seed ?? name, dayMatch: .vixie)
         var or = vixie
         or.dayMatch = .or

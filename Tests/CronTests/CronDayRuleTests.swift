@@ -41,6 +41,23 @@ struct CronDayRuleTests {
         }
     }
 
+    @Test("the text alone says which expressions read differently, exactly as their parse does")
+    func differsFromText() throws {
+        let texts =
+            [
+                "0 0 */2 * 1", "0 0 15 * */3", "0 0 *,15 * 1", "0 0 */2 * */3", "0 0 ? * */2", "0 0 1,* * 1",
+                "0 0 1 * 1",
+                "0 0 * * 1", "0 0 */2 * *", "0 0 ? * MON", "@weekly", "@monthly", "@daily", "@every 90s", "@reboot",
+                "30 0 0 */2 * 1", "0 0 0 * * *", "CRON_TZ=Europe/Berlin 0 9 */2 * 1-5", "TZ=UTC 0 0 0 */3 * MON",
+                "CRON_TZ=UTC 0 0 1 * *", "0\t0\t*/2\t*\t1", "  0 0 */2 * 1  ", "0 0 L * */2", "H H */2 * H",
+            ] + Self.rows.map(\.expression)
+        for text in texts {
+            #expect(
+                CronExpression.dayRuleMayDifferFromOr(text) == (try CronExpression(text).dayRuleDiffersFromOr),
+                "\(text)")
+        }
+    }
+
     @Test("which expressions read differently under the two rules")
     func differs() throws {
         for text in ["0 0 */2 * 1", "0 0 15 * */3", "0 0 *,15 * 1", "0 0 */2 * */3", "0 0 ? * */2"] {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MLflowTesting
+import RunTracing
 import SchedulerTesting
 import Testing
 import Tracing
@@ -49,6 +50,45 @@ struct SpoolDurabilityTests {
         #expect(words.count == 21)
         let spool = try SpanSpool(path: spoolPath)
         #expect(spool.totals.count == 60, "every span of the 20 traces (a root and two children each) is in the spool")
+    }
+
+    @Test("a batch holds whole traces, oldest first, each root after its children, whatever the interleaving")
+    func wholeTraces() async throws {
+        let spool = try SpanSpool(
+            path: FileManager.default.temporaryDirectory
+                .appendingPathComponent("spool-\(UUID().uuidString)/trace-spool.sqlite").path)
+        // Three traces of three spans ended interleaved (a1 b1 c1 a2 b2 c2), then their roots (a, b, c).
+        let traces = (0..<3).map { _ in TraceID.random() }
+        let roots = (0..<3).map { _ in SpanID.random() }
+        func span(_ trace: Int, _ name: String, root: Bool) -> (span: FinishedSpan, payload: [UInt8]) {
+            let span = FinishedSpan(
+                traceID: traces[trace], spanID: root ? roots[trace] : .random(),
+                parentSpanID: root ? nil : roots[trace],
+                name: name, kind: .internal, startNanos: 1_700_000_000_000_000_000,
+                endNanos: 1_700_000_001_000_000_000, attributes: SpanAttributeList(), events: [], links: [], status: nil
+            )
+            return (span, OTLPJSON.encode(span))
+        }
+        var rows: [(span: FinishedSpan, payload: [UInt8])] = []
+        for step in 1...2 { for trace in 0..<3 { rows.append(span(trace, "\(trace)-\(step)", root: false)) } }
+        for trace in 0..<3 { rows.append(span(trace, "\(trace)-root", root: true)) }
+        _ = try await spool.append(rows, maxCount: 1000, maxBytes: 1 << 20)
+
+        func names(_ batch: [SpanSpool.Row]) -> [String] {
+            batch.map { row in
+                let text = String(decoding: row.payload, as: UTF8.self)
+                let name = text.split(separator: "\"name\":\"")[1].prefix { $0 != "\"" }
+                return String(name)
+            }
+        }
+        let first = try await spool.oldest(maxSpans: 4, maxBytes: 1 << 20)
+        #expect(names(first) == ["0-1", "0-2", "0-root", "1-1"])
+        let all = try await spool.oldest(maxSpans: 100, maxBytes: 1 << 20)
+        #expect(names(all) == ["0-1", "0-2", "0-root", "1-1", "1-2", "1-root", "2-1", "2-2", "2-root"])
+        try await spool.delivered(ids: first.map(\.id))
+        let next = try await spool.oldest(maxSpans: 100, maxBytes: 1 << 20)
+        // 2-1 ended before 1-2: trace 2's oldest row is now the oldest owed.
+        #expect(names(next) == ["2-1", "2-2", "2-root", "1-2", "1-root"])
     }
 
     @Test("past its bounds the spool drops the oldest spans, counts them and says so")

@@ -6,7 +6,7 @@ import Synchronization
 /// Moves ended spans off the run's path: memory → SQLite spool → MLflow `POST /v1/traces`.
 ///
 /// Run it as a `Service` (or call ``run()`` in a task). Spans are written to the spool in batches as
-/// they end, then sent oldest first, many traces per request (gzip above a few KiB); a trace's root,
+/// they end, then sent as whole traces, oldest first, many per request (gzip above a few KiB); a trace's root,
 /// which ends after its children, is never sent before them. Delivered rows are deleted. Network
 /// errors, 408, 429 and 5xx are retried with capped exponential backoff and jitter; a request refused
 /// with 400/422 is split by trace until the refused trace is isolated, and that trace goes to the

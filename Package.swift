@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Cron", swiftSettings: swiftSettings),
         .target(
             name: "Support",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["Cron", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

@@ -96,7 +96,9 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
         self.second = second
     }
 
-    init(localSeconds: Int64) {
+    /// The wall time `localSeconds` after 1970-01-01T00:00:00 on a clock that keeps no zone (for a UTC
+    /// instant, its Unix seconds).
+    public init(localSeconds: Int64) {
         let days = CivilTime.floorDiv(localSeconds, CivilTime.secondsPerDay)
         let rest = Int(localSeconds - days * CivilTime.secondsPerDay)
         let (y, m, d) = CivilTime.date(days: days)

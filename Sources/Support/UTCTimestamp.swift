@@ -1,3 +1,4 @@
+import Cron
 import Foundation
 
 /// Instants written as ISO 8601 in UTC to the millisecond, `2026-12-05T09:14:03.123Z`, by arithmetic
@@ -11,43 +12,15 @@ public enum UTCTimestamp {
             return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         }
         let ms = Int64(total)
-        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
-        let inDay = ms - days * 86_400_000
-        // Days to a civil date (proleptic Gregorian), after Howard Hinnant's `civil_from_days`.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shifted = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
-        let month = shifted < 10 ? shifted + 3 : shifted - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let milliseconds = Int(ms - seconds * 1000)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
-        func digits(_ value: Int64, _ count: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(inDay / 3_600_000, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 60_000 % 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 1000 % 60, 2)
+        LocalDateTime(localSeconds: seconds).appendISO8601(to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        digits(inDay % 1000, 3)
+        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
         bytes.append(UInt8(ascii: "Z"))
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -5,14 +5,34 @@ import Foundation
     import Glibc
 #endif
 
-// The files a script may write beside its state update: made empty and the script's own before it
-// starts, read back without following links after it ends.
+// An execution's files: its folders, its scratch files, and the files a script may write beside its
+// state update (made empty and the script's own before it starts, read back without following links
+// after it ends), with plain system calls.
 
 extension SandboxRunner {
     /// Writes a new file of the execution's folder with `mode`, without syncing it to disk: it lives
     /// as long as the execution (Foundation's `Data.write` syncs each file, which cost a disk flush
     /// per script).
     /// - Throws: a `CocoaError` naming the file when it cannot be made or written.
+    static func writeScratch(_ data: Data, to path: String, mode: mode_t) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                offset += n
+            }
+            return true
+        }
+        guard written else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        // The mode exactly as asked, whatever the umask.
+        fchmod(fd, mode)
+    }
+
     /// Makes an execution's folder, then `inside` in order, with `mkdir` (each is new: the folder's
     /// name is a fresh UUID), and `root` first when it is missing. One system call per folder: the
     /// folders cost a third of an execution's own time, most of it the file system's.
@@ -44,45 +64,9 @@ extension SandboxRunner {
         return names
     }
 
-    /// A file's bytes; `nil` when it is missing or cannot be read (a script that wrote no
-    /// `$SCHEDULERD_OUTPUT`, the common case, costs one failed `open`).
-    static func contents(of path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](unsafeUninitializedCapacity: 64 << 10) { _, count in count = 64 << 10 }
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-    }
-
     /// Why a folder of an execution could not be made, with the system's reason.
     struct DirectoryError: LocalizedError {
         var errorDescription: String?
-    }
-
-    static func writeScratch(_ data: Data, to path: String, mode: mode_t) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
-        guard written else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-        // The mode exactly as asked, whatever the umask.
-        fchmod(fd, mode)
     }
 
     /// Creates each side file empty, owned by the script's user; false (with `errno` set) when one
@@ -98,33 +82,39 @@ extension SandboxRunner {
         return true
     }
 
-    /// Reads each side file's head. The script may have replaced the file: only a regular file owned
-    /// by the script's user is read, never through a symbolic link, so that a script cannot make the
-    /// daemon read a file the script itself could not.
+    /// Reads each side file's head (``readScriptFile(_:upTo:)``).
     func readSideFiles(_ files: [ScriptExecution.SideFile], in directory: URL, into record: inout ExecutionRecord) {
         for file in files {
-            let path = directory.appendingPathComponent(file.name).path
-            var content = SideFileContent(data: Data(), totalBytes: 0)
-            defer { record.sideFiles[file.variable] = content }
-            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
-            if let runAs, info.st_uid != runAs.uid { continue }
-            content.totalBytes = Int(info.st_size)
-            let wanted = min(Int(info.st_size), max(file.maxBytes, 0))
-            var bytes = [UInt8](repeating: 0, count: wanted)
-            var filled = 0
-            while filled < wanted {
-                let n = bytes.withUnsafeMutableBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return -1 }
-                    return read(fd, base + filled, wanted - filled)
-                }
-                if n <= 0 { break }
-                filled += n
-            }
-            content.data = Data(bytes[..<filled])
+            let read = readScriptFile(directory.appendingPathComponent(file.name).path, upTo: max(file.maxBytes, 0))
+            record.sideFiles[file.variable] = SideFileContent(
+                data: Data(read?.bytes ?? []), totalBytes: read?.totalBytes ?? 0)
         }
+    }
+
+    /// The first `maxBytes` of a file the script wrote, and its whole size; `nil` when there is none
+    /// that may be read. The script may have put anything there: only a regular file owned by the
+    /// script's user is read, never through a symbolic link and never waiting on a pipe, so that a
+    /// script cannot make the daemon read a file the script itself could not, or block it.
+    func readScriptFile(_ path: String, upTo maxBytes: Int) -> (bytes: [UInt8], totalBytes: Int)? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        if let runAs, info.st_uid != runAs.uid { return nil }
+        let wanted = min(Int(info.st_size), maxBytes)
+        var bytes = [UInt8](unsafeUninitializedCapacity: wanted) { _, count in count = wanted }
+        var filled = 0
+        while filled < wanted {
+            let n = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return -1 }
+                return read(fd, base + filled, wanted - filled)
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            filled += n
+        }
+        bytes.removeLast(wanted - filled)
+        return (bytes, Int(info.st_size))
     }
 }

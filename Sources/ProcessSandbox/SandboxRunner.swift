@@ -301,7 +301,7 @@ public struct SandboxRunner: Sendable {
     private func parseOutput(_ record: inout ExecutionRecord, outputFile: URL) {
         var bytes: [UInt8]
         var source = "stdout"
-        if let data = Self.contents(of: outputFile.path), !data.isEmpty {
+        if let data = readScriptFile(outputFile.path, upTo: .max)?.bytes, !data.isEmpty {
             bytes = data
             source = "$SCHEDULERD_OUTPUT"
         } else {

@@ -74,6 +74,19 @@ extension SandboxTests {
             #expect(record.output?["n"] as? Double == 3)
         }
 
+        @Test("$SCHEDULERD_OUTPUT is read only as a regular file: a link or a pipe there is passed over for stdout")
+        func outputFileKinds() async throws {
+            let target = FileManager.default.temporaryDirectory.appendingPathComponent("elsewhere-\(UUID().uuidString)")
+            try Data(#"{"secret": true}"#.utf8).write(to: target)
+            for make in ["ln -s \(target.path) \"$SCHEDULERD_OUTPUT\"", "mkfifo \"$SCHEDULERD_OUTPUT\""] {
+                let path = try script("#!/bin/sh\n\(make)\necho '{\"from\": \"stdout\"}'\n")
+                let record = await runner().run(ScriptExecution(script: path))
+                #expect(record.failure == nil, "\(make)")
+                #expect(record.output?["from"] as? String == "stdout", "\(make)")
+                #expect(record.output?["secret"] == nil, "\(make)")
+            }
+        }
+
         @Test("invalid JSON output is a failure that quotes its first bytes")
         func invalidJSON() async throws {
             let path = try script("#!/bin/sh\necho 'not json at all'\n")

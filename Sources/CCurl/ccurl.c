@@ -63,29 +63,30 @@ static void global_init(void) {
         snprintf(load_error, sizeof(load_error), "libcurl cannot be loaded (install libcurl4): %s", dlerror());
         return;
     }
-#define LOAD(field, symbol)                                                                         \
-    if (!(*(void **)&lib.field = dlsym(library, symbol))) {                                         \
-        snprintf(load_error, sizeof(load_error), "libcurl.so.4 has no %s; it is older than 7.68", symbol); \
+// Each table entry `name` is libcurl's `curl_name`.
+#define LOAD(name)                                                                                  \
+    if (!(*(void **)&lib.name = dlsym(library, "curl_" #name))) {                                   \
+        snprintf(load_error, sizeof(load_error), "libcurl.so.4 has no curl_%s; it is older than 7.68", #name); \
         return;                                                                                     \
     }
-    LOAD(global_init, "curl_global_init")
-    LOAD(easy_init, "curl_easy_init")
-    LOAD(easy_cleanup, "curl_easy_cleanup")
-    LOAD(easy_reset, "curl_easy_reset")
-    LOAD(easy_setopt, "curl_easy_setopt")
-    LOAD(easy_getinfo, "curl_easy_getinfo")
-    LOAD(easy_perform, "curl_easy_perform")
-    LOAD(easy_strerror, "curl_easy_strerror")
-    LOAD(slist_append, "curl_slist_append")
-    LOAD(slist_free_all, "curl_slist_free_all")
-    LOAD(multi_init, "curl_multi_init")
-    LOAD(multi_cleanup, "curl_multi_cleanup")
-    LOAD(multi_add_handle, "curl_multi_add_handle")
-    LOAD(multi_remove_handle, "curl_multi_remove_handle")
-    LOAD(multi_perform, "curl_multi_perform")
-    LOAD(multi_poll, "curl_multi_poll")
-    LOAD(multi_wakeup, "curl_multi_wakeup")
-    LOAD(multi_info_read, "curl_multi_info_read")
+    LOAD(global_init)
+    LOAD(easy_init)
+    LOAD(easy_cleanup)
+    LOAD(easy_reset)
+    LOAD(easy_setopt)
+    LOAD(easy_getinfo)
+    LOAD(easy_perform)
+    LOAD(easy_strerror)
+    LOAD(slist_append)
+    LOAD(slist_free_all)
+    LOAD(multi_init)
+    LOAD(multi_cleanup)
+    LOAD(multi_add_handle)
+    LOAD(multi_remove_handle)
+    LOAD(multi_perform)
+    LOAD(multi_poll)
+    LOAD(multi_wakeup)
+    LOAD(multi_info_read)
 #undef LOAD
     if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof(load_error), "libcurl could not be initialised");
@@ -100,7 +101,9 @@ static int loaded(void) {
 
 const char *ccurl_load_error(void) { return loaded() ? NULL : load_error; }
 
-// Every call below goes through the table.
+// Every call below goes through the table (curl.h defines these two as macros of themselves).
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
 #define curl_easy_init lib.easy_init
 #define curl_easy_cleanup lib.easy_cleanup
 #define curl_easy_reset lib.easy_reset

@@ -89,16 +89,8 @@ struct SpanAttributeList: Sendable {
         }
     }
 
-    subscript(key: String) -> SpanAttribute? {
-        get { index(of: key).map { entries[$0].value.attribute } }
-        set {
-            if let newValue {
-                set(key, Value(newValue))
-            } else if let i = index(of: key) {
-                entries.remove(at: i)
-            }
-        }
-    }
+    /// The attribute set for `key`, if any.
+    subscript(key: String) -> SpanAttribute? { index(of: key).map { entries[$0].value.attribute } }
 
     private func index(of key: String) -> Int? {
         let count = key.utf8.count

@@ -6,8 +6,8 @@ import Synchronization
 /// Moves ended spans off the run's path: memory → SQLite spool → MLflow `POST /v1/traces`.
 ///
 /// Run it as a `Service` (or call ``run()`` in a task). Spans are written to the spool in batches as
-/// they end, then sent as whole traces, oldest first, many per request (gzip above a few KiB); a trace's root,
-/// which ends after its children, is never sent before them. Delivered rows are deleted. Network
+/// they end, then sent as whole traces, oldest first, many per request (gzip above a few KiB); a
+/// trace's root, which ends after its children, is never sent before them. Delivered rows are deleted. Network
 /// errors, 408, 429 and 5xx are retried with capped exponential backoff and jitter; a request refused
 /// with 400/422 is split by trace until the refused trace is isolated, and that trace goes to the
 /// dead-letter table; 404 resolves the experiment again. An outage is logged once when it starts and
@@ -212,12 +212,9 @@ public final class TraceExporter: Service, Sendable {
     /// Drains the inbox and writes what it held to the spool.
     private func writeBatch(_ inbox: SpanInbox, _ spool: SpanSpool) async {
         let batch = inbox.drain()
-        await writeBatch(batch.spans.compactMap(\.finished), dropped: batch.dropped, spool)
-        inbox.recycle(batch.spans)
-    }
-
-    private func writeBatch(_ spans: [FinishedSpan], dropped: Int, _ spool: SpanSpool) async {
-        var dropped = dropped
+        defer { inbox.recycle(batch.spans) }
+        let spans = batch.spans.compactMap(\.finished)
+        var dropped = batch.dropped
         if !spans.isEmpty {
             let encoded = spans.map { ($0, OTLPJSON.encode($0)) }
             do {

@@ -77,8 +77,6 @@ public final class WorkflowRunExecutor: RunExecutor {
             request.rootSpan = (span, UInt64(max(start, 0)))
         }
         // Parallel branches report from their own tasks: the lock keeps the records and the progress
-        // calls in one order.
-        // Parallel branches report from their own tasks: the lock keeps the records and the progress
         // calls in one order. The attempts going on are kept in memory only (``nodesGoing(runID:)``):
         // most end within milliseconds, and storing each start too made a burst of runs slower.
         let finished = Mutex<[NodeRecord]>([])

@@ -41,6 +41,7 @@ let package = Package(
         .executableTarget(
             name: "TracingBenchmarks",
             dependencies: [
+                "SpanWork",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MLflowTracing", package: "schedulerd"),
                 .product(name: "RunTracing", package: "schedulerd"),
@@ -132,12 +133,22 @@ let package = Package(
         .executableTarget(
             name: "span-cost",
             dependencies: [
+                "SpanWork",
                 .product(name: "MLflowTracing", package: "schedulerd"),
-                .product(name: "RunTracing", package: "schedulerd"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/SpanCost",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SpanWork",
+            dependencies: [
+                .product(name: "MLflowTracing", package: "schedulerd"),
+                .product(name: "RunTracing", package: "schedulerd"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            path: "Sources/SpanWork",
             swiftSettings: swiftSettings
         ),
     ]

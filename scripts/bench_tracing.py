@@ -4,6 +4,9 @@
   python bench_tracing.py raw URI SPANS N    -> a raw OTLP/HTTP JSON client: spans/s MLflow ingests,
                                                 traces of N spans, 50 traces per request, one request
                                                 at a time (the exporter's batching)
+  python bench_tracing.py traces URI            -> seconds MLflow takes for one request of 400 spans
+                                                from 200 traces of 2, and for one of 400 spans from 20
+                                                traces of 20, alternating, twice each
 Each prints one JSON object.
 """
 import json
@@ -91,8 +94,43 @@ def raw(uri, spans, per_trace):
                       "spans_per_second": traces * per_trace / elapsed}))
 
 
+def traces_per_request(uri):
+    experiment_id = requests.post(f"{uri}/api/2.0/mlflow/experiments/create",
+                                  json={"name": f"bench-traces-{os.urandom(4).hex()}"}).json()["experiment_id"]
+    now = time.time_ns()
+
+    def body(traces, per_trace):
+        spans = []
+        for _ in range(traces):
+            trace_id, root = os.urandom(16).hex(), os.urandom(8).hex()
+            for i in range(1, per_trace):
+                spans.append({"traceId": trace_id, "spanId": os.urandom(8).hex(), "parentSpanId": root,
+                              "name": f"node-{i}", "kind": 1, "startTimeUnixNano": str(now + i),
+                              "endTimeUnixNano": str(now + i + 1000),
+                              "attributes": [{"key": "mlflow.spanType", "value": {"stringValue": "CHAIN"}}],
+                              "status": {"code": 1}})
+            spans.append({"traceId": trace_id, "spanId": root, "name": "root", "kind": 1,
+                          "startTimeUnixNano": str(now), "endTimeUnixNano": str(now + 10**6),
+                          "attributes": [{"key": "mlflow.spanType", "value": {"stringValue": "CHAIN"}}],
+                          "status": {"code": 1}})
+        return json.dumps({"resourceSpans": [{"resource": {"attributes": []},
+                                              "scopeSpans": [{"scope": {"name": "raw"}, "spans": spans}]}]})
+
+    result = {"many": [], "few": []}
+    for _ in range(2):
+        for key, traces, per_trace in (("many", 200, 2), ("few", 20, 20)):
+            data = body(traces, per_trace)
+            t0 = time.perf_counter()
+            requests.post(f"{uri}/v1/traces", data=data, headers={
+                "Content-Type": "application/json", "x-mlflow-experiment-id": experiment_id}).raise_for_status()
+            result[key].append(time.perf_counter() - t0)
+    print(json.dumps(result))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "sdk":
         sdk(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "traces":
+        traces_per_request(sys.argv[2])
     else:
         raw(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MLflowTracing
 import RunTracing
+import SpanWork
 import Tracing
 
 // The cost of one span on the run's path: start, four attributes, small inputs and outputs, end.
@@ -11,22 +12,6 @@ import Tracing
 // - "span exporting": a live exporter (spool + MLflow at $BENCH_MLFLOW_URI, or an address where nothing
 //   listens when unset, so spans pile up in the spool); the target is under 5 µs at the median.
 // `scripts/bench-tracing` runs these next to MLflow's Python SDK doing the same against the same server.
-
-let spanInputs = #"{"day":"2024-01-01","meter":"main"}"#
-let spanOutputs = #"{"kwh":12.5,"peak_hour":18}"#
-
-@inline(__always)
-func oneSpan(_ tracer: MLflowTracer, parent: ServiceContext) {
-    let span = tracer.startSpan("collect", context: parent)
-    span.setSpanType(.chain)
-    span.setAttribute("node.kind", .string("script"))
-    span.setAttribute("node.step", .int64(3))
-    span.setAttribute("node.attempt", .int64(1))
-    span.setAttribute("policy_name", .string("default"))
-    span.setInputs(json: spanInputs)
-    span.setOutputs(json: spanOutputs)
-    span.end()
-}
 
 final class ExporterBox: @unchecked Sendable {
     var exporter: TraceExporter?
@@ -46,7 +31,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("span off") { benchmark in
         let tracer = MLflowTracer.disabled
         for _ in benchmark.scaledIterations {
-            oneSpan(tracer, parent: .topLevel)
+            nodeSpan(tracer, parent: .topLevel)
         }
     }
 
@@ -78,7 +63,7 @@ let benchmarks: @Sendable () -> Void = {
         let root = tracer.startSpan("bench", context: .topLevel)
         root.setSpanType(.chain)
         for _ in benchmark.scaledIterations {
-            oneSpan(tracer, parent: root.context)
+            nodeSpan(tracer, parent: root.context)
         }
         root.end()
     }

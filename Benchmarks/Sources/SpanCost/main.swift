@@ -13,7 +13,7 @@
 import Foundation
 import Logging
 import MLflowTracing
-import RunTracing
+import SpanWork
 import Tracing
 
 let arguments = CommandLine.arguments
@@ -42,9 +42,6 @@ let exporter: TraceExporter? =
 let exporting = exporter.map { exporter in Task.detached { try await exporter.run() } }
 let tracer = exporter?.tracer ?? .disabled
 
-let inputs = #"{"day":"2024-01-01","meter":"main"}"#
-let outputs = #"{"kwh":12.5,"peak_hour":18}"#
-
 @inline(__always)
 func nanos() -> UInt64 {
     var t = timespec()
@@ -61,15 +58,7 @@ while made < total {
     root.setTraceTag("bench", "span-cost")
     for _ in 0..<min(99, total - made) {
         let t0 = nanos()
-        let span = tracer.startSpan("collect", context: root.context)
-        span.setSpanType(.chain)
-        span.setAttribute("node.kind", .string("script"))
-        span.setAttribute("node.step", .int64(3))
-        span.setAttribute("node.attempt", .int64(1))
-        span.setAttribute("policy_name", .string("default"))
-        span.setInputs(json: inputs)
-        span.setOutputs(json: outputs)
-        span.end()
+        nodeSpan(tracer, parent: root.context)
         costs[made] = nanos() - t0
         made += 1
         if rate > 0 && made % 100 == 0 {

@@ -159,7 +159,21 @@ public struct MLflowReader: Sendable {
         return object
     }
 
+    /// Sends one request; a 503 is sent again, up to 7 times over about 6 s. MLflow answers 503
+    /// `TEMPORARILY_UNAVAILABLE` when its SQLite store was locked by another writer (on a busy machine,
+    /// the daemon's own trace exports) and its transaction was rolled back, so sending it again is safe.
     private func request(_ path: String, body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+        var wait = Duration.milliseconds(50)
+        for _ in 1..<8 {
+            let answer = try await requestOnce(path, body: body)
+            guard answer.0 == 503 else { return answer }
+            try await Task.sleep(for: wait)
+            wait = min(wait * 2, .seconds(3))
+        }
+        return try await requestOnce(path, body: body)
+    }
+
+    private func requestOnce(_ path: String, body: [String: Any]?) async throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: uri.absoluteString + path)!)
         request.timeoutInterval = 30
         if let body {

@@ -55,9 +55,10 @@ struct DaemonMetrics: Sendable {
     /// `exported_instance` on the way in.
     func identify(instance: String, host: String, version: String) {
         registry.makeGauge(
-            name: "schedulerd_instance_info",
-            labels: [("instance_id", instance), ("host", host), ("version", version)],
-            help: "This daemon: its instance id among those sharing the store, host and version."
+            descriptor: .init(
+                metricName: "schedulerd_instance", unitName: "info",
+                helpText: "This daemon: its instance id among those sharing the store, host and version."),
+            labels: [("instance_id", instance), ("host", host), ("version", version)]
         ).set(Int64(1))
     }
 

@@ -313,8 +313,9 @@ struct DaemonPostgresTests {
                 // The server goes away for longer than the lease; the run ends meanwhile.
                 let lost = Date()
                 await forwarder.stop()
-                FileManager.default.createFile(
-                    atPath: schedules.appendingPathComponent("scripts/release").path, contents: Data())
+                #expect(
+                    FileManager.default.createFile(
+                        atPath: schedules.appendingPathComponent("scripts/release").path, contents: Data()))
                 try await eventually(timeout: .seconds(30), "the slow run ends while the database is away") {
                     daemon.logText().contains("status=succeeded workflow=slow")
                 }

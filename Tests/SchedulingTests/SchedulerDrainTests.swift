@@ -77,7 +77,7 @@ struct SchedulerDrainTests {
     @Test("untilFiring returns once the scheduler fires, at once after that, and when it stops without firing")
     func untilFiring() async throws {
         let h = try await SchedulerHarness.start()
-        try await stopping(h) { h in
+        await stopping(h) { h in
             await h.scheduler.untilFiring()
             #expect(await h.scheduler.firing)
             await h.scheduler.untilFiring()  // fires already: returns at once

@@ -157,11 +157,25 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
     return 0;
 }
 
-int csb_wait(pid_t pid, int *status, struct rusage *usage) {
+int csb_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return -errno;
+    // Not inherited by scripts started later.
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#else
+    (void)pid;
+    return -ENOSYS;
+#endif
+}
+
+int csb_try_wait(pid_t pid, int *status, struct rusage *usage) {
     for (;;) {
-        pid_t r = wait4(pid, status, 0, usage);
-        if (r == pid) return 0;
-        if (r < 0 && errno != EINTR) return errno;
+        pid_t r = wait4(pid, status, WNOHANG, usage);
+        if (r == pid) return 1;
+        if (r == 0) return 0;
+        if (errno != EINTR) return -errno;
     }
 }
 

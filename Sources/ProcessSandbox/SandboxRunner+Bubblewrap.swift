@@ -37,7 +37,7 @@ extension SandboxRunner {
     /// execution directory writable, every namespace unshared (the network only when the policy
     /// forbids it), no capabilities, and only the given environment.
     static func bubblewrapArguments(
-        _ bubblewrap: String, execution: ScriptExecution, environment: [String: String], directory: URL, work: URL
+        _ bubblewrap: String, execution: ScriptExecution, environment: [String: String], directory: String, work: String
     ) -> [String] {
         var arguments = [
             bubblewrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
@@ -48,7 +48,7 @@ extension SandboxRunner {
         }
         arguments += [
             "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--bind", directory.path, directory.path,
+            "--bind", directory, directory,
         ]
         // The script's own folder and the folder it reads, in case they live under /tmp, which the
         // sandbox replaces.
@@ -56,7 +56,7 @@ extension SandboxRunner {
         if let readable = execution.readableFolder, readable != folder {
             arguments += ["--ro-bind", readable, readable]
         }
-        arguments += ["--ro-bind", folder, folder, "--chdir", work.path, "--", execution.script]
+        arguments += ["--ro-bind", folder, folder, "--chdir", work, "--", execution.script]
         return arguments + execution.arguments
     }
 }

@@ -71,9 +71,9 @@ extension SandboxRunner {
 
     /// Creates each side file empty, owned by the script's user; false (with `errno` set) when one
     /// cannot be made.
-    func prepareSideFiles(_ files: [ScriptExecution.SideFile], in directory: URL) -> Bool {
+    func prepareSideFiles(_ files: [ScriptExecution.SideFile], in directory: String) -> Bool {
         for file in files {
-            let path = directory.appendingPathComponent(file.name).path
+            let path = directory + "/" + file.name
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { return false }
             defer { close(fd) }
@@ -83,9 +83,9 @@ extension SandboxRunner {
     }
 
     /// Reads each side file's head (``readScriptFile(_:upTo:)``).
-    func readSideFiles(_ files: [ScriptExecution.SideFile], in directory: URL, into record: inout ExecutionRecord) {
+    func readSideFiles(_ files: [ScriptExecution.SideFile], in directory: String, into record: inout ExecutionRecord) {
         for file in files {
-            let read = readScriptFile(directory.appendingPathComponent(file.name).path, upTo: max(file.maxBytes, 0))
+            let read = readScriptFile(directory + "/" + file.name, upTo: max(file.maxBytes, 0))
             record.sideFiles[file.variable] = SideFileContent(
                 data: Data(read?.bytes ?? []), totalBytes: read?.totalBytes ?? 0)
         }

@@ -70,48 +70,49 @@ public struct SandboxRunner: Sendable {
         }
 
         // The execution's files.
-        let directory = workRoot.appendingPathComponent(UUID().uuidString.lowercased())
-        let work = directory.appendingPathComponent("work")
-        let artifacts = directory.appendingPathComponent("artifacts")
-        let input = directory.appendingPathComponent("input.json")
-        let outputFile = directory.appendingPathComponent("output.json")
-        let payloadFile = directory.appendingPathComponent("payload")
+        // Paths as strings: this runs for every script, and `URL` costs more than the system calls.
+        let directory = Self.path(workRoot) + "/" + UUID().uuidString.lowercased()
+        let work = directory + "/work"
+        let scratch = work + "/tmp"
+        let artifacts = directory + "/artifacts"
+        let input = directory + "/input.json"
+        let outputFile = directory + "/output.json"
+        let payloadFile = directory + "/payload"
         do {
-            try Self.makeExecutionDirectories(
-                directory.path, [work.path, artifacts.path, work.appendingPathComponent("tmp").path], in: workRoot)
-            try Self.writeScratch(execution.state, to: input.path, mode: 0o644)
-            try Self.writeScratch(execution.payload ?? Data(), to: payloadFile.path, mode: 0o444)
+            try Self.makeExecutionDirectories(directory, [work, artifacts, scratch], in: workRoot)
+            try Self.writeScratch(execution.state, to: input, mode: 0o644)
+            try Self.writeScratch(execution.payload ?? Data(), to: payloadFile, mode: 0o444)
             if let runAs {
                 // The script's user owns its folders (the payload stays read-only).
-                for path in [directory, work, work.appendingPathComponent("tmp"), artifacts] {
-                    guard chown(path.path, runAs.uid, runAs.gid) == 0 else {
-                        throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path.path])
+                for path in [directory, work, scratch, artifacts] {
+                    guard chown(path, runAs.uid, runAs.gid) == 0 else {
+                        throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
                     }
                 }
             }
         } catch {
-            record.failure = "cannot prepare the execution directory \(directory.path): \(error.localizedDescription)"
+            record.failure = "cannot prepare the execution directory \(directory): \(error.localizedDescription)"
             return record
         }
 
         guard prepareSideFiles(execution.sideFiles, in: directory) else {
             record.failure =
-                "cannot prepare the execution's files in \(directory.path): \(String(cString: strerror(errno)))"
+                "cannot prepare the execution's files in \(directory): \(String(cString: strerror(errno)))"
             return record
         }
         var env: [String: String] = [:]
         for name in policy.environment { if let value = environment[name] { env[name] = value } }
         for (name, value) in execution.environment { env[name] = value }
-        for file in execution.sideFiles { env[file.variable] = directory.appendingPathComponent(file.name).path }
-        env["HOME"] = work.path
-        env["TMPDIR"] = work.appendingPathComponent("tmp").path
-        env["SCHEDULERD_INPUT"] = input.path
-        env["SCHEDULERD_OUTPUT"] = outputFile.path
-        env["SCHEDULERD_ARTIFACTS"] = artifacts.path
-        env["SCHEDULERD_PAYLOAD"] = payloadFile.path
+        for file in execution.sideFiles { env[file.variable] = directory + "/" + file.name }
+        env["HOME"] = work
+        env["TMPDIR"] = scratch
+        env["SCHEDULERD_INPUT"] = input
+        env["SCHEDULERD_OUTPUT"] = outputFile
+        env["SCHEDULERD_ARTIFACTS"] = artifacts
+        env["SCHEDULERD_PAYLOAD"] = payloadFile
 
         // Descriptors: stdin from the input file, two pipes for the output.
-        let stdinFD = open(input.path, O_RDONLY | O_CLOEXEC)
+        let stdinFD = open(input, O_RDONLY | O_CLOEXEC)
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard stdinFD >= 0, csb_pipe(&outPipe) == 0, csb_pipe(&errPipe) == 0 else {
@@ -140,7 +141,7 @@ public struct SandboxRunner: Sendable {
         let spawned = Self.withCStrings(argv) { cArgv in
             Self.withCStrings(envp) { cEnvp in
                 csb_spawn(
-                    executable, cArgv, cEnvp, work.path, stdinFD, outPipe[1], errPipe[1], &limits, &pid, &message,
+                    executable, cArgv, cEnvp, work, stdinFD, outPipe[1], errPipe[1], &limits, &pid, &message,
                     message.count)
             }
         }
@@ -158,17 +159,19 @@ public struct SandboxRunner: Sendable {
             return record
         }
 
-        // Read both streams, wait for the exit, and enforce the timeout, all at once.
-        async let stdout = OutputCapture.read(outPipe[0], cap: policy.maxOutputBytes)
-        async let stderr = OutputCapture.read(errPipe[0], cap: policy.maxOutputBytes)
+        // Read both streams, wait for the exit, and enforce the timeout, all at once. The watch kills
+        // what is left of the group when the script exits and reaps it (this process adopts orphans as a
+        // subreaper), so that nothing of the script outlives it, not even a zombie.
         let child = pid
+        let (outRead, errRead) = (outPipe[0], errPipe[0])
         let isolated = record.isolation == "bwrap"
         let exited = ExitLatch()
-        let (status, usage, ending) = await withTaskGroup(of: (Int32, rusage, Ending)?.self) { group in
+        let (outcome, ending) = await withTaskGroup(of: Finished.self) { group in
             group.addTask {
-                let (status, usage) = await Self.wait(child)
-                exited.open()
-                return (status, usage, .exited)
+                .watched(
+                    await ScriptWatch.follow(
+                        child, stdout: outRead, stderr: errRead, cap: policy.maxOutputBytes, exited: exited,
+                        reap: Self.subreaper))
             }
             group.addTask {
                 // The timeout, or the caller's cancellation: SIGTERM to the whole group, SIGKILL after the
@@ -177,7 +180,7 @@ public struct SandboxRunner: Sendable {
                 if (try? await Task.sleep(for: policy.timeout)) != nil {
                     ending = .timedOut
                 } else if exited.isOpen {
-                    return nil
+                    return .nothing
                 } else {
                     ending = .cancelled
                 }
@@ -188,29 +191,31 @@ public struct SandboxRunner: Sendable {
                     _ = csb_kill_group(child, SIGTERM)
                 }
                 if await !exited.wait(upTo: policy.grace) { _ = csb_kill_group(child, SIGKILL) }
-                return (0, rusage(), ending)
+                return .ended(ending)
             }
-            var result = (Int32(0), rusage(), Ending.exited)
+            var outcome: ScriptWatch.Outcome?
             var ending = Ending.exited
             for await finished in group {
-                guard let finished else { continue }
-                if finished.2 == .exited {
-                    result = finished
+                switch finished {
+                case .watched(let watched):
+                    outcome = watched
                     group.cancelAll()
-                } else {
-                    ending = finished.2
+                case .ended(let how): ending = how
+                case .nothing: break
                 }
             }
-            return (result.0, result.1, ending)
+            // The watch always returns; the fallback only satisfies the type.
+            let nothing = CapturedOutput(head: [], tail: [], totalBytes: 0)
+            return (
+                outcome ?? ScriptWatch.Outcome(status: 0, usage: rusage(), stdout: nothing, stderr: nothing), ending
+            )
         }
         let timedOut = ending == .timedOut
+        let status = outcome.status
+        let usage = outcome.usage
         record.cancelled = ending == .cancelled
-        // Nothing of the group outlives the script: background children are killed, and reaped here
-        // (this process adopts them as a subreaper) so that none lingers as a zombie.
-        _ = csb_kill_group(pid, SIGKILL)
-        await Self.reap(group: child)
-        record.stdout = await stdout
-        record.stderr = await stderr
+        record.stdout = outcome.stdout
+        record.stderr = outcome.stderr
         record.duration = clock.now - started
         record.timedOut = timedOut
         if csb_exited(status) != 0 { record.exitCode = csb_exit_code(status) }
@@ -235,7 +240,7 @@ public struct SandboxRunner: Sendable {
             parseOutput(&record, outputFile: outputFile)
         }
         // With the artifacts moved out, nothing in the execution's folder is needed any more.
-        if execution.artifactDestination != nil { try? FileManager.default.removeItem(at: directory) }
+        if execution.artifactDestination != nil { try? FileManager.default.removeItem(atPath: directory) }
         return record
     }
 
@@ -243,13 +248,13 @@ public struct SandboxRunner: Sendable {
     /// file inside, is refused), allowed extensions, at most `maxCount` files and `maxBytes` in all, in
     /// name order. Accepted files move to `destination`.
     func collectArtifacts(
-        _ record: inout ExecutionRecord, from folder: URL, policy: SandboxPolicy, destination: URL?
+        _ record: inout ExecutionRecord, from folder: String, policy: SandboxPolicy, destination: URL?
     ) {
         let rules = policy.artifacts
-        let names = Self.entries(of: folder.path).sorted()
+        let names = Self.entries(of: folder).sorted()
         var total = 0
         for name in names {
-            let path = folder.appendingPathComponent(name).path
+            let path = folder + "/" + name
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }
             func reject(_ reason: String) {
@@ -298,10 +303,10 @@ public struct SandboxRunner: Sendable {
     }
 
     /// The state update: `$SCHEDULERD_OUTPUT` when the script wrote it, stdout otherwise.
-    private func parseOutput(_ record: inout ExecutionRecord, outputFile: URL) {
+    private func parseOutput(_ record: inout ExecutionRecord, outputFile: String) {
         var bytes: [UInt8]
         var source = "stdout"
-        if let data = readScriptFile(outputFile.path, upTo: .max)?.bytes, !data.isEmpty {
+        if let data = readScriptFile(outputFile, upTo: .max)?.bytes, !data.isEmpty {
             bytes = data
             source = "$SCHEDULERD_OUTPUT"
         } else {
@@ -331,33 +336,23 @@ public struct SandboxRunner: Sendable {
         return ": " + String(line.prefix(200))
     }
 
+    /// A file URL's path, without a trailing slash.
+    static func path(_ url: URL) -> String {
+        let path = url.path
+        return path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
     /// Set once per process: orphans of sandboxed scripts are re-parented here instead of to PID 1.
     static let subreaper: Bool = csb_become_subreaper() == 0
-
-    private static func reap(group: pid_t) async {
-        guard subreaper else { return }
-        // Usually the group ended with the script: nothing to reap, no hop to another thread.
-        if kill(-group, 0) != 0 && errno == ESRCH { return }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                _ = csb_reap_group(group)
-                continuation.resume()
-            }
-        }
-    }
 
     /// How the wait for a script ended.
     private enum Ending: Sendable { case exited, timedOut, cancelled }
 
-    private static func wait(_ pid: pid_t) async -> (Int32, rusage) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var status: Int32 = 0
-                var usage = rusage()
-                _ = csb_wait(pid, &status, &usage)
-                continuation.resume(returning: (status, usage))
-            }
-        }
+    /// What one of the tasks following a script came back with.
+    private enum Finished: Sendable {
+        case watched(ScriptWatch.Outcome)
+        case ended(Ending)
+        case nothing
     }
 
     private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R)

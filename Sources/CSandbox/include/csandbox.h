@@ -31,8 +31,14 @@ typedef struct {
 int csb_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
               int stdout_fd, int stderr_fd, const csb_limits *limits, pid_t *pid, char *error, size_t error_length);
 
-/// Waits for `pid` and returns its wait status, filling `usage` (CPU time, max RSS). Retries on EINTR.
-int csb_wait(pid_t pid, int *status, struct rusage *usage);
+/// A pidfd for child `pid` (close-on-exec): readable once the child has exited. Returns the
+/// descriptor, or -errno (-ENOSYS before Linux 5.3).
+int csb_pidfd_open(pid_t pid);
+
+/// Reaps `pid` when it has exited, filling `status` and `usage`: 1 when reaped, 0 while it runs,
+/// -errno on an error. Retries on EINTR.
+int csb_try_wait(pid_t pid, int *status, struct rusage *usage);
+
 
 /// Signals a whole process group; returns 0 or errno (ESRCH when it is already gone).
 int csb_kill_group(pid_t group, int signal);

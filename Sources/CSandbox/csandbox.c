@@ -170,12 +170,20 @@ int csb_pidfd_open(pid_t pid) {
 #endif
 }
 
-int csb_try_wait(pid_t pid, int *status, struct rusage *usage) {
+int csb_has_exited(pid_t pid) {
     for (;;) {
-        pid_t r = wait4(pid, status, WNOHANG, usage);
-        if (r == pid) return 1;
-        if (r == 0) return 0;
+        siginfo_t info;
+        memset(&info, 0, sizeof(info));
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) return info.si_pid == pid ? 1 : 0;
         if (errno != EINTR) return -errno;
+    }
+}
+
+int csb_reap(pid_t pid, int *status, struct rusage *usage) {
+    for (;;) {
+        pid_t r = wait4(pid, status, 0, usage);
+        if (r == pid) return 0;
+        if (r < 0 && errno != EINTR) return errno;
     }
 }
 

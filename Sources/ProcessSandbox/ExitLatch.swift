@@ -15,6 +15,15 @@ final class ExitLatch: Sendable {
 
     var isOpen: Bool { state.withLock { $0.isOpen } }
 
+    /// Runs `signal` unless the latch is open, holding the latch's lock while it runs. The watch opens
+    /// the latch before it reaps the script, so a signal sent through here reaches the script or its
+    /// group while its pid is still taken, never a newer process that reused the number.
+    func unlessOpen(_ signal: () -> Void) {
+        state.withLock { state in
+            if !state.isOpen { signal() }
+        }
+    }
+
     func open() {
         let waiters = state.withLock { state in
             state.isOpen = true

@@ -71,7 +71,7 @@ public struct SandboxRunner: Sendable {
 
         // The execution's files.
         // Paths as strings: this runs for every script, and `URL` costs more than the system calls.
-        let directory = Self.path(workRoot) + "/" + UUID().uuidString.lowercased()
+        let directory = Self.path(workRoot, appending: UUID().uuidString.lowercased())
         let work = directory + "/work"
         let scratch = work + "/tmp"
         let artifacts = directory + "/artifacts"
@@ -113,10 +113,11 @@ public struct SandboxRunner: Sendable {
 
         // Descriptors: stdin from the input file, two pipes for the output.
         let stdinFD = open(input, O_RDONLY | O_CLOEXEC)
-        var outPipe: [Int32] = [0, 0]
-        var errPipe: [Int32] = [0, 0]
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
         guard stdinFD >= 0, csb_pipe(&outPipe) == 0, csb_pipe(&errPipe) == 0 else {
             record.failure = "cannot create pipes: \(String(cString: strerror(errno)))"
+            for fd in [stdinFD] + outPipe + errPipe where fd >= 0 { close(fd) }
             return record
         }
 
@@ -176,21 +177,19 @@ public struct SandboxRunner: Sendable {
             group.addTask {
                 // The timeout, or the caller's cancellation: SIGTERM to the whole group, SIGKILL after the
                 // grace period unless the script is gone by then.
-                let ending: Ending
-                if (try? await Task.sleep(for: policy.timeout)) != nil {
-                    ending = .timedOut
-                } else if exited.isOpen {
-                    return .nothing
-                } else {
-                    ending = .cancelled
+                // The signals go out only while the script has not been reaped (ExitLatch.unlessOpen).
+                let slept = (try? await Task.sleep(for: policy.timeout)) != nil
+                if exited.isOpen { return .nothing }
+                let ending: Ending = slept ? .timedOut : .cancelled
+                exited.unlessOpen {
+                    if isolated {
+                        // Killing bubblewrap would SIGKILL the script at once: give the script itself SIGTERM.
+                        _ = csb_signal_tree(child, SIGTERM, 2)
+                    } else {
+                        _ = csb_kill_group(child, SIGTERM)
+                    }
                 }
-                if isolated {
-                    // Killing bubblewrap would SIGKILL the script at once: give the script itself SIGTERM.
-                    _ = csb_signal_tree(child, SIGTERM, 2)
-                } else {
-                    _ = csb_kill_group(child, SIGTERM)
-                }
-                if await !exited.wait(upTo: policy.grace) { _ = csb_kill_group(child, SIGKILL) }
+                if await !exited.wait(upTo: policy.grace) { exited.unlessOpen { _ = csb_kill_group(child, SIGKILL) } }
                 return .ended(ending)
             }
             var outcome: ScriptWatch.Outcome?
@@ -336,10 +335,10 @@ public struct SandboxRunner: Sendable {
         return ": " + String(line.prefix(200))
     }
 
-    /// A file URL's path, without a trailing slash.
-    static func path(_ url: URL) -> String {
-        let path = url.path
-        return path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    /// The path of `name` in the folder at file URL `folder` (one slash between them, also for `/`).
+    static func path(_ folder: URL, appending name: String) -> String {
+        let path = folder.path
+        return path.hasSuffix("/") ? path + name : path + "/" + name
     }
 
     /// Set once per process: orphans of sandboxed scripts are re-parented here instead of to PID 1.

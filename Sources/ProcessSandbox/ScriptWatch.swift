@@ -55,14 +55,14 @@ enum ScriptWatch {
         var polled: [pollfd] = []
         polled.reserveCapacity(3)
         while true {
-            if running && mayHaveExited {
-                let waited = csb_try_wait(pid, &status, &usage)
-                if waited != 0 {
-                    // Exited (or, should the wait fail, no longer ours to wait for).
-                    running = false
-                    exited.open()
-                    _ = csb_kill_group(pid, SIGKILL)
-                }
+            if running && mayHaveExited && csb_has_exited(pid) != 0 {
+                // Exited (or, should the check fail, no longer ours to wait for). The latch opens before
+                // the reap: from here on the timeout sends no signal, and the pid is still taken for
+                // the group's SIGKILL.
+                running = false
+                exited.open()
+                _ = csb_kill_group(pid, SIGKILL)
+                _ = csb_reap(pid, &status, &usage)
             }
             if !running && pipes[0] < 0 && pipes[1] < 0 { break }
             polled.removeAll(keepingCapacity: true)
@@ -72,16 +72,9 @@ enum ScriptWatch {
             let timeout: Int32 = running && pidfd < 0 ? pause : -1
             let ready = poll(&polled, nfds_t(polled.count), timeout)
             if ready < 0 {
-                if errno == EINTR { continue }
-                // poll itself failed (out of memory): wait for the exit blocking, then read to the end.
-                if running { waitBlocking(pid, &status, &usage, exited: exited) }
-                running = false
-                mayHaveExited = false
-                for index in pipes.indices where pipes[index] >= 0 {
-                    while readOnce(pipes[index], into: &buffer, capture: &captures[index]) {}
-                    close(pipes[index])
-                    pipes[index] = -1
-                }
+                // Interrupted, or out of memory for the poll: look for the exit, then poll again.
+                if errno != EINTR { usleep(1000) }
+                mayHaveExited = true
                 continue
             }
             if ready == 0 {
@@ -115,11 +108,5 @@ enum ScriptWatch {
             if n < 0 && errno == EINTR { continue }
             return false
         }
-    }
-
-    private static func waitBlocking(_ pid: pid_t, _ status: inout Int32, _ usage: inout rusage, exited: ExitLatch) {
-        while csb_try_wait(pid, &status, &usage) == 0 { usleep(1000) }
-        exited.open()
-        _ = csb_kill_group(pid, SIGKILL)
     }
 }

@@ -35,10 +35,13 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
 /// descriptor, or -errno (-ENOSYS before Linux 5.3).
 int csb_pidfd_open(pid_t pid);
 
-/// Reaps `pid` when it has exited, filling `status` and `usage`: 1 when reaped, 0 while it runs,
-/// -errno on an error. Retries on EINTR.
-int csb_try_wait(pid_t pid, int *status, struct rusage *usage);
+/// Whether child `pid` has exited, without reaping it (its pid stays taken, so signals to it or to
+/// its group cannot reach a newer process): 1 when it has, 0 while it runs, -errno on an error.
+int csb_has_exited(pid_t pid);
 
+/// Waits for child `pid` and reaps it, filling `status` and `usage` (CPU time, max RSS); returns 0 or
+/// errno. Retries on EINTR.
+int csb_reap(pid_t pid, int *status, struct rusage *usage);
 
 /// Signals a whole process group; returns 0 or errno (ESRCH when it is already gone).
 int csb_kill_group(pid_t group, int signal);

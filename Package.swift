@@ -158,6 +158,7 @@ let package = Package(
             dependencies: [
                 "MLflowTracing", "RunTracing", "SchedulerTesting",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -68,6 +68,9 @@ ensure_browser() {
 start_mlflow() {
     local port="$1" dir="$2"
     mkdir -p "$dir"
+    # WAL mode, kept in the file: MLflow's readers and its writer stop waiting for each other (in the
+    # default rollback journal it answers 503 "database is locked" under concurrent trace writes).
+    [ -e "$dir/mlflow.db" ] || .venv/bin/python -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode = WAL")' "$dir/mlflow.db"
     setsid .venv/bin/mlflow server --host 127.0.0.1 --port "$port" --workers "${MLFLOW_WORKERS:-2}" \
         --backend-store-uri "sqlite:///$dir/mlflow.db" --default-artifact-root "$dir/artifacts" \
         >"$dir/server.log" 2>&1 &

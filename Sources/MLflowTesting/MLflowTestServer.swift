@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SchedulerTesting
 import Synchronization
 
@@ -60,6 +61,7 @@ public final class MLflowTestServer: Sendable {
     /// Starts the server and waits until `/health` answers (up to two minutes: a first start migrates
     /// its database).
     public func start() async throws {
+        try Self.prepareDatabase(at: directory.appendingPathComponent("mlflow.db").path)
         let process = Process()
         // Foundation starts the child in its own process group, so stop() reaches the workers too.
         process.executableURL = URL(fileURLWithPath: try Self.executable())
@@ -87,8 +89,18 @@ public final class MLflowTestServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        await stop()
+        stop()
         throw TestFailure(description: "mlflow server did not answer /health within 120 s; see \(log.path)")
+    }
+
+    /// Creates MLflow's SQLite database in WAL mode (a setting kept in the file), so that its two
+    /// workers' readers never wait for a writer, nor a writer for readers: in the default rollback
+    /// journal, every suite writing traces at once made MLflow answer 503 "database is locked".
+    static func prepareDatabase(at path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let database = try DatabaseQueue(path: path)
+        try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
+        try database.close()
     }
 
     /// Stops the server and its workers (SIGTERM to the group, SIGKILL after 5 s) and waits for them.

@@ -43,9 +43,10 @@ public struct RunningExporter: Stoppable {
         _ = try? await task.value
     }
 
-    /// Waits until everything is delivered.
+    /// Waits until everything is delivered. The default is generous: it returns as soon as the spool
+    /// is empty, and the shared test server is slow while every suite writes to it at once.
     /// - Throws: ``TestFailure`` when spans are still pending after `timeout`.
-    public func flush(timeout: Duration = .seconds(60)) async throws {
+    public func flush(timeout: Duration = .seconds(180)) async throws {
         guard await exporter.flush(timeout: timeout) else {
             throw TestFailure(description: "spans still pending after \(timeout): \(exporter.statistics)")
         }

@@ -132,7 +132,10 @@ def main():
                 assert overflow <= 1, f"{path} is {overflow} px wider than a {width} px screen"
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         driver.get(f"{BASE}/runs/{second}")
-        wait_for(driver, "the run page again", lambda d: d.find_elements(By.ID, "trace-link"))
+        # The link appears once the daemon's exporter has resolved its experiment in MLflow, which the
+        # shared test server may answer late while every suite writes to it.
+        wait_for(driver, "the run page again, with its trace link", lambda d: d.find_elements(By.ID, "trace-link"),
+                 timeout=120)
 
         step("follow the link to the trace in the MLflow UI")
         link = driver.find_element(By.ID, "trace-link")

@@ -104,6 +104,13 @@ func burst(noop: Bool) async throws -> [Double] {
         }
         delays = timing.starts.withLock { $0.map { $0.started.timeIntervalSince(due) * 1000 } }
     }
+    // For profiles (`perf record --clockid realtime`, then `perf report --time FROM,TO`): the burst's
+    // window in seconds since the epoch, from the due second to the last start.
+    let last = due.timeIntervalSince1970 + (delays.max() ?? 0) / 1000
+    FileHandle.standardError.write(
+        Data(
+            "burst \(noop ? "alone" : "workflow"): --time \(String(format: "%.6f", due.timeIntervalSince1970)),\(String(format: "%.6f", last))\n"
+                .utf8))
     return delays
 }
 

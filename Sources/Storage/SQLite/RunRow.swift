@@ -90,11 +90,18 @@ struct RunRow: SQLiteRow {
         retryOfTrace = run.retryOfTrace
     }
 
+    /// The columns a new run can have values in (``init(newRun:)``): its start, root span, output and
+    /// nodes come later, through ``RunUpdate``s.
+    static let newRunColumns: [CodingKeys] = CodingKeys.allCases.filter {
+        ![.startedAtMs, .rootSpanID, .rootStartNanos, .outputJSON, .nodesJSON].contains($0)
+    }
+
     /// Stores a new run unless its schedule has a run with its dedupe key already, in which case the
     /// statement changes nothing (`ON CONFLICT … DO NOTHING`). Any other conflict, such as a taken id,
-    /// is still an error. The columns are the coding keys, in order; bind ``databaseValues``.
+    /// is still an error. The columns are ``newRunColumns``, in order; bind ``newRunValues``. With at
+    /// most 20 of them, GRDB binds strings in place instead of copying each.
     static let insertUnlessDuplicateSQL: String = {
-        let columns = CodingKeys.allCases.map(\.rawValue)
+        let columns = newRunColumns.map(\.rawValue)
         return """
             INSERT INTO run (\(columns.joined(separator: ", ")))
             VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
@@ -133,9 +140,9 @@ struct RunRow: SQLiteRow {
         }
     }
 
-    /// The row's values in the order of `CodingKeys`, the columns of ``insertUnlessDuplicateSQL``.
-    var databaseValues: [DatabaseValue] {
-        CodingKeys.allCases.map(databaseValue)
+    /// The row's values in the order of ``newRunColumns``, the columns of ``insertUnlessDuplicateSQL``.
+    var newRunValues: [DatabaseValue] {
+        Self.newRunColumns.map(databaseValue)
     }
 
     /// Gives GRDB's persistence methods the same values as ``databaseValues``.

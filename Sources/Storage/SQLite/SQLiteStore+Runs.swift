@@ -255,7 +255,7 @@ extension SQLiteStore {
     /// Inserts a run with `statement` (``insertRunStatement(_:)``).
     /// - Returns: true when it was stored, false when its schedule has its dedupe key already.
     static func insert(_ run: RunRecord, with statement: Statement, _ db: Database) throws -> Bool {
-        try statement.execute(arguments: StatementArguments(RunRow(newRun: run).databaseValues))
+        try statement.execute(arguments: StatementArguments(RunRow(newRun: run).newRunValues))
         return db.changesCount > 0
     }
 }

@@ -84,10 +84,10 @@ extension SQLiteStore {
             let row = try db.cachedStatement(sql: "SELECT last_fire_seconds, remaining_runs FROM schedule WHERE id = ?")
             let advance = try db.cachedStatement(
                 sql: """
-                    UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, :cursor), :cursor),
-                        remaining_runs = coalesce(:remainingRuns, remaining_runs), paused = paused OR :pauses,
-                        pause_note = CASE WHEN :pauses THEN :pauseNote ELSE pause_note END, updated_at_ms = :now
-                    WHERE id = :id
+                    UPDATE schedule SET last_fire_seconds = max(coalesce(last_fire_seconds, ?1), ?1),
+                        remaining_runs = coalesce(?2, remaining_runs), paused = paused OR ?3,
+                        pause_note = CASE WHEN ?3 THEN ?4 ELSE pause_note END, updated_at_ms = ?5
+                    WHERE id = ?6
                     """)
             let inFlight = try db.cachedStatement(
                 sql: "SELECT id FROM run WHERE schedule_id = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1")
@@ -122,9 +122,10 @@ extension SQLiteStore {
                 }
                 let count = ScheduleFires.remaining(storedRemaining: storedRemaining, storedQueued: queued)
                 if let count { result.remaining[item.scheduleID] = count.left }
+                // Positional: named arguments cost a dictionary per fire.
                 try advance.execute(arguments: [
-                    "cursor": item.cursor, "remainingRuns": count?.left, "pauses": count?.pauses ?? false,
-                    "pauseNote": ScheduleFires.lastRunPauseNote, "now": now, "id": item.scheduleID,
+                    item.cursor, count?.left, count?.pauses ?? false, ScheduleFires.lastRunPauseNote, now,
+                    item.scheduleID,
                 ])
             }
             result.skipped = result.skipped.filter { result.stored.contains($0.key) }

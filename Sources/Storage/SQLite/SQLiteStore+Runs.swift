@@ -40,41 +40,35 @@ extension SQLiteStore {
     ///   fence to a run that is not stored.
     static func apply(_ update: RunUpdate, _ db: Database) throws -> Bool {
         // A change without a fence matches any owner and attempt: the conditions below pass for NULLs.
+        // Numbered positional parameters: named ones cost a dictionary per change.
         let owner = update.fence?.owner
         let attempt = update.fence?.attempt
         switch update {
         case .started(let id, let at, let rootSpanID, let rootStartNanos, _):
             try db.cachedStatement(
                 sql: """
-                    UPDATE run SET state = 'running', started_at_ms = :at, root_span_id = :rootSpanID,
-                        root_start_nanos = :rootStartNanos, owner = coalesce(:owner, owner),
-                        attempt = coalesce(:attempt, attempt)
-                    WHERE id = :id AND (:owner IS NULL OR (
-                        state = 'queued' AND (owner IS NULL OR owner = :owner) AND attempt = :attempt - 1))
+                    UPDATE run SET state = 'running', started_at_ms = ?1, root_span_id = ?2,
+                        root_start_nanos = ?3, owner = coalesce(?5, owner), attempt = coalesce(?6, attempt)
+                    WHERE id = ?4 AND (?5 IS NULL OR (
+                        state = 'queued' AND (owner IS NULL OR owner = ?5) AND attempt = ?6 - 1))
                     """
-            ).execute(arguments: [
-                "at": at.milliseconds, "rootSpanID": rootSpanID, "rootStartNanos": rootStartNanos, "id": id,
-                "owner": owner, "attempt": attempt,
-            ])
+            ).execute(arguments: [at.milliseconds, rootSpanID, rootStartNanos, id, owner, attempt])
         case .nodes(let id, let json, _):
             try db.cachedStatement(
                 sql: """
-                    UPDATE run SET nodes_json = :json
-                    WHERE id = :id AND (:owner IS NULL OR (state = 'running' AND owner = :owner AND attempt = :attempt))
+                    UPDATE run SET nodes_json = ?1
+                    WHERE id = ?2 AND (?3 IS NULL OR (state = 'running' AND owner = ?3 AND attempt = ?4))
                     """
-            ).execute(arguments: ["json": json, "id": id, "owner": owner, "attempt": attempt])
+            ).execute(arguments: [json, id, owner, attempt])
         case .finished(let id, let state, let at, let outputJSON, let error, let nodesJSON, _, _):
             // Output and nodes given as nil keep what the run has (the nodes written while it ran).
             try db.cachedStatement(
                 sql: """
-                    UPDATE run SET state = :state, finished_at_ms = :at, output_json = coalesce(:outputJSON, output_json),
-                        error = :error, nodes_json = coalesce(:nodesJSON, nodes_json)
-                    WHERE id = :id AND (:owner IS NULL OR (state = 'running' AND owner = :owner AND attempt = :attempt))
+                    UPDATE run SET state = ?1, finished_at_ms = ?2, output_json = coalesce(?3, output_json),
+                        error = ?4, nodes_json = coalesce(?5, nodes_json)
+                    WHERE id = ?6 AND (?7 IS NULL OR (state = 'running' AND owner = ?7 AND attempt = ?8))
                     """
-            ).execute(arguments: [
-                "state": state.rawValue, "at": at.milliseconds, "outputJSON": outputJSON, "error": error,
-                "nodesJSON": nodesJSON, "id": id, "owner": owner, "attempt": attempt,
-            ])
+            ).execute(arguments: [state.rawValue, at.milliseconds, outputJSON, error, nodesJSON, id, owner, attempt])
         }
         return owner == nil || db.changesCount > 0
     }

@@ -11,9 +11,13 @@ import Support
 /// ```
 public struct WorkflowCatalog: Sendable {
     /// The schedules directory.
-    public var directory: URL
+    public var directory: URL { didSet { sourceNames = Self.sourceNames(of: workflows, in: directory) } }
     /// The workflows by name.
-    public var workflows: [String: Workflow]
+    public var workflows: [String: Workflow] {
+        didSet { sourceNames = Self.sourceNames(of: workflows, in: directory) }
+    }
+    /// ``relativePath(of:)`` of each workflow by name, worked out once: every traced run tags it.
+    private var sourceNames: [String: String]
     /// The sandbox policies by name (`default` always present).
     public var policies: [String: SandboxPolicy]
 
@@ -88,6 +92,7 @@ public struct WorkflowCatalog: Sendable {
         self.directory = directory
         self.workflows = workflows
         self.policies = policies
+        sourceNames = Self.sourceNames(of: workflows, in: directory)
     }
 
     /// Checks that span files: unique names, delegation targets that exist, no delegation cycle.
@@ -151,9 +156,18 @@ public struct WorkflowCatalog: Sendable {
     /// The workflow's file relative to the schedules directory (`workflows/energy.yaml`), as the
     /// trace's `mlflow.source.name` tag names it; the path as loaded when it lies elsewhere.
     public func relativePath(of workflow: Workflow) -> String {
-        let path = URL(fileURLWithPath: Self.absolute(workflow.file)).standardizedFileURL.path
+        if workflows[workflow.name]?.file == workflow.file, let name = sourceNames[workflow.name] { return name }
+        return Self.relativePath(of: workflow.file, in: directory)
+    }
+
+    private static func relativePath(of file: String, in directory: URL) -> String {
+        let path = URL(fileURLWithPath: absolute(file)).standardizedFileURL.path
         let base = directory.standardizedFileURL.path + "/"
-        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : workflow.file
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : file
+    }
+
+    private static func sourceNames(of workflows: [String: Workflow], in directory: URL) -> [String: String] {
+        workflows.mapValues { relativePath(of: $0.file, in: directory) }
     }
 
     /// Paths in messages: relative to the working directory when inside it.

@@ -92,7 +92,8 @@ struct WebhookReceiver: Sendable {
         }
         return try JSONAnswer(
             WebhookReceipt(
-                runID: stored.id, traceID: stored.traceID, state: stored.state.rawValue, reason: stored.error),
+                runID: stored.id, traceID: stored.traceID, state: stored.state.rawValue, reason: stored.error
+            ).jsonValue,
             status: .accepted
         ).response(from: request, context: context)
     }

@@ -171,8 +171,8 @@ public struct SandboxRunner: Sendable {
             group.addTask {
                 .watched(
                     await ScriptWatch.follow(
-                        child, stdout: outRead, stderr: errRead, cap: policy.maxOutputBytes, exited: exited,
-                        reap: Self.subreaper))
+                        child, stdout: outRead, stderr: errRead, cap: policy.maxOutputBytes, drain: policy.grace,
+                        exited: exited, reap: Self.subreaper))
             }
             group.addTask {
                 // The timeout, or the caller's cancellation: SIGTERM to the whole group, SIGKILL after the

@@ -8,8 +8,9 @@ import Glibc
 /// the wait.
 ///
 /// When the script exits, the ``ExitLatch`` opens and the rest of its process group gets SIGKILL
-/// (nothing of a script outlives it); the pipes are then read to their end and the group's zombies
-/// (orphans this process adopted as a subreaper) are reaped. Without pidfds (Linux before 5.3) the
+/// (nothing of a script outlives it); the pipes are then read to their end, for at most `drain` (a
+/// process the script moved to a session of its own may hold them open; what came until then is
+/// kept), and the group's zombies (orphans this process adopted as a subreaper) are reaped. Without pidfds (Linux before 5.3) the
 /// exit is looked for between polls, every 1 to 16 ms.
 enum ScriptWatch {
     /// How a script ended and what it wrote.
@@ -26,21 +27,21 @@ enum ScriptWatch {
 
     /// Follows script `pid`, whose stdout and stderr are the read ends `stdout` and `stderr` (closed
     /// here), keeping at most `cap` bytes of each stream's head. Opens `exited` when the script exits;
-    /// returns once both streams ended and the group is gone.
+    /// returns once both streams ended (or `drain` after the exit) and the group is gone.
     static func follow(
-        _ pid: pid_t, stdout: Int32, stderr: Int32, cap: Int, exited: ExitLatch, reap: Bool
+        _ pid: pid_t, stdout: Int32, stderr: Int32, cap: Int, drain: Duration, exited: ExitLatch, reap: Bool
     ) async -> Outcome {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
-                    returning: followBlocking(pid, stdout: stdout, stderr: stderr, cap: cap, exited: exited, reap: reap)
-                )
+                    returning: followBlocking(
+                        pid, stdout: stdout, stderr: stderr, cap: cap, drain: drain, exited: exited, reap: reap))
             }
         }
     }
 
     private static func followBlocking(
-        _ pid: pid_t, stdout: Int32, stderr: Int32, cap: Int, exited: ExitLatch, reap: Bool
+        _ pid: pid_t, stdout: Int32, stderr: Int32, cap: Int, drain: Duration, exited: ExitLatch, reap: Bool
     ) -> Outcome {
         var captures = [OutputCapture(cap: cap), OutputCapture(cap: cap)]
         var pipes: [Int32] = [stdout, stderr]  // -1 once read to its end
@@ -50,6 +51,8 @@ enum ScriptWatch {
         var running = true
         var mayHaveExited = pidfd < 0
         var pause: Int32 = 1
+        let clock = ContinuousClock()
+        var drainEnds: ContinuousClock.Instant?
         // Read into, never read from beyond what `read` filled: no need to zero it.
         var buffer = [UInt8](unsafeUninitializedCapacity: 64 << 10) { _, count in count = 64 << 10 }
         var polled: [pollfd] = []
@@ -63,13 +66,27 @@ enum ScriptWatch {
                 exited.open()
                 _ = csb_kill_group(pid, SIGKILL)
                 _ = csb_reap(pid, &status, &usage)
+                drainEnds = clock.now.advanced(by: drain)
             }
             if !running && pipes[0] < 0 && pipes[1] < 0 { break }
+            var timeout: Int32 = running && pidfd < 0 ? pause : -1
+            if let drainEnds {
+                let left = clock.now.duration(to: drainEnds)
+                guard left > .zero else {
+                    // Something outside the group holds a pipe open: stop reading, keep what came.
+                    for index in pipes.indices where pipes[index] >= 0 {
+                        close(pipes[index])
+                        pipes[index] = -1
+                    }
+                    break
+                }
+                let (seconds, attoseconds) = left.components
+                timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+            }
             polled.removeAll(keepingCapacity: true)
             for fd in pipes where fd >= 0 { polled.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             let watchesExit = running && pidfd >= 0
             if watchesExit { polled.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
-            let timeout: Int32 = running && pidfd < 0 ? pause : -1
             let ready = poll(&polled, nfds_t(polled.count), timeout)
             if ready < 0 {
                 // Interrupted, or out of memory for the poll: look for the exit, then poll again.

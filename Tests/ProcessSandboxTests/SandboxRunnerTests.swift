@@ -158,6 +158,35 @@ extension SandboxTests {
             #expect(!alive(grandchild))
         }
 
+        @Test("a process moved to its own session that holds stdout open does not hold the run past the grace period")
+        func escapedHolder() async throws {
+            // setsid takes the sleep out of the script's group, so the group's SIGKILL misses it, and it
+            // keeps the stdout pipe open after the script has ended.
+            let path = try script(
+                """
+                #!/bin/sh
+                echo '{"ok": "yes"}'
+                setsid sh -c 'touch "$TMPDIR/escaped"; exec sleep 300' &
+                echo "escaped $!" >&2
+                # Ends only once the sleep is out of the group (before, the group's SIGKILL would reach it).
+                while [ ! -e "$TMPDIR/escaped" ]; do sleep 0.01; done
+                """)
+            let policy = SandboxPolicy(name: "short-grace", timeout: .seconds(60), grace: .seconds(1))
+            let record = await runner().run(ScriptExecution(script: path, policy: policy))
+            let line = try #require(text(record.stderr).split(separator: "\n").first { $0.hasPrefix("escaped ") })
+            let escaped = try #require(Int32(line.dropFirst("escaped ".count)))
+            // It was re-parented to this process (a subreaper): end it and reap it, so that no later
+            // test counts it.
+            kill(escaped, SIGKILL)
+            var status: Int32 = 0
+            waitpid(escaped, &status, 0)
+            #expect(record.failure == nil)
+            #expect(record.exitCode == 0)
+            #expect(record.output?["ok"] as? String == "yes")
+            // The grace period after the exit, not the 300 s of the sleep.
+            #expect(record.duration >= .seconds(1) && record.duration < .seconds(15), "\(record.duration)")
+        }
+
         @Test("cancelling the caller's task kills the script and its grandchild, and says so")
         func cancellation() async throws {
             let path = try script(

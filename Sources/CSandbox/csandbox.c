@@ -159,11 +159,9 @@ int csb_spawn(const char *path, char *const argv[], char *const envp[], const ch
 
 int csb_pidfd_open(pid_t pid) {
 #ifdef SYS_pidfd_open
+    // pidfds are close-on-exec from the start: scripts started later do not inherit it.
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0) return -errno;
-    // Not inherited by scripts started later.
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    return fd;
+    return fd < 0 ? -errno : fd;
 #else
     (void)pid;
     return -ENOSYS;

@@ -35,7 +35,7 @@ extension SandboxRunner {
 
     /// Makes an execution's folder, then `inside` in order, with `mkdir` (each is new: the folder's
     /// name is a fresh UUID), and `root` first when it is missing. One system call per folder: the
-    /// folders cost a third of an execution's own time, most of it the file system's.
+    /// folders are about a fifth of an execution's own time, almost all of it the file system's.
     static func makeExecutionDirectories(_ directory: String, _ inside: [String], in root: URL) throws {
         func failure(_ path: String) -> DirectoryError {
             DirectoryError(errorDescription: "cannot create \(path): \(String(cString: strerror(errno)))")

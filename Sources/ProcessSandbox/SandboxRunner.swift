@@ -167,20 +167,13 @@ public struct SandboxRunner: Sendable {
         let (outRead, errRead) = (outPipe[0], errPipe[0])
         let isolated = record.isolation == "bwrap"
         let exited = ExitLatch()
-        let (outcome, ending) = await withTaskGroup(of: Finished.self) { group in
-            group.addTask {
-                .watched(
-                    await ScriptWatch.follow(
-                        child, stdout: outRead, stderr: errRead, cap: policy.maxOutputBytes, drain: policy.grace,
-                        exited: exited, reap: Self.subreaper))
-            }
+        let (outcome, ending) = await withTaskGroup(of: Ending?.self) { group in
             group.addTask {
                 // The timeout, or the caller's cancellation: SIGTERM to the whole group, SIGKILL after the
-                // grace period unless the script is gone by then.
-                // The signals go out only while the script has not been reaped (ExitLatch.unlessOpen).
+                // grace period unless the script is gone by then. The signals go out only while the
+                // script has not been reaped (ExitLatch.unlessOpen).
                 let slept = (try? await Task.sleep(for: policy.timeout)) != nil
-                if exited.isOpen { return .nothing }
-                let ending: Ending = slept ? .timedOut : .cancelled
+                if exited.isOpen { return nil }
                 exited.unlessOpen {
                     if isolated {
                         // Killing bubblewrap would SIGKILL the script at once: give the script itself SIGTERM.
@@ -190,24 +183,15 @@ public struct SandboxRunner: Sendable {
                     }
                 }
                 if await !exited.wait(upTo: policy.grace) { exited.unlessOpen { _ = csb_kill_group(child, SIGKILL) } }
-                return .ended(ending)
+                return slept ? .timedOut : .cancelled
             }
-            var outcome: ScriptWatch.Outcome?
+            let outcome = await ScriptWatch.follow(
+                child, stdout: outRead, stderr: errRead, cap: policy.maxOutputBytes, drain: policy.grace,
+                exited: exited, reap: Self.subreaper)
+            group.cancelAll()
             var ending = Ending.exited
-            for await finished in group {
-                switch finished {
-                case .watched(let watched):
-                    outcome = watched
-                    group.cancelAll()
-                case .ended(let how): ending = how
-                case .nothing: break
-                }
-            }
-            // The watch always returns; the fallback only satisfies the type.
-            let nothing = CapturedOutput(head: [], tail: [], totalBytes: 0)
-            return (
-                outcome ?? ScriptWatch.Outcome(status: 0, usage: rusage(), stdout: nothing, stderr: nothing), ending
-            )
+            for await case let how? in group { ending = how }
+            return (outcome, ending)
         }
         let timedOut = ending == .timedOut
         let status = outcome.status
@@ -346,13 +330,6 @@ public struct SandboxRunner: Sendable {
 
     /// How the wait for a script ended.
     private enum Ending: Sendable { case exited, timedOut, cancelled }
-
-    /// What one of the tasks following a script came back with.
-    private enum Finished: Sendable {
-        case watched(ScriptWatch.Outcome)
-        case ended(Ending)
-        case nothing
-    }
 
     private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R)
         -> R

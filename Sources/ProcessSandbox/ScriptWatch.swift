@@ -10,8 +10,8 @@ import Glibc
 /// When the script exits, the ``ExitLatch`` opens and the rest of its process group gets SIGKILL
 /// (nothing of a script outlives it); the pipes are then read to their end, for at most `drain` (a
 /// process the script moved to a session of its own may hold them open; what came until then is
-/// kept), and the group's zombies (orphans this process adopted as a subreaper) are reaped. Without pidfds (Linux before 5.3) the
-/// exit is looked for between polls, every 1 to 16 ms.
+/// kept), and the group's zombies (orphans this process adopted as a subreaper) are reaped. Without
+/// pidfds (Linux before 5.3) the exit is looked for between polls, every 1 to 16 ms.
 enum ScriptWatch {
     /// How a script ended and what it wrote.
     struct Outcome: Sendable {
@@ -109,8 +109,7 @@ enum ScriptWatch {
             mayHaveExited = pidfd < 0 || (watchesExit && (polled.last?.revents ?? 0) != 0)
         }
         if pidfd >= 0 { close(pidfd) }
-        // Usually the group ended with the script: nothing to reap.
-        if reap && !(kill(-pid, 0) != 0 && errno == ESRCH) { _ = csb_reap_group(pid) }
+        if reap { _ = csb_reap_group(pid) }
         return Outcome(status: status, usage: usage, stdout: captures[0].finish(), stderr: captures[1].finish())
     }
 

@@ -7,11 +7,11 @@ import Synchronization
 ///
 /// Run it as a `Service` (or call ``run()`` in a task). Spans are written to the spool in batches as
 /// they end, then sent as whole traces, oldest first, many per request (gzip above a few KiB); a
-/// trace's root, which ends after its children, is never sent before them. Delivered rows are deleted. Network
-/// errors, 408, 429 and 5xx are retried with capped exponential backoff and jitter; a request refused
-/// with 400/422 is split by trace until the refused trace is isolated, and that trace goes to the
-/// dead-letter table; 404 resolves the experiment again. An outage is logged once when it starts and
-/// once when it ends, with the number of spans delivered late.
+/// trace's root, which ends after its children, is never sent before them. Delivered rows are
+/// deleted. Network errors, 408, 429 and 5xx are retried with capped exponential backoff and jitter;
+/// a request refused with 400/422 is split by trace until the refused trace is isolated, and that
+/// trace goes to the dead-letter table; 404 resolves the experiment again. An outage is logged once
+/// when it starts and once when it ends, with the number of spans delivered late.
 ///
 /// ```swift
 /// let exporter = try TraceExporter(configuration: .init(environment: env, dataDirectory: dir), logger: logger)
